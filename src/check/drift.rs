@@ -1,0 +1,1 @@
+//! Recorded-vs-live structural diff.

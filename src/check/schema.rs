@@ -1,0 +1,1 @@
+//! Contract checks of a live exchange.

@@ -1,0 +1,451 @@
+//! Local JSON / YAML documents and offline `$ref` resolution.
+//!
+//! Contracts, schema files and OpenAPI specs are read through a [`DocumentStore`]: each file is
+//! parsed once (syntax errors carry `file:line:col`), every `$ref` reachable from a document is
+//! followed to a local file and a JSON pointer at load time, and a reference that leads nowhere
+//! fails there, naming the file and the pointer of the `$ref`. Nothing is ever fetched over the
+//! network: a remote `$ref` is an input error.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::error::{InputError, Position, did_you_mean};
+
+/// Reads a JSON or YAML file (by extension; `.yaml` / `.yml` are YAML, everything else JSON).
+pub fn read_value(path: &Path) -> Result<Value, InputError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| InputError::in_file(path, format!("cannot read file: {err}")))?;
+    parse_value(path, &text)
+}
+
+/// Parses text as JSON or YAML, chosen by the file's extension.
+pub fn parse_value(path: &Path, text: &str) -> Result<Value, InputError> {
+    if is_yaml(path) {
+        parse_yaml(path, text)
+    } else {
+        parse_json(path, text)
+    }
+}
+
+fn is_yaml(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    )
+}
+
+/// Parses JSON text; a syntax error names the line and column.
+pub fn parse_json(path: &Path, text: &str) -> Result<Value, InputError> {
+    serde_json::from_str(text).map_err(|err| {
+        InputError::new(
+            path,
+            Position::LineColumn {
+                line: err.line(),
+                column: err.column(),
+            },
+            format!("invalid JSON: {}", strip_position(&err.to_string())),
+        )
+    })
+}
+
+/// Parses YAML text into a JSON value; a syntax error names the line and column.
+pub fn parse_yaml(path: &Path, text: &str) -> Result<Value, InputError> {
+    let yaml: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(text).map_err(|err| yaml_error(path, &err))?;
+    yaml_to_json(path, yaml)
+}
+
+/// Turns a `serde_yaml_ng` error into an input error with its position.
+pub fn yaml_error(path: &Path, err: &serde_yaml_ng::Error) -> InputError {
+    let message = format!("invalid YAML: {}", strip_position(&err.to_string()));
+    match err.location() {
+        Some(loc) => InputError::new(
+            path,
+            Position::LineColumn {
+                line: loc.line(),
+                column: loc.column(),
+            },
+            message,
+        ),
+        None => InputError::in_file(path, message),
+    }
+}
+
+fn yaml_to_json(path: &Path, yaml: serde_yaml_ng::Value) -> Result<Value, InputError> {
+    // YAML allows non-string keys (e.g. response codes written as integers); JSON needs strings.
+    fn convert(value: serde_yaml_ng::Value) -> Result<Value, String> {
+        use serde_yaml_ng::Value as Y;
+        Ok(match value {
+            Y::Null => Value::Null,
+            Y::Bool(b) => Value::Bool(b),
+            Y::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    Value::from(i)
+                } else if let Some(u) = n.as_u64() {
+                    Value::from(u)
+                } else {
+                    n.as_f64()
+                        .and_then(serde_json::Number::from_f64)
+                        .map(Value::Number)
+                        .ok_or_else(|| format!("number {n} has no JSON form"))?
+                }
+            }
+            Y::String(s) => Value::String(s),
+            Y::Sequence(items) => {
+                Value::Array(items.into_iter().map(convert).collect::<Result<_, _>>()?)
+            }
+            Y::Mapping(map) => {
+                let mut out = serde_json::Map::with_capacity(map.len());
+                for (k, v) in map {
+                    let key = match k {
+                        Y::String(s) => s,
+                        Y::Number(n) => n.to_string(),
+                        Y::Bool(b) => b.to_string(),
+                        other => return Err(format!("mapping key {other:?} is not a string")),
+                    };
+                    out.insert(key, convert(v)?);
+                }
+                Value::Object(out)
+            }
+            Y::Tagged(tagged) => convert(tagged.value)?,
+        })
+    }
+    convert(yaml).map_err(|message| InputError::in_file(path, format!("invalid YAML: {message}")))
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// A `$ref` followed to its target.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The file the target lives in.
+    pub file: PathBuf,
+    /// The JSON pointer of the target inside that file ("" for the whole document).
+    pub pointer: String,
+}
+
+/// Every document read so far, keyed by canonical path, each parsed once.
+#[derive(Debug, Default, Clone)]
+pub struct DocumentStore {
+    docs: HashMap<PathBuf, Arc<Value>>,
+    /// Files whose references have all been checked.
+    checked: std::collections::HashSet<PathBuf>,
+}
+
+impl DocumentStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Canonical key for a path (absolute, symlinks resolved where the file exists).
+    pub fn key(path: &Path) -> PathBuf {
+        std::fs::canonicalize(path).unwrap_or_else(|_| {
+            std::env::current_dir()
+                .map(|cwd| cwd.join(path))
+                .unwrap_or_else(|_| path.to_path_buf())
+        })
+    }
+
+    /// Adds an already-parsed document (e.g. one read from git rather than disk).
+    pub fn insert(&mut self, path: &Path, value: Value) -> Arc<Value> {
+        let value = Arc::new(value);
+        self.docs.insert(Self::key(path), Arc::clone(&value));
+        value
+    }
+
+    /// Reads a document once; later calls return the cached value.
+    pub fn load(&mut self, path: &Path) -> Result<Arc<Value>, InputError> {
+        let key = Self::key(path);
+        if let Some(doc) = self.docs.get(&key) {
+            return Ok(Arc::clone(doc));
+        }
+        let value = Arc::new(read_value(path)?);
+        self.docs.insert(key, Arc::clone(&value));
+        Ok(value)
+    }
+
+    /// The cached document for a path, if it was loaded.
+    pub fn get(&self, path: &Path) -> Option<Arc<Value>> {
+        self.docs.get(&Self::key(path)).cloned()
+    }
+
+    /// All loaded documents, keyed by canonical path.
+    pub fn documents(&self) -> impl Iterator<Item = (&PathBuf, &Arc<Value>)> {
+        self.docs.iter()
+    }
+
+    /// Follows one `$ref` written in `from_file` (at `ref_pointer`, for error messages).
+    ///
+    /// Fails when the reference is remote, names a file that does not exist, or points at
+    /// nothing inside the file.
+    pub fn resolve(
+        &mut self,
+        from_file: &Path,
+        ref_pointer: &str,
+        reference: &str,
+    ) -> Result<Resolved, InputError> {
+        let (file_part, fragment) = match reference.split_once('#') {
+            Some((file, fragment)) => (file, fragment),
+            None => (reference, ""),
+        };
+        if file_part.contains("://") && !file_part.starts_with("file://") {
+            return Err(InputError::at_pointer(
+                from_file,
+                ref_pointer,
+                format!(
+                    "remote $ref `{reference}`: Interlock never fetches schemas over the network"
+                ),
+            )
+            .with_hint("save the schema next to the contract and reference the local file"));
+        }
+        let target_file = if file_part.is_empty() {
+            Self::key(from_file)
+        } else if let Some(stripped) = file_part.strip_prefix("file://") {
+            PathBuf::from(percent_decode(stripped))
+        } else {
+            let base = from_file.parent().unwrap_or(Path::new("."));
+            base.join(percent_decode(file_part))
+        };
+        if !target_file.exists() {
+            let hint = sibling_hint(&target_file);
+            return Err(InputError::at_pointer(
+                from_file,
+                ref_pointer,
+                format!(
+                    "$ref `{reference}`: file {} does not exist",
+                    target_file.display()
+                ),
+            )
+            .with_hint_opt(hint));
+        }
+        let doc = self.load(&target_file).map_err(|mut err| {
+            err.message = format!(
+                "{} (reached through $ref at {ref_pointer} in {})",
+                err.message,
+                from_file.display()
+            );
+            err
+        })?;
+        let pointer = percent_decode(fragment);
+        if !pointer.is_empty() && !pointer.starts_with('/') {
+            // A plain-name fragment ("#foo") is an anchor; look for a matching `$anchor`.
+            if find_anchor(&doc, &pointer).is_some() {
+                return Ok(Resolved {
+                    file: Self::key(&target_file),
+                    pointer: find_anchor(&doc, &pointer).unwrap_or_default(),
+                });
+            }
+            return Err(InputError::at_pointer(
+                from_file,
+                ref_pointer,
+                format!(
+                    "$ref `{reference}`: no `$anchor` named `{pointer}` in {}",
+                    target_file.display()
+                ),
+            ));
+        }
+        if doc.pointer(&pointer).is_none() {
+            let hint = pointer_hint(&doc, &pointer);
+            return Err(InputError::at_pointer(
+                from_file,
+                ref_pointer,
+                format!(
+                    "$ref `{reference}`: {} has nothing at `{pointer}`",
+                    target_file.display()
+                ),
+            )
+            .with_hint_opt(hint));
+        }
+        Ok(Resolved {
+            file: Self::key(&target_file),
+            pointer,
+        })
+    }
+
+    /// Loads `file` and checks every `$ref` reachable from it, transitively across files.
+    ///
+    /// All broken references are returned, not only the first.
+    pub fn check_refs(&mut self, file: &Path) -> Result<(), Vec<InputError>> {
+        let mut errors = Vec::new();
+        let mut pending = vec![Self::key(file)];
+        while let Some(current) = pending.pop() {
+            if !self.checked.insert(current.clone()) {
+                continue;
+            }
+            let doc = match self.load(&current) {
+                Ok(doc) => doc,
+                Err(err) => {
+                    errors.push(err);
+                    continue;
+                }
+            };
+            let mut refs = Vec::new();
+            collect_refs(&doc, &mut String::new(), &mut refs);
+            for (pointer, reference) in refs {
+                match self.resolve(&current, &pointer, &reference) {
+                    Ok(resolved) => {
+                        if !self.checked.contains(&resolved.file) {
+                            pending.push(resolved.file);
+                        }
+                    }
+                    Err(err) => errors.push(err),
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Collects `(pointer of the $ref member, reference)` for every string `$ref` in a value.
+pub fn collect_refs(value: &Value, pointer: &mut String, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&escape_pointer_token(key));
+                if key == "$ref" {
+                    if let Value::String(reference) = child {
+                        out.push((pointer.clone(), reference.clone()));
+                    }
+                } else if !is_literal_keyword(key) {
+                    collect_refs(child, pointer, out);
+                }
+                pointer.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
+                collect_refs(child, pointer, out);
+                pointer.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Keywords whose values are data, not schemas: a `$ref` inside them is not a reference.
+fn is_literal_keyword(key: &str) -> bool {
+    matches!(key, "enum" | "const" | "example" | "examples" | "default")
+}
+
+/// Escapes one JSON pointer token (`~` → `~0`, `/` → `~1`).
+pub fn escape_pointer_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Unescapes one JSON pointer token.
+pub fn unescape_pointer_token(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+fn find_anchor(doc: &Value, anchor: &str) -> Option<String> {
+    fn walk(value: &Value, anchor: &str, pointer: &mut String) -> Option<String> {
+        match value {
+            Value::Object(map) => {
+                if map.get("$anchor").and_then(Value::as_str) == Some(anchor) {
+                    return Some(pointer.clone());
+                }
+                for (key, child) in map {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&escape_pointer_token(key));
+                    if let Some(found) = walk(child, anchor, pointer) {
+                        return Some(found);
+                    }
+                    pointer.truncate(len);
+                }
+                None
+            }
+            Value::Array(items) => items.iter().enumerate().find_map(|(i, child)| {
+                let mut p = format!("{pointer}/{i}");
+                walk(child, anchor, &mut p)
+            }),
+            _ => None,
+        }
+    }
+    walk(doc, anchor, &mut String::new())
+}
+
+fn sibling_hint(missing: &Path) -> Option<String> {
+    let dir = missing.parent()?;
+    let wanted = missing.file_name()?.to_str()?;
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    did_you_mean(wanted, names.iter().map(String::as_str))
+}
+
+fn pointer_hint(doc: &Value, pointer: &str) -> Option<String> {
+    let (parent, last) = pointer.rsplit_once('/')?;
+    let container = doc.pointer(parent)?.as_object()?;
+    let last = unescape_pointer_token(last);
+    did_you_mean(&last, container.keys().map(String::as_str))
+        .map(|hint| hint.replace("`?", &format!("` ({parent}/…)?")))
+}
+
+/// The `file://` URI of a local path, as used for schema base URIs.
+pub fn file_uri(path: &Path) -> String {
+    url::Url::from_file_path(DocumentStore::key(path))
+        .map(String::from)
+        .unwrap_or_else(|()| format!("file://{}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_syntax_error_names_line_and_column() {
+        let err = parse_json(Path::new("c.json"), "{\n  \"a\": 1,\n  \"b\": }\n").unwrap_err();
+        assert_eq!(err.position, Position::LineColumn { line: 3, column: 8 });
+        assert!(err.message.starts_with("invalid JSON"), "{}", err.message);
+    }
+
+    #[test]
+    fn yaml_integer_keys_become_strings() {
+        let v = parse_yaml(
+            Path::new("s.yaml"),
+            "responses:\n  200:\n    description: ok\n",
+        )
+        .unwrap();
+        assert_eq!(
+            v.pointer("/responses/200/description"),
+            Some(&Value::from("ok"))
+        );
+    }
+
+    #[test]
+    fn literal_keywords_are_not_searched_for_refs() {
+        let v =
+            serde_json::json!({"properties": {"a": {"$ref": "#/x"}}, "enum": [{"$ref": "nope"}]});
+        let mut out = Vec::new();
+        collect_refs(&v, &mut String::new(), &mut out);
+        assert_eq!(
+            out,
+            vec![("/properties/a/$ref".to_string(), "#/x".to_string())]
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! Contract version comparison (in progress).

@@ -1,0 +1,380 @@
+//! Recordings: one JSON object per line, one line per exchange.
+//!
+//! Keys are written in a fixed order and headers sorted by name, so a re-recorded exchange
+//! changes only its own line in a git diff. JSON bodies are kept as JSON (`body`), other text as
+//! `body_text`, binary as `body_base64`. The format is specified in `docs/recordings.md`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{InputError, Position};
+
+/// One recorded request/response pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exchange {
+    /// The contract interface id, when known at capture time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface: Option<String>,
+    /// The peer that answered (for recordings that serve mocked peers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
+    pub request: Request,
+    pub response: Response,
+    /// How long the response took when it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<f64>,
+    /// RFC 3339 time of capture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_at: Option<String>,
+}
+
+/// A recorded request. `url` is the path and query only, so it replays against any host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    pub method: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Headers::is_empty")]
+    pub headers: Headers,
+    #[serde(flatten)]
+    pub body: Body,
+}
+
+/// A recorded response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Response {
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Headers::is_empty")]
+    pub headers: Headers,
+    #[serde(flatten)]
+    pub body: Body,
+}
+
+/// Header name (lower-case) → one value, or several in order.
+pub type Headers = BTreeMap<String, HeaderValue>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum HeaderValue {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl HeaderValue {
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        let slice: &[String] = match self {
+            HeaderValue::One(v) => std::slice::from_ref(v),
+            HeaderValue::Many(vs) => vs,
+        };
+        slice.iter().map(String::as_str)
+    }
+
+    /// The first value (what most checks compare).
+    pub fn first(&self) -> &str {
+        self.values().next().unwrap_or("")
+    }
+
+    pub fn push(&mut self, value: String) {
+        *self = match std::mem::replace(self, HeaderValue::Many(Vec::new())) {
+            HeaderValue::One(first) => HeaderValue::Many(vec![first, value]),
+            HeaderValue::Many(mut all) => {
+                all.push(value);
+                HeaderValue::Many(all)
+            }
+        };
+    }
+}
+
+/// Adds a header (name lower-cased), keeping repeated values.
+pub fn add_header(headers: &mut Headers, name: &str, value: String) {
+    match headers.get_mut(&name.to_ascii_lowercase()) {
+        Some(existing) => existing.push(value),
+        None => {
+            headers.insert(name.to_ascii_lowercase(), HeaderValue::One(value));
+        }
+    }
+}
+
+/// A message body as stored: JSON, text, base64 bytes, or nothing.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Body {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_base64: Option<String>,
+}
+
+impl Body {
+    pub fn json(value: Value) -> Self {
+        Body {
+            body: Some(value),
+            ..Body::default()
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.body.is_none() && self.body_text.is_none() && self.body_base64.is_none()
+    }
+
+    /// Classifies wire bytes: JSON when they parse as JSON (and the content type does not say
+    /// otherwise), text when UTF-8, base64 otherwise.
+    pub fn from_bytes(content_type: Option<&str>, bytes: &[u8]) -> Self {
+        if bytes.is_empty() {
+            return Body::default();
+        }
+        let says_json = content_type.is_none_or(|ct| ct.contains("json"));
+        if says_json {
+            if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
+                return Body::json(value);
+            }
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Body {
+                body_text: Some(text.to_string()),
+                ..Body::default()
+            },
+            Err(_) => Body {
+                body_base64: Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
+                ..Body::default()
+            },
+        }
+    }
+
+    /// The bytes to send on the wire.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        if let Some(value) = &self.body {
+            serde_json::to_vec(value).unwrap_or_default()
+        } else if let Some(text) = &self.body_text {
+            text.clone().into_bytes()
+        } else if let Some(b64) = &self.body_base64 {
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// A short description for messages.
+    pub fn kind(&self) -> &'static str {
+        if self.body.is_some() {
+            "JSON"
+        } else if self.body_text.is_some() {
+            "text"
+        } else if self.body_base64.is_some() {
+            "binary"
+        } else {
+            "empty"
+        }
+    }
+}
+
+impl Request {
+    /// The path without the query string.
+    pub fn path(&self) -> &str {
+        self.url.split('?').next().unwrap_or(&self.url)
+    }
+
+    /// Query parameters in order, percent-decoded.
+    pub fn query(&self) -> Vec<(String, String)> {
+        query_pairs(&self.url)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&HeaderValue> {
+        self.headers.get(&name.to_ascii_lowercase())
+    }
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&HeaderValue> {
+        self.headers.get(&name.to_ascii_lowercase())
+    }
+}
+
+/// Query parameters of a path-and-query string, percent-decoded, in order.
+pub fn query_pairs(url: &str) -> Vec<(String, String)> {
+    match url.split_once('?') {
+        Some((_, query)) => url::form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+/// A recording read from disk: its exchanges with their 1-based line numbers.
+#[derive(Debug, Clone, Default)]
+pub struct Recording {
+    pub exchanges: Vec<(usize, Exchange)>,
+}
+
+impl Recording {
+    pub fn len(&self) -> usize {
+        self.exchanges.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.exchanges.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Exchange> {
+        self.exchanges.iter().map(|(_, e)| e)
+    }
+}
+
+/// Parses recording text. Every bad line is reported as `file:line` and the rest still parsed.
+pub fn parse(path: &Path, text: &str) -> (Recording, Vec<InputError>) {
+    let mut recording = Recording::default();
+    let mut errors = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line_no = i + 1;
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Exchange>(trimmed) {
+            Ok(exchange) => match validate(&exchange) {
+                Ok(()) => recording.exchanges.push((line_no, exchange)),
+                Err(message) => {
+                    errors.push(InputError::new(path, Position::Line(line_no), message))
+                }
+            },
+            Err(err) => {
+                let message = if err.is_eof() {
+                    "truncated exchange: the line ends before the JSON object does".to_string()
+                } else {
+                    format!(
+                        "invalid exchange: {}",
+                        err.to_string().split(" at line ").next().unwrap_or("")
+                    )
+                };
+                errors.push(InputError::new(path, Position::Line(line_no), message));
+            }
+        }
+    }
+    (recording, errors)
+}
+
+fn validate(exchange: &Exchange) -> Result<(), String> {
+    for (side, body) in [
+        ("request", &exchange.request.body),
+        ("response", &exchange.response.body),
+    ] {
+        let present = [
+            body.body.is_some(),
+            body.body_text.is_some(),
+            body.body_base64.is_some(),
+        ];
+        if present.iter().filter(|p| **p).count() > 1 {
+            return Err(format!(
+                "{side} has more than one of body, body_text, body_base64; keep exactly one"
+            ));
+        }
+        if let Some(b64) = &body.body_base64 {
+            if base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .is_err()
+            {
+                return Err(format!("{side}.body_base64 is not valid base64"));
+            }
+        }
+    }
+    if !exchange.request.url.starts_with('/') {
+        return Err(format!(
+            "request.url `{}` must be a path starting with `/` (the host comes from the target)",
+            exchange.request.url
+        ));
+    }
+    if !(100..=599).contains(&exchange.response.status) {
+        return Err(format!(
+            "response.status {} is not an HTTP status",
+            exchange.response.status
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a recording; any bad line fails the whole read with every problem listed.
+pub fn read(path: &Path) -> Result<Recording, Vec<InputError>> {
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        vec![InputError::in_file(
+            path,
+            format!("cannot read recording: {err}"),
+        )]
+    })?;
+    let (recording, errors) = parse(path, &text);
+    if errors.is_empty() {
+        Ok(recording)
+    } else {
+        Err(errors)
+    }
+}
+
+/// One exchange as its recording line (no trailing newline).
+pub fn to_line(exchange: &Exchange) -> String {
+    serde_json::to_string(exchange).unwrap_or_default()
+}
+
+/// Appends one exchange as a line and flushes it to the file at once.
+pub fn append(file: &mut std::fs::File, exchange: &Exchange) -> std::io::Result<()> {
+    let mut line = to_line(exchange);
+    line.push('\n');
+    file.write_all(line.as_bytes())?;
+    file.flush()?;
+    file.sync_data()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINE: &str = r#"{"interface":"crm.customer.get","request":{"method":"GET","url":"/api/v1/customers/C-1?expand=owner","headers":{"accept":"application/json"}},"response":{"status":200,"headers":{"content-type":"application/json"},"body":{"id":"C-1"}},"duration_ms":12.5}"#;
+
+    #[test]
+    fn round_trips_with_stable_key_order() {
+        let (rec, errors) = parse(Path::new("r.jsonl"), LINE);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(to_line(&rec.exchanges[0].1), LINE);
+        assert_eq!(
+            rec.exchanges[0].1.request.query(),
+            vec![("expand".into(), "owner".into())]
+        );
+    }
+
+    #[test]
+    fn truncated_line_is_reported_with_its_number_and_the_rest_parsed() {
+        let text = format!("{LINE}\n{}\n{LINE}\n", &LINE[..40]);
+        let (rec, errors) = parse(Path::new("r.jsonl"), &text);
+        assert_eq!(rec.len(), 2);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].position, Position::Line(2));
+        assert!(
+            errors[0].message.contains("truncated"),
+            "{}",
+            errors[0].message
+        );
+    }
+
+    #[test]
+    fn body_kinds() {
+        assert_eq!(
+            Body::from_bytes(Some("application/json"), b"{\"a\":1}").kind(),
+            "JSON"
+        );
+        assert_eq!(
+            Body::from_bytes(Some("text/plain"), b"{\"a\":1}").kind(),
+            "text"
+        );
+        assert_eq!(Body::from_bytes(None, &[0xff, 0xfe]).kind(), "binary");
+        let b = Body::from_bytes(None, &[0xff, 0xfe]);
+        assert_eq!(b.to_bytes(), vec![0xff, 0xfe]);
+    }
+}

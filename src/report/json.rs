@@ -1,0 +1,1 @@
+//! json reporter (in progress).

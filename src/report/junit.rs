@@ -1,0 +1,1 @@
+//! junit reporter (in progress).

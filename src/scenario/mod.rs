@@ -1,0 +1,434 @@
+//! Scenarios: what to replay into which target, which peers to mock, what to ignore and expect.
+//!
+//! A scenario is a folder under `scenarios/` holding `scenario.yaml` and the recordings it
+//! names. Loading is done in passes: YAML → raw structs → a validated [`Scenario`] whose
+//! recordings are read and whose references are checked, so a typo fails before the network.
+//! The format is specified in `docs/scenarios.md`.
+
+pub mod ignore;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use ignore::{IgnoreRule, IgnoreRules};
+
+use crate::error::{Error, InputError, did_you_mean};
+use crate::recording::{self, Recording};
+
+/// The file name of a scenario inside its folder.
+pub const SCENARIO_FILE: &str = "scenario.yaml";
+
+/// A loaded scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Stable id (the folder name unless `name` is set).
+    pub name: String,
+    pub description: Option<String>,
+    pub file: PathBuf,
+    /// The target's name, looked up in the profile's targets.
+    pub target: String,
+    /// Recording replayed into the target.
+    pub replay_file: PathBuf,
+    pub replay: Recording,
+    pub peers: Vec<PeerConfig>,
+    pub ignore: IgnoreRules,
+    pub expectations: Vec<Expectation>,
+}
+
+/// A mocked peer of a scenario.
+#[derive(Debug, Clone)]
+pub struct PeerConfig {
+    pub name: String,
+    pub recording_file: PathBuf,
+    pub recording: Recording,
+    /// Fixed port, so the target can be pointed at it; `None` picks a free one.
+    pub port: Option<u16>,
+    pub ignore: IgnoreRules,
+}
+
+/// Per-exchange expectations that override what the recording implies.
+#[derive(Debug, Clone, Default)]
+pub struct Expectation {
+    /// 1-based exchange number in the replay recording, or all exchanges of an interface.
+    pub selector: Selector,
+    /// The live status that must come back (instead of the recorded one).
+    pub status: Option<u16>,
+    /// Extra ignore rules for these exchanges.
+    pub ignore: IgnoreRules,
+    /// Check only the contract, not the recorded body (for responses that differ by design).
+    pub contract_only: bool,
+    /// Do not replay these exchanges.
+    pub skip: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Selector {
+    #[default]
+    All,
+    Exchange(usize),
+    Interface(String),
+}
+
+impl Expectation {
+    pub fn applies_to(&self, index: usize, interface: Option<&str>) -> bool {
+        match &self.selector {
+            Selector::All => true,
+            Selector::Exchange(n) => *n == index + 1,
+            Selector::Interface(name) => interface == Some(name.as_str()),
+        }
+    }
+}
+
+impl Scenario {
+    /// The merged expectation for one exchange (later entries win, ignore rules add up).
+    pub fn expectation_for(&self, index: usize, interface: Option<&str>) -> Expectation {
+        let mut merged = Expectation::default();
+        for e in self
+            .expectations
+            .iter()
+            .filter(|e| e.applies_to(index, interface))
+        {
+            merged.status = e.status.or(merged.status);
+            merged.ignore = merged.ignore.with(&e.ignore);
+            merged.contract_only |= e.contract_only;
+            merged.skip |= e.skip;
+        }
+        merged
+    }
+
+    /// An ad-hoc scenario built from command-line flags.
+    pub fn ad_hoc(
+        replay_file: PathBuf,
+        peers: Vec<(String, PathBuf, Option<u16>)>,
+    ) -> Result<Scenario, Error> {
+        let mut errors = Vec::new();
+        let replay = read_recording(&replay_file, &mut errors);
+        let peers = peers
+            .into_iter()
+            .map(|(name, file, port)| PeerConfig {
+                recording: read_recording(&file, &mut errors),
+                name,
+                recording_file: file,
+                port,
+                ignore: IgnoreRules::default(),
+            })
+            .collect();
+        if !errors.is_empty() {
+            return Err(Error::Input(errors));
+        }
+        let name = replay_file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("ad-hoc")
+            .to_string();
+        Ok(Scenario {
+            name,
+            description: None,
+            file: replay_file.clone(),
+            target: "target".to_string(),
+            replay_file,
+            replay,
+            peers,
+            ignore: IgnoreRules::default(),
+            expectations: Vec::new(),
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: Option<String>,
+    description: Option<String>,
+    target: String,
+    replay: String,
+    #[serde(default)]
+    peers: BTreeMap<String, RawPeer>,
+    #[serde(default)]
+    ignore: Vec<String>,
+    #[serde(default)]
+    expect: Vec<RawExpectation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPeer {
+    recording: String,
+    port: Option<u16>,
+    #[serde(default)]
+    ignore: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpectation {
+    exchange: Option<usize>,
+    interface: Option<String>,
+    status: Option<u16>,
+    #[serde(default)]
+    ignore: Vec<String>,
+    #[serde(default)]
+    contract_only: bool,
+    #[serde(default)]
+    skip: bool,
+}
+
+/// Loads every scenario folder under `dir` (each holding a `scenario.yaml`), sorted by name.
+pub fn load_all(dir: &Path) -> Result<Vec<Scenario>, Error> {
+    let entries = std::fs::read_dir(dir).map_err(|err| {
+        InputError::in_file(dir, format!("cannot read scenarios directory: {err}"))
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path().join(SCENARIO_FILE)))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    let mut scenarios = Vec::new();
+    let mut errors = Vec::new();
+    for file in files {
+        match load(&file) {
+            Ok(s) => scenarios.push(s),
+            Err(Error::Input(mut errs)) => errors.append(&mut errs),
+            Err(other) => return Err(other),
+        }
+    }
+    if errors.is_empty() {
+        Ok(scenarios)
+    } else {
+        Err(Error::Input(errors))
+    }
+}
+
+/// Picks scenarios by name (or folder path), with a did-you-mean for unknown names.
+pub fn select(all: Vec<Scenario>, wanted: &[String]) -> Result<Vec<Scenario>, Error> {
+    if wanted.is_empty() {
+        return Ok(all);
+    }
+    let mut chosen = Vec::new();
+    let mut errors = Vec::new();
+    for name in wanted {
+        let key = Path::new(name)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(|n| if n == SCENARIO_FILE { name.as_str() } else { n })
+            .unwrap_or(name);
+        let key = Path::new(key)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(key);
+        match all.iter().find(|s| {
+            s.name == key
+                || s.file
+                    .parent()
+                    .and_then(Path::file_name)
+                    .and_then(|n| n.to_str())
+                    == Some(key)
+        }) {
+            Some(s) => chosen.push(s.clone()),
+            None => errors.push(
+                InputError::usage(format!("no scenario named `{name}`"))
+                    .with_hint_opt(did_you_mean(key, all.iter().map(|s| s.name.as_str())))
+                    .with_hint_opt(if all.is_empty() {
+                        Some("the project has no scenarios".into())
+                    } else {
+                        None
+                    }),
+            ),
+        }
+    }
+    if errors.is_empty() {
+        Ok(chosen)
+    } else {
+        Err(Error::Input(errors))
+    }
+}
+
+/// Loads one `scenario.yaml` and the recordings it names.
+pub fn load(file: &Path) -> Result<Scenario, Error> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|err| InputError::in_file(file, format!("cannot read scenario: {err}")))?;
+    let raw: RawScenario = {
+        let de = serde_yaml_ng::Deserializer::from_str(&text);
+        serde_path_to_error::deserialize(de).map_err(|err| {
+            let location = err.inner().location();
+            let pointer = path_to_pointer(err.path());
+            let mut e = crate::contract::document::yaml_error(file, err.inner());
+            e.message = format!(
+                "{} (at {})",
+                e.message.trim_start_matches("invalid YAML: "),
+                if pointer.is_empty() { "/" } else { &pointer }
+            );
+            if location.is_none() {
+                e.position = crate::error::Position::Pointer(pointer);
+            }
+            e.hint = crate::contract::unknown_field_hint(&e.message);
+            e
+        })?
+    };
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let mut errors = Vec::new();
+
+    let replay_file = dir.join(&raw.replay);
+    let replay = if replay_file.is_file() {
+        read_recording(&replay_file, &mut errors)
+    } else {
+        errors.push(missing_file(file, "/replay", &raw.replay, dir));
+        Recording::default()
+    };
+
+    let ignore = parse_rules(file, "/ignore", &raw.ignore, &mut errors);
+    let mut peers = Vec::new();
+    let mut ports = BTreeMap::new();
+    for (name, peer) in &raw.peers {
+        let base = format!("/peers/{name}");
+        let recording_file = dir.join(&peer.recording);
+        let recording = if recording_file.is_file() {
+            read_recording(&recording_file, &mut errors)
+        } else {
+            errors.push(missing_file(
+                file,
+                &format!("{base}/recording"),
+                &peer.recording,
+                dir,
+            ));
+            Recording::default()
+        };
+        if let Some(port) = peer.port {
+            if let Some(other) = ports.insert(port, name.clone()) {
+                errors.push(InputError::at_pointer(
+                    file,
+                    format!("{base}/port"),
+                    format!("port {port} is already used by peer `{other}`"),
+                ));
+            }
+        }
+        peers.push(PeerConfig {
+            name: name.clone(),
+            recording_file,
+            recording,
+            port: peer.port,
+            ignore: parse_rules(file, &format!("{base}/ignore"), &peer.ignore, &mut errors),
+        });
+    }
+
+    let mut expectations = Vec::new();
+    for (i, e) in raw.expect.iter().enumerate() {
+        let base = format!("/expect/{i}");
+        let selector = match (e.exchange, &e.interface) {
+            (Some(_), Some(_)) => {
+                errors.push(InputError::at_pointer(
+                    file,
+                    &base,
+                    "give `exchange` or `interface`, not both",
+                ));
+                Selector::All
+            }
+            (Some(n), None) => {
+                if n == 0 || n > replay.len().max(1) {
+                    errors.push(InputError::at_pointer(
+                        file,
+                        format!("{base}/exchange"),
+                        format!("exchange {n} does not exist: the replay recording has {} exchange(s), numbered from 1", replay.len()),
+                    ));
+                }
+                Selector::Exchange(n)
+            }
+            (None, Some(name)) => Selector::Interface(name.clone()),
+            (None, None) => Selector::All,
+        };
+        if let Some(status) = e.status {
+            if !(100..=599).contains(&status) {
+                errors.push(InputError::at_pointer(
+                    file,
+                    format!("{base}/status"),
+                    format!("{status} is not an HTTP status"),
+                ));
+            }
+        }
+        expectations.push(Expectation {
+            selector,
+            status: e.status,
+            ignore: parse_rules(file, &format!("{base}/ignore"), &e.ignore, &mut errors),
+            contract_only: e.contract_only,
+            skip: e.skip,
+        });
+    }
+
+    if !errors.is_empty() {
+        return Err(Error::Input(errors));
+    }
+    let name = raw.name.unwrap_or_else(|| {
+        dir.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("scenario")
+            .to_string()
+    });
+    Ok(Scenario {
+        name,
+        description: raw.description,
+        file: file.to_path_buf(),
+        target: raw.target,
+        replay_file,
+        replay,
+        peers,
+        ignore,
+        expectations,
+    })
+}
+
+fn read_recording(path: &Path, errors: &mut Vec<InputError>) -> Recording {
+    match recording::read(path) {
+        Ok(r) => r,
+        Err(mut errs) => {
+            errors.append(&mut errs);
+            Recording::default()
+        }
+    }
+}
+
+fn parse_rules(
+    file: &Path,
+    base: &str,
+    raw: &[String],
+    errors: &mut Vec<InputError>,
+) -> IgnoreRules {
+    let mut rules = Vec::new();
+    for (i, r) in raw.iter().enumerate() {
+        match IgnoreRule::parse(r) {
+            Ok(rule) => rules.push(rule),
+            Err(message) => {
+                errors.push(InputError::at_pointer(file, format!("{base}/{i}"), message))
+            }
+        }
+    }
+    IgnoreRules::new(rules)
+}
+
+fn missing_file(file: &Path, pointer: &str, named: &str, dir: &Path) -> InputError {
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    InputError::at_pointer(
+        file,
+        pointer,
+        format!("recording `{named}` does not exist in {}", dir.display()),
+    )
+    .with_hint_opt(did_you_mean(named, names.iter().map(String::as_str)))
+}
+
+fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .filter_map(|s| match s {
+            Segment::Seq { index } => Some(format!("/{index}")),
+            Segment::Map { key } => Some(format!("/{key}")),
+            Segment::Enum { variant } => Some(format!("/{variant}")),
+            Segment::Unknown => None,
+        })
+        .collect()
+}
