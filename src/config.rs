@@ -36,6 +36,8 @@ pub struct Config {
     /// Interfaces whose timings are compared against the recording: fail when the live p95
     /// exceeds this many times the recorded p95 (`None`: latency is reported only).
     pub latency_factor: Option<f64>,
+    /// Settings of `interlock diff` (severity overrides, content-model policy).
+    pub diff: crate::diff::DiffConfig,
 }
 
 /// One environment: a URL per target name.
@@ -57,6 +59,8 @@ struct RawConfig {
     run: RawRun,
     #[serde(default)]
     profiles: BTreeMap<String, RawProfile>,
+    #[serde(default)]
+    diff: crate::diff::DiffConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -186,6 +190,7 @@ impl Config {
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
             retries: raw.run.retries.unwrap_or(0),
             latency_factor: raw.run.latency_factor,
+            diff: raw.diff,
         })
     }
 

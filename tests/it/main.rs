@@ -1,0 +1,2 @@
+//! Interlock's integration tests: one binary, real HTTP over loopback, real files, the real
+//! `interlock` executable. Each module reads like a spec of one command or component.
