@@ -1,1 +1,331 @@
-//! CLI (in progress).
+//! The command line: argument definitions and turning them into a validated run plan.
+//!
+//! Everything is loaded and checked here before any network traffic: configuration, contracts
+//! (schemas compiled, references resolved), scenarios and recordings. Bad input stops the run
+//! with exit 2 before a single request is sent.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Config;
+use crate::contract::{self, ContractSet};
+use crate::error::{Error, InputError, did_you_mean};
+use crate::pipeline::{self, RunPlan};
+use crate::report::Reporter;
+use crate::report::console::{ConsoleReporter, ConsoleStyle};
+use crate::report::json::JsonReporter;
+use crate::report::junit::JunitReporter;
+use crate::scenario::{self, Scenario};
+
+/// Interlock: catch the contract change that breaks a neighbour before it ships.
+#[derive(Debug, Parser)]
+#[command(name = "interlock", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Replay scenarios against their targets with mocked peers; check contracts and drift.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunArgs {
+    /// Scenarios to run (folder names under the scenarios directory); all when none given.
+    pub scenarios: Vec<String>,
+
+    /// Project file (default: ./interlock.toml, else the embedded default).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Profile of the project file whose target URLs to use.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Target URL override, `NAME=URL`; in ad-hoc mode (with --replay) a bare URL.
+    #[arg(long, value_name = "NAME=URL")]
+    pub target: Vec<String>,
+
+    /// Ad-hoc mode: replay this recording into --target, without a scenario file.
+    #[arg(long, value_name = "REC")]
+    pub replay: Option<PathBuf>,
+
+    /// Ad-hoc mode: serve a mocked peer `NAME` from recording REC on PORT.
+    #[arg(long, value_name = "NAME=REC@PORT")]
+    pub mock: Vec<String>,
+
+    /// Contract directory (repeatable); replaces the project file's list.
+    #[arg(long, value_name = "DIR")]
+    pub contracts: Vec<PathBuf>,
+
+    /// Scenarios run in parallel.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Per-request timeout in seconds (default 10).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+
+    /// Write the JSON report here.
+    #[arg(long, value_name = "PATH")]
+    pub report_json: Option<PathBuf>,
+
+    /// Write JUnit XML here.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+}
+
+/// Runs the parsed command; returns the exit code.
+pub fn run(cli: Cli) -> Result<u8, Error> {
+    match cli.command {
+        Command::Run(args) => run_command(&args),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| Error::environment(format!("cannot start the async runtime: {err}")))
+}
+
+fn run_command(args: &RunArgs) -> Result<u8, Error> {
+    // Paths stay relative to the working directory, so messages name `contracts/x.json`.
+    let plan = plan(args, Path::new(""))?;
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(ConsoleReporter::new(
+        Box::new(std::io::stdout()),
+        ConsoleStyle::detect(),
+    ))];
+    if let Some(path) = &args.report_json {
+        reporters.push(Box::new(JsonReporter::new(path.clone())));
+    }
+    if let Some(path) = &args.junit {
+        reporters.push(Box::new(JunitReporter::new(path.clone())));
+    }
+    let result = runtime()?.block_on(pipeline::run(plan, reporters))?;
+    Ok(result.exit_code())
+}
+
+/// Loads and validates everything a run needs.
+pub fn plan(args: &RunArgs, root: &Path) -> Result<RunPlan, Error> {
+    let config = Config::discover(args.config.as_deref(), root)?;
+    let timeout = match args.timeout {
+        Some(secs) if secs > 0.0 && secs <= 3600.0 => Duration::from_secs_f64(secs),
+        Some(secs) => {
+            return Err(InputError::usage(format!(
+                "--timeout {secs} is out of range (0 < t ≤ 3600 seconds)"
+            ))
+            .into());
+        }
+        None => config.timeout,
+    };
+    let jobs = match args.jobs {
+        Some(0) => return Err(InputError::usage("--jobs must be at least 1").into()),
+        Some(n) => n,
+        None => config.jobs,
+    };
+    let (scenarios, contracts, targets) = match &args.replay {
+        Some(replay) => ad_hoc(args, replay)?,
+        None => project(args, &config)?,
+    };
+    Ok(RunPlan {
+        scenarios,
+        contracts,
+        targets,
+        timeout,
+        retries: config.retries,
+        jobs,
+    })
+}
+
+type Loaded = (Vec<Scenario>, ContractSet, BTreeMap<String, String>);
+
+fn ad_hoc(args: &RunArgs, replay: &Path) -> Result<Loaded, Error> {
+    if !args.scenarios.is_empty() {
+        return Err(InputError::usage("give either scenario names or --replay, not both").into());
+    }
+    let url = match args.target.as_slice() {
+        [url] => url
+            .split_once('=')
+            .map_or(url.as_str(), |(_, u)| u)
+            .to_string(),
+        [] => {
+            return Err(InputError::usage(
+                "--replay needs --target URL: the system the recording is replayed into",
+            )
+            .with_hint("e.g. --target http://localhost:8080")
+            .into());
+        }
+        _ => return Err(InputError::usage("--replay takes exactly one --target URL").into()),
+    };
+    let mut peers = Vec::new();
+    let mut errors = Vec::new();
+    for spec in &args.mock {
+        match parse_mock(spec) {
+            Ok(peer) => peers.push(peer),
+            Err(err) => errors.push(err),
+        }
+    }
+    if !replay.is_file() {
+        errors.push(InputError::usage(format!(
+            "--replay {}: no such file",
+            replay.display()
+        )));
+    }
+    let contracts = load_contracts(&args.contracts, &mut errors);
+    if !errors.is_empty() {
+        return Err(Error::Input(errors));
+    }
+    let scenario = Scenario::ad_hoc(replay.to_path_buf(), peers)?;
+    let targets = BTreeMap::from([(scenario.target.clone(), url)]);
+    Ok((vec![scenario], contracts, targets))
+}
+
+/// `NAME=REC@PORT` (or `NAME=REC` for a free port).
+fn parse_mock(spec: &str) -> Result<(String, PathBuf, Option<u16>), InputError> {
+    let bad = || {
+        InputError::usage(format!("--mock `{spec}` is not NAME=REC@PORT"))
+            .with_hint("e.g. --mock erp=recordings/erp.jsonl@18081")
+    };
+    let (name, rest) = spec.split_once('=').ok_or_else(bad)?;
+    let (file, port) = match rest.rsplit_once('@') {
+        Some((file, port)) => (file, Some(port.parse::<u16>().map_err(|_| bad())?)),
+        None => (rest, None),
+    };
+    if name.is_empty() || file.is_empty() {
+        return Err(bad());
+    }
+    let file = PathBuf::from(file);
+    if !file.is_file() {
+        return Err(InputError::usage(format!(
+            "--mock {name}: recording {} does not exist",
+            file.display()
+        )));
+    }
+    Ok((name.to_string(), file, port))
+}
+
+fn load_contracts(dirs: &[PathBuf], errors: &mut Vec<InputError>) -> ContractSet {
+    if dirs.is_empty() {
+        return ContractSet::default();
+    }
+    match contract::load_contracts(dirs) {
+        Ok(set) => set,
+        Err(Error::Input(mut errs)) => {
+            errors.append(&mut errs);
+            ContractSet::default()
+        }
+        Err(Error::Environment(message)) => {
+            errors.push(InputError::usage(message));
+            ContractSet::default()
+        }
+    }
+}
+
+fn project(args: &RunArgs, config: &Config) -> Result<Loaded, Error> {
+    if !args.mock.is_empty() {
+        return Err(
+            InputError::usage("--mock belongs to ad-hoc mode: use it with --replay")
+                .with_hint("peers of a scenario are declared in its scenario.yaml")
+                .into(),
+        );
+    }
+    let mut errors = Vec::new();
+    let dirs = if args.contracts.is_empty() {
+        config.contracts.clone()
+    } else {
+        args.contracts.clone()
+    };
+    let contracts = load_contracts(&dirs, &mut errors);
+    if !config.scenarios.is_dir() {
+        errors.push(
+            InputError::in_file(&config.scenarios, "scenarios directory does not exist").with_hint(
+                "run from the project root, pass --config, or use ad-hoc mode with --replay",
+            ),
+        );
+        return Err(Error::Input(errors));
+    }
+    let scenarios = match scenario::load_all(&config.scenarios)
+        .and_then(|all| scenario::select(all, &args.scenarios))
+    {
+        Ok(s) => s,
+        Err(Error::Input(mut errs)) => {
+            errors.append(&mut errs);
+            Vec::new()
+        }
+        Err(other) => return Err(other),
+    };
+    let profile_name = args
+        .profile
+        .clone()
+        .unwrap_or_else(|| config.default_profile.clone());
+    let mut targets = match config.profile(&profile_name) {
+        Ok(p) => p.targets,
+        Err(Error::Input(mut errs)) => {
+            errors.append(&mut errs);
+            BTreeMap::new()
+        }
+        Err(other) => return Err(other),
+    };
+    let known: Vec<&str> = scenarios.iter().map(|s| s.target.as_str()).collect();
+    for spec in &args.target {
+        match spec.split_once('=') {
+            Some((name, url)) if !name.is_empty() && !url.is_empty() => {
+                if !known.contains(&name) && !scenarios.is_empty() {
+                    errors.push(
+                        InputError::usage(format!(
+                            "--target {spec}: no selected scenario has target `{name}`"
+                        ))
+                        .with_hint_opt(did_you_mean(name, known.iter().copied())),
+                    );
+                }
+                targets.insert(name.to_string(), url.to_string());
+            }
+            _ => errors.push(
+                InputError::usage(format!("--target `{spec}` is not NAME=URL")).with_hint(
+                    "e.g. --target crm=https://crm.staging.example.com; a bare URL is for --replay",
+                ),
+            ),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Input(errors));
+    }
+    if scenarios.is_empty() {
+        return Err(InputError::in_file(
+            &config.scenarios,
+            "no scenarios found (each scenario is a folder with a scenario.yaml)",
+        )
+        .into());
+    }
+    Ok((scenarios, contracts, targets))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mock_spec_parsing() {
+        let dir = tempfile::tempdir().unwrap();
+        let rec = dir.path().join("erp.jsonl");
+        std::fs::write(&rec, "").unwrap();
+        let (name, file, port) = parse_mock(&format!("erp={}@18081", rec.display())).unwrap();
+        assert_eq!(
+            (name.as_str(), file, port),
+            ("erp", rec.clone(), Some(18081))
+        );
+        assert!(
+            parse_mock("erp")
+                .unwrap_err()
+                .message
+                .contains("NAME=REC@PORT")
+        );
+        assert!(parse_mock(&format!("erp={}@x", rec.display())).is_err());
+    }
+}

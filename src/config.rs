@@ -33,9 +33,6 @@ pub struct Config {
     pub timeout: Duration,
     pub jobs: usize,
     pub retries: u32,
-    /// Interfaces whose timings are compared against the recording: fail when the live p95
-    /// exceeds this many times the recorded p95 (`None`: latency is reported only).
-    pub latency_factor: Option<f64>,
     /// Settings of `interlock diff` (severity overrides, content-model policy).
     pub diff: crate::diff::DiffConfig,
 }
@@ -69,7 +66,6 @@ struct RawRun {
     timeout_secs: Option<f64>,
     jobs: Option<usize>,
     retries: Option<u32>,
-    latency_factor: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -97,18 +93,10 @@ impl Config {
                 let text = std::fs::read_to_string(path).map_err(|err| {
                     InputError::in_file(path, format!("cannot read configuration: {err}"))
                 })?;
-                let root = path
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."));
-                Self::parse(path, &text, root, &|name| std::env::var(name).ok())
+                let root = path.parent().unwrap_or(Path::new(""));
+                Self::parse(path, &text, root)
             }
-            None => Self::parse(
-                Path::new("<embedded default config>"),
-                DEFAULT_CONFIG,
-                root,
-                &|_| None,
-            ),
+            None => Self::parse(Path::new("<embedded default config>"), DEFAULT_CONFIG, root),
         }
     }
 
@@ -125,39 +113,15 @@ impl Config {
         }
     }
 
-    /// Parses configuration text; `env` supplies `${VAR}` values.
-    pub fn parse(
-        file: &Path,
-        text: &str,
-        root: &Path,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Config, Error> {
+    /// Parses configuration text (target URLs are interpolated later, per chosen profile).
+    pub fn parse(file: &Path, text: &str, root: &Path) -> Result<Config, Error> {
         let raw: RawConfig = toml::from_str(text).map_err(|err| toml_error(file, text, &err))?;
         let mut errors = Vec::new();
-        let mut profiles = BTreeMap::new();
-        for (name, profile) in raw.profiles {
-            let mut targets = BTreeMap::new();
-            for (target, value) in profile.targets {
-                let key = format!("profiles.{name}.targets.{target}");
-                match interpolate(&value, env) {
-                    Ok(url) => targets.insert(target, url),
-                    Err(var) => {
-                        errors.push(
-                            InputError::at_pointer(
-                                file,
-                                format!("/profiles/{name}/targets/{target}"),
-                                format!("`{key}` uses ${{{var}}}, which is not set"),
-                            )
-                            .with_hint(format!(
-                                "export {var}=…, or write ${{{var}:-default}} for a fallback"
-                            )),
-                        );
-                        continue;
-                    }
-                };
-            }
-            profiles.insert(name, Profile { targets });
-        }
+        let profiles = raw
+            .profiles
+            .into_iter()
+            .map(|(name, p)| (name, Profile { targets: p.targets }))
+            .collect();
         let timeout = raw.run.timeout_secs.unwrap_or(10.0);
         if !(timeout > 0.0 && timeout <= 3600.0) {
             errors.push(InputError::at_pointer(
@@ -189,15 +153,47 @@ impl Config {
                 .jobs
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
             retries: raw.run.retries.unwrap_or(0),
-            latency_factor: raw.run.latency_factor,
             diff: raw.diff,
         })
     }
 
-    /// The named profile, or an error with a did-you-mean. `local` always exists.
+    /// The named profile with `${VAR}` references replaced from the environment, or an error
+    /// with a did-you-mean. `local` always exists. Only the chosen profile is interpolated, so
+    /// an unset staging secret does not stop a local run.
     pub fn profile(&self, name: &str) -> Result<Profile, Error> {
+        self.profile_with_env(name, &|var| std::env::var(var).ok())
+    }
+
+    pub fn profile_with_env(
+        &self,
+        name: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Profile, Error> {
         match self.profiles.get(name) {
-            Some(p) => Ok(p.clone()),
+            Some(p) => {
+                let mut errors = Vec::new();
+                let mut targets = BTreeMap::new();
+                for (target, value) in &p.targets {
+                    match interpolate(value, env) {
+                        Ok(url) => {
+                            targets.insert(target.clone(), url);
+                        }
+                        Err(var) => errors.push(
+                            InputError::at_pointer(
+                                &self.file,
+                                format!("/profiles/{name}/targets/{target}"),
+                                format!("target `{target}` of profile `{name}` uses ${{{var}}}, which is not set"),
+                            )
+                            .with_hint(format!("export {var}=…, or write ${{{var}:-default}} for a fallback")),
+                        ),
+                    }
+                }
+                if errors.is_empty() {
+                    Ok(Profile { targets })
+                } else {
+                    Err(Error::Input(errors))
+                }
+            }
             None if name == "local" => Ok(Profile::default()),
             None => Err(InputError::usage(format!(
                 "no profile named `{name}` in {}",
@@ -275,6 +271,25 @@ mod tests {
     }
 
     #[test]
+    fn only_the_chosen_profile_is_interpolated() {
+        let text = "[profiles.staging.targets]\ncrm = \"${CRM_STAGING_URL}\"\n";
+        let c = Config::parse(Path::new("i.toml"), text, Path::new(".")).unwrap();
+        assert!(c.profile_with_env("local", &|_| None).is_ok());
+        let Error::Input(errs) = c.profile_with_env("staging", &|_| None).unwrap_err() else {
+            panic!()
+        };
+        assert!(
+            errs[0].message.contains("${CRM_STAGING_URL}"),
+            "{}",
+            errs[0].message
+        );
+        assert_eq!(
+            errs[0].position,
+            Position::Pointer("/profiles/staging/targets/crm".into())
+        );
+    }
+
+    #[test]
     fn embedded_default_parses() {
         let c = Config::load(None, Path::new(".")).unwrap();
         assert_eq!(c.default_profile, "local");
@@ -284,13 +299,8 @@ mod tests {
 
     #[test]
     fn unknown_key_has_position_and_hint() {
-        let err = Config::parse(
-            Path::new("i.toml"),
-            "scenario = \"x\"\n",
-            Path::new("."),
-            &|_| None,
-        )
-        .unwrap_err();
+        let err =
+            Config::parse(Path::new("i.toml"), "scenario = \"x\"\n", Path::new(".")).unwrap_err();
         let Error::Input(errs) = err else { panic!() };
         assert_eq!(
             errs[0].position,

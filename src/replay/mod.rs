@@ -1,1 +1,188 @@
-//! Replay (in progress).
+//! Replay: sends recorded requests to a live target with reqwest.
+//!
+//! Every request has a timeout (default 10 s, connection included), so a dead target is
+//! reported, never waited on. Retries happen only when configured, and only for requests that
+//! got no response at all (refused, timed out). A transport problem is returned as a
+//! [`TransportError`]: the exchange could not be checked, which is different from a check
+//! that failed.
+
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, InputError};
+use crate::recording::{self, Body, Headers};
+
+/// A live response, in the recording's shape.
+#[derive(Debug, Clone)]
+pub struct LiveResponse {
+    pub status: u16,
+    pub headers: Headers,
+    pub body: Body,
+    pub duration: Duration,
+}
+
+/// Why an exchange could not be checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportError {
+    pub message: String,
+    pub duration: Duration,
+}
+
+/// Sends requests to one target base URL.
+#[derive(Debug, Clone)]
+pub struct Replayer {
+    client: reqwest::Client,
+    base: String,
+    timeout: Duration,
+    retries: u32,
+}
+
+/// Request headers never copied from a recording: the client sets them for the new connection.
+const NOT_REPLAYED: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "accept-encoding",
+];
+
+impl Replayer {
+    /// A replayer for `base_url` (scheme, host, port and an optional path prefix).
+    pub fn new(base_url: &str, timeout: Duration, retries: u32) -> Result<Replayer, Error> {
+        let parsed = url::Url::parse(base_url).map_err(|err| {
+            InputError::usage(format!("target URL `{base_url}` is not a valid URL: {err}"))
+                .with_hint("write it as http://host:port or https://host/prefix")
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(InputError::usage(format!(
+                "target URL `{base_url}` must use http or https"
+            ))
+            .into());
+        }
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .map_err(|err| Error::environment(format!("cannot create an HTTP client: {err}")))?;
+        Ok(Replayer {
+            client,
+            base: base_url.trim_end_matches('/').to_string(),
+            timeout,
+            retries,
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Sends one recorded request; retries only requests that got no response.
+    pub async fn send(&self, request: &recording::Request) -> Result<LiveResponse, TransportError> {
+        let mut attempt = 0;
+        loop {
+            match self.send_once(request).await {
+                Err(err) if attempt < self.retries => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                    let _ = err;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        request: &recording::Request,
+    ) -> Result<LiveResponse, TransportError> {
+        let started = Instant::now();
+        let url = format!("{}{}", self.base, request.url);
+        let method =
+            reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| TransportError {
+                message: format!("`{}` is not an HTTP method", request.method),
+                duration: Duration::ZERO,
+            })?;
+        let mut builder = self.client.request(method, &url);
+        for (name, value) in &request.headers {
+            if NOT_REPLAYED.contains(&name.as_str()) {
+                continue;
+            }
+            for v in value.values() {
+                builder = builder.header(name.as_str(), v);
+            }
+        }
+        let body = request.body.to_bytes();
+        if !body.is_empty() {
+            if request.body.body.is_some() && request.header("content-type").is_none() {
+                builder = builder.header("content-type", "application/json");
+            }
+            builder = builder.body(body);
+        }
+        let fail = |err: reqwest::Error, started: Instant| TransportError {
+            message: describe(&err, &url, self.timeout),
+            duration: started.elapsed(),
+        };
+        let response = builder.send().await.map_err(|e| fail(e, started))?;
+        let status = response.status().as_u16();
+        let mut headers = Headers::new();
+        for (name, value) in response.headers() {
+            recording::add_header(
+                &mut headers,
+                name.as_str(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            );
+        }
+        let bytes = response.bytes().await.map_err(|e| fail(e, started))?;
+        let content_type = headers.get("content-type").map(|v| v.first().to_string());
+        Ok(LiveResponse {
+            status,
+            body: Body::from_bytes(content_type.as_deref(), &bytes),
+            headers,
+            duration: started.elapsed(),
+        })
+    }
+}
+
+/// One line on what went wrong, naming the URL and the likely cause.
+fn describe(err: &reqwest::Error, url: &str, timeout: Duration) -> String {
+    let chain = error_chain(err);
+    if err.is_timeout() {
+        format!(
+            "{url}: no response within {} s (timeout)",
+            timeout.as_secs_f64()
+        )
+    } else if err.is_connect() {
+        let lower = chain.to_ascii_lowercase();
+        if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+            format!("{url}: TLS handshake failed: {chain}")
+        } else if lower.contains("refused") {
+            format!("{url}: connection refused (is the target running and is the URL right?)")
+        } else if lower.contains("dns") || lower.contains("resolve") || lower.contains("lookup") {
+            format!("{url}: host name could not be resolved: {chain}")
+        } else {
+            format!("{url}: cannot connect: {chain}")
+        }
+    } else {
+        format!("{url}: {chain}")
+    }
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}

@@ -1,1 +1,738 @@
-//! console reporter (in progress).
+//! The console report: what a person reads in a terminal or a CI log.
+//!
+//! One block per scenario, printed as the scenario finishes: a header with the target and the
+//! counts, one line per exchange (failing exchanges with their recorded and live status, then
+//! one line per finding), scenario-level findings, and the latency per interface. The run ends
+//! with one summary line that a CI log can be searched for:
+//!
+//! ```text
+//! interlock: failed — 2 scenarios, 9 exchanges: 7 passed, 2 failed, 0 errors; 6 findings (1.23 s)
+//! ```
+//!
+//! Colour is plain ANSI and only on when standard output is a terminal and `NO_COLOR` is unset
+//! or empty; a progress bar is drawn to standard error only when it is a terminal. Without
+//! colour, every distinction (failure, error, info) is still spelled out in words, and the
+//! order of lines is the order of the result, so the output is deterministic.
+
+use std::fmt::{self, Write as _};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::Value;
+
+use super::{Event, Reporter};
+use crate::check::{
+    ExchangeResult, Finding, Latency, Location, Outcome, RunResult, ScenarioResult,
+};
+use crate::error::Error;
+
+/// Longest rendering of an old or new value before it is shortened with `…`.
+const VALUE_WIDTH: usize = 48;
+
+/// How the console report looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsoleStyle {
+    /// ANSI colour on standard output.
+    pub color: bool,
+    /// A progress bar on standard error.
+    pub progress: bool,
+}
+
+impl ConsoleStyle {
+    /// Colour when standard output is a terminal and `NO_COLOR` is unset or empty; a progress
+    /// bar when standard error is a terminal.
+    pub fn detect() -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        ConsoleStyle {
+            color: !no_color && std::io::stdout().is_terminal(),
+            progress: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// No colour, no progress bar: the form a CI log or a test sees.
+    pub fn plain() -> Self {
+        ConsoleStyle {
+            color: false,
+            progress: false,
+        }
+    }
+}
+
+/// Writes the console report as the run goes.
+pub struct ConsoleReporter {
+    out: Box<dyn Write + Send>,
+    style: ConsoleStyle,
+    progress: Option<ProgressBar>,
+    /// Scenario blocks already written, so a run that skips `ScenarioFinished` still gets one.
+    printed: usize,
+}
+
+impl ConsoleReporter {
+    pub fn new(out: Box<dyn Write + Send>, style: ConsoleStyle) -> Self {
+        ConsoleReporter {
+            out,
+            style,
+            progress: None,
+            printed: 0,
+        }
+    }
+
+    fn emit(&mut self, text: &str) -> Result<(), Error> {
+        let out = &mut self.out;
+        let mut write = || -> std::io::Result<()> {
+            out.write_all(text.as_bytes())?;
+            out.flush()
+        };
+        let written = match &self.progress {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        };
+        written.map_err(|err| Error::io("write to", Path::new("standard output"), &err))
+    }
+}
+
+impl Reporter for ConsoleReporter {
+    fn report(&mut self, event: &Event<'_>) -> Result<(), Error> {
+        match *event {
+            Event::RunStarted { exchanges, .. } => {
+                if self.style.progress {
+                    self.progress = Some(progress_bar(exchanges));
+                }
+                Ok(())
+            }
+            Event::ScenarioStarted { name, .. } => {
+                if let Some(bar) = &self.progress {
+                    bar.set_message(one_line(name));
+                }
+                Ok(())
+            }
+            Event::ExchangeFinished { .. } => {
+                if let Some(bar) = &self.progress {
+                    bar.inc(1);
+                }
+                Ok(())
+            }
+            Event::ScenarioFinished { result } => {
+                let text = scenario_block(result, Painter(self.style.color));
+                self.printed += 1;
+                self.emit(&text)
+            }
+            Event::RunFinished { result } => {
+                if let Some(bar) = self.progress.take() {
+                    bar.finish_and_clear();
+                }
+                let painter = Painter(self.style.color);
+                let mut text = String::new();
+                for scenario in result.scenarios.iter().skip(self.printed) {
+                    text.push_str(&scenario_block(scenario, painter));
+                }
+                self.printed = result.scenarios.len();
+                text.push_str(&summary_line(result, painter));
+                text.push('\n');
+                self.emit(&text)
+            }
+        }
+    }
+}
+
+/// The whole console report of a finished run at once: every scenario block, then the
+/// summary line.
+pub fn render(result: &RunResult, color: bool) -> String {
+    let painter = Painter(color);
+    let mut text: String = result
+        .scenarios
+        .iter()
+        .map(|s| scenario_block(s, painter))
+        .collect();
+    text.push_str(&summary_line(result, painter));
+    text.push('\n');
+    text
+}
+
+fn progress_bar(exchanges: usize) -> ProgressBar {
+    let style = ProgressStyle::with_template(
+        "{spinner} [{bar:30}] {pos}/{len} exchanges  {elapsed}  {wide_msg}",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    ProgressBar::with_draw_target(Some(exchanges as u64), ProgressDrawTarget::stderr())
+        .with_style(style)
+}
+
+/// ANSI colour, or nothing.
+#[derive(Debug, Clone, Copy)]
+struct Painter(bool);
+
+const RED: &str = "1;31";
+const GREEN: &str = "32";
+const YELLOW: &str = "33";
+const DIM: &str = "2";
+const BOLD: &str = "1";
+
+impl Painter {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// A five-wide outcome label, so the names after it line up.
+    fn label(self, outcome: Outcome) -> String {
+        match outcome {
+            Outcome::Passed => self.paint(GREEN, "ok   "),
+            Outcome::Failed => self.paint(RED, "FAIL "),
+            Outcome::Error => self.paint(RED, "ERROR"),
+        }
+    }
+}
+
+/// Exchange and finding counts of one scenario.
+#[derive(Debug, Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+    errors: usize,
+    findings: usize,
+}
+
+fn tally(scenario: &ScenarioResult) -> Tally {
+    let mut t = Tally::default();
+    for exchange in &scenario.exchanges {
+        match exchange.outcome() {
+            Outcome::Passed => t.passed += 1,
+            Outcome::Failed => t.failed += 1,
+            Outcome::Error => t.errors += 1,
+        }
+    }
+    t.findings = scenario.all_findings().filter(|f| f.is_failure()).count();
+    t
+}
+
+fn scenario_block(scenario: &ScenarioResult, p: Painter) -> String {
+    let mut text = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_scenario(&mut text, scenario, p);
+    text
+}
+
+fn write_scenario(out: &mut String, scenario: &ScenarioResult, p: Painter) -> fmt::Result {
+    let t = tally(scenario);
+    let label = match scenario.outcome() {
+        Outcome::Passed => p.paint(GREEN, "PASS "),
+        Outcome::Failed => p.paint(RED, "FAIL "),
+        Outcome::Error => p.paint(RED, "ERROR"),
+    };
+    writeln!(
+        out,
+        "{label} {} → {} — {}: {} passed, {} failed, {}; {}",
+        p.paint(BOLD, &one_line(&scenario.name)),
+        one_line(&scenario.target),
+        plural(scenario.exchanges.len(), "exchange", "exchanges"),
+        t.passed,
+        t.failed,
+        plural(t.errors, "error", "errors"),
+        plural(t.findings, "finding", "findings"),
+    )?;
+    for exchange in &scenario.exchanges {
+        write_exchange(out, exchange, p)?;
+    }
+    if let Some(error) = &scenario.error {
+        writeln!(
+            out,
+            "  {} scenario  {}",
+            p.label(Outcome::Error),
+            one_line(error)
+        )?;
+    }
+    if !scenario.findings.is_empty() {
+        let outcome = if scenario.findings.iter().any(Finding::is_failure) {
+            Outcome::Failed
+        } else {
+            Outcome::Passed
+        };
+        writeln!(out, "  {} scenario", p.label(outcome))?;
+        for finding in &scenario.findings {
+            writeln!(out, "        {}", finding_line(finding, p))?;
+        }
+    }
+    write_latency(out, &scenario.latency, p)?;
+    writeln!(out)
+}
+
+fn write_exchange(out: &mut String, exchange: &ExchangeResult, p: Painter) -> fmt::Result {
+    let outcome = exchange.outcome();
+    let status = match (outcome, exchange.live_status) {
+        (Outcome::Passed, live) => live.unwrap_or(exchange.recorded_status).to_string(),
+        (_, Some(live)) => format!("recorded {} → live {live}", exchange.recorded_status),
+        (_, None) => format!("recorded {} → no response", exchange.recorded_status),
+    };
+    writeln!(
+        out,
+        "  {} {}  {status}",
+        p.label(outcome),
+        one_line(&exchange.name)
+    )?;
+    if let Some(error) = &exchange.error {
+        writeln!(out, "        {} {}", p.paint(RED, "ERROR"), one_line(error))?;
+    }
+    for finding in &exchange.findings {
+        writeln!(out, "        {}", finding_line(finding, p))?;
+    }
+    Ok(())
+}
+
+/// `kind where  old → new  message  affects: …` on one line; info findings marked `info` and
+/// dimmed.
+fn finding_line(finding: &Finding, p: Painter) -> String {
+    let mut parts = Vec::with_capacity(4);
+    let kind = if finding.is_failure() {
+        p.paint(YELLOW, finding.kind.id())
+    } else {
+        format!("info {}", finding.kind.id())
+    };
+    let place = place(finding);
+    parts.push(if place.is_empty() {
+        kind
+    } else {
+        format!("{kind} {place}")
+    });
+    if finding.old.is_some() || finding.new.is_some() {
+        parts.push(format!(
+            "{} → {}",
+            shown(finding.old.as_ref(), VALUE_WIDTH),
+            shown(finding.new.as_ref(), VALUE_WIDTH)
+        ));
+    }
+    parts.push(one_line(&finding.message));
+    if !finding.affected.is_empty() {
+        parts.push(format!("affects: {}", finding.affected.join(", ")));
+    }
+    let line = parts.join("  ");
+    if finding.is_failure() {
+        line
+    } else {
+        p.paint(DIM, &line)
+    }
+}
+
+/// Where a finding points: the path, prefixed by the peer for a request the target sent.
+fn place(finding: &Finding) -> String {
+    let path = one_line(&finding.path);
+    match &finding.location {
+        Location::Response => pointer(path),
+        Location::PeerRequest { peer } => format!("{} request {}", one_line(peer), pointer(path)),
+        Location::Scenario => path,
+    }
+}
+
+/// The whole-body pointer `""` is shown as `/`.
+fn pointer(path: String) -> String {
+    if path.is_empty() {
+        "/".to_owned()
+    } else {
+        path
+    }
+}
+
+/// A value as compact JSON, shortened to `width` characters; `(absent)` when there is none.
+pub(crate) fn shown(value: Option<&Value>, width: usize) -> String {
+    match value {
+        None => "(absent)".to_owned(),
+        Some(v) => shorten(&v.to_string(), width),
+    }
+}
+
+fn shorten(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut short: String = text.chars().take(width.saturating_sub(1)).collect();
+    short.push('…');
+    short
+}
+
+/// Control characters (newlines, escape sequences) from recorded data never reach the log.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+fn write_latency(out: &mut String, latency: &[Latency], p: Painter) -> fmt::Result {
+    if latency.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = latency.iter().map(|l| one_line(&l.name)).collect();
+    let width = names
+        .iter()
+        .map(|n| n.chars().count())
+        .chain(std::iter::once("latency".len()))
+        .max()
+        .unwrap_or(0);
+    let header = format!(
+        "{:<width$}  {:>5}  {:>8}  {:>8}  {:>8}",
+        "latency", "calls", "p50 ms", "p95 ms", "max ms"
+    );
+    writeln!(out, "  {}", p.paint(DIM, &header))?;
+    for (l, name) in latency.iter().zip(&names) {
+        writeln!(
+            out,
+            "  {name:<width$}  {:>5}  {:>8.1}  {:>8.1}  {:>8.1}",
+            l.count, l.p50_ms, l.p95_ms, l.max_ms
+        )?;
+    }
+    Ok(())
+}
+
+fn summary_line(result: &RunResult, p: Painter) -> String {
+    let c = result.counts();
+    let verdict = match result.verdict() {
+        "passed" => p.paint(GREEN, "passed"),
+        other => p.paint(RED, other),
+    };
+    format!(
+        "interlock: {verdict} — {}, {}: {} passed, {} failed, {}; {} ({:.2} s)",
+        plural(c.scenarios, "scenario", "scenarios"),
+        plural(c.exchanges, "exchange", "exchanges"),
+        c.passed,
+        c.failed,
+        plural(c.errors, "error", "errors"),
+        plural(c.findings, "finding", "findings"),
+        result.duration.as_secs_f64(),
+    )
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A hand-built run shared by the reporters' tests: every kind of line a report must render.
+#[cfg(test)]
+pub(crate) mod sample {
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use crate::check::{
+        ExchangeResult, Finding, FindingKind, Latency, Location, RunResult, ScenarioResult,
+    };
+
+    fn exchange(index: usize, name: &str, status: u16, ms: u64) -> ExchangeResult {
+        let (method, path) = name.split_once(' ').unwrap_or(("GET", name));
+        let path = path.split(" #").next().unwrap_or(path);
+        ExchangeResult {
+            index,
+            name: name.to_owned(),
+            method: method.to_owned(),
+            url: format!("https://crm.staging.example.com{path}"),
+            interface: None,
+            recorded_status: status,
+            live_status: Some(status),
+            duration: Duration::from_millis(ms),
+            recorded_duration_ms: Some(ms as f64),
+            findings: Vec::new(),
+            error: None,
+            recorded_body: None,
+            live_body: None,
+        }
+    }
+
+    fn crm(finding: Finding) -> Finding {
+        let mut f = finding;
+        f.interface = Some("crm.customers.create".to_owned());
+        f.affected = vec!["crm".into(), "erp".into(), "finance".into()];
+        f
+    }
+
+    /// Two scenarios: `customer-sync` with a passing exchange, a failing one (field removed,
+    /// field added, type changed, format drift, invalid peer request), an info-only one, a
+    /// transport error and a scenario-level finding; `order-to-invoice` all passing.
+    pub(crate) fn run() -> RunResult {
+        let mut get = exchange(0, "GET /customers/{id} #0", 200, 12);
+        get.interface = Some("crm.customers.get".to_owned());
+
+        let mut create = exchange(1, "POST /customers #1", 201, 48);
+        create.interface = Some("crm.customers.create".to_owned());
+        create.findings = vec![
+            crm(Finding::new(
+                FindingKind::FieldRemoved,
+                Location::Response,
+                "/tax_id",
+                "`tax_id` is in the recording but missing from the live response",
+            )
+            .with_values(Some(json!("91310115MA1K4XQ30Y")), None)),
+            crm(Finding::new(
+                FindingKind::FieldAdded,
+                Location::Response,
+                "/taxNumber",
+                "`taxNumber` is in the live response but not in the recording",
+            )
+            .with_values(None, Some(json!("91310115MA1K4XQ30Y")))),
+            crm(Finding::new(
+                FindingKind::TypeChanged,
+                Location::Response,
+                "/credit_limit",
+                "type changed from integer to string",
+            )
+            .with_values(Some(json!(500000)), Some(json!("500000")))),
+            crm(Finding::new(
+                FindingKind::FormatDrift,
+                Location::Response,
+                "/created_at",
+                "date-time offset changed from +08:00 to +09:00",
+            )
+            .with_values(
+                Some(json!("2024-03-01T09:30:00+08:00")),
+                Some(json!("2024-03-01T10:30:00+09:00")),
+            )),
+            Finding {
+                interface: Some("erp.customers.upsert".to_owned()),
+                affected: vec!["erp".into(), "crm".into()],
+                ..Finding::new(
+                    FindingKind::PeerRequestInvalid,
+                    Location::PeerRequest { peer: "erp".into() },
+                    "",
+                    "missing required property `tax_id`",
+                )
+            },
+        ];
+
+        let mut health = exchange(2, "GET /health #2", 200, 3);
+        health.findings = vec![Finding::new(
+            FindingKind::NoContract,
+            Location::Response,
+            "",
+            "no contract covers GET /health",
+        )];
+
+        let mut order = exchange(3, "POST /orders #3", 201, 5000);
+        order.interface = Some("crm.orders.create".to_owned());
+        order.live_status = None;
+        order.error =
+            Some("POST https://crm.staging.example.com/orders: timed out after 5 s".to_owned());
+
+        let customer_sync = ScenarioResult {
+            name: "customer-sync".to_owned(),
+            target: "https://crm.staging.example.com".to_owned(),
+            exchanges: vec![get, create, health, order],
+            findings: vec![Finding {
+                affected: vec!["erp".into(), "crm".into()],
+                ..Finding::new(
+                    FindingKind::PeerCallMissing,
+                    Location::Scenario,
+                    "",
+                    "erp GET /api/credit/{customer_id} was recorded but the target never called it",
+                )
+            }],
+            error: None,
+            latency: vec![
+                Latency::of("crm.customers.get", vec![12.0]),
+                Latency::of("crm.customers.create", vec![48.0]),
+                Latency::of("GET /health", vec![3.0]),
+                Latency::of("erp POST /api/customers", vec![4.2, 5.1, 7.9]),
+            ],
+            duration: Duration::from_millis(5063),
+        };
+
+        let mut invoice = exchange(0, "POST /orders/{id}/invoice #0", 201, 31);
+        invoice.interface = Some("crm.invoices.create".to_owned());
+        let mut read = exchange(1, "GET /invoices/{id} #1", 200, 9);
+        read.interface = Some("crm.invoices.get".to_owned());
+        let order_to_invoice = ScenarioResult {
+            name: "order-to-invoice".to_owned(),
+            target: "recorded".to_owned(),
+            exchanges: vec![invoice, read],
+            findings: Vec::new(),
+            error: None,
+            latency: vec![
+                Latency::of("crm.invoices.create", vec![31.0]),
+                Latency::of("crm.invoices.get", vec![9.0]),
+            ],
+            duration: Duration::from_millis(40),
+        };
+
+        RunResult {
+            scenarios: vec![customer_sync, order_to_invoice],
+            duration: Duration::from_millis(5234),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::check::FindingKind;
+
+    /// A writer the test can read back after the reporter is done with it.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| std::io::ErrorKind::Other)?
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().expect("lock").clone()).expect("utf-8")
+        }
+    }
+
+    /// Feeds a finished run to a reporter the way the runner does.
+    fn replay_events(reporter: &mut dyn Reporter, run: &RunResult) -> Result<(), Error> {
+        let exchanges = run.scenarios.iter().map(|s| s.exchanges.len()).sum();
+        reporter.report(&Event::RunStarted {
+            scenarios: run.scenarios.len(),
+            exchanges,
+        })?;
+        for scenario in &run.scenarios {
+            reporter.report(&Event::ScenarioStarted {
+                name: &scenario.name,
+                target: &scenario.target,
+                exchanges: scenario.exchanges.len(),
+            })?;
+            for exchange in &scenario.exchanges {
+                reporter.report(&Event::ExchangeFinished {
+                    scenario: &scenario.name,
+                    result: exchange,
+                })?;
+            }
+            reporter.report(&Event::ScenarioFinished { result: scenario })?;
+        }
+        reporter.report(&Event::RunFinished { result: run })
+    }
+
+    fn console_output(run: &RunResult) -> String {
+        let captured = Captured::default();
+        let mut reporter = ConsoleReporter::new(Box::new(captured.clone()), ConsoleStyle::plain());
+        replay_events(&mut reporter, run).expect("console report");
+        captured.text()
+    }
+
+    #[test]
+    fn console_report_snapshot() {
+        let output = console_output(&sample::run());
+        insta::with_settings!({filters => vec![(r"\(\d+\.\d+ s\)", "([duration] s)")]}, {
+            insta::assert_snapshot!(output);
+        });
+    }
+
+    #[test]
+    fn events_and_render_agree() {
+        let run = sample::run();
+        assert_eq!(console_output(&run), render(&run, false));
+    }
+
+    #[test]
+    fn summary_line_counts_and_verdict() {
+        let run = sample::run();
+        let output = render(&run, false);
+        let last = output.lines().last().expect("a summary line");
+        assert_eq!(
+            last,
+            "interlock: error — 2 scenarios, 6 exchanges: 4 passed, 1 failed, 1 error; 6 findings (5.23 s)"
+        );
+    }
+
+    #[test]
+    fn plain_output_has_no_escape_codes_and_colour_does() {
+        let run = sample::run();
+        assert!(!render(&run, false).contains('\x1b'));
+        let coloured = render(&run, true);
+        assert!(coloured.contains("\x1b[1;31mFAIL \x1b[0m"));
+        assert!(coloured.contains("\x1b[2minfo no-contract"));
+    }
+
+    #[test]
+    fn info_findings_are_marked_and_do_not_fail() {
+        let run = sample::run();
+        let output = render(&run, false);
+        assert!(
+            output.contains("  ok    GET /health #2  200\n        info no-contract /  no contract")
+        );
+        assert_eq!(run.counts().findings, 6);
+    }
+
+    #[test]
+    fn long_values_are_shortened_and_control_characters_dropped() {
+        let long = "x".repeat(200);
+        let finding = Finding::new(
+            FindingKind::ValueChanged,
+            Location::Response,
+            "/note",
+            "value\nchanged\x1b[31m",
+        )
+        .with_values(Some(json!(long)), Some(json!("short")));
+        let line = finding_line(&finding, Painter(false));
+        assert!(line.contains(&format!("\"{}… → \"short\"", "x".repeat(VALUE_WIDTH - 2))));
+        assert!(!line.contains('\n') && !line.contains('\x1b'));
+    }
+
+    #[test]
+    fn scenario_that_could_not_start_is_an_error() {
+        let run = RunResult {
+            scenarios: vec![ScenarioResult {
+                name: "billing".into(),
+                target: "recorded".into(),
+                exchanges: Vec::new(),
+                findings: Vec::new(),
+                error: Some("cannot bind peer erp to 127.0.0.1:9001: address in use".into()),
+                latency: Vec::new(),
+                duration: Duration::ZERO,
+            }],
+            duration: Duration::from_millis(10),
+        };
+        let output = render(&run, false);
+        assert!(output.starts_with("ERROR billing → recorded — 0 exchanges"));
+        assert!(output.contains("  ERROR scenario  cannot bind peer erp"));
+        assert!(output.ends_with("interlock: error — 1 scenario, 0 exchanges: 0 passed, 0 failed, 1 error; 0 findings (0.01 s)\n"));
+    }
+
+    #[test]
+    fn a_run_without_scenario_events_still_prints_every_block() {
+        let run = sample::run();
+        let captured = Captured::default();
+        let mut reporter = ConsoleReporter::new(Box::new(captured.clone()), ConsoleStyle::plain());
+        reporter
+            .report(&Event::RunFinished { result: &run })
+            .expect("console report");
+        assert_eq!(captured.text(), render(&run, false));
+    }
+
+    #[test]
+    fn write_failure_is_an_environment_error() {
+        struct Broken;
+        impl Write for Broken {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let run = sample::run();
+        let mut reporter = ConsoleReporter::new(Box::new(Broken), ConsoleStyle::plain());
+        let err = reporter
+            .report(&Event::RunFinished { result: &run })
+            .expect_err("a broken pipe");
+        assert!(
+            matches!(err, Error::Environment(ref m) if m.starts_with("cannot write to standard output"))
+        );
+    }
+}

@@ -1,2 +1,5 @@
 //! Interlock's integration tests: one binary, real HTTP over loopback, real files, the real
 //! `interlock` executable. Each module reads like a spec of one command or component.
+mod harness;
+mod peers;
+mod run_input;

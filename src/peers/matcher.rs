@@ -1,0 +1,630 @@
+//! Matchers: small values that each compare one part of a live request with a recorded one.
+//!
+//! A recorded request becomes a [`RequestMatcher`]: [`method`] `and` [`path`] `and` [`query`]
+//! `and` [`body`]. Every matcher answers two questions: does the request match (the hot path,
+//! no allocation when it does), and if not, *why* not — a list of [`Mismatch`]es a person can
+//! read, e.g. ``query `rollback=true` not in the recording`` or
+//! ``body field `/credit_limit`: 500000 → "500000"``. Headers are never compared.
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hyper::{HeaderMap, Method, Uri};
+use serde_json::Value;
+
+use crate::recording::{Body, Request};
+use crate::scenario::IgnoreRules;
+
+/// A request as the peer received it, parsed once.
+#[derive(Debug)]
+pub struct LiveRequest {
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    /// Query pairs, percent-decoded, sorted (order does not matter for matching).
+    pub query: Vec<(String, String)>,
+    pub body: Bytes,
+    /// The body parsed as JSON, when it is JSON (same rule as recordings use).
+    pub json: Option<Value>,
+}
+
+impl LiveRequest {
+    pub fn new(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Self {
+        let mut query: Vec<(String, String)> = match uri.query() {
+            Some(q) => url::form_urlencoded::parse(q.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+            None => Vec::new(),
+        };
+        query.sort_unstable();
+        let content_type = headers
+            .get(hyper::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let json = parse_json(content_type, &body);
+        LiveRequest {
+            method,
+            uri,
+            headers,
+            query,
+            body,
+            json,
+        }
+    }
+
+    /// A recorded request in the same shape, to group identical recordings.
+    pub fn from_recorded(request: &Request) -> Option<Self> {
+        let method = Method::from_bytes(request.method.to_ascii_uppercase().as_bytes()).ok()?;
+        let uri: Uri = request.url.parse().ok()?;
+        let body = Bytes::from(request.body.to_bytes());
+        let mut live = LiveRequest::new(method, uri, HeaderMap::new(), body);
+        live.json = request.body.body.clone();
+        Some(live)
+    }
+
+    pub fn path(&self) -> &str {
+        self.uri.path()
+    }
+
+    /// Path and query as received.
+    pub fn url(&self) -> &str {
+        self.uri
+            .path_and_query()
+            .map_or_else(|| self.uri.path(), |pq| pq.as_str())
+    }
+}
+
+fn parse_json(content_type: Option<&str>, bytes: &[u8]) -> Option<Value> {
+    if bytes.is_empty() || !content_type.is_none_or(|ct| ct.contains("json")) {
+        return None;
+    }
+    serde_json::from_slice(bytes).ok()
+}
+
+/// Which part of the request a mismatch is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Method,
+    Path,
+    Query,
+    Body,
+}
+
+/// One way a live request differs from a recorded one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mismatch {
+    pub part: Part,
+    /// Where, in finding terms: `method`, `path`, `query:NAME`, or a body JSON pointer.
+    pub path: String,
+    /// One phrase, e.g. ``body field `/tax_id` missing``.
+    pub text: String,
+    pub recorded: Option<Value>,
+    pub live: Option<Value>,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// One comparable aspect of a request.
+pub trait Matcher: fmt::Debug + Send + Sync {
+    /// Whether the request satisfies this matcher.
+    fn matches(&self, request: &LiveRequest) -> bool;
+    /// Why the request does not satisfy it; adds nothing when it does.
+    fn explain(&self, request: &LiveRequest, out: &mut Vec<Mismatch>);
+}
+
+/// The method, exactly (upper case).
+#[derive(Debug)]
+pub struct MethodMatcher(String);
+
+pub fn method(method: &str) -> MethodMatcher {
+    MethodMatcher(method.to_ascii_uppercase())
+}
+
+impl Matcher for MethodMatcher {
+    fn matches(&self, request: &LiveRequest) -> bool {
+        request.method.as_str() == self.0
+    }
+
+    fn explain(&self, request: &LiveRequest, out: &mut Vec<Mismatch>) {
+        if !self.matches(request) {
+            out.push(Mismatch {
+                part: Part::Method,
+                path: "method".to_string(),
+                text: format!("method `{}` (recorded `{}`)", request.method, self.0),
+                recorded: Some(Value::String(self.0.clone())),
+                live: Some(Value::String(request.method.to_string())),
+            });
+        }
+    }
+}
+
+/// The path without the query, exactly as sent.
+#[derive(Debug)]
+pub struct PathMatcher(String);
+
+pub fn path(path: &str) -> PathMatcher {
+    PathMatcher(path.to_string())
+}
+
+impl Matcher for PathMatcher {
+    fn matches(&self, request: &LiveRequest) -> bool {
+        request.path() == self.0
+    }
+
+    fn explain(&self, request: &LiveRequest, out: &mut Vec<Mismatch>) {
+        if !self.matches(request) {
+            out.push(Mismatch {
+                part: Part::Path,
+                path: "path".to_string(),
+                text: format!("path `{}` (recorded `{}`)", request.path(), self.0),
+                recorded: Some(Value::String(self.0.clone())),
+                live: Some(Value::String(request.path().to_string())),
+            });
+        }
+    }
+}
+
+/// The query as a multiset of decoded pairs: order does not matter, repetition does.
+#[derive(Debug)]
+pub struct QueryMatcher(Vec<(String, String)>);
+
+pub fn query(mut pairs: Vec<(String, String)>) -> QueryMatcher {
+    pairs.sort_unstable();
+    QueryMatcher(pairs)
+}
+
+impl Matcher for QueryMatcher {
+    fn matches(&self, request: &LiveRequest) -> bool {
+        request.query == self.0
+    }
+
+    fn explain(&self, request: &LiveRequest, out: &mut Vec<Mismatch>) {
+        if self.matches(request) {
+            return;
+        }
+        let (missing, extra) = multiset_difference(&self.0, &request.query);
+        let mut found: Vec<(&str, Mismatch)> = Vec::new();
+        let mut paired_extra = vec![false; extra.len()];
+        for (name, old) in &missing {
+            let named = |list: &[&(String, String)]| list.iter().filter(|(n, _)| n == name).count();
+            let only_one_each = named(&missing) == 1 && named(&extra) == 1;
+            let partner = extra.iter().position(|(n, _)| n == name);
+            match partner {
+                Some(i) if only_one_each => {
+                    paired_extra[i] = true;
+                    let new = &extra[i].1;
+                    found.push((
+                        name,
+                        Mismatch {
+                            part: Part::Query,
+                            path: format!("query:{name}"),
+                            text: format!(
+                                "query `{name}`: {} → {}",
+                                Value::String(old.clone()),
+                                Value::String(new.clone())
+                            ),
+                            recorded: Some(Value::String(old.clone())),
+                            live: Some(Value::String(new.clone())),
+                        },
+                    ));
+                }
+                _ => found.push((
+                    name,
+                    Mismatch {
+                        part: Part::Query,
+                        path: format!("query:{name}"),
+                        text: format!("query `{}` missing", show_pair(name, old)),
+                        recorded: Some(Value::String(old.clone())),
+                        live: None,
+                    },
+                )),
+            }
+        }
+        for ((name, new), paired) in extra.iter().zip(paired_extra) {
+            if !paired {
+                found.push((
+                    name,
+                    Mismatch {
+                        part: Part::Query,
+                        path: format!("query:{name}"),
+                        text: format!("query `{}` not in the recording", show_pair(name, new)),
+                        recorded: None,
+                        live: Some(Value::String(new.clone())),
+                    },
+                ));
+            }
+        }
+        found.sort_by(|a, b| a.0.cmp(b.0));
+        out.extend(found.into_iter().map(|(_, m)| m));
+    }
+}
+
+fn show_pair(name: &str, value: &str) -> String {
+    if value.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}={value}")
+    }
+}
+
+/// Pairs in `recorded` but not `live`, and in `live` but not `recorded` (both sorted).
+fn multiset_difference<'a>(
+    recorded: &'a [(String, String)],
+    live: &'a [(String, String)],
+) -> (Vec<&'a (String, String)>, Vec<&'a (String, String)>) {
+    let (mut missing, mut extra) = (Vec::new(), Vec::new());
+    let (mut r, mut l) = (recorded.iter().peekable(), live.iter().peekable());
+    loop {
+        match (r.peek(), l.peek()) {
+            (Some(a), Some(b)) => match a.cmp(b) {
+                std::cmp::Ordering::Equal => {
+                    r.next();
+                    l.next();
+                }
+                std::cmp::Ordering::Less => missing.extend(r.next()),
+                std::cmp::Ordering::Greater => extra.extend(l.next()),
+            },
+            (Some(_), None) => missing.extend(r.next()),
+            (None, Some(_)) => extra.extend(l.next()),
+            (None, None) => break,
+        }
+    }
+    (missing, extra)
+}
+
+/// The body: JSON compared as values modulo ignore rules, anything else as bytes.
+#[derive(Debug)]
+pub enum BodyMatcher {
+    Json {
+        expected: Value,
+        ignore: Arc<IgnoreRules>,
+    },
+    Bytes(Bytes),
+}
+
+pub fn body(body: &Body, ignore: Arc<IgnoreRules>) -> BodyMatcher {
+    match &body.body {
+        Some(value) => BodyMatcher::Json {
+            expected: value.clone(),
+            ignore,
+        },
+        None => BodyMatcher::Bytes(Bytes::from(body.to_bytes())),
+    }
+}
+
+impl Matcher for BodyMatcher {
+    fn matches(&self, request: &LiveRequest) -> bool {
+        match self {
+            BodyMatcher::Json { expected, ignore } => match &request.json {
+                Some(live) if ignore.is_empty() => expected == live,
+                Some(live) => {
+                    let mut out = Vec::new();
+                    diff_json(expected, live, &mut String::new(), ignore, &mut out, true);
+                    out.is_empty()
+                }
+                None => false,
+            },
+            BodyMatcher::Bytes(expected) => *expected == request.body,
+        }
+    }
+
+    fn explain(&self, request: &LiveRequest, out: &mut Vec<Mismatch>) {
+        match self {
+            BodyMatcher::Json { expected, ignore } => match &request.json {
+                Some(live) => diff_json(expected, live, &mut String::new(), ignore, out, false),
+                None => out.push(Mismatch {
+                    part: Part::Body,
+                    path: String::new(),
+                    text: if request.body.is_empty() {
+                        "body missing (the recording has a JSON body)".to_string()
+                    } else {
+                        format!(
+                            "body is not JSON ({} bytes; the recording has a JSON body)",
+                            request.body.len()
+                        )
+                    },
+                    recorded: Some(expected.clone()),
+                    live: None,
+                }),
+            },
+            BodyMatcher::Bytes(expected) => {
+                if *expected == request.body {
+                    return;
+                }
+                let text = match (expected.is_empty(), request.body.is_empty()) {
+                    (true, _) => format!(
+                        "body not in the recording ({} bytes sent, none recorded)",
+                        request.body.len()
+                    ),
+                    (false, true) => {
+                        format!("body missing (the recording has {} bytes)", expected.len())
+                    }
+                    (false, false) => match (
+                        std::str::from_utf8(expected),
+                        std::str::from_utf8(&request.body),
+                    ) {
+                        (Ok(old), Ok(new)) => format!(
+                            "body: {} → {}",
+                            shorten(&Value::String(old.to_string())),
+                            shorten(&Value::String(new.to_string()))
+                        ),
+                        _ => format!(
+                            "body differs ({} bytes, recorded {} bytes)",
+                            request.body.len(),
+                            expected.len()
+                        ),
+                    },
+                };
+                out.push(Mismatch {
+                    part: Part::Body,
+                    path: String::new(),
+                    text,
+                    recorded: None,
+                    live: None,
+                });
+            }
+        }
+    }
+}
+
+/// Compares two JSON values modulo ignore rules: a covered pointer's value is not compared,
+/// but whether it is present still is. Stops at the first difference when `first_only`.
+fn diff_json(
+    recorded: &Value,
+    live: &Value,
+    pointer: &mut String,
+    ignore: &IgnoreRules,
+    out: &mut Vec<Mismatch>,
+    first_only: bool,
+) {
+    if !ignore.is_empty() && ignore.covers(pointer) {
+        return;
+    }
+    match (recorded, live) {
+        (Value::Object(rec), Value::Object(liv)) => {
+            for (key, rec_value) in rec {
+                if first_only && !out.is_empty() {
+                    return;
+                }
+                let len = pointer.len();
+                push_token(pointer, key);
+                match liv.get(key) {
+                    Some(live_value) => {
+                        diff_json(rec_value, live_value, pointer, ignore, out, first_only)
+                    }
+                    None => out.push(missing(pointer, rec_value)),
+                }
+                pointer.truncate(len);
+            }
+            for (key, live_value) in liv {
+                if first_only && !out.is_empty() {
+                    return;
+                }
+                if !rec.contains_key(key) {
+                    let len = pointer.len();
+                    push_token(pointer, key);
+                    out.push(unrecorded(pointer, live_value));
+                    pointer.truncate(len);
+                }
+            }
+        }
+        (Value::Array(rec), Value::Array(liv)) => {
+            for i in 0..rec.len().max(liv.len()) {
+                if first_only && !out.is_empty() {
+                    return;
+                }
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
+                match (rec.get(i), liv.get(i)) {
+                    (Some(r), Some(l)) => diff_json(r, l, pointer, ignore, out, first_only),
+                    (Some(r), None) => out.push(missing(pointer, r)),
+                    (None, Some(l)) => out.push(unrecorded(pointer, l)),
+                    (None, None) => {}
+                }
+                pointer.truncate(len);
+            }
+        }
+        _ if recorded == live => {}
+        _ => {
+            let text = if pointer.is_empty() {
+                format!("body: {} → {}", shorten(recorded), shorten(live))
+            } else {
+                format!(
+                    "body field `{pointer}`: {} → {}",
+                    shorten(recorded),
+                    shorten(live)
+                )
+            };
+            out.push(Mismatch {
+                part: Part::Body,
+                path: pointer.clone(),
+                text,
+                recorded: Some(recorded.clone()),
+                live: Some(live.clone()),
+            });
+        }
+    }
+}
+
+fn missing(pointer: &str, recorded: &Value) -> Mismatch {
+    Mismatch {
+        part: Part::Body,
+        path: pointer.to_string(),
+        text: format!("body field `{pointer}` missing"),
+        recorded: Some(recorded.clone()),
+        live: None,
+    }
+}
+
+fn unrecorded(pointer: &str, live: &Value) -> Mismatch {
+    Mismatch {
+        part: Part::Body,
+        path: pointer.to_string(),
+        text: format!("body field `{pointer}` not in the recording"),
+        recorded: None,
+        live: Some(live.clone()),
+    }
+}
+
+/// Appends `/token` with JSON-pointer escaping.
+fn push_token(pointer: &mut String, token: &str) {
+    pointer.push('/');
+    for ch in token.chars() {
+        match ch {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
+}
+
+/// Compact JSON, cut to a readable length.
+pub fn shorten(value: &Value) -> String {
+    const MAX: usize = 60;
+    let text = value.to_string();
+    if text.chars().count() <= MAX {
+        text
+    } else {
+        let cut: String = text.chars().take(MAX).collect();
+        format!("{cut}…")
+    }
+}
+
+/// All parts of one recorded request.
+#[derive(Debug)]
+pub struct RequestMatcher {
+    parts: Vec<Box<dyn Matcher>>,
+}
+
+impl RequestMatcher {
+    /// The matcher for a recorded request: method, path, query and body.
+    pub fn recorded(request: &Request, ignore: &Arc<IgnoreRules>) -> Self {
+        RequestMatcher { parts: Vec::new() }
+            .and(method(&request.method))
+            .and(path(request.path()))
+            .and(query(request.query()))
+            .and(body(&request.body, Arc::clone(ignore)))
+    }
+
+    #[must_use]
+    pub fn and(mut self, matcher: impl Matcher + 'static) -> Self {
+        self.parts.push(Box::new(matcher));
+        self
+    }
+}
+
+impl Matcher for RequestMatcher {
+    fn matches(&self, request: &LiveRequest) -> bool {
+        self.parts.iter().all(|m| m.matches(request))
+    }
+
+    fn explain(&self, request: &LiveRequest, out: &mut Vec<Mismatch>) {
+        for part in &self.parts {
+            part.explain(request, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::ignore::IgnoreRule;
+    use serde_json::json;
+
+    fn live(method: &str, url: &str, body: &str) -> LiveRequest {
+        LiveRequest::new(
+            Method::from_bytes(method.as_bytes()).expect("a method"),
+            url.parse().expect("a path"),
+            HeaderMap::new(),
+            Bytes::from(body.to_string()),
+        )
+    }
+
+    fn explain(m: &dyn Matcher, r: &LiveRequest) -> Vec<String> {
+        let mut out = Vec::new();
+        m.explain(r, &mut out);
+        assert_eq!(out.is_empty(), m.matches(r), "matches and explain disagree");
+        out.into_iter().map(|m| m.text).collect()
+    }
+
+    #[test]
+    fn query_is_an_order_insensitive_multiset() {
+        let m = query(vec![("a".into(), "1".into()), ("b".into(), "2".into())]);
+        assert!(explain(&m, &live("GET", "/x?b=2&a=1", "")).is_empty());
+        assert_eq!(
+            explain(&m, &live("GET", "/x?b=2&a=1&a=1", "")),
+            ["query `a=1` not in the recording"]
+        );
+        assert_eq!(
+            explain(&m, &live("GET", "/x?a=3&b=2&rollback=true", "")),
+            [
+                "query `a`: \"1\" → \"3\"",
+                "query `rollback=true` not in the recording"
+            ]
+        );
+        assert_eq!(
+            explain(&m, &live("GET", "/x?a=1", "")),
+            ["query `b=2` missing"]
+        );
+    }
+
+    #[test]
+    fn json_body_differences_name_the_field() {
+        let m = body(
+            &Body::json(json!({"name": "ACME", "tax_id": "T1", "credit_limit": 500000})),
+            Arc::new(IgnoreRules::default()),
+        );
+        let r = live(
+            "POST",
+            "/c",
+            r#"{"name":"ACME","taxNumber":"T1","credit_limit":"500000"}"#,
+        );
+        assert_eq!(
+            explain(&m, &r),
+            [
+                "body field `/tax_id` missing",
+                "body field `/credit_limit`: 500000 → \"500000\"",
+                "body field `/taxNumber` not in the recording"
+            ]
+        );
+    }
+
+    #[test]
+    fn ignored_values_are_not_compared_but_presence_is() {
+        let ignore = Arc::new(IgnoreRules::new(vec![
+            IgnoreRule::parse("/items/*/at").expect("a rule"),
+        ]));
+        let m = body(
+            &Body::json(json!({"items": [{"id": 1, "at": "x"}]})),
+            ignore,
+        );
+        assert!(explain(&m, &live("POST", "/", r#"{"items":[{"id":1,"at":"y"}]}"#)).is_empty());
+        assert_eq!(
+            explain(&m, &live("POST", "/", r#"{"items":[{"id":1}]}"#)),
+            ["body field `/items/0/at` missing"]
+        );
+    }
+
+    #[test]
+    fn non_json_bodies_compare_as_bytes() {
+        let text = Body {
+            body_text: Some("a=1".into()),
+            ..Body::default()
+        };
+        let m = body(&text, Arc::new(IgnoreRules::default()));
+        assert!(m.matches(&live("POST", "/", "a=1")));
+        assert_eq!(
+            explain(&m, &live("POST", "/", "a=2")),
+            ["body: \"a=1\" → \"a=2\""]
+        );
+        assert_eq!(
+            explain(&m, &live("POST", "/", "")),
+            ["body missing (the recording has 3 bytes)"]
+        );
+    }
+}

@@ -1,0 +1,209 @@
+//! The route table: recorded exchanges compiled into stubs a peer answers from.
+//!
+//! Recorded requests that are identical (modulo ignore rules) form one [`Stub`] whose replies
+//! play back in recorded order — the first identical live request gets the first recording,
+//! the second the second — and once all are used the last one repeats. Everything a reply
+//! needs (status, headers, body bytes) is built once at start, so serving one clones only
+//! reference-counted bytes and a small header map.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use bytes::Bytes;
+use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::{HeaderMap, StatusCode};
+
+use super::matcher::{LiveRequest, Matcher, Mismatch, Part, RequestMatcher};
+use crate::contract::{Contract, ContractSet};
+use crate::recording::{Exchange, Response};
+use crate::scenario::IgnoreRules;
+
+/// Headers a recording must not dictate: the connection's own, and lengths hyper computes.
+const SKIPPED_HEADERS: &[&str] = &[
+    "connection",
+    "content-length",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// A response ready to send.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    fn recorded(response: &Response) -> Self {
+        let status =
+            StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut headers = HeaderMap::new();
+        // Bodies stored as JSON or text were decoded at capture; only raw bytes keep an encoding.
+        let keep_encoding = response.body.body_base64.is_some();
+        for (name, values) in &response.headers {
+            let lower = name.to_ascii_lowercase();
+            if SKIPPED_HEADERS.contains(&lower.as_str())
+                || (lower == "content-encoding" && !keep_encoding)
+            {
+                continue;
+            }
+            let Ok(name) = HeaderName::from_bytes(lower.as_bytes()) else {
+                continue;
+            };
+            for value in values.values() {
+                if let Ok(value) = HeaderValue::from_str(value) {
+                    headers.append(name.clone(), value);
+                }
+            }
+        }
+        if response.body.body.is_some() && !headers.contains_key(header::CONTENT_TYPE) {
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+        }
+        Reply {
+            status,
+            headers,
+            body: Bytes::from(response.body.to_bytes()),
+        }
+    }
+}
+
+/// Identical recorded requests and the replies they play back in order.
+#[derive(Debug)]
+pub struct Stub {
+    matcher: RequestMatcher,
+    /// `METHOD /path?query` of the first recording, for messages.
+    pub label: String,
+    /// Indexes of the recorded exchanges, in recorded order.
+    pub members: Vec<usize>,
+    cursor: AtomicUsize,
+    /// Index into the contract set of the contract covering this route.
+    pub contract: Option<usize>,
+}
+
+/// The closest recorded request to one that matched none, and how it differs.
+#[derive(Debug)]
+pub struct Closest {
+    /// Index of the recorded exchange.
+    pub index: usize,
+    pub label: String,
+    pub mismatches: Vec<Mismatch>,
+}
+
+/// Every stub of a peer.
+#[derive(Debug)]
+pub struct Routes {
+    stubs: Vec<Stub>,
+    /// Stub indexes by literal path, for a quick first cut.
+    by_path: HashMap<String, Vec<usize>>,
+    replies: Vec<Reply>,
+    served: Vec<AtomicBool>,
+}
+
+impl Routes {
+    pub fn new(exchanges: &[Exchange], ignore: IgnoreRules, contracts: &ContractSet) -> Self {
+        let ignore = Arc::new(ignore);
+        let mut stubs: Vec<Stub> = Vec::new();
+        let mut by_path: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, exchange) in exchanges.iter().enumerate() {
+            let request = &exchange.request;
+            let candidates = by_path.entry(request.path().to_string()).or_default();
+            let same = LiveRequest::from_recorded(request).and_then(|as_live| {
+                candidates
+                    .iter()
+                    .copied()
+                    .find(|&s| stubs[s].matcher.matches(&as_live))
+            });
+            match same {
+                Some(s) => stubs[s].members.push(index),
+                None => {
+                    candidates.push(stubs.len());
+                    stubs.push(Stub {
+                        matcher: RequestMatcher::recorded(request, &ignore),
+                        label: format!("{} {}", request.method.to_ascii_uppercase(), request.url),
+                        members: vec![index],
+                        cursor: AtomicUsize::new(0),
+                        contract: contract_index(contracts, &request.method, request.path()),
+                    });
+                }
+            }
+        }
+        Routes {
+            stubs,
+            by_path,
+            replies: exchanges
+                .iter()
+                .map(|e| Reply::recorded(&e.response))
+                .collect(),
+            served: exchanges.iter().map(|_| AtomicBool::new(false)).collect(),
+        }
+    }
+
+    pub fn stub(&self, index: usize) -> &Stub {
+        &self.stubs[index]
+    }
+
+    /// The stub whose recorded request the live one matches.
+    pub fn find(&self, request: &LiveRequest) -> Option<usize> {
+        self.by_path
+            .get(request.path())?
+            .iter()
+            .copied()
+            .find(|&s| self.stubs[s].matcher.matches(request))
+    }
+
+    /// Takes the stub's next reply: recorded order, then the last one again.
+    pub fn take(&self, stub: usize) -> (usize, &Reply) {
+        let stub = &self.stubs[stub];
+        let turn = stub.cursor.fetch_add(1, Ordering::Relaxed);
+        let last = stub.members.len().saturating_sub(1);
+        let index = stub.members[turn.min(last)];
+        self.served[index].store(true, Ordering::Relaxed);
+        (index, &self.replies[index])
+    }
+
+    /// The recorded request nearest to one that matched none: same method and path first,
+    /// then the fewest differences, then the earliest recorded.
+    pub fn closest(&self, request: &LiveRequest) -> Option<Closest> {
+        self.stubs
+            .iter()
+            .map(|stub| {
+                let mut mismatches = Vec::new();
+                stub.matcher.explain(request, &mut mismatches);
+                let elsewhere = mismatches
+                    .iter()
+                    .any(|m| matches!(m.part, Part::Method | Part::Path));
+                ((elsewhere, mismatches.len()), stub, mismatches)
+            })
+            .min_by_key(|(score, stub, _)| (*score, stub.members[0]))
+            .map(|(_, stub, mismatches)| Closest {
+                index: stub.members[0],
+                label: stub.label.clone(),
+                mismatches,
+            })
+    }
+
+    /// Recorded exchanges never served, in recorded order.
+    pub fn unused(&self) -> Vec<usize> {
+        self.served
+            .iter()
+            .enumerate()
+            .filter(|(_, served)| !served.load(Ordering::Relaxed))
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
+/// Position in the set of the contract `ContractSet::find` picks for a request.
+pub fn contract_index(contracts: &ContractSet, method: &str, path: &str) -> Option<usize> {
+    let found: &Contract = contracts.find(None, method, path)?;
+    contracts.iter().position(|c| std::ptr::eq(c, found))
+}

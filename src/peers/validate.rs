@@ -1,0 +1,212 @@
+//! Contract checks of the requests a peer receives: does what the target sent satisfy the
+//! contract of the operation it called? Each problem is a [`Finding`] located at the peer:
+//! missing or undeclared parameters are `parameter-violation`s, schema breaks in a parameter
+//! or the body are `peer-request-invalid`, one per violation with its instance path.
+
+use serde_json::Value;
+
+use super::matcher::LiveRequest;
+use crate::check::{Finding, FindingKind, Location};
+use crate::contract::{Contract, ParamSpec};
+
+/// Every way a request breaks its contract (empty when it satisfies it).
+pub fn check_request(peer: &str, contract: &Contract, request: &LiveRequest) -> Vec<Finding> {
+    let check = Check {
+        peer,
+        contract,
+        findings: Vec::new(),
+    };
+    check.run(request)
+}
+
+/// The note that no contract covers a request (information, never a failure).
+pub fn no_contract(peer: &str, request: &LiveRequest) -> Finding {
+    Finding::new(
+        FindingKind::NoContract,
+        location(peer),
+        "",
+        format!(
+            "request to {peer} `{} {}`: no contract covers it",
+            request.method,
+            request.path()
+        ),
+    )
+}
+
+/// Whether a finding means the request breaks its contract.
+pub fn is_violation(finding: &Finding) -> bool {
+    finding.is_failure()
+        && matches!(
+            finding.kind,
+            FindingKind::ParameterViolation | FindingKind::PeerRequestInvalid
+        )
+}
+
+pub fn location(peer: &str) -> Location {
+    Location::PeerRequest {
+        peer: peer.to_string(),
+    }
+}
+
+struct Check<'a> {
+    peer: &'a str,
+    contract: &'a Contract,
+    findings: Vec<Finding>,
+}
+
+impl Check<'_> {
+    fn run(mut self, request: &LiveRequest) -> Vec<Finding> {
+        self.query(request);
+        self.headers(request);
+        self.body(request);
+        self.findings
+    }
+
+    fn push(&mut self, kind: FindingKind, path: String, message: String, live: Option<Value>) {
+        self.findings.push(
+            Finding::new(kind, location(self.peer), path, message)
+                .with_values(None, live)
+                .for_contract(Some(self.contract)),
+        );
+    }
+
+    fn prefix(&self) -> String {
+        format!("request to {} `{}`", self.peer, self.contract.interface)
+    }
+
+    fn query(&mut self, request: &LiveRequest) {
+        let contract = self.contract;
+        let spec = &contract.request;
+        for param in &spec.query {
+            let values: Vec<&str> = request
+                .query
+                .iter()
+                .filter(|(name, _)| *name == param.name)
+                .map(|(_, value)| value.as_str())
+                .collect();
+            self.param("query parameter", "query", param, &values);
+        }
+        if !spec.additional_query {
+            let mut undeclared: Vec<&(String, String)> = request
+                .query
+                .iter()
+                .filter(|(name, _)| !spec.query.iter().any(|p| p.name == *name))
+                .collect();
+            undeclared.dedup_by(|a, b| a.0 == b.0);
+            for (name, value) in undeclared {
+                let declared: Vec<String> =
+                    spec.query.iter().map(|p| format!("`{}`", p.name)).collect();
+                let allowed = if declared.is_empty() {
+                    "it declares none".to_string()
+                } else {
+                    format!("it declares {}", declared.join(", "))
+                };
+                self.push(
+                    FindingKind::ParameterViolation,
+                    format!("query:{name}"),
+                    format!(
+                        "{}: query parameter `{name}` is not declared by the contract ({allowed})",
+                        self.prefix()
+                    ),
+                    Some(Value::String(value.clone())),
+                );
+            }
+        }
+    }
+
+    fn headers(&mut self, request: &LiveRequest) {
+        let contract = self.contract;
+        for param in &contract.request.headers {
+            let mut values = Vec::new();
+            for value in request.headers.get_all(param.name.as_str()) {
+                match value.to_str() {
+                    Ok(text) => values.push(text),
+                    Err(_) => self.push(
+                        FindingKind::PeerRequestInvalid,
+                        format!("header:{}", param.name),
+                        format!(
+                            "{}: header `{}` is not visible ASCII text",
+                            self.prefix(),
+                            param.name
+                        ),
+                        None,
+                    ),
+                }
+            }
+            self.param("header", "header", param, &values);
+        }
+    }
+
+    /// Presence and schema of one parameter's values.
+    fn param(&mut self, what: &str, path_prefix: &str, param: &ParamSpec, values: &[&str]) {
+        let path = format!("{path_prefix}:{}", param.name);
+        if values.is_empty() {
+            if param.required {
+                self.push(
+                    FindingKind::ParameterViolation,
+                    path,
+                    format!("{} lacks required {what} `{}`", self.prefix(), param.name),
+                    None,
+                );
+            }
+            return;
+        }
+        let Some(schema) = &param.schema else {
+            return;
+        };
+        for value in values {
+            for violation in schema.violations_for_wire_value(value) {
+                self.push(
+                    FindingKind::PeerRequestInvalid,
+                    path.clone(),
+                    format!(
+                        "{}: {what} `{}`: {}",
+                        self.prefix(),
+                        param.name,
+                        violation.message
+                    ),
+                    Some(Value::String((*value).to_string())),
+                );
+            }
+        }
+    }
+
+    fn body(&mut self, request: &LiveRequest) {
+        let contract = self.contract;
+        let Some(spec) = &contract.request.body else {
+            return;
+        };
+        match &request.json {
+            Some(json) => {
+                for v in spec.schema.violations(json) {
+                    let shown = if v.instance_path.is_empty() {
+                        "/"
+                    } else {
+                        &v.instance_path
+                    };
+                    let message = format!("{}: `{shown}` {}", self.prefix(), v.message);
+                    let live = json.pointer(&v.instance_path).cloned();
+                    self.push(
+                        FindingKind::PeerRequestInvalid,
+                        v.instance_path,
+                        message,
+                        live,
+                    );
+                }
+            }
+            None => {
+                let what = if request.body.is_empty() {
+                    "it has none".to_string()
+                } else {
+                    format!("it has {} bytes that are not JSON", request.body.len())
+                };
+                self.push(
+                    FindingKind::PeerRequestInvalid,
+                    String::new(),
+                    format!("{}: the body must be JSON; {what}", self.prefix()),
+                    None,
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! A small fluent builder for integration tests: a temporary project (optionally a copy of the
+//! bundled example), files written into it, and the real `interlock` binary run inside it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A temporary project directory.
+pub struct Project {
+    dir: tempfile::TempDir,
+}
+
+/// What a run of the binary produced.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Output {
+    /// Panics with both streams when the exit code is not `expected`.
+    #[track_caller]
+    pub fn assert_code(&self, expected: i32) -> &Self {
+        assert_eq!(
+            self.code, expected,
+            "exit code {} (expected {expected})\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// The repository root (where the bundled example lives).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+impl Project {
+    pub fn empty() -> Project {
+        Project {
+            dir: tempfile::tempdir().expect("temporary directory"),
+        }
+    }
+
+    /// A copy of the bundled example: `contracts/`, `scenarios/` and `interlock.toml`.
+    pub fn bundled() -> Project {
+        let project = Project::empty();
+        for dir in ["contracts", "scenarios"] {
+            copy_dir(&repo_root().join(dir), &project.path().join(dir));
+        }
+        let config = repo_root().join("interlock.toml");
+        if config.is_file() {
+            std::fs::copy(&config, project.path().join("interlock.toml"))
+                .expect("copy interlock.toml");
+        }
+        project
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn file(&self, relative: &str) -> PathBuf {
+        self.path().join(relative)
+    }
+
+    /// Writes a file (creating folders).
+    pub fn write(&self, relative: &str, content: &str) -> &Self {
+        let path = self.file(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create folders");
+        }
+        std::fs::write(&path, content).expect("write file");
+        self
+    }
+
+    pub fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.file(relative))
+            .unwrap_or_else(|e| panic!("read {relative}: {e}"))
+    }
+
+    /// Replaces text in a project file.
+    pub fn edit(&self, relative: &str, from: &str, to: &str) -> &Self {
+        let text = self.read(relative);
+        assert!(text.contains(from), "{relative} does not contain {from:?}");
+        self.write(relative, &text.replace(from, to))
+    }
+
+    /// Runs `interlock ARGS…` in the project directory, with colour off and a hard time bound.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.run_with_env(args, &[])
+    }
+
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let started = Instant::now();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_interlock"));
+        command
+            .args(args)
+            .current_dir(self.path())
+            .env("NO_COLOR", "1")
+            .env_remove("GITHUB_STEP_SUMMARY");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let output = command.output().expect("run interlock");
+        Output {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            elapsed: started.elapsed(),
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create folder");
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("read {}: {e}", from.display()))
+    {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+/// Replaces volatile parts of output (durations, temp paths, ports) for snapshots.
+pub fn normalize(text: &str, project: &Project) -> String {
+    let out = text.replace(&project.path().display().to_string(), "[project]");
+    let port = regex::Regex::new(r"127\.0\.0\.1:\d+").expect("regex");
+    let out = port.replace_all(&out, "127.0.0.1:[port]");
+    let ms = regex::Regex::new(r"\d+(\.\d+)?\s?(ms|s)\b").expect("regex");
+    ms.replace_all(&out, "[duration]").into_owned()
+}
