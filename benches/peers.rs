@@ -1,1 +1,217 @@
-fn main() {}
+//! Mocked-peer throughput: requests per second of a peer serving a recorded ~1 KB JSON
+//! response (matching, contract validation and journaling included), against a raw hyper
+//! server returning the same bytes, with the same pooled reqwest client, at concurrency 1
+//! and 32.
+//!
+//! Run with `cargo bench --bench peers`; compare `peer/N` with `raw-hyper/N`. The bench ends
+//! by printing an interleaved peer/raw ratio per concurrency, which machine-load drift
+//! between cases does not skew.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper::{Response, header};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use interlock::peers::{PeerOptions, PeerServer};
+use interlock::recording::{Body, Exchange, Request, Response as Recorded};
+use interlock::scenario::IgnoreRules;
+use serde_json::{Value, json};
+
+const PATH: &str = "/api/v1/customers/C-1001?expand=owner";
+
+/// A customer record of about 1 KB.
+fn customer() -> Value {
+    let orders: Vec<Value> = (0..10)
+        .map(|i| json!({"id": format!("SO-{i:04}"), "amount": 1250.5 + f64::from(i), "currency": "CNY", "status": "booked"}))
+        .collect();
+    json!({
+        "id": "C-1001",
+        "name": "ACME Trading Co., Ltd.",
+        "tax_id": "91310000MA1FL0000X",
+        "credit_limit": 500000,
+        "owner": {"id": "U-7", "name": "Kim", "email": "kim@example.com"},
+        "address": {"line1": "88 Century Avenue", "city": "Shanghai", "postcode": "200120", "country": "CN"},
+        "updated_at": "2024-05-01T08:00:00+08:00",
+        "orders": orders,
+    })
+}
+
+fn exchange(body: &Value) -> Exchange {
+    let mut headers = interlock::recording::Headers::new();
+    interlock::recording::add_header(&mut headers, "content-type", "application/json".into());
+    Exchange {
+        interface: Some("erp.customer-get".into()),
+        peer: Some("erp".into()),
+        request: Request {
+            method: "GET".into(),
+            url: PATH.into(),
+            headers: Default::default(),
+            body: Body::default(),
+        },
+        response: Recorded {
+            status: 200,
+            headers,
+            body: Body::json(body.clone()),
+        },
+        duration_ms: None,
+        recorded_at: None,
+    }
+}
+
+fn contracts() -> Vec<interlock::contract::Contract> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/peers/erp");
+    match interlock::contract::load_dir(Path::new(&dir)) {
+        Ok(set) => set.iter().cloned().collect(),
+        Err(err) => panic!("bench contracts do not load: {err}"),
+    }
+}
+
+async fn start_peer(body: &Value) -> PeerServer {
+    let options = PeerOptions {
+        name: "erp".into(),
+        exchanges: vec![exchange(body)],
+        contracts: contracts(),
+        ignore: IgnoreRules::default(),
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        validate_requests: std::env::var("NOVALIDATE").is_err(),
+    };
+    match PeerServer::start(options).await {
+        Ok(server) => server,
+        Err(err) => panic!("peer does not start: {err}"),
+    }
+}
+
+/// The baseline: hyper with the same connection builder, answering every request with the
+/// same bytes and content type.
+async fn start_raw(bytes: Bytes) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let addr = listener.local_addr().expect("its address");
+    tokio::spawn(async move {
+        let builder = Arc::new(auto::Builder::new(TokioExecutor::new()));
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            let bytes = bytes.clone();
+            let builder = Arc::clone(&builder);
+            tokio::spawn(async move {
+                let service = service_fn(move |_request| {
+                    let mut response = Response::new(Full::new(bytes.clone()));
+                    response.headers_mut().insert(
+                        header::CONTENT_TYPE,
+                        header::HeaderValue::from_static("application/json"),
+                    );
+                    async move { Ok::<_, Infallible>(response) }
+                });
+                let _ = builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// Sends `iters` requests from `concurrency` workers sharing one pooled client.
+async fn run(client: &reqwest::Client, url: &str, concurrency: u64, iters: u64) -> Duration {
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for worker in 0..concurrency {
+        let share = iters / concurrency + u64::from(worker < iters % concurrency);
+        let client = client.clone();
+        let url = url.to_string();
+        workers.spawn(async move {
+            for _ in 0..share {
+                let response = client.get(&url).send().await.expect("an answer");
+                assert_eq!(response.status(), 200);
+                let body = response.bytes().await.expect("a body");
+                assert!(body.len() > 900);
+            }
+        });
+    }
+    while let Some(done) = workers.join_next().await {
+        done.expect("worker finished");
+    }
+    started.elapsed()
+}
+
+fn peers(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let body = customer();
+    let bytes = Bytes::from(serde_json::to_vec(&body).expect("JSON"));
+    assert!((900..1400).contains(&bytes.len()), "{} bytes", bytes.len());
+    let peer = rt.block_on(start_peer(&body));
+    let raw = rt.block_on(start_raw(bytes));
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .expect("a client");
+    let targets = [
+        ("peer", format!("{}{PATH}", peer.url())),
+        ("raw-hyper", format!("http://{raw}{PATH}")),
+    ];
+
+    let mut group = c.benchmark_group("peers");
+    group
+        .throughput(Throughput::Elements(1))
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(30);
+    for concurrency in [1_u64, 32] {
+        for (name, url) in &targets {
+            group.bench_with_input(BenchmarkId::new(*name, concurrency), url, |b, url| {
+                b.to_async(&rt).iter_custom(|iters| {
+                    let client = client.clone();
+                    let peer = &peer;
+                    async move {
+                        let elapsed = run(&client, url, concurrency, iters).await;
+                        // The lead drains the journal after every exchange; keep it small here too.
+                        let _ = peer.take_journal();
+                        elapsed
+                    }
+                });
+            });
+        }
+    }
+    group.finish();
+
+    // Machine load drifts between criterion's cases; alternating short blocks of both servers
+    // (in both orders) gives a ratio that drift affects equally.
+    const ROUNDS: u64 = 40;
+    for concurrency in [1_u64, 32] {
+        let (mut peer_time, mut raw_time) = (Duration::ZERO, Duration::ZERO);
+        let block = 64 * concurrency;
+        for round in 0..ROUNDS {
+            if round % 2 == 0 {
+                peer_time += rt.block_on(run(&client, &targets[0].1, concurrency, block));
+                raw_time += rt.block_on(run(&client, &targets[1].1, concurrency, block));
+            } else {
+                raw_time += rt.block_on(run(&client, &targets[1].1, concurrency, block));
+                peer_time += rt.block_on(run(&client, &targets[0].1, concurrency, block));
+            }
+            let _ = peer.take_journal();
+        }
+        let rate = |t: Duration| (ROUNDS * block) as f64 / t.as_secs_f64();
+        eprintln!(
+            "interleaved, concurrency {concurrency}: peer {:.0} req/s, raw hyper {:.0} req/s, ratio {:.1}%",
+            rate(peer_time),
+            rate(raw_time),
+            100.0 * raw_time.as_secs_f64() / peer_time.as_secs_f64()
+        );
+    }
+    rt.block_on(peer.shutdown());
+}
+
+criterion_group!(benches, peers);
+criterion_main!(benches);

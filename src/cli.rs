@@ -107,7 +107,7 @@ fn run_command(args: &RunArgs) -> Result<u8, Error> {
     if let Some(path) = &args.junit {
         reporters.push(Box::new(JunitReporter::new(path.clone())));
     }
-    let result = runtime()?.block_on(pipeline::run(plan, reporters))?;
+    let result = runtime()?.block_on(pipeline::run(std::sync::Arc::new(plan), reporters))?;
     Ok(result.exit_code())
 }
 

@@ -37,7 +37,10 @@ pub struct RunPlan {
 type Reporters = Arc<Mutex<Vec<Box<dyn Reporter>>>>;
 
 /// Runs every scenario of the plan and reports as it goes.
-pub async fn run(plan: RunPlan, reporters: Vec<Box<dyn Reporter>>) -> Result<RunResult, Error> {
+pub async fn run(
+    plan: Arc<RunPlan>,
+    reporters: Vec<Box<dyn Reporter>>,
+) -> Result<RunResult, Error> {
     let started = Instant::now();
     let reporters: Reporters = Arc::new(Mutex::new(reporters));
     emit(
@@ -48,8 +51,9 @@ pub async fn run(plan: RunPlan, reporters: Vec<Box<dyn Reporter>>) -> Result<Run
         },
     )?;
 
-    let plan = Arc::new(plan);
     let permits = Arc::new(tokio::sync::Semaphore::new(plan.jobs.max(1)));
+    let ports = Arc::new(PortLocks::for_scenarios(&plan.scenarios));
+    let client = Replayer::client(plan.timeout)?;
     let mut tasks = tokio::task::JoinSet::new();
     for index in 0..plan.scenarios.len() {
         let (plan, permits, reporters) = (
@@ -57,10 +61,13 @@ pub async fn run(plan: RunPlan, reporters: Vec<Box<dyn Reporter>>) -> Result<Run
             Arc::clone(&permits),
             Arc::clone(&reporters),
         );
+        let ports = Arc::clone(&ports);
+        let client = client.clone();
         tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await;
             let scenario = &plan.scenarios[index];
-            let result = run_scenario(scenario, &plan, &reporters).await;
+            let _ports = ports.acquire(scenario).await;
+            let _permit = permits.acquire_owned().await;
+            let result = run_scenario(scenario, &plan, client, &reporters).await;
             (index, result)
         });
     }
@@ -76,6 +83,36 @@ pub async fn run(plan: RunPlan, reporters: Vec<Box<dyn Reporter>>) -> Result<Run
     };
     emit(&reporters, &Event::RunFinished { result: &result })?;
     Ok(result)
+}
+
+/// Scenarios that name the same fixed peer port never run at the same time; the others still
+/// run in parallel. Locks are taken in port order, so two scenarios cannot deadlock.
+struct PortLocks {
+    locks: BTreeMap<u16, Arc<tokio::sync::Mutex<()>>>,
+}
+
+impl PortLocks {
+    fn for_scenarios(scenarios: &[Scenario]) -> PortLocks {
+        let locks = scenarios
+            .iter()
+            .flat_map(|s| s.peers.iter().filter_map(|p| p.port))
+            .map(|port| (port, Arc::new(tokio::sync::Mutex::new(()))))
+            .collect();
+        PortLocks { locks }
+    }
+
+    async fn acquire(&self, scenario: &Scenario) -> Vec<tokio::sync::OwnedMutexGuard<()>> {
+        let mut ports: Vec<u16> = scenario.peers.iter().filter_map(|p| p.port).collect();
+        ports.sort_unstable();
+        ports.dedup();
+        let mut guards = Vec::with_capacity(ports.len());
+        for port in ports {
+            if let Some(lock) = self.locks.get(&port) {
+                guards.push(Arc::clone(lock).lock_owned().await);
+            }
+        }
+        guards
+    }
 }
 
 fn emit(reporters: &Reporters, event: &Event<'_>) -> Result<(), Error> {
@@ -107,7 +144,11 @@ impl Stage {
     }
 }
 
-async fn start_stage(scenario: &Scenario, plan: &RunPlan) -> Result<Stage, Error> {
+async fn start_stage(
+    scenario: &Scenario,
+    plan: &RunPlan,
+    client: reqwest::Client,
+) -> Result<Stage, Error> {
     let mut peers = Vec::new();
     for peer in &scenario.peers {
         let options = PeerOptions {
@@ -144,7 +185,7 @@ async fn start_stage(scenario: &Scenario, plan: &RunPlan) -> Result<Stage, Error
             (Some(server), url)
         }
     };
-    let replayer = Replayer::new(&base, plan.timeout, plan.retries)?;
+    let replayer = Replayer::new(client, &base, plan.timeout, plan.retries)?;
     Ok(Stage {
         peers,
         stand_in,
@@ -155,6 +196,7 @@ async fn start_stage(scenario: &Scenario, plan: &RunPlan) -> Result<Stage, Error
 async fn run_scenario(
     scenario: &Scenario,
     plan: &RunPlan,
+    client: reqwest::Client,
     reporters: &Reporters,
 ) -> Result<ScenarioResult, Error> {
     let started = Instant::now();
@@ -170,7 +212,7 @@ async fn run_scenario(
             exchanges: scenario.replay.len(),
         },
     )?;
-    let stage = match start_stage(scenario, plan).await {
+    let stage = match start_stage(scenario, plan, client).await {
         Ok(stage) => stage,
         Err(Error::Environment(message)) => {
             let result = ScenarioResult {
@@ -191,6 +233,10 @@ async fn run_scenario(
     let mut exchanges = Vec::new();
     let mut timings: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut peer_timings: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    // Peer calls that arrived but matched no recording, as (peer, method, path): a recorded
+    // call on the same operation was made, differently, and is reported as unmatched instead
+    // of missing.
+    let mut unmatched_calls = std::collections::BTreeSet::new();
     for (index, exchange) in scenario.replay.iter().enumerate() {
         let contract = find_contract(&plan.contracts, &scenario.target, exchange);
         let interface = contract
@@ -216,14 +262,13 @@ async fn run_scenario(
             recorded_duration_ms: exchange.duration_ms,
             findings: Vec::new(),
             error: None,
-            recorded_body: exchange.response.body.body.clone(),
+            recorded_body: None,
             live_body: None,
         };
         match stage.replayer.send(&exchange.request).await {
             Ok(live) => {
                 result.live_status = Some(live.status);
                 result.duration = live.duration;
-                result.live_body = live.body.body.clone();
                 timings
                     .entry(
                         interface
@@ -234,6 +279,11 @@ async fn run_scenario(
                     .push(live.duration.as_secs_f64() * 1000.0);
                 let ignore = scenario.ignore.with(&expectation.ignore);
                 result.findings = check_exchange(exchange, &live, contract, &expectation, &ignore);
+                // Both bodies are kept only where a report will show them side by side.
+                if result.findings.iter().any(Finding::is_failure) {
+                    result.recorded_body = exchange.response.body.body.clone();
+                    result.live_body = live.body.body;
+                }
             }
             Err(err) => {
                 result.duration = err.duration;
@@ -242,6 +292,10 @@ async fn run_scenario(
         }
         for peer in &stage.peers {
             for call in peer.take_journal() {
+                if call.matched.is_none() {
+                    let path = call.url.split('?').next().unwrap_or("").to_string();
+                    unmatched_calls.insert((peer.name().to_string(), call.method.clone(), path));
+                }
                 let route = format!("{} {} {}", peer.name(), call.method, call.route);
                 peer_timings
                     .entry(route)
@@ -268,6 +322,14 @@ async fn run_scenario(
                 let Some(exchange) = recorded.get(index) else {
                     continue;
                 };
+                let key = (
+                    config.name.clone(),
+                    exchange.request.method.clone(),
+                    exchange.request.path().to_string(),
+                );
+                if unmatched_calls.contains(&key) {
+                    continue;
+                }
                 let contract = plan.contracts.find(
                     Some(&config.name),
                     &exchange.request.method,

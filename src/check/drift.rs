@@ -130,6 +130,8 @@ fn compare_values(
         (Value::Array(a), Value::Array(b)) if !ignored => {
             compare_arrays(a, b, pointer, ignore, out)
         }
+        // Equal strings cannot drift: skip the format analysis on the common path.
+        (Value::String(a), Value::String(b)) if a == b => {}
         (Value::String(a), Value::String(b)) => {
             let (fa, fb) = (StringFormat::of(a), StringFormat::of(b));
             if let Some(reason) = fa.drift_to(&fb) {
@@ -405,12 +407,11 @@ fn offset_of(s: &str) -> String {
 }
 
 fn is_uuid(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 5
-        && parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
-        && parts
-            .iter()
-            .all(|p| p.chars().all(|c| c.is_ascii_hexdigit()))
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ pub fn check_response(
                                 contract.interface, v.message
                             ),
                         )
-                        .with_values(None, json.pointer(&v.instance_path).cloned())
+                        .with_values(None, scalar_at(json, &v.instance_path))
                         .for_contract(Some(contract)),
                     );
                 }
@@ -122,4 +122,12 @@ fn check_headers(
             }
         }
     }
+}
+
+/// The offending value when it is a scalar; an object or array (e.g. one missing a required
+/// property) would only repeat the body, so it is left out.
+pub fn scalar_at(json: &serde_json::Value, pointer: &str) -> Option<serde_json::Value> {
+    json.pointer(pointer)
+        .filter(|v| !v.is_object() && !v.is_array())
+        .cloned()
 }

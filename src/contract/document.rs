@@ -344,9 +344,13 @@ fn is_literal_keyword(key: &str) -> bool {
     matches!(key, "enum" | "const" | "example" | "examples" | "default")
 }
 
-/// Escapes one JSON pointer token (`~` → `~0`, `/` → `~1`).
-pub fn escape_pointer_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+/// Escapes one JSON pointer token (`~` → `~0`, `/` → `~1`); borrows when nothing to escape.
+pub fn escape_pointer_token(token: &str) -> std::borrow::Cow<'_, str> {
+    if token.contains(['~', '/']) {
+        std::borrow::Cow::Owned(token.replace('~', "~0").replace('/', "~1"))
+    } else {
+        std::borrow::Cow::Borrowed(token)
+    }
 }
 
 /// Unescapes one JSON pointer token.

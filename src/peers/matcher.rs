@@ -251,11 +251,14 @@ fn show_pair(name: &str, value: &str) -> String {
     }
 }
 
+/// Query pairs borrowed from a request.
+type PairRefs<'a> = Vec<&'a (String, String)>;
+
 /// Pairs in `recorded` but not `live`, and in `live` but not `recorded` (both sorted).
 fn multiset_difference<'a>(
     recorded: &'a [(String, String)],
     live: &'a [(String, String)],
-) -> (Vec<&'a (String, String)>, Vec<&'a (String, String)>) {
+) -> (PairRefs<'a>, PairRefs<'a>) {
     let (mut missing, mut extra) = (Vec::new(), Vec::new());
     let (mut r, mut l) = (recorded.iter().peekable(), live.iter().peekable());
     loop {

@@ -10,6 +10,17 @@
 //! The same server serves a *target* from its own recording when no staging URL is configured
 //! (then without validation).
 //!
+//! What a peer answers when it cannot serve a recording (`index` is 0-based in the recording):
+//!
+//! ```json
+//! {"error": "no recorded exchange matches",
+//!  "closest": {"index": 1, "request": "GET /api/v1/customers/C-1?expand=owner"},
+//!  "differences": ["query `rollback=true` not in the recording"]}
+//! ```
+//!
+//! and, with status 422, `{"error": "the request breaks its contract", "interface": …,
+//! "violations": [{"kind", "path", "message"}…], "closest": …, "differences": […]}`.
+//!
 //! Layout: `matcher` compares requests, `routes` compiles recordings into stubs and replies,
 //! `validate` checks contracts, `journal` keeps the calls, `handler` decides one request,
 //! and this module runs the connections.
@@ -26,7 +37,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -162,9 +173,10 @@ fn listen_error(name: &str, bind: SocketAddr, err: &std::io::Error) -> Error {
 
 /// Accepts connections until told to stop (or the server is dropped), then drains them.
 async fn accept_loop(listener: TcpListener, peer: Arc<Peer>, mut stop: watch::Receiver<bool>) {
+    // No timer: idle keep-alive connections stay open until the peer shuts down, as a
+    // target's connection pool expects of its peer.
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).keep_alive(true);
-    builder.http2().timer(TokioTimer::new());
+    builder.http1().keep_alive(true);
     let builder = Arc::new(builder);
     let for_connections = stop.clone();
     let mut connections = JoinSet::new();
@@ -172,6 +184,7 @@ async fn accept_loop(listener: TcpListener, peer: Arc<Peer>, mut stop: watch::Re
         tokio::select! {
             biased;
             () = stopped(&mut stop) => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     connections.spawn(serve_connection(
@@ -184,7 +197,6 @@ async fn accept_loop(listener: TcpListener, peer: Arc<Peer>, mut stop: watch::Re
                 // Out of file descriptors and the like: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
             },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
     }
     drop(listener);

@@ -51,8 +51,25 @@ const NOT_REPLAYED: &[&str] = &[
 ];
 
 impl Replayer {
+    /// The HTTP client every replayer of a run shares (connection pools, TLS set up once).
+    pub fn client(timeout: Duration) -> Result<reqwest::Client, Error> {
+        reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .map_err(|err| Error::environment(format!("cannot create an HTTP client: {err}")))
+    }
+
     /// A replayer for `base_url` (scheme, host, port and an optional path prefix).
-    pub fn new(base_url: &str, timeout: Duration, retries: u32) -> Result<Replayer, Error> {
+    pub fn new(
+        client: reqwest::Client,
+        base_url: &str,
+        timeout: Duration,
+        retries: u32,
+    ) -> Result<Replayer, Error> {
         let parsed = url::Url::parse(base_url).map_err(|err| {
             InputError::usage(format!("target URL `{base_url}` is not a valid URL: {err}"))
                 .with_hint("write it as http://host:port or https://host/prefix")
@@ -63,14 +80,6 @@ impl Replayer {
             ))
             .into());
         }
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .build()
-            .map_err(|err| Error::environment(format!("cannot create an HTTP client: {err}")))?;
         Ok(Replayer {
             client,
             base: base_url.trim_end_matches('/').to_string(),

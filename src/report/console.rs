@@ -1,18 +1,22 @@
 //! The console report: what a person reads in a terminal or a CI log.
 //!
-//! One block per scenario, printed as the scenario finishes: a header with the target and the
-//! counts, one line per exchange (failing exchanges with their recorded and live status, then
-//! one line per finding), scenario-level findings, and the latency per interface. The run ends
-//! with one summary line that a CI log can be searched for:
+//! One block per scenario: a header with the target and the counts, one line per exchange
+//! (failing exchanges with their recorded and live status, then one line per finding),
+//! scenario-level findings, and the latency per interface. The run ends with one summary line
+//! that a CI log can be searched for:
 //!
 //! ```text
 //! interlock: failed — 2 scenarios, 9 exchanges: 7 passed, 2 failed, 0 errors; 6 findings (1.23 s)
 //! ```
 //!
+//! Scenarios may run in parallel and finish in any order, so the blocks are written when the run
+//! finishes, in the order of the run's result: the output of a run is the same whatever
+//! `--jobs` is. While the run goes, a progress bar on standard error (only when it is a
+//! terminal) counts exchanges and prints one line per finished scenario above itself.
+//!
 //! Colour is plain ANSI and only on when standard output is a terminal and `NO_COLOR` is unset
-//! or empty; a progress bar is drawn to standard error only when it is a terminal. Without
-//! colour, every distinction (failure, error, info) is still spelled out in words, and the
-//! order of lines is the order of the result, so the output is deterministic.
+//! or empty. Without colour, every distinction (failure, error, info) is still spelled out in
+//! words.
 
 use std::fmt::{self, Write as _};
 use std::io::{IsTerminal, Write};
@@ -59,13 +63,11 @@ impl ConsoleStyle {
     }
 }
 
-/// Writes the console report as the run goes.
+/// Writes the console report when the run finishes, with a progress bar meanwhile.
 pub struct ConsoleReporter {
     out: Box<dyn Write + Send>,
     style: ConsoleStyle,
     progress: Option<ProgressBar>,
-    /// Scenario blocks already written, so a run that skips `ScenarioFinished` still gets one.
-    printed: usize,
 }
 
 impl ConsoleReporter {
@@ -74,21 +76,7 @@ impl ConsoleReporter {
             out,
             style,
             progress: None,
-            printed: 0,
         }
-    }
-
-    fn emit(&mut self, text: &str) -> Result<(), Error> {
-        let out = &mut self.out;
-        let mut write = || -> std::io::Result<()> {
-            out.write_all(text.as_bytes())?;
-            out.flush()
-        };
-        let written = match &self.progress {
-            Some(bar) => bar.suspend(write),
-            None => write(),
-        };
-        written.map_err(|err| Error::io("write to", Path::new("standard output"), &err))
     }
 }
 
@@ -114,23 +102,20 @@ impl Reporter for ConsoleReporter {
                 Ok(())
             }
             Event::ScenarioFinished { result } => {
-                let text = scenario_block(result, Painter(self.style.color));
-                self.printed += 1;
-                self.emit(&text)
+                if let Some(bar) = &self.progress {
+                    bar.println(scenario_header(result, Painter(self.style.color)));
+                }
+                Ok(())
             }
             Event::RunFinished { result } => {
                 if let Some(bar) = self.progress.take() {
                     bar.finish_and_clear();
                 }
-                let painter = Painter(self.style.color);
-                let mut text = String::new();
-                for scenario in result.scenarios.iter().skip(self.printed) {
-                    text.push_str(&scenario_block(scenario, painter));
-                }
-                self.printed = result.scenarios.len();
-                text.push_str(&summary_line(result, painter));
-                text.push('\n');
-                self.emit(&text)
+                let text = render(result, self.style.color);
+                self.out
+                    .write_all(text.as_bytes())
+                    .and_then(|()| self.out.flush())
+                    .map_err(|err| Error::io("write to", Path::new("standard output"), &err))
             }
         }
     }
@@ -218,15 +203,15 @@ fn scenario_block(scenario: &ScenarioResult, p: Painter) -> String {
     text
 }
 
-fn write_scenario(out: &mut String, scenario: &ScenarioResult, p: Painter) -> fmt::Result {
+/// `FAIL  customer-sync → https://crm… — 4 exchanges: 2 passed, 1 failed, 1 error; 6 findings`
+fn scenario_header(scenario: &ScenarioResult, p: Painter) -> String {
     let t = tally(scenario);
     let label = match scenario.outcome() {
         Outcome::Passed => p.paint(GREEN, "PASS "),
         Outcome::Failed => p.paint(RED, "FAIL "),
         Outcome::Error => p.paint(RED, "ERROR"),
     };
-    writeln!(
-        out,
+    format!(
         "{label} {} → {} — {}: {} passed, {} failed, {}; {}",
         p.paint(BOLD, &one_line(&scenario.name)),
         one_line(&scenario.target),
@@ -235,7 +220,11 @@ fn write_scenario(out: &mut String, scenario: &ScenarioResult, p: Painter) -> fm
         t.failed,
         plural(t.errors, "error", "errors"),
         plural(t.findings, "finding", "findings"),
-    )?;
+    )
+}
+
+fn write_scenario(out: &mut String, scenario: &ScenarioResult, p: Painter) -> fmt::Result {
+    writeln!(out, "{}", scenario_header(scenario, p))?;
     for exchange in &scenario.exchanges {
         write_exchange(out, exchange, p)?;
     }
@@ -338,7 +327,7 @@ fn pointer(path: String) -> String {
 }
 
 /// A value as compact JSON, shortened to `width` characters; `(absent)` when there is none.
-pub(crate) fn shown(value: Option<&Value>, width: usize) -> String {
+pub(super) fn shown(value: Option<&Value>, width: usize) -> String {
     match value {
         None => "(absent)".to_owned(),
         Some(v) => shorten(&v.to_string(), width),
@@ -423,6 +412,7 @@ pub(crate) mod sample {
     fn exchange(index: usize, name: &str, status: u16, ms: u64) -> ExchangeResult {
         let (method, path) = name.split_once(' ').unwrap_or(("GET", name));
         let path = path.split(" #").next().unwrap_or(path);
+        let path = path.replace("{id}", "C-1001");
         ExchangeResult {
             index,
             name: name.to_owned(),
@@ -511,8 +501,7 @@ pub(crate) mod sample {
         let mut order = exchange(3, "POST /orders #3", 201, 5000);
         order.interface = Some("crm.orders.create".to_owned());
         order.live_status = None;
-        order.error =
-            Some("POST https://crm.staging.example.com/orders: timed out after 5 s".to_owned());
+        order.error = Some("no response within 5 s (connection timed out)".to_owned());
 
         let customer_sync = ScenarioResult {
             name: "customer-sync".to_owned(),
@@ -705,13 +694,36 @@ mod tests {
     }
 
     #[test]
-    fn a_run_without_scenario_events_still_prints_every_block() {
+    fn scenarios_finishing_out_of_order_print_in_result_order() {
         let run = sample::run();
         let captured = Captured::default();
         let mut reporter = ConsoleReporter::new(Box::new(captured.clone()), ConsoleStyle::plain());
+        for scenario in run.scenarios.iter().rev() {
+            reporter
+                .report(&Event::ScenarioFinished { result: scenario })
+                .expect("scenario finished");
+        }
+        assert_eq!(
+            captured.text(),
+            "",
+            "nothing is written before the run finishes"
+        );
         reporter
             .report(&Event::RunFinished { result: &run })
             .expect("console report");
+        assert_eq!(captured.text(), render(&run, false));
+    }
+
+    #[test]
+    fn progress_bar_leaves_standard_output_alone() {
+        let run = sample::run();
+        let captured = Captured::default();
+        let style = ConsoleStyle {
+            color: false,
+            progress: true,
+        };
+        let mut reporter = ConsoleReporter::new(Box::new(captured.clone()), style);
+        replay_events(&mut reporter, &run).expect("console report");
         assert_eq!(captured.text(), render(&run, false));
     }
 

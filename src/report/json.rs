@@ -236,7 +236,7 @@ mod tests {
             order["error"]
                 .as_str()
                 .expect("error")
-                .contains("timed out")
+                .contains("no response within 5 s")
         );
         assert_eq!(sync["findings"][0]["kind"], json!("peer-call-missing"));
         assert_eq!(sync["latency"][3]["count"], json!(3));

@@ -244,7 +244,7 @@ fn write_findings(text: &mut String, findings: &[Finding]) {
                 shown(finding.new.as_ref(), VALUE_WIDTH)
             );
         }
-        let _ = writeln!(text, "  {}", finding.message);
+        let _ = writeln!(text, "  {}", attr(&finding.message));
         if !finding.affected.is_empty() {
             let _ = writeln!(text, "  affects: {}", finding.affected.join(", "));
         }
@@ -278,7 +278,8 @@ fn xml_safe(c: char) -> char {
     }
 }
 
-/// An attribute value: one line, XML-safe (quick-xml escapes the markup characters).
+/// An attribute value or a line of text: one line, XML-safe (quick-xml escapes the markup
+/// characters).
 fn attr(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { xml_safe(c) })
@@ -382,7 +383,7 @@ mod tests {
         );
         run.scenarios[0].name = "a \"quoted\" <name>".into();
         let xml = render_at(&run, datetime!(2026-01-01 00:00 UTC));
-        assert!(xml.contains("ends ]]]]><![CDATA[> early \u{FFFD} with <tags>"));
+        assert!(xml.contains("ends ]]]]><![CDATA[> early   with <tags> & \"quotes\" and lines"));
         assert!(xml.contains("name=\"a &quot;quoted&quot; &lt;name&gt;\""));
         assert!(!xml.contains('\u{1}'));
     }

@@ -57,23 +57,13 @@ impl IgnoreRule {
         let RuleKind::Body(pattern) = &self.kind else {
             return false;
         };
-        let tokens: Vec<String> = if pointer.is_empty() {
-            Vec::new()
-        } else {
-            pointer[1..]
-                .split('/')
-                .map(crate::contract::document::unescape_pointer_token)
-                .collect()
-        };
-        if tokens.len() < pattern.len() && pattern.last().map(String::as_str) != Some("**") {
-            return false;
-        }
-        for (i, p) in pattern.iter().enumerate() {
+        let mut tokens = pointer.split('/').skip(1);
+        for p in pattern {
             if p == "**" {
                 return true;
             }
-            match tokens.get(i) {
-                Some(t) if p == "*" || p == t => {}
+            match tokens.next() {
+                Some(t) if p == "*" || token_eq(p, t) => {}
                 _ => return false,
             }
         }
@@ -92,6 +82,15 @@ impl IgnoreRule {
 impl fmt::Display for IgnoreRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.raw)
+    }
+}
+
+/// Compares a pattern token with an escaped pointer token, unescaping only when needed.
+fn token_eq(pattern: &str, escaped: &str) -> bool {
+    if escaped.contains('~') {
+        pattern == crate::contract::document::unescape_pointer_token(escaped)
+    } else {
+        pattern == escaped
     }
 }
 

@@ -131,6 +131,8 @@ fn copy_dir(from: &Path, to: &Path) {
 /// Replaces volatile parts of output (durations, temp paths, ports) for snapshots.
 pub fn normalize(text: &str, project: &Project) -> String {
     let out = text.replace(&project.path().display().to_string(), "[project]");
+    let latency = regex::Regex::new(r"(?m)^  latency .*\n(?:  .*\n)*").expect("regex");
+    let out = latency.replace_all(&out, "  [latency table]\n");
     let port = regex::Regex::new(r"127\.0\.0\.1:\d+").expect("regex");
     let out = port.replace_all(&out, "127.0.0.1:[port]");
     let ms = regex::Regex::new(r"\d+(\.\d+)?\s?(ms|s)\b").expect("regex");

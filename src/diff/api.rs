@@ -1,0 +1,230 @@
+//! One side of a diff as operations: each binds normalised schemas to its messages.
+//!
+//! Contracts, OpenAPI documents and bare schema files all become an [`Api`], so the comparison
+//! is written once and reports at the operation level (request, or response with its status),
+//! never as a free-floating "schema changed".
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::normalize::{Normalizer, Quirk};
+use super::schema::{Arena, NodeId};
+use crate::contract::document::escape_pointer_token;
+
+/// Every operation of one side, with the arena its schemas live in.
+#[derive(Debug, Default)]
+pub struct Api {
+    pub operations: Vec<Operation>,
+    pub arena: Arena,
+    /// Harmless quirks that were tolerated, for warnings.
+    pub quirks: Vec<Quirk>,
+}
+
+/// One operation (or, for bare schema files, the single message being compared).
+#[derive(Debug, Clone, Default)]
+pub struct Operation {
+    /// What the two sides are matched by: the interface id of a contract, `METHOD /path/{}` for
+    /// an OpenAPI operation.
+    pub key: String,
+    /// Interface id (contract), `operationId` or `METHOD /path` (OpenAPI), file name (schema).
+    pub interface: String,
+    /// Upper-case method, empty for a bare schema.
+    pub method: String,
+    pub path: String,
+    /// Who reads responses and writes requests (from contract metadata).
+    pub consumers: Vec<String>,
+    pub file: usize,
+    pub pointer: String,
+    pub deprecated: bool,
+    pub params: Vec<Param>,
+    /// Contracts only: whether unknown query parameters are accepted.
+    pub additional_query: Option<bool>,
+    pub body: Option<Body>,
+    /// By status key (`200`, `2XX`, `DEFAULT`); a bare response schema uses the key `""`.
+    pub responses: BTreeMap<String, Response>,
+}
+
+impl Operation {
+    /// `GET /customers/{id}`, or empty for a bare schema.
+    pub fn display(&self) -> String {
+        if self.method.is_empty() {
+            String::new()
+        } else {
+            format!("{} {}", self.method, self.path)
+        }
+    }
+}
+
+/// A request parameter or a header.
+#[derive(Debug, Clone)]
+pub struct Param {
+    /// `query`, `header`, `path` or `cookie`.
+    pub location: String,
+    pub name: String,
+    pub required: bool,
+    pub deprecated: bool,
+    pub schema: Option<NodeId>,
+    /// The file (arena file id) and pointer the parameter is written at.
+    pub file: usize,
+    pub pointer: String,
+}
+
+impl Param {
+    /// Header names compare case-insensitively.
+    pub fn key(&self) -> (String, String) {
+        if self.location == "header" {
+            (self.location.clone(), self.name.to_ascii_lowercase())
+        } else {
+            (self.location.clone(), self.name.clone())
+        }
+    }
+}
+
+/// A message body: one schema per media type.
+#[derive(Debug, Clone, Default)]
+pub struct Body {
+    pub required: bool,
+    pub content: BTreeMap<String, NodeId>,
+    pub file: usize,
+    pub pointer: String,
+}
+
+/// What one response status carries.
+#[derive(Debug, Clone, Default)]
+pub struct Response {
+    pub headers: Vec<Param>,
+    pub body: Option<Body>,
+    pub pointer: String,
+}
+
+/// The media type contracts use for their bodies.
+pub const CONTRACT_MEDIA_TYPE: &str = "application/json";
+
+/// Builds an operation from a contract document (already validated, or validated here for the
+/// fields the diff needs).
+pub fn contract_operation(n: &mut Normalizer<'_>, file: usize) -> Option<Operation> {
+    let doc = n.doc(file);
+    let mut field = |name: &str| -> Option<String> {
+        match doc.get(name).and_then(Value::as_str) {
+            Some(s) => Some(s.to_string()),
+            None => {
+                n.error(
+                    file,
+                    &format!("/{name}"),
+                    format!("a contract needs a string `{name}`"),
+                );
+                None
+            }
+        }
+    };
+    let interface = field("interface");
+    let provider = field("provider");
+    let method = doc.pointer("/operation/method").and_then(Value::as_str);
+    let path = doc.pointer("/operation/path").and_then(Value::as_str);
+    let (Some(interface), Some(_provider), Some(method), Some(path)) =
+        (interface, provider, method, path)
+    else {
+        if method.is_none() || path.is_none() {
+            n.error(
+                file,
+                "/operation",
+                "a contract needs `operation: {method, path}`",
+            );
+        }
+        return None;
+    };
+    let consumers = doc
+        .get("consumers")
+        .and_then(Value::as_array)
+        .map(|c| {
+            c.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut params = contract_params(n, file, &doc, "/request/query", "query");
+    params.extend(contract_params(n, file, &doc, "/request/headers", "header"));
+    let body = doc.pointer("/request/body").map(|_| Body {
+        required: true,
+        content: BTreeMap::from([(
+            CONTRACT_MEDIA_TYPE.to_string(),
+            n.schema_at(file, "/request/body"),
+        )]),
+        file,
+        pointer: "/request/body".to_string(),
+    });
+    let mut responses = BTreeMap::new();
+    if let Some(map) = doc.get("responses").and_then(Value::as_object) {
+        for status in map.keys() {
+            let base = format!("/responses/{}", escape_pointer_token(status));
+            let body_pointer = format!("{base}/body");
+            let body = doc.pointer(&body_pointer).map(|_| Body {
+                required: true,
+                content: BTreeMap::from([(
+                    CONTRACT_MEDIA_TYPE.to_string(),
+                    n.schema_at(file, &body_pointer),
+                )]),
+                file,
+                pointer: body_pointer.clone(),
+            });
+            let headers = contract_params(n, file, &doc, &format!("{base}/headers"), "header");
+            responses.insert(
+                status.to_ascii_uppercase(),
+                Response {
+                    headers,
+                    body,
+                    pointer: base,
+                },
+            );
+        }
+    }
+    let additional_query = doc
+        .pointer("/request/additional_query")
+        .and_then(Value::as_bool)
+        .or(Some(true));
+    Some(Operation {
+        key: interface.clone(),
+        interface,
+        method: method.to_ascii_uppercase(),
+        path: path.to_string(),
+        consumers,
+        file,
+        pointer: String::new(),
+        deprecated: false,
+        params,
+        additional_query,
+        body,
+        responses,
+    })
+}
+
+fn contract_params(
+    n: &mut Normalizer<'_>,
+    file: usize,
+    doc: &Value,
+    base: &str,
+    location: &str,
+) -> Vec<Param> {
+    let Some(map) = doc.pointer(base).and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    map.iter()
+        .map(|(name, p)| {
+            let pointer = format!("{base}/{}", escape_pointer_token(name));
+            let schema = p
+                .get("schema")
+                .map(|_| n.schema_at(file, &format!("{pointer}/schema")));
+            Param {
+                location: location.to_string(),
+                name: name.clone(),
+                required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
+                deprecated: false,
+                schema,
+                file,
+                pointer,
+            }
+        })
+        .collect()
+}

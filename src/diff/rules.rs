@@ -1,0 +1,442 @@
+//! The rule table: every kind of change, its verdict in a request and in a response, and why.
+//!
+//! A schema change is judged by who writes and who reads. In a request the consumer writes and
+//! the provider reads, so a change breaks when the set of accepted values *narrows* (an old
+//! client's request is now rejected). In a response the provider writes and consumers read, so it
+//! breaks when the set *widens* (a value an old client cannot handle). Severity tiers sit on top
+//! of validity: `potentially-breaking` marks changes that are valid but that a consumer may still
+//! feel (a removed optional property it read, a new enum value it switches on).
+//!
+//! Rule ids are `request-<kind>` and `response-<kind>` for message changes, and the bare kind for
+//! operation changes (`operation-removed`). This table is the single source the comparison
+//! follows; `docs/diff-rules.md` is checked against it by a test.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+/// How much a change hurts the other side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Safe,
+    PotentiallyBreaking,
+    Breaking,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Safe => "safe",
+            Severity::PotentiallyBreaking => "potentially-breaking",
+            Severity::Breaking => "breaking",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which message a change sits in, and so who writes and who reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    /// The consumer writes, the provider reads.
+    Request,
+    /// The provider writes, the consumers read.
+    Response,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Request => "request",
+            Direction::Response => "response",
+        }
+    }
+}
+
+use Severity::{Breaking as B, PotentiallyBreaking as P, Safe as S};
+
+/// One row of the table: a kind of change and its verdict per direction (`None`: the change
+/// cannot happen there).
+#[derive(Debug, Clone, Copy)]
+pub struct KindRule {
+    pub kind: Kind,
+    pub request: Option<Severity>,
+    pub response: Option<Severity>,
+    /// What changed, in a few words.
+    pub what: &'static str,
+    /// Why the verdicts are what they are.
+    pub rationale: &'static str,
+}
+
+macro_rules! kinds {
+    ($( $variant:ident = $id:literal, $req:expr, $resp:expr, $what:literal, $why:literal; )*) => {
+        /// Every kind of change `interlock diff` reports.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Kind { $($variant,)* }
+
+        impl Kind {
+            /// The kebab-case kind, without the direction prefix.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Kind::$variant => $id,)* }
+            }
+        }
+
+        /// The table, in the order `docs/diff-rules.md` lists it.
+        pub const TABLE: &[KindRule] = &[
+            $(KindRule { kind: Kind::$variant, request: $req, response: $resp, what: $what, rationale: $why },)*
+        ];
+    };
+}
+
+kinds! {
+    // Operations (no direction: the rule id is the kind itself, verdict in the request column).
+    OperationRemoved = "operation-removed", Some(B), None, "an operation is gone",
+        "every consumer calling it gets an error";
+    OperationPathChanged = "operation-path-changed", Some(B), None, "an interface moved to another method or path",
+        "consumers still call the old method and path";
+    OperationAdded = "operation-added", Some(S), None, "a new operation",
+        "nobody calls it yet";
+    OperationDeprecated = "operation-deprecated", Some(S), None, "an operation is marked deprecated",
+        "a notice, not a change in behaviour";
+    // Parameters, headers, bodies, media types and statuses.
+    RequiredParameterAdded = "required-parameter-added", Some(B), None, "a new required parameter or request header",
+        "old clients do not send it and are rejected";
+    ParameterAdded = "optional-parameter-added", Some(S), None, "a new optional parameter or request header",
+        "old clients simply do not send it";
+    ParameterRemoved = "parameter-removed", Some(P), None, "a parameter or request header is no longer read",
+        "the provider silently drops a value old clients still send";
+    ParameterBecameRequired = "parameter-became-required", Some(B), None, "an optional parameter became required",
+        "old clients that omit it are rejected";
+    ParameterBecameOptional = "parameter-became-optional", Some(S), None, "a required parameter became optional",
+        "every old request still carries it";
+    AdditionalQueryClosed = "additional-query-closed", Some(B), None, "unknown query parameters are now rejected",
+        "old clients sending extra parameters are rejected";
+    AdditionalQueryOpened = "additional-query-opened", Some(S), None, "unknown query parameters are now accepted",
+        "accepts more than before";
+    HeaderAdded = "header-added", None, Some(S), "a new response header",
+        "consumers ignore headers they do not know";
+    RequiredHeaderRemoved = "required-header-removed", None, Some(B), "a required response header is gone",
+        "consumers rely on it being present";
+    OptionalHeaderRemoved = "optional-header-removed", None, Some(P), "an optional response header is gone",
+        "a consumer may read it when present";
+    HeaderBecameOptional = "header-became-optional", None, Some(B), "a response header may now be missing",
+        "consumers rely on it being present";
+    HeaderBecameRequired = "header-became-required", None, Some(S), "a response header is now always sent",
+        "consumers already handle it";
+    RequiredBodyAdded = "required-body-added", Some(B), None, "a request body is now required",
+        "old clients send none and are rejected";
+    BodyAdded = "body-added", Some(S), Some(S), "a new optional request body, or a response body where there was none",
+        "nobody relied on it";
+    BodyRemoved = "body-removed", Some(P), Some(B), "the message no longer has a body",
+        "request: the provider drops what old clients send; response: consumers read it";
+    BodyBecameRequired = "body-became-required", Some(B), None, "an optional request body became required",
+        "old clients that omit it are rejected";
+    BodyBecameOptional = "body-became-optional", Some(S), None, "a required request body became optional",
+        "every old request still carries it";
+    MediaTypeAdded = "media-type-added", Some(S), Some(S), "a new media type",
+        "old clients keep using the ones they know";
+    MediaTypeRemoved = "media-type-removed", Some(B), Some(B), "a media type is gone",
+        "clients sending or accepting it fail";
+    SuccessStatusAdded = "success-status-added", None, Some(P), "a new 2XX response status",
+        "consumers may treat an unknown success status as a failure or miss its body";
+    SuccessStatusRemoved = "success-status-removed", None, Some(B), "a 2XX response status is gone",
+        "consumers expecting it (and its body) get something else";
+    StatusAdded = "status-added", None, Some(S), "a new non-success response status",
+        "consumers already handle errors generically";
+    StatusRemoved = "status-removed", None, Some(P), "a non-success response status is gone",
+        "consumers handling it specifically now see another status";
+    // Properties.
+    PropertyAdded = "property-added", Some(S), Some(S), "a new optional property",
+        "request: old clients omit it; response: tolerant readers ignore it";
+    RequiredPropertyAdded = "required-property-added", Some(B), Some(S), "a new required property",
+        "request: old clients omit it and are rejected; response: readers get more than before";
+    PropertyAddedToClosedObject = "property-added-to-closed-object", None, Some(B),
+        "a new property where the reader rejects unknown properties (closed object or strict policy)",
+        "readers validating against the old, closed schema reject the response";
+    OptionalPropertyRemoved = "optional-property-removed", Some(P), Some(P), "an optional property is gone",
+        "request: the provider silently drops data old clients send; response: a consumer may read it";
+    RequiredPropertyRemoved = "required-property-removed", Some(P), Some(B), "a required property is gone",
+        "request: the provider drops data; response: consumers rely on it being present";
+    PropertyRemovedFromClosedObject = "property-removed-from-closed-object", Some(B), None,
+        "a property is gone from an object that rejects unknown properties",
+        "old clients still send it and are rejected (`additionalProperties: false` honoured)";
+    PropertyRenamed = "property-renamed", Some(B), Some(B), "a property removed and a compatible one added in the same object",
+        "possibly a rename: the old name is gone for every reader and writer";
+    PropertyBecameRequired = "property-became-required", Some(B), Some(S), "an optional property became required",
+        "request: old clients that omit it are rejected; response: always present now";
+    PropertyBecameOptional = "property-became-optional", Some(S), Some(B), "a required property became optional",
+        "response: consumers assume it is present";
+    // Types and formats.
+    TypeChanged = "type-changed", Some(B), Some(B), "the type changed to an unrelated one (string ↔ boolean, object ↔ array)",
+        "neither side understands the other's values";
+    TypeNarrowed = "type-narrowed", Some(B), Some(S), "the type accepts fewer values (number → integer, removed alternative)",
+        "request: old values are rejected; response: readers get a subset";
+    TypeWidened = "type-widened", Some(S), Some(B), "the type accepts more values (integer → number, new alternative)",
+        "response: readers get values they cannot handle";
+    NullableAdded = "nullable-added", Some(S), Some(B), "null is now allowed",
+        "response: readers that dereference the value fail on null";
+    NullableRemoved = "nullable-removed", Some(B), Some(S), "null is no longer allowed",
+        "request: old clients sending null are rejected";
+    FormatAdded = "format-added", Some(B), Some(S), "a `format` constrains a field that had none",
+        "request: old values may not match it";
+    FormatRemoved = "format-removed", Some(S), Some(P), "a `format` was removed",
+        "response: typed parsers may get values they cannot parse";
+    FormatNarrowed = "format-narrowed", Some(B), Some(S), "the format accepts fewer values (int64 → int32, double → float)",
+        "request: large or precise values are rejected";
+    FormatWidened = "format-widened", Some(S), Some(B), "the format accepts more values (int32 → int64, float → double)",
+        "response: readers overflow or lose precision";
+    FormatChanged = "format-changed", Some(B), Some(B), "the format changed to an unrelated one (date-time → date, uuid → email)",
+        "typed parsers on both sides fail; `date` is not contained in `date-time`";
+    // Enumerations.
+    EnumValueAdded = "enum-value-added", Some(S), Some(P), "a new enum value",
+        "response: consumers switching exhaustively on the value meet one they do not know";
+    EnumValueRemoved = "enum-value-removed", Some(B), Some(P), "an enum value is gone",
+        "request: old clients sending it are rejected; response: consumers relying on it never see it again";
+    EnumAdded = "enum-added", Some(B), Some(S), "an enum now restricts a free field",
+        "request: old values outside the list are rejected";
+    EnumRemoved = "enum-removed", Some(S), Some(P), "an enum restriction was dropped",
+        "response: consumers switching on the value meet values they do not know";
+    // Constraints.
+    PatternAdded = "pattern-added", Some(B), Some(S), "a `pattern` constrains a field that had none",
+        "request: old values may not match";
+    PatternRemoved = "pattern-removed", Some(S), Some(P), "a `pattern` was removed",
+        "response: readers may get values they did not expect";
+    PatternChanged = "pattern-changed", Some(P), Some(P), "the `pattern` changed",
+        "regular expressions cannot be compared in general: review it";
+    LengthTightened = "length-tightened", Some(B), Some(S), "`minLength` raised or `maxLength` lowered or added",
+        "request: old values of the old length are rejected";
+    LengthLoosened = "length-loosened", Some(S), Some(P), "`minLength` lowered or `maxLength` raised or removed",
+        "response: readers with fixed buffers may get longer values";
+    RangeTightened = "range-tightened", Some(B), Some(S), "`minimum`/`maximum` (or exclusive forms) narrowed or added",
+        "request: old values outside the new range are rejected";
+    RangeLoosened = "range-loosened", Some(S), Some(P), "`minimum`/`maximum` (or exclusive forms) widened or removed",
+        "response: readers may get values outside the range they handle";
+    MultipleOfTightened = "multiple-of-tightened", Some(B), Some(S), "`multipleOf` added or made coarser",
+        "request: old values are rejected";
+    MultipleOfLoosened = "multiple-of-loosened", Some(S), Some(P), "`multipleOf` removed or made finer",
+        "response: readers may get more decimal places than they store";
+    MultipleOfChanged = "multiple-of-changed", Some(B), Some(P), "`multipleOf` changed to an unrelated step",
+        "both narrows and widens the accepted values";
+    ItemCountTightened = "item-count-tightened", Some(B), Some(S), "`minItems` raised or `maxItems` lowered or added",
+        "request: old arrays are rejected";
+    ItemCountLoosened = "item-count-loosened", Some(S), Some(P), "`minItems` lowered or `maxItems` raised or removed",
+        "response: readers may get more or fewer items than they handle";
+    PropertyCountTightened = "property-count-tightened", Some(B), Some(S), "`minProperties` raised or `maxProperties` lowered",
+        "request: old objects are rejected";
+    PropertyCountLoosened = "property-count-loosened", Some(S), Some(P), "`minProperties` lowered or `maxProperties` raised",
+        "response: readers may get objects of a size they do not handle";
+    UniqueItemsAdded = "unique-items-added", Some(B), Some(S), "array items must now be unique",
+        "request: old arrays with duplicates are rejected";
+    UniqueItemsRemoved = "unique-items-removed", Some(S), Some(P), "array items may now repeat",
+        "response: readers relying on uniqueness may double count";
+    AdditionalPropertiesNarrowed = "additional-properties-narrowed", Some(B), Some(S),
+        "`additionalProperties` closed (`false`) or restricted to a schema",
+        "request: old clients sending extra properties are rejected";
+    AdditionalPropertiesWidened = "additional-properties-widened", Some(S), Some(P),
+        "`additionalProperties` opened or its schema dropped",
+        "response: strict readers meet properties they do not know";
+    ItemsAdded = "items-added", Some(B), Some(S), "an array that allowed any items now constrains them",
+        "request: old arrays may not match";
+    ItemsRemoved = "items-removed", Some(S), Some(B), "an array no longer constrains its items",
+        "response: readers get items of any shape";
+    // Composition.
+    BranchAdded = "branch-added", Some(S), Some(B), "a new `oneOf`/`anyOf` alternative",
+        "response: readers meet a shape they do not know";
+    BranchRemoved = "branch-removed", Some(B), Some(S), "a `oneOf`/`anyOf` alternative is gone",
+        "request: old clients sending that shape are rejected";
+    AllOfBranchAdded = "all-of-branch-added", Some(B), Some(S), "a new `allOf` part that could not be merged",
+        "every value must now match one more schema";
+    AllOfBranchRemoved = "all-of-branch-removed", Some(S), Some(B), "an `allOf` part that could not be merged is gone",
+        "response: readers lose a guarantee";
+    NotChanged = "not-changed", Some(P), Some(P), "the `not` schema changed",
+        "exclusions cannot be compared in general: review it";
+    KeywordChanged = "keyword-changed", Some(P), Some(P),
+        "a keyword compared as written changed (`patternProperties`, `if`/`then`/`else`, `contains`, …)",
+        "its effect on the accepted values cannot be judged structurally: review it";
+    // Annotations with effect.
+    DefaultChanged = "default-changed", Some(P), Some(S), "the `default` changed",
+        "request: clients omitting the field get a different value";
+    DeprecatedAdded = "deprecated-added", Some(S), Some(S), "a field or parameter is marked deprecated",
+        "a notice, not a change in behaviour";
+}
+
+impl Kind {
+    /// Operation-level kinds carry no direction prefix.
+    pub fn is_operation_level(self) -> bool {
+        matches!(
+            self,
+            Kind::OperationRemoved
+                | Kind::OperationPathChanged
+                | Kind::OperationAdded
+                | Kind::OperationDeprecated
+        )
+    }
+
+    pub fn rule(self) -> &'static KindRule {
+        // The table holds every variant exactly once, in declaration order.
+        &TABLE[self as usize]
+    }
+
+    /// The stable rule id of this kind in a direction.
+    pub fn rule_id(self, direction: Direction) -> String {
+        if self.is_operation_level() {
+            self.as_str().to_string()
+        } else {
+            format!("{}-{}", direction.as_str(), self.as_str())
+        }
+    }
+
+    /// The default severity of this kind in a direction.
+    pub fn default_severity(self, direction: Direction) -> Severity {
+        let rule = self.rule();
+        let verdict = if self.is_operation_level() {
+            rule.request
+        } else {
+            match direction {
+                Direction::Request => rule.request,
+                Direction::Response => rule.response,
+            }
+        };
+        // A kind never emitted in a direction is treated as breaking so a table mistake shows.
+        verdict.unwrap_or(Severity::Breaking)
+    }
+}
+
+/// One rule id with its default severity.
+#[derive(Debug, Clone)]
+pub struct RuleId {
+    pub id: String,
+    pub kind: Kind,
+    pub direction: Option<Direction>,
+    pub severity: Severity,
+}
+
+/// Every rule id, in table order.
+pub fn all_rule_ids() -> &'static [RuleId] {
+    static IDS: OnceLock<Vec<RuleId>> = OnceLock::new();
+    IDS.get_or_init(|| {
+        let mut ids = Vec::new();
+        for rule in TABLE {
+            if rule.kind.is_operation_level() {
+                if let Some(severity) = rule.request {
+                    ids.push(RuleId {
+                        id: rule.kind.as_str().to_string(),
+                        kind: rule.kind,
+                        direction: None,
+                        severity,
+                    });
+                }
+                continue;
+            }
+            for (direction, verdict) in [
+                (Direction::Request, rule.request),
+                (Direction::Response, rule.response),
+            ] {
+                if let Some(severity) = verdict {
+                    ids.push(RuleId {
+                        id: rule.kind.rule_id(direction),
+                        kind: rule.kind,
+                        direction: Some(direction),
+                        severity,
+                    });
+                }
+            }
+        }
+        ids
+    })
+}
+
+/// Whether `id` names a rule.
+pub fn is_rule_id(id: &str) -> bool {
+    all_rule_ids().iter().any(|r| r.id == id)
+}
+
+/// The table as Markdown, exactly as `docs/diff-rules.md` embeds it.
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| Kind | What changed | Request | Response | Rule ids | Rationale |\n|---|---|---|---|---|---|\n",
+    );
+    let verdict = |v: Option<Severity>| v.map_or("—".to_string(), |s| s.as_str().to_string());
+    for rule in TABLE {
+        let ids: Vec<String> = all_rule_ids()
+            .iter()
+            .filter(|r| r.kind == rule.kind)
+            .map(|r| format!("`{}`", r.id))
+            .collect();
+        let (request, response) = if rule.kind.is_operation_level() {
+            (
+                format!("{} (operation)", verdict(rule.request)),
+                "—".to_string(),
+            )
+        } else {
+            (verdict(rule.request), verdict(rule.response))
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} |\n",
+            rule.kind.as_str(),
+            rule.what,
+            request,
+            response,
+            ids.join("<br>"),
+            rule.rationale
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_index_matches_variant() {
+        for (i, rule) in TABLE.iter().enumerate() {
+            assert_eq!(rule.kind as usize, i, "{}", rule.kind.as_str());
+        }
+    }
+
+    #[test]
+    fn ids_are_unique_kebab_case() {
+        let ids = all_rule_ids();
+        let mut seen = std::collections::HashSet::new();
+        for r in ids {
+            assert!(seen.insert(r.id.clone()), "duplicate {}", r.id);
+            assert!(
+                r.id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()),
+                "{}",
+                r.id
+            );
+        }
+    }
+
+    #[test]
+    fn direction_examples_from_the_issue() {
+        use Direction::*;
+        assert_eq!(Kind::RequiredPropertyRemoved.default_severity(Response), B);
+        assert_eq!(Kind::OptionalPropertyRemoved.default_severity(Response), P);
+        assert_eq!(Kind::EnumValueAdded.default_severity(Response), P);
+        assert_eq!(Kind::OptionalPropertyRemoved.default_severity(Request), P);
+        assert_eq!(Kind::RequiredPropertyAdded.default_severity(Request), B);
+        assert_eq!(Kind::LengthTightened.default_severity(Request), B);
+        assert_eq!(Kind::LengthLoosened.default_severity(Response), P);
+        assert_eq!(Kind::PropertyAdded.default_severity(Response), S);
+    }
+
+    #[test]
+    fn docs_embed_the_table() {
+        let docs = include_str!("../../docs/diff-rules.md");
+        assert!(
+            docs.contains(&markdown_table()),
+            "docs/diff-rules.md is out of date; paste rules::markdown_table() into it:\n{}",
+            markdown_table()
+        );
+    }
+}

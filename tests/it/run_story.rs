@@ -1,0 +1,210 @@
+//! The failure stories on the bundled example: a test "staging" CRM (v1, then the broken v2
+//! upgrade) behind real HTTP, the mocked ERP served by `interlock run` on the scenario's port,
+//! and the console, JSON and JUnit outputs checked for every change by name.
+
+use serde_json::Value;
+
+use crate::harness::{Output, Project, normalize};
+use crate::support::crm::{self, CrmVersion};
+
+const SCENARIOS: &[(&str, u16)] = &[
+    ("customer-onboarding", crm::ONBOARDING_ERP_PORT),
+    ("receivables-check", crm::RECEIVABLES_ERP_PORT),
+    ("opportunity-stage", crm::OPPORTUNITY_ERP_PORT),
+];
+
+/// Runs one bundled scenario against a test CRM, its ERP peer moved to a free port.
+fn run_against(version: CrmVersion, scenario: &str) -> (Project, Output) {
+    let &(_, fixed_port) = SCENARIOS
+        .iter()
+        .find(|(name, _)| *name == scenario)
+        .expect("known scenario");
+    let project = Project::bundled();
+    let port = crm::free_port();
+    project.edit(
+        &format!("scenarios/{scenario}/scenario.yaml"),
+        &format!("port: {fixed_port}"),
+        &format!("port: {port}"),
+    );
+    let crm = crm::start(version, &format!("http://127.0.0.1:{port}"));
+    let out = project.run(&[
+        "run",
+        scenario,
+        "--target",
+        &format!("crm={}", crm.url),
+        "--junit",
+        "out/junit.xml",
+        "--report-json",
+        "out/report.json",
+    ]);
+    drop(crm);
+    (project, out)
+}
+
+/// `(kind, path)` of every finding in the JSON report, with the finding itself.
+fn findings(project: &Project) -> Vec<Value> {
+    let report: Value =
+        serde_json::from_str(&project.read("out/report.json")).expect("JSON report");
+    let mut all = Vec::new();
+    for scenario in report["scenarios"].as_array().expect("scenarios") {
+        for exchange in scenario["exchanges"].as_array().expect("exchanges") {
+            all.extend(
+                exchange["findings"]
+                    .as_array()
+                    .expect("findings")
+                    .iter()
+                    .cloned(),
+            );
+        }
+        all.extend(
+            scenario["findings"]
+                .as_array()
+                .expect("scenario findings")
+                .iter()
+                .cloned(),
+        );
+    }
+    all
+}
+
+fn has(findings: &[Value], kind: &str, path: &str) -> bool {
+    findings
+        .iter()
+        .any(|f| f["kind"] == kind && f["path"] == path)
+}
+
+#[test]
+fn bundled_example_passes_on_the_embedded_default() {
+    let out = Project::bundled().run(&["run"]);
+    out.assert_code(0);
+    for (name, _) in SCENARIOS {
+        assert!(
+            out.stdout.contains(name),
+            "{name} missing from\n{}",
+            out.stdout
+        );
+    }
+    assert!(out.stdout.contains("interlock: passed"), "{}", out.stdout);
+}
+
+#[test]
+fn every_bundled_scenario_passes_against_crm_v1() {
+    for (scenario, _) in SCENARIOS {
+        let (project, out) = run_against(CrmVersion::V1, scenario);
+        out.assert_code(0);
+        let failing: Vec<Value> = findings(&project)
+            .into_iter()
+            .filter(|f| f["severity"] == "failure")
+            .collect();
+        assert!(failing.is_empty(), "{scenario}: {failing:#?}");
+    }
+}
+
+#[test]
+fn crm_v2_customer_onboarding_fails_naming_every_change_and_who_is_affected() {
+    let (project, out) = run_against(CrmVersion::V2, "customer-onboarding");
+    out.assert_code(1);
+    let all = findings(&project);
+
+    // Story 1 / 2: the renamed and retyped customer fields, by name.
+    assert!(has(&all, "field-removed", "/tax_id"), "{all:#?}");
+    assert!(has(&all, "field-added", "/taxNumber"), "{all:#?}");
+    assert!(has(&all, "type-changed", "/credit_limit"), "{all:#?}");
+    let removed = all
+        .iter()
+        .find(|f| f["kind"] == "field-removed" && f["path"] == "/tax_id")
+        .expect("removal");
+    assert!(
+        removed["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("possibly renamed to `taxNumber`"),
+        "{removed}"
+    );
+    // Story 4: the time zone moved.
+    let drift = all
+        .iter()
+        .find(|f| f["kind"] == "format-drift" && f["path"] == "/created_at")
+        .expect("created_at drift");
+    assert!(
+        drift["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("+08:00 → +09:00"),
+        "{drift}"
+    );
+    // The ERP rejects the sync: its contract requires tax_id; the finding says who is affected.
+    let invalid = all
+        .iter()
+        .find(|f| {
+            f["kind"] == "peer-request-invalid"
+                && f["message"].as_str().unwrap_or("").contains("tax_id")
+        })
+        .expect("ERP request violation");
+    assert_eq!(invalid["interface"], "erp.customer-sync");
+    let affected: Vec<&str> = invalid["affected"]
+        .as_array()
+        .expect("affected")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(affected.first(), Some(&"erp"), "{affected:?}");
+    assert!(affected.contains(&"crm"), "{affected:?}");
+
+    // The console names each of them too.
+    for needle in [
+        "/tax_id",
+        "/taxNumber",
+        "/credit_limit",
+        "/created_at",
+        "peer-request-invalid",
+        "affects: erp",
+    ] {
+        assert!(
+            out.stdout.contains(needle),
+            "console lacks {needle}:\n{}",
+            out.stdout
+        );
+    }
+    // And so does the JUnit XML, as failures (the CRM and ERP were reachable: no errors).
+    let junit = project.read("out/junit.xml");
+    for needle in [
+        "field-removed",
+        "/tax_id",
+        "/taxNumber",
+        "type-changed",
+        "/credit_limit",
+        "format-drift",
+        "/created_at",
+        "peer-request-invalid",
+    ] {
+        assert!(junit.contains(needle), "JUnit lacks {needle}:\n{junit}");
+    }
+    assert!(junit.contains("<failure"), "{junit}");
+    assert!(!junit.contains("<error"), "{junit}");
+
+    insta::assert_snapshot!("v2_onboarding_console", normalize(&out.stdout, &project));
+    insta::assert_snapshot!("v2_onboarding_junit", normalize_junit(&junit));
+}
+
+#[test]
+fn crm_v2_time_zone_move_is_caught_even_in_ignored_timestamps() {
+    let (project, out) = run_against(CrmVersion::V2, "receivables-check");
+    out.assert_code(1);
+    let all = findings(&project);
+    // `/checked_at` is ignored by the scenario (its value changes every call), yet the offset
+    // move is still reported.
+    assert!(has(&all, "format-drift", "/checked_at"), "{all:#?}");
+    assert!(
+        !all.iter()
+            .any(|f| f["kind"] == "value-changed" && f["path"] == "/checked_at"),
+        "{all:#?}"
+    );
+}
+
+fn normalize_junit(xml: &str) -> String {
+    let timestamp = regex::Regex::new(r#"(timestamp|time|hostname)="[^"]*""#).expect("regex");
+    let out = timestamp.replace_all(xml, r#"$1="[filtered]""#);
+    let port = regex::Regex::new(r"127\.0\.0\.1:\d+").expect("regex");
+    port.replace_all(&out, "127.0.0.1:[port]").into_owned()
+}
