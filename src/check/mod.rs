@@ -375,6 +375,67 @@ pub fn type_name(value: &Value) -> &'static str {
 mod tests {
     use super::*;
 
+    fn exchange(findings: Vec<Finding>, error: Option<&str>) -> ExchangeResult {
+        ExchangeResult {
+            index: 0,
+            name: "GET /x #1".into(),
+            method: "GET".into(),
+            url: "/x".into(),
+            interface: None,
+            recorded_status: 200,
+            live_status: Some(200),
+            duration: Duration::ZERO,
+            recorded_duration_ms: None,
+            findings,
+            error: error.map(str::to_string),
+            recorded_body: None,
+            live_body: None,
+        }
+    }
+
+    fn run(exchanges: Vec<ExchangeResult>) -> RunResult {
+        RunResult {
+            scenarios: vec![ScenarioResult {
+                name: "s".into(),
+                target: "recorded".into(),
+                exchanges,
+                findings: Vec::new(),
+                error: None,
+                latency: Vec::new(),
+                duration: Duration::ZERO,
+            }],
+            duration: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn exit_codes_errors_win_over_failures_and_info_never_fails() {
+        let failure = Finding::new(
+            FindingKind::FieldRemoved,
+            Location::Response,
+            "/tax_id",
+            "removed",
+        );
+        let info = Finding::new(
+            FindingKind::NoContract,
+            Location::Response,
+            "",
+            "no contract",
+        );
+        assert_eq!(run(vec![exchange(vec![info], None)]).exit_code(), 0);
+        assert_eq!(
+            run(vec![exchange(vec![failure.clone()], None)]).exit_code(),
+            1
+        );
+        let both = run(vec![
+            exchange(vec![failure], None),
+            exchange(vec![], Some("refused")),
+        ]);
+        assert_eq!(both.exit_code(), 3);
+        assert_eq!(both.counts().failed, 1);
+        assert_eq!(both.counts().errors, 1);
+    }
+
     #[test]
     fn percentiles_use_nearest_rank() {
         let l = Latency::of("x", (1..=100).map(f64::from).collect());

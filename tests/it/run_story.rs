@@ -208,3 +208,68 @@ fn normalize_junit(xml: &str) -> String {
     let port = regex::Regex::new(r"127\.0\.0\.1:\d+").expect("regex");
     port.replace_all(&out, "127.0.0.1:[port]").into_owned()
 }
+
+#[test]
+fn hidden_rollback_parameter_and_backward_stage_are_caught() {
+    let (project, out) = run_against(CrmVersion::V1HiddenRollback, "opportunity-stage");
+    out.assert_code(1);
+    let all = findings(&project);
+    // The request the CRM sends its peer changed: an unexpected query parameter, named.
+    let unmatched = all
+        .iter()
+        .find(|f| f["kind"] == "peer-request-unmatched")
+        .expect("unmatched ERP call");
+    assert!(
+        unmatched["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("query `rollback=true` not in the recording"),
+        "{unmatched}"
+    );
+    // The forecast contract forbids undeclared query parameters.
+    assert!(
+        all.iter()
+            .any(|f| f["kind"] == "parameter-violation"
+                && f["interface"] == "erp.forecast.opportunity"),
+        "{all:#?}"
+    );
+    // And the response value drifted from the recording: the stage moved backwards.
+    let stage = all
+        .iter()
+        .find(|f| f["kind"] == "value-changed" && f["path"] == "/stage")
+        .expect("stage drift");
+    assert_eq!(stage["old"], "negotiation", "{stage}");
+    assert_eq!(stage["new"], "proposal", "{stage}");
+}
+
+#[test]
+fn staging_profile_takes_the_target_url_from_the_environment() {
+    let project = Project::bundled();
+    let port = crm::free_port();
+    project.edit(
+        "scenarios/receivables-check/scenario.yaml",
+        &format!("port: {}", crm::RECEIVABLES_ERP_PORT),
+        &format!("port: {port}"),
+    );
+    let unset = project.run(&["run", "receivables-check", "--profile", "staging"]);
+    unset.assert_code(2);
+    assert!(
+        unset
+            .stderr
+            .contains("${CRM_STAGING_URL}, which is not set"),
+        "{}",
+        unset.stderr
+    );
+
+    let crm = crm::start(CrmVersion::V1, &format!("http://127.0.0.1:{port}"));
+    let out = project.run_with_env(
+        &["run", "receivables-check", "--profile", "staging"],
+        &[("CRM_STAGING_URL", &crm.url)],
+    );
+    out.assert_code(0);
+    assert!(
+        out.stdout.contains("receivables-check → http://127.0.0.1:"),
+        "{}",
+        out.stdout
+    );
+}

@@ -67,6 +67,9 @@ pub enum CrmVersion {
     V1,
     /// The broken upgrade: `taxNumber`, string `credit_limit`, `+09:00` timestamps.
     V2,
+    /// v1 with a hidden logic change (story 3): the stage button silently sends
+    /// `?rollback=true` to the ERP forecast and the opportunity's stage moves backwards.
+    V1HiddenRollback,
 }
 
 /// A running test CRM; stops when dropped.
@@ -467,7 +470,7 @@ impl Crm {
 
     fn render_customer(&self, record: &Value) -> Value {
         match self.version {
-            CrmVersion::V1 => record.clone(),
+            CrmVersion::V1 | CrmVersion::V1HiddenRollback => record.clone(),
             CrmVersion::V2 => {
                 let Value::Object(fields) = record else {
                     return record.clone();
@@ -669,7 +672,7 @@ impl Crm {
         sync.insert("crm_customer_id".into(), json!(id));
         sync.insert("name".into(), record["name"].clone());
         let tax_field = match self.version {
-            CrmVersion::V1 => "tax_id",
+            CrmVersion::V1 | CrmVersion::V1HiddenRollback => "tax_id",
             CrmVersion::V2 => "taxNumber",
         };
         sync.insert(tax_field.into(), json!(tax_id));
@@ -845,13 +848,14 @@ impl Crm {
             Err((status, body)) => (status, body, Vec::new()),
             Ok((forecast, mut changed)) => {
                 // Update the ERP sales forecast before answering (best-effort).
-                let _ = self
-                    .erp(
-                        Method::POST,
-                        "/erp/v2/forecast/opportunities",
-                        Some(forecast),
-                    )
-                    .await;
+                let path = match self.version {
+                    CrmVersion::V1HiddenRollback => "/erp/v2/forecast/opportunities?rollback=true",
+                    _ => "/erp/v2/forecast/opportunities",
+                };
+                let _ = self.erp(Method::POST, path, Some(forecast)).await;
+                if self.version == CrmVersion::V1HiddenRollback {
+                    changed["stage"] = changed["previous_stage"].clone();
+                }
                 changed["updated_at"] = self.time(&changed["updated_at"]);
                 (StatusCode::OK, changed, Vec::new())
             }
