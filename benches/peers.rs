@@ -81,7 +81,7 @@ async fn start_peer(body: &Value) -> PeerServer {
         contracts: contracts(),
         ignore: IgnoreRules::default(),
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-        validate_requests: std::env::var("NOVALIDATE").is_err(),
+        validate_requests: true,
     };
     match PeerServer::start(options).await {
         Ok(server) => server,

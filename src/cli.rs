@@ -32,6 +32,8 @@ pub struct Cli {
 pub enum Command {
     /// Replay scenarios against their targets with mocked peers; check contracts and drift.
     Run(RunArgs),
+    /// Classify contract changes between two versions: breaking or not, for whom.
+    Diff(crate::diff::DiffArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -84,6 +86,10 @@ pub struct RunArgs {
 pub fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Run(args) => run_command(&args),
+        Command::Diff(args) => {
+            let config = Config::discover(None, Path::new(""))?;
+            crate::diff::run(&args, &config)
+        }
     }
 }
 

@@ -21,10 +21,11 @@
 //! and, with status 422, `{"error": "the request breaks its contract", "interface": …,
 //! "violations": [{"kind", "path", "message"}…], "closest": …, "differences": […]}`.
 //!
-//! Layout: `matcher` compares requests, `routes` compiles recordings into stubs and replies,
+//! Layout: `matcher` compares requests (`body` their bodies), `routes` compiles recordings into stubs and replies,
 //! `validate` checks contracts, `journal` keeps the calls, `handler` decides one request,
 //! and this module runs the connections.
 
+mod body;
 mod handler;
 mod journal;
 mod matcher;

@@ -151,6 +151,10 @@ impl Routes {
         &self.stubs[index]
     }
 
+    pub fn stubs(&self) -> &[Stub] {
+        &self.stubs
+    }
+
     /// The stub whose recorded request the live one matches.
     pub fn find(&self, request: &LiveRequest) -> Option<usize> {
         self.by_path

@@ -9,14 +9,44 @@ use super::matcher::LiveRequest;
 use crate::check::{Finding, FindingKind, Location};
 use crate::contract::{Contract, ParamSpec};
 
-/// Every way a request breaks its contract (empty when it satisfies it).
+/// Every way a request breaks its contract (empty when it satisfies it): query, body, headers.
 pub fn check_request(peer: &str, contract: &Contract, request: &LiveRequest) -> Vec<Finding> {
-    let check = Check {
-        peer,
-        contract,
-        findings: Vec::new(),
-    };
-    check.run(request)
+    let mut check = Check::new(peer, contract);
+    check.query(request);
+    check.body(request);
+    check.headers(request);
+    check.findings
+}
+
+/// The query and body checks alone: what is fixed for every request matching one recording.
+pub fn check_query_and_body(
+    peer: &str,
+    contract: &Contract,
+    request: &LiveRequest,
+) -> Vec<Finding> {
+    let mut check = Check::new(peer, contract);
+    check.query(request);
+    check.body(request);
+    check.findings
+}
+
+pub fn check_query(peer: &str, contract: &Contract, request: &LiveRequest) -> Vec<Finding> {
+    let mut check = Check::new(peer, contract);
+    check.query(request);
+    check.findings
+}
+
+pub fn check_body(peer: &str, contract: &Contract, request: &LiveRequest) -> Vec<Finding> {
+    let mut check = Check::new(peer, contract);
+    check.body(request);
+    check.findings
+}
+
+/// Header checks (headers are not compared when matching, so they are checked every time).
+pub fn check_headers(peer: &str, contract: &Contract, request: &LiveRequest) -> Vec<Finding> {
+    let mut check = Check::new(peer, contract);
+    check.headers(request);
+    check.findings
 }
 
 /// The note that no contract covers a request (information, never a failure).
@@ -54,12 +84,13 @@ struct Check<'a> {
     findings: Vec<Finding>,
 }
 
-impl Check<'_> {
-    fn run(mut self, request: &LiveRequest) -> Vec<Finding> {
-        self.query(request);
-        self.headers(request);
-        self.body(request);
-        self.findings
+impl<'a> Check<'a> {
+    fn new(peer: &'a str, contract: &'a Contract) -> Self {
+        Check {
+            peer,
+            contract,
+            findings: Vec::new(),
+        }
     }
 
     fn push(&mut self, kind: FindingKind, path: String, message: String, live: Option<Value>) {
@@ -139,12 +170,12 @@ impl Check<'_> {
 
     /// Presence and schema of one parameter's values.
     fn param(&mut self, what: &str, path_prefix: &str, param: &ParamSpec, values: &[&str]) {
-        let path = format!("{path_prefix}:{}", param.name);
+        let path = || format!("{path_prefix}:{}", param.name);
         if values.is_empty() {
             if param.required {
                 self.push(
                     FindingKind::ParameterViolation,
-                    path,
+                    path(),
                     format!("{} lacks required {what} `{}`", self.prefix(), param.name),
                     None,
                 );
@@ -158,7 +189,7 @@ impl Check<'_> {
             for violation in schema.violations_for_wire_value(value) {
                 self.push(
                     FindingKind::PeerRequestInvalid,
-                    path.clone(),
+                    path(),
                     format!(
                         "{}: {what} `{}`: {}",
                         self.prefix(),

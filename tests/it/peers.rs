@@ -320,6 +320,34 @@ async fn a_request_breaking_the_contract_is_reported_even_when_a_recording_serve
 }
 
 #[tokio::test]
+async fn an_ignored_field_is_still_checked_against_the_contract() {
+    let mut opts = options();
+    opts.ignore = IgnoreRules::new(vec![
+        IgnoreRule::parse("/credit_limit").expect("a valid rule"),
+    ]);
+    let server = start(opts).await;
+    let mut retyped = customer();
+    retyped["credit_limit"] = json!("500000");
+    let reply = post_json(&server, "/api/v1/customers", &retyped).await;
+    assert_eq!(
+        reply.status, 201,
+        "the ignored value does not stop the match"
+    );
+
+    let call = only_call(&server);
+    assert_eq!(call.matched, Some(0));
+    assert_eq!(call.findings.len(), 1, "{:#?}", call.findings);
+    assert_eq!(call.findings[0].kind, FindingKind::PeerRequestInvalid);
+    assert_eq!(call.findings[0].path, "/credit_limit");
+    assert_eq!(call.findings[0].new, Some(json!("500000")));
+    assert_eq!(
+        call.findings[0].message,
+        "request to erp `erp.customer-sync`: `/credit_limit` \"500000\" is not of type \"integer\""
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_invalid_request_no_recording_matches_is_answered_422() {
     let server = start(options()).await;
     let mut retyped = customer();
