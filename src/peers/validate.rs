@@ -216,7 +216,7 @@ impl<'a> Check<'a> {
                         &v.instance_path
                     };
                     let message = format!("{}: `{shown}` {}", self.prefix(), v.message);
-                    let live = json.pointer(&v.instance_path).cloned();
+                    let live = crate::check::schema::scalar_at(json, &v.instance_path);
                     self.push(
                         FindingKind::PeerRequestInvalid,
                         v.instance_path,
