@@ -44,7 +44,7 @@ struct RawContract {
     #[serde(default)]
     responses: BTreeMap<String, RawResponse>,
     /// Free-form, for teams' own bookkeeping (owners, links).
-    #[serde(default)]
+    #[serde(default, rename = "metadata")]
     _metadata: Option<Value>,
     #[serde(default, rename = "x-interlock")]
     _extension: Option<Value>,
