@@ -85,10 +85,12 @@ impl fmt::Display for InputError {
                 write!(f, "{file}:{line}:{column}: {}", self.message)?
             }
             Position::Line(line) => write!(f, "{file}:{line}: {}", self.message)?,
-            Position::Pointer(pointer) => {
-                let pointer = if pointer.is_empty() { "/" } else { pointer };
-                write!(f, "{file}: at {pointer}: {}", self.message)?
-            }
+            Position::Pointer(pointer) => write!(
+                f,
+                "{file}: at {}: {}",
+                crate::contract::document::display_pointer(pointer),
+                self.message
+            )?,
         }
         if let Some(hint) = &self.hint {
             write!(f, " ({hint})")?;

@@ -10,7 +10,7 @@
 use serde_json::{Map, Value};
 
 use super::{Finding, FindingKind, Location, type_name};
-use crate::contract::document::escape_pointer_token;
+use crate::contract::document::{display_pointer, escape_pointer_token};
 use crate::recording::{Body, Headers};
 use crate::scenario::IgnoreRules;
 
@@ -140,7 +140,7 @@ fn compare_values(
                         FindingKind::FormatDrift,
                         Location::Response,
                         pointer.clone(),
-                        format!("`{}` {reason}", shown(pointer)),
+                        format!("`{}` {reason}", display_pointer(pointer)),
                     )
                     .with_values(Some(old.clone()), Some(new.clone())),
                 );
@@ -160,7 +160,7 @@ fn compare_values(
                 pointer.clone(),
                 format!(
                     "`{}` changed type from {} to {}",
-                    shown(pointer),
+                    display_pointer(pointer),
                     type_name(old),
                     type_name(new)
                 ),
@@ -193,7 +193,7 @@ fn compare_objects(
                     FindingKind::FieldRemoved,
                     Location::Response,
                     pointer.clone(),
-                    format!("`{}` removed", shown(pointer)),
+                    format!("`{}` removed", display_pointer(pointer)),
                 )
                 .with_values(Some(old.clone()), None),
             ),
@@ -212,7 +212,7 @@ fn compare_objects(
                 FindingKind::FieldAdded,
                 Location::Response,
                 pointer.clone(),
-                format!("`{}` added", shown(pointer)),
+                format!("`{}` added", display_pointer(pointer)),
             )
             .with_values(None, Some(new.clone())),
         );
@@ -238,7 +238,7 @@ fn compare_arrays(
                     FindingKind::FieldRemoved,
                     Location::Response,
                     pointer.clone(),
-                    format!("item `{}` removed", shown(pointer)),
+                    format!("item `{}` removed", display_pointer(pointer)),
                 )
                 .with_values(Some(old.clone()), None),
             ),
@@ -247,7 +247,7 @@ fn compare_arrays(
                     FindingKind::FieldAdded,
                     Location::Response,
                     pointer.clone(),
-                    format!("item `{}` added", shown(pointer)),
+                    format!("item `{}` added", display_pointer(pointer)),
                 )
                 .with_values(None, Some(new.clone())),
             ),
@@ -261,16 +261,12 @@ fn is_number(v: &Value) -> bool {
     v.is_number()
 }
 
-fn shown(pointer: &str) -> &str {
-    if pointer.is_empty() { "/" } else { pointer }
-}
-
 fn value_changed(old: &Value, new: &Value, pointer: &str) -> Finding {
     Finding::new(
         FindingKind::ValueChanged,
         Location::Response,
         pointer,
-        format!("`{}` changed value", shown(pointer)),
+        format!("`{}` changed value", display_pointer(pointer)),
     )
     .with_values(Some(old.clone()), Some(new.clone()))
 }

@@ -2,6 +2,7 @@
 //! headers satisfy the contract's schemas? Every violation is its own finding, with the
 //! instance path of the offending field.
 
+use crate::contract::document::display_pointer;
 use crate::contract::{Contract, ParamSpec};
 use crate::recording::{Body, Headers};
 
@@ -40,11 +41,7 @@ pub fn check_response(
         match &body.body {
             Some(json) => {
                 for v in body_spec.schema.violations(json) {
-                    let shown = if v.instance_path.is_empty() {
-                        "/"
-                    } else {
-                        &v.instance_path
-                    };
+                    let shown = display_pointer(&v.instance_path);
                     findings.push(
                         Finding::new(
                             FindingKind::SchemaViolation,

@@ -237,10 +237,10 @@ impl DocumentStore {
         let pointer = percent_decode(fragment);
         if !pointer.is_empty() && !pointer.starts_with('/') {
             // A plain-name fragment ("#foo") is an anchor; look for a matching `$anchor`.
-            if find_anchor(&doc, &pointer).is_some() {
+            if let Some(anchor_pointer) = find_anchor(&doc, &pointer) {
                 return Ok(Resolved {
                     file: Self::key(&target_file),
-                    pointer: find_anchor(&doc, &pointer).unwrap_or_default(),
+                    pointer: anchor_pointer,
                 });
             }
             return Err(InputError::at_pointer(
@@ -351,6 +351,11 @@ pub fn escape_pointer_token(token: &str) -> std::borrow::Cow<'_, str> {
     } else {
         std::borrow::Cow::Borrowed(token)
     }
+}
+
+/// A JSON pointer as shown to people: the whole document (`""`) reads as `/`.
+pub fn display_pointer(pointer: &str) -> &str {
+    if pointer.is_empty() { "/" } else { pointer }
 }
 
 /// Unescapes one JSON pointer token.

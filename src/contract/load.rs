@@ -72,8 +72,9 @@ struct RawRequest {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawResponse {
-    #[serde(default)]
-    description: Option<String>,
+    /// Documentation only.
+    #[serde(default, rename = "description")]
+    _description: Option<String>,
     #[serde(default)]
     headers: BTreeMap<String, RawParam>,
     body: Option<Value>,
@@ -85,8 +86,9 @@ struct RawParam {
     #[serde(default)]
     required: bool,
     schema: Option<Value>,
-    #[serde(default)]
-    description: Option<String>,
+    /// Documentation only.
+    #[serde(default, rename = "description")]
+    _description: Option<String>,
 }
 
 fn yes() -> bool {
@@ -269,7 +271,6 @@ pub(crate) fn load_contract(
             );
             continue;
         }
-        let _ = &response.description;
         let headers = params(
             &response.headers,
             &format!("{base}/headers"),
@@ -311,7 +312,6 @@ fn params(
 ) -> Vec<ParamSpec> {
     raw.iter()
         .map(|(name, p)| {
-            let _ = &p.description;
             let pointer = format!("{base}/{}/schema", escape_pointer_token(name));
             ParamSpec {
                 name: if lowercase {

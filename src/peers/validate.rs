@@ -210,11 +210,7 @@ impl<'a> Check<'a> {
         match &request.json {
             Some(json) => {
                 for v in spec.schema.violations(json) {
-                    let shown = if v.instance_path.is_empty() {
-                        "/"
-                    } else {
-                        &v.instance_path
-                    };
+                    let shown = crate::contract::document::display_pointer(&v.instance_path);
                     let message = format!("{}: `{shown}` {}", self.prefix(), v.message);
                     let live = crate::check::schema::scalar_at(json, &v.instance_path);
                     self.push(

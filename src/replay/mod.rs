@@ -97,10 +97,9 @@ impl Replayer {
         let mut attempt = 0;
         loop {
             match self.send_once(request).await {
-                Err(err) if attempt < self.retries => {
+                Err(_) if attempt < self.retries => {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
-                    let _ = err;
                 }
                 other => return other,
             }

@@ -253,11 +253,7 @@ fn write_findings(text: &mut String, findings: &[Finding]) {
 
 /// The path, prefixed by the peer for a request the target sent; `""` (the whole body) as `/`.
 fn place(finding: &Finding) -> String {
-    let pointer = if finding.path.is_empty() {
-        "/"
-    } else {
-        &finding.path
-    };
+    let pointer = crate::contract::document::display_pointer(&finding.path);
     match &finding.location {
         Location::Response => pointer.to_owned(),
         Location::PeerRequest { peer } => format!("{peer} request {pointer}"),

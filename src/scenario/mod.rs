@@ -258,7 +258,7 @@ pub fn load(file: &Path) -> Result<Scenario, Error> {
             e.message = format!(
                 "{} (at {})",
                 e.message.trim_start_matches("invalid YAML: "),
-                if pointer.is_empty() { "/" } else { &pointer }
+                crate::contract::document::display_pointer(&pointer)
             );
             if location.is_none() {
                 e.position = crate::error::Position::Pointer(pointer);
