@@ -209,15 +209,7 @@ pub fn select(all: Vec<Scenario>, wanted: &[String]) -> Result<Vec<Scenario>, Er
     let mut chosen = Vec::new();
     let mut errors = Vec::new();
     for name in wanted {
-        let key = Path::new(name)
-            .file_name()
-            .and_then(|n| n.to_str())
-            .map(|n| if n == SCENARIO_FILE { name.as_str() } else { n })
-            .unwrap_or(name);
-        let key = Path::new(key)
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or(key);
+        let key = scenario_key(name);
         match all.iter().find(|s| {
             s.name == key
                 || s.file
@@ -243,6 +235,18 @@ pub fn select(all: Vec<Scenario>, wanted: &[String]) -> Result<Vec<Scenario>, Er
     } else {
         Err(Error::Input(errors))
     }
+}
+
+/// The scenario a command-line name means: `lookup`, `scenarios/lookup`, `scenarios/lookup/`
+/// and `scenarios/lookup/scenario.yaml` all name the folder `lookup`.
+fn scenario_key(name: &str) -> &str {
+    let path = Path::new(name);
+    let path = if path.file_name().and_then(|n| n.to_str()) == Some(SCENARIO_FILE) {
+        path.parent().unwrap_or(path)
+    } else {
+        path
+    };
+    path.file_name().and_then(|n| n.to_str()).unwrap_or(name)
 }
 
 /// Loads one `scenario.yaml` and the recordings it names.
@@ -431,4 +435,21 @@ fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
             Segment::Unknown => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scenario_key;
+
+    #[test]
+    fn scenario_file_path_names_its_folder() {
+        for name in [
+            "lookup",
+            "scenarios/lookup",
+            "scenarios/lookup/",
+            "scenarios/lookup/scenario.yaml",
+        ] {
+            assert_eq!(scenario_key(name), "lookup", "{name}");
+        }
+    }
 }
