@@ -310,18 +310,26 @@ impl DocumentStore {
 
 /// Collects `(pointer of the $ref member, reference)` for every string `$ref` in a value.
 pub fn collect_refs(value: &Value, pointer: &mut String, out: &mut Vec<(String, String)>) {
+    collect(value, false, pointer, out);
+}
+
+/// `names`: the keys of this object are names (properties, status codes, headers), not
+/// keywords, so `default` or `enum` among them holds a schema like any other name.
+fn collect(value: &Value, names: bool, pointer: &mut String, out: &mut Vec<(String, String)>) {
     match value {
         Value::Object(map) => {
             for (key, child) in map {
                 let len = pointer.len();
                 pointer.push('/');
                 pointer.push_str(&escape_pointer_token(key));
-                if key == "$ref" {
+                if names {
+                    collect(child, false, pointer, out);
+                } else if key == "$ref" {
                     if let Value::String(reference) = child {
                         out.push((pointer.clone(), reference.clone()));
                     }
                 } else if !is_literal_keyword(key) {
-                    collect_refs(child, pointer, out);
+                    collect(child, is_name_map(key), pointer, out);
                 }
                 pointer.truncate(len);
             }
@@ -331,7 +339,7 @@ pub fn collect_refs(value: &Value, pointer: &mut String, out: &mut Vec<(String, 
                 let len = pointer.len();
                 pointer.push('/');
                 pointer.push_str(&i.to_string());
-                collect_refs(child, pointer, out);
+                collect(child, false, pointer, out);
                 pointer.truncate(len);
             }
         }
@@ -342,6 +350,24 @@ pub fn collect_refs(value: &Value, pointer: &mut String, out: &mut Vec<(String, 
 /// Keywords whose values are data, not schemas: a `$ref` inside them is not a reference.
 fn is_literal_keyword(key: &str) -> bool {
     matches!(key, "enum" | "const" | "example" | "examples" | "default")
+}
+
+/// Keywords (of JSON Schema, OpenAPI and contracts) whose values map names to schemas or to
+/// objects holding schemas.
+fn is_name_map(key: &str) -> bool {
+    matches!(
+        key,
+        "properties"
+            | "patternProperties"
+            | "dependentSchemas"
+            | "$defs"
+            | "definitions"
+            | "responses"
+            | "headers"
+            | "query"
+            | "schemas"
+            | "parameters"
+    )
 }
 
 /// Escapes one JSON pointer token (`~` → `~0`, `/` → `~1`); borrows when nothing to escape.
@@ -443,6 +469,26 @@ mod tests {
         assert_eq!(
             v.pointer("/responses/200/description"),
             Some(&Value::from("ok"))
+        );
+    }
+
+    #[test]
+    fn refs_under_a_default_response_or_a_property_named_like_a_keyword_are_collected() {
+        let v = serde_json::json!({
+            "responses": {"default": {"body": {"$ref": "error.json"}}},
+            "properties": {"enum": {"$ref": "#/a"}, "default": {"items": {"$ref": "#/b"}}},
+            "default": {"$ref": "literal"}
+        });
+        let mut out = Vec::new();
+        collect_refs(&v, &mut String::new(), &mut out);
+        let found: Vec<&str> = out.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            found,
+            [
+                "/responses/default/body/$ref",
+                "/properties/enum/$ref",
+                "/properties/default/items/$ref"
+            ]
         );
     }
 

@@ -231,11 +231,12 @@ pub(crate) fn load_contract(
         ));
     }
 
+    let retriever = StoreRetriever::new(store);
     let compiler = Compiler {
         file,
         base_uri: file_uri(file),
         dialect,
-        store,
+        retriever: &retriever,
     };
     let mut schema_errors = Vec::new();
     let mut compile = |pointer: String, schema: &Value| -> Option<CompiledSchema> {
@@ -282,7 +283,7 @@ pub(crate) fn load_contract(
             .as_ref()
             .and_then(|schema| compile(format!("{base}/body"), schema))
             .map(|schema| BodySpec { schema });
-        responses.insert(status.to_ascii_uppercase(), ResponseSpec { headers, body });
+        responses.insert(status_key(status), ResponseSpec { headers, body });
     }
 
     errors.append(&mut bad_statuses);
@@ -326,6 +327,15 @@ fn params(
         .collect()
 }
 
+/// The key a response is stored under: `200`, `2XX` (ranges upper-case) or `default`.
+fn status_key(key: &str) -> String {
+    if key.eq_ignore_ascii_case("default") {
+        "default".to_string()
+    } else {
+        key.to_ascii_uppercase()
+    }
+}
+
 fn is_status_key(key: &str) -> bool {
     key.eq_ignore_ascii_case("default")
         || (key.len() == 3
@@ -356,7 +366,7 @@ struct Compiler<'a> {
     file: &'a Path,
     base_uri: String,
     dialect: jsonschema::Draft,
-    store: &'a DocumentStore,
+    retriever: &'a StoreRetriever,
 }
 
 impl Compiler<'_> {
@@ -376,7 +386,7 @@ impl Compiler<'_> {
         let validator = jsonschema::options()
             .with_draft(self.dialect)
             .should_validate_formats(true)
-            .with_retriever(StoreRetriever::new(self.store))
+            .with_retriever(self.retriever.clone())
             .build(&wrapper)
             .map_err(|err| {
                 vec![InputError::at_pointer(
@@ -466,17 +476,22 @@ fn meta_message(raw: &str, schema: &Value, at: &str) -> String {
 
 /// Serves `file://` documents from the store; refuses everything else, so compiling never
 /// touches the network or reads a file that was not checked at load.
+/// The loaded documents by URI, shared by every schema compiled in one load: building it per
+/// schema cost a copy of every document for every schema.
+#[derive(Clone)]
 struct StoreRetriever {
-    docs: HashMap<String, Value>,
+    docs: Arc<HashMap<String, Arc<Value>>>,
 }
 
 impl StoreRetriever {
     fn new(store: &DocumentStore) -> Self {
         let docs = store
             .documents()
-            .map(|(path, doc)| (file_uri(path), doc.as_ref().clone()))
+            .map(|(path, doc)| (file_uri(path), Arc::clone(doc)))
             .collect();
-        StoreRetriever { docs }
+        StoreRetriever {
+            docs: Arc::new(docs),
+        }
     }
 }
 
@@ -487,7 +502,7 @@ impl jsonschema::Retrieve for StoreRetriever {
     ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
         self.docs
             .get(uri.as_str())
-            .cloned()
+            .map(|doc| Value::clone(doc))
             .ok_or_else(|| format!("{uri} is not a local document Interlock loaded").into())
     }
 }
@@ -544,6 +559,36 @@ mod tests {
         for bad in ["20", "OK", "2X0", "1000"] {
             assert!(!is_status_key(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_default_response_is_found_for_any_undeclared_status() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("error.json"),
+            r#"{"type": "object", "required": ["error"]}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("get.contract.json"),
+            r#"{"interface": "erp.thing.get", "provider": "erp",
+                "operation": {"method": "GET", "path": "/things/{id}"},
+                "responses": {"2xx": {"body": {"type": "object"}},
+                              "default": {"body": {"$ref": "error.json"}}}}"#,
+        )
+        .unwrap();
+        let set = load_dir(dir.path()).unwrap_or_else(|err| panic!("{err}"));
+        let contract = set.by_interface("erp.thing.get").unwrap();
+        assert_eq!(contract.response_for(201).map(|(k, _)| k), Some("2XX"));
+        let (key, spec) = contract.response_for(503).unwrap();
+        assert_eq!(key, "default");
+        let body = spec.body.as_ref().unwrap();
+        assert!(!body.schema.violations(&serde_json::json!({})).is_empty());
+        assert!(
+            body.schema
+                .violations(&serde_json::json!({"error": "x"}))
+                .is_empty()
+        );
     }
 
     #[test]
