@@ -82,6 +82,7 @@ async fn start_peer(body: &Value) -> PeerServer {
         ignore: IgnoreRules::default(),
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
         validate_requests: true,
+        behaviour: Default::default(),
     };
     match PeerServer::start(options).await {
         Ok(server) => server,

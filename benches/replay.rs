@@ -132,6 +132,7 @@ fn bench(c: &mut Criterion) {
             ignore: IgnoreRules::default(),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             validate_requests: false,
+            behaviour: Default::default(),
         }))
         .expect("mock starts");
     let targets = std::collections::BTreeMap::from([(scenario.target.clone(), mock.url())]);

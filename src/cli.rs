@@ -16,8 +16,10 @@ use crate::error::{Error, InputError, did_you_mean};
 use crate::pipeline::{self, RunPlan};
 use crate::report::Reporter;
 use crate::report::console::{ConsoleReporter, ConsoleStyle};
+use crate::report::html::HtmlReporter;
 use crate::report::json::JsonReporter;
 use crate::report::junit::JunitReporter;
+use crate::report::markdown::MarkdownReporter;
 use crate::scenario::{self, Scenario};
 
 /// Interlock: catch the contract change that breaks a neighbour before it ships.
@@ -34,6 +36,26 @@ pub enum Command {
     Run(RunArgs),
     /// Classify contract changes between two versions: breaking or not, for whom.
     Diff(crate::diff::DiffArgs),
+    /// Serve mocked peers on their ports until Ctrl-C, with request journal and fault injection.
+    Mock(crate::mock::MockArgs),
+    /// Work with reports: merge the JSON reports of a sharded run.
+    Report(crate::report::merge::ReportArgs),
+    /// Import a HAR capture as a recording, or an OpenAPI / Swagger document as contracts.
+    Import(crate::import::ImportArgs),
+    /// Draft contracts from recorded traffic, for review.
+    Infer(crate::infer::InferArgs),
+    /// Apply the project's redaction rules to an existing recording, in place.
+    Redact(crate::redact::RedactArgs),
+    /// Record real traffic: a reverse proxy appending every exchange, redacted, to a recording.
+    Record(crate::record::RecordArgs),
+    /// Validate every contract, scenario and recording, and recordings against contracts; no network.
+    Check(crate::check::project::CheckArgs),
+    /// Review pending snapshots interactively: diff, then accept, reject, skip or mark as noise.
+    Review(crate::review::ReviewArgs),
+    /// Accept pending snapshots (`.snap.new` becomes `.snap`), for scripts.
+    Accept(crate::review::DecideArgs),
+    /// Reject pending snapshots (`.snap.new` is deleted), for scripts.
+    Reject(crate::review::DecideArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -61,6 +83,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME=REC@PORT")]
     pub mock: Vec<String>,
 
+    /// Inject a fault into mocked peer NAME (or `SCENARIO/NAME`), as `interlock mock --fault`:
+    /// `NAME=KIND[:ARG][,route=METHOD /path][,calls=N|A..B|P%][,retry_after=S]`. Repeatable.
+    #[arg(long, value_name = "NAME=FAULT")]
+    pub fault: Vec<String>,
+
     /// Contract directory (repeatable); replaces the project file's list.
     #[arg(long, value_name = "DIR")]
     pub contracts: Vec<PathBuf>,
@@ -68,6 +95,11 @@ pub struct RunArgs {
     /// Scenarios run in parallel.
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+
+    /// Run only shard K of N (from 1): a stable share of the scenarios, by scenario id, for CI
+    /// matrices; merge the shards' JSON reports with `interlock report merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
 
     /// Per-request timeout in seconds (default 10).
     #[arg(long, value_name = "SECS")]
@@ -80,12 +112,36 @@ pub struct RunArgs {
     /// Write JUnit XML here.
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
+
+    /// When to write snapshot files: auto (no on CI, else new), new (`.snap.new` for review),
+    /// unseen (new ones as `.snap`), always (accept everything), no. Default: the
+    /// INTERLOCK_SNAPSHOTS or INSTA_UPDATE environment variable, else auto.
+    #[arg(long, value_name = "MODE", value_enum)]
+    pub snapshots: Option<crate::snapshot::Mode>,
+
+    /// Write the self-contained HTML report here.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
+
+    /// Write the Markdown summary here (it is also appended to `$GITHUB_STEP_SUMMARY` when set).
+    #[arg(long, value_name = "PATH")]
+    pub summary_md: Option<PathBuf>,
 }
 
 /// Runs the parsed command; returns the exit code.
 pub fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Run(args) => run_command(&args),
+        Command::Mock(args) => crate::mock::run(&args),
+        Command::Report(args) => crate::report::merge::run(&args),
+        Command::Import(args) => crate::import::run(&args),
+        Command::Infer(args) => crate::infer::run(&args),
+        Command::Redact(args) => crate::redact::run(&args),
+        Command::Record(args) => crate::record::run(&args),
+        Command::Check(args) => crate::check::project::run(&args),
+        Command::Review(args) => crate::review::review(&args),
+        Command::Accept(args) => crate::review::decide(&args, crate::review::Decision::Accept),
+        Command::Reject(args) => crate::review::decide(&args, crate::review::Decision::Reject),
         Command::Diff(args) => {
             let config = Config::discover(None, Path::new(""))?;
             crate::diff::run(&args, &config)
@@ -113,7 +169,24 @@ fn run_command(args: &RunArgs) -> Result<u8, Error> {
     if let Some(path) = &args.junit {
         reporters.push(Box::new(JunitReporter::new(path.clone())));
     }
-    let result = runtime()?.block_on(pipeline::run(std::sync::Arc::new(plan), reporters))?;
+    if let Some(path) = &args.html {
+        reporters.push(Box::new(HtmlReporter::new(path.clone())));
+    }
+    let step_summary = MarkdownReporter::step_summary_from_env();
+    if args.summary_md.is_some() || step_summary.is_some() {
+        reporters.push(Box::new(MarkdownReporter::new(
+            args.summary_md.clone(),
+            step_summary,
+        )));
+    }
+    let plan = std::sync::Arc::new(plan);
+    let mode = crate::snapshot::Mode::resolve(args.snapshots, &|name| std::env::var(name).ok())?;
+    reporters.push(Box::new(crate::snapshot::reporter::SnapshotReporter::new(
+        std::sync::Arc::clone(&plan),
+        mode,
+        Box::new(std::io::stderr()),
+    )));
+    let result = runtime()?.block_on(pipeline::run(plan, reporters))?;
     Ok(result.exit_code())
 }
 
@@ -135,10 +208,41 @@ pub fn plan(args: &RunArgs, root: &Path) -> Result<RunPlan, Error> {
         Some(n) => n,
         None => config.jobs,
     };
-    let (scenarios, contracts, targets) = match &args.replay {
+    let shard = args
+        .shard
+        .as_deref()
+        .map(crate::scenario::shard::Shard::parse)
+        .transpose()
+        .map_err(InputError::usage)?;
+    if shard.is_some() && args.replay.is_some() {
+        return Err(InputError::usage(
+            "--shard splits the project's scenarios; it does not go with --replay",
+        )
+        .into());
+    }
+    let (mut scenarios, contracts, targets) = match &args.replay {
         Some(replay) => ad_hoc(args, replay)?,
         None => project(args, &config)?,
     };
+    if let Some(shard) = shard {
+        scenarios.retain(|s| shard.owns(&s.name));
+    }
+    let mut errors = Vec::new();
+    for spec in &args.fault {
+        let peers = scenarios.iter_mut().flat_map(|s| {
+            let scenario = s.name.clone();
+            s.peers.iter_mut().map(move |p| {
+                let label = format!("{scenario}/{}", p.name);
+                (p.name.as_str(), label, &mut p.behaviour)
+            })
+        });
+        if let Err(err) = crate::mock::add_fault(spec, peers) {
+            errors.push(err);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Input(errors));
+    }
     Ok(RunPlan {
         scenarios,
         contracts,
@@ -193,7 +297,7 @@ fn ad_hoc(args: &RunArgs, replay: &Path) -> Result<Loaded, Error> {
 }
 
 /// `NAME=REC@PORT` (or `NAME=REC` for a free port).
-fn parse_mock(spec: &str) -> Result<(String, PathBuf, Option<u16>), InputError> {
+pub(crate) fn parse_mock(spec: &str) -> Result<(String, PathBuf, Option<u16>), InputError> {
     let bad = || {
         InputError::usage(format!("--mock `{spec}` is not NAME=REC@PORT"))
             .with_hint("e.g. --mock erp=recordings/erp.jsonl@18081")
@@ -216,7 +320,7 @@ fn parse_mock(spec: &str) -> Result<(String, PathBuf, Option<u16>), InputError> 
     Ok((name.to_string(), file, port))
 }
 
-fn load_contracts(dirs: &[PathBuf], errors: &mut Vec<InputError>) -> ContractSet {
+pub(crate) fn load_contracts(dirs: &[PathBuf], errors: &mut Vec<InputError>) -> ContractSet {
     if dirs.is_empty() {
         return ContractSet::default();
     }

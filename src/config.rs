@@ -35,6 +35,8 @@ pub struct Config {
     pub retries: u32,
     /// Settings of `interlock diff` (severity overrides, content-model policy).
     pub diff: crate::diff::DiffConfig,
+    /// Redaction rules of the recorder, the importers and `interlock redact`.
+    pub redact: crate::redact::RedactConfig,
 }
 
 /// One environment: a URL per target name.
@@ -58,6 +60,8 @@ struct RawConfig {
     profiles: BTreeMap<String, RawProfile>,
     #[serde(default)]
     diff: crate::diff::DiffConfig,
+    #[serde(default)]
+    redact: crate::redact::RedactConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -154,6 +158,7 @@ impl Config {
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
             retries: raw.run.retries.unwrap_or(0),
             diff: raw.diff,
+            redact: raw.redact,
         })
     }
 

@@ -2,8 +2,11 @@
 //! finance systems around it.
 //!
 //! The modules follow the pipeline:
-//! [`contract`] → [`scenario`] (+ [`recording`]) → [`peers`] → [`replay`] → [`check`] → [`report`],
-//! plus [`diff`] for comparing contract versions. [`pipeline`] strings them together.
+//! [`contract`] → [`scenario`] (+ [`recording`]) → [`peers`] → [`replay`] → [`check`] → [`report`]
+//! (+ [`snapshot`]), and [`pipeline`] strings them together. Around it: [`record`], [`redact`],
+//! [`import`] and [`infer`] produce recordings and contracts; [`diff`] compares contract
+//! versions; [`mock`] serves peers on their own; [`review`] settles snapshot changes; [`server`]
+//! is what the HTTP servers share.
 
 pub mod check;
 pub mod cli;
@@ -12,9 +15,17 @@ pub mod contract;
 pub mod diff;
 pub mod error;
 pub mod exit_code;
+pub mod import;
+pub mod infer;
+pub mod mock;
 pub mod peers;
 pub mod pipeline;
+pub mod record;
 pub mod recording;
+pub mod redact;
 pub mod replay;
 pub mod report;
+pub mod review;
 pub mod scenario;
+pub mod server;
+pub mod snapshot;

@@ -158,6 +158,7 @@ async fn start_stage(
             ignore: scenario.ignore.with(&peer.ignore),
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, peer.port.unwrap_or(0))),
             validate_requests: true,
+            behaviour: peer.behaviour.clone(),
         };
         match PeerServer::start(options).await {
             Ok(server) => peers.push(server),
@@ -179,6 +180,7 @@ async fn start_stage(
                 ignore: IgnoreRules::default(),
                 bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
                 validate_requests: false,
+                behaviour: Default::default(),
             };
             let server = PeerServer::start(options).await?;
             let url = server.url();
@@ -232,6 +234,7 @@ async fn run_scenario(
 
     let mut exchanges = Vec::new();
     let mut timings: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut recorded_timings: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut peer_timings: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     // Peer calls that arrived but matched no recording, as (peer, method, path): a recorded
     // call on the same operation was made, differently, and is reported as unmatched instead
@@ -265,16 +268,19 @@ async fn run_scenario(
             recorded_body: None,
             live_body: None,
         };
+        let mut live_response = None;
         match stage.replayer.send(&exchange.request).await {
             Ok(live) => {
                 result.live_status = Some(live.status);
                 result.duration = live.duration;
+                let key = interface
+                    .clone()
+                    .unwrap_or_else(|| format!("{} {route}", exchange.request.method));
+                if let Some(ms) = exchange.duration_ms {
+                    recorded_timings.entry(key.clone()).or_default().push(ms);
+                }
                 timings
-                    .entry(
-                        interface
-                            .clone()
-                            .unwrap_or_else(|| format!("{} {route}", exchange.request.method)),
-                    )
+                    .entry(key)
                     .or_default()
                     .push(live.duration.as_secs_f64() * 1000.0);
                 let ignore = scenario.ignore.with(&expectation.ignore);
@@ -282,17 +288,22 @@ async fn run_scenario(
                 // Both bodies are kept only where a report will show them side by side.
                 if result.findings.iter().any(Finding::is_failure) {
                     result.recorded_body = exchange.response.body.body.clone();
-                    result.live_body = live.body.body;
+                    result.live_body = live.body.body.clone();
                 }
+                live_response = Some(live);
             }
             Err(err) => {
                 result.duration = err.duration;
                 result.error = Some(err.message);
             }
         }
+        let mut faults = Vec::new();
         for peer in &stage.peers {
             for call in peer.take_journal() {
-                if call.matched.is_none() {
+                if let Some(fault) = &call.fault {
+                    faults.push(format!("{}: {fault}", peer.name()));
+                }
+                if !call.outcome.is_match() {
                     let path = call.url.split('?').next().unwrap_or("").to_string();
                     unmatched_calls.insert((peer.name().to_string(), call.method.clone(), path));
                 }
@@ -301,14 +312,18 @@ async fn run_scenario(
                     .entry(route)
                     .or_default()
                     .push(call.duration.as_secs_f64() * 1000.0);
-                result.findings.extend(call.findings);
+                result.findings.extend(call.findings.iter().cloned());
             }
+        }
+        if !faults.is_empty() {
+            note_faults(&mut result, &faults);
         }
         emit(
             reporters,
             &Event::ExchangeFinished {
                 scenario: &scenario.name,
                 result: &result,
+                live: live_response.as_ref(),
             },
         )?;
         exchanges.push(result);
@@ -357,8 +372,14 @@ async fn run_scenario(
 
     let mut latency: Vec<Latency> = timings
         .into_iter()
-        .map(|(name, ms)| Latency::of(name, ms))
+        .map(|(name, ms)| {
+            let recorded = recorded_timings.remove(&name).unwrap_or_default();
+            Latency::of(name, ms).with_recorded(recorded)
+        })
         .collect();
+    if let Some(budget) = scenario.latency {
+        findings.extend(latency.iter().filter_map(|l| over_budget(l, budget)));
+    }
     latency.extend(
         peer_timings
             .into_iter()
@@ -375,6 +396,41 @@ async fn run_scenario(
     };
     emit(reporters, &Event::ScenarioFinished { result: &result })?;
     Ok(result)
+}
+
+/// Names the injected faults in every failure of an exchange made while they were active, so
+/// a failed drill says which fault the target did not handle.
+fn note_faults(result: &mut ExchangeResult, faults: &[String]) {
+    let during = format!("while the peer was faulted ({})", faults.join("; "));
+    for finding in &mut result.findings {
+        if finding.is_failure() && finding.location == Location::Response {
+            finding.message = format!("{} — {during}", finding.message);
+        }
+    }
+    if let Some(error) = &mut result.error {
+        *error = format!("{error} — {during}");
+    }
+}
+
+/// The finding for an interface whose live p95 exceeds the scenario's budget.
+fn over_budget(latency: &Latency, budget: crate::scenario::LatencyBudget) -> Option<Finding> {
+    let recorded = latency.recorded_p95_ms?;
+    let limit = recorded * budget.ratio;
+    if latency.p95_ms <= limit || latency.p95_ms < budget.ignore_below_ms {
+        return None;
+    }
+    Some(
+        Finding::new(
+            FindingKind::LatencyExceeded,
+            Location::Scenario,
+            "",
+            format!(
+                "`{}`: live p95 {:.1} ms exceeds {} × the recorded p95 {:.1} ms (limit {:.1} ms)",
+                latency.name, latency.p95_ms, budget.ratio, recorded, limit
+            ),
+        )
+        .with_values(Some(limit.into()), Some(latency.p95_ms.into())),
+    )
 }
 
 /// The contract for a replayed exchange: by the recorded interface id, else by operation
@@ -450,6 +506,40 @@ pub fn check_exchange(
             ),
         ),
         None => {}
+    }
+    for (pointer, expected) in &expectation.fields {
+        let actual = live.body.body.as_ref().and_then(|b| b.pointer(pointer));
+        if actual != Some(expected) {
+            let shown = actual.map_or_else(|| "nothing".to_string(), ToString::to_string);
+            findings.push(
+                Finding::new(
+                    FindingKind::ExpectationFailed,
+                    Location::Response,
+                    pointer.clone(),
+                    format!(
+                        "the scenario expects `{}` = {expected}, the target answered {shown}",
+                        crate::contract::document::display_pointer(pointer)
+                    ),
+                )
+                .with_values(Some(expected.clone()), actual.cloned()),
+            );
+        }
+    }
+    if let Some(limit) = expectation.within_ms {
+        let took = live.duration.as_secs_f64() * 1000.0;
+        if took > limit as f64 {
+            findings.push(
+                Finding::new(
+                    FindingKind::ExpectationFailed,
+                    Location::Response,
+                    "duration",
+                    format!(
+                        "the scenario expects an answer within {limit} ms, it took {took:.0} ms"
+                    ),
+                )
+                .with_values(Some(limit.into()), Some(took.round().into())),
+            );
+        }
     }
     if !expectation.contract_only {
         let declared: Vec<&str> = contract

@@ -5,16 +5,17 @@
 //! error, carried as [`ExchangeResult::error`] and reported as `<error>` in JUnit and exit 3.
 
 pub mod drift;
+pub mod project;
 pub mod schema;
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// What kind of problem a finding is. The kebab-case ids are stable: reports, waivers and
 /// severity overrides refer to them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FindingKind {
     /// The body or a header breaks the contract's schema.
@@ -49,6 +50,8 @@ pub enum FindingKind {
     PeerCallMissing,
     /// A per-exchange expectation of the scenario did not hold.
     ExpectationFailed,
+    /// An interface's live p95 latency exceeds the scenario's budget against the recording.
+    LatencyExceeded,
     /// No contract covers the exchange (reported, never a failure).
     NoContract,
 }
@@ -72,13 +75,14 @@ impl FindingKind {
             FindingKind::PeerRequestUnmatched => "peer-request-unmatched",
             FindingKind::PeerCallMissing => "peer-call-missing",
             FindingKind::ExpectationFailed => "expectation-failed",
+            FindingKind::LatencyExceeded => "latency-exceeded",
             FindingKind::NoContract => "no-contract",
         }
     }
 }
 
 /// Whether a finding fails the gate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Severity {
     /// Shown, never fails the gate.
@@ -88,7 +92,7 @@ pub enum Severity {
 }
 
 /// Which message of an exchange a finding is about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Location {
     /// The target's response to a replayed request.
@@ -100,23 +104,23 @@ pub enum Location {
 }
 
 /// One thing a check found.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub kind: FindingKind,
     pub severity: Severity,
     pub location: Location,
     /// Contract interface id, when one applies.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interface: Option<String>,
     /// JSON pointer into the body (`""` is the whole body), or `status`, `header:NAME`,
     /// `query:NAME`.
     pub path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub old: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new: Option<Value>,
     /// Who is affected: the provider first, then the consumers (from contract metadata).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub affected: Vec<String>,
     /// One line a person can act on.
     pub message: String,
@@ -174,7 +178,7 @@ impl Finding {
 }
 
 /// What happened to one replayed exchange.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExchangeResult {
     /// 0-based position in the scenario's replay recording.
     pub index: usize,
@@ -182,23 +186,28 @@ pub struct ExchangeResult {
     pub name: String,
     pub method: String,
     pub url: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interface: Option<String>,
     pub recorded_status: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_status: Option<u16>,
-    #[serde(serialize_with = "serialize_ms", rename = "duration_ms")]
+    #[serde(
+        serialize_with = "serialize_ms",
+        deserialize_with = "deserialize_ms",
+        rename = "duration_ms"
+    )]
     pub duration: Duration,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recorded_duration_ms: Option<f64>,
     pub findings: Vec<Finding>,
     /// Set when the exchange could not be checked (transport problem).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// The recorded and live response bodies, for side-by-side reports.
-    #[serde(skip)]
+    /// The recorded and live JSON response bodies, kept where a finding failed, for
+    /// side-by-side reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recorded_body: Option<Value>,
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_body: Option<Value>,
 }
 
@@ -223,13 +232,16 @@ pub enum Outcome {
 }
 
 /// Latency of one interface (target) or route (peer).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Latency {
     pub name: String,
     pub count: usize,
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub max_ms: f64,
+    /// For a target interface, the p95 of the durations in the recording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_p95_ms: Option<f64>,
 }
 
 impl Latency {
@@ -249,12 +261,22 @@ impl Latency {
             p50_ms: rank(0.50),
             p95_ms: rank(0.95),
             max_ms: samples_ms.last().copied().unwrap_or(0.0),
+            recorded_p95_ms: None,
         }
+    }
+
+    /// The same figures with the recorded p95 for comparison.
+    #[must_use]
+    pub fn with_recorded(mut self, recorded_ms: Vec<f64>) -> Self {
+        if !recorded_ms.is_empty() {
+            self.recorded_p95_ms = Some(Latency::of("", recorded_ms).p95_ms);
+        }
+        self
     }
 }
 
 /// What happened to one scenario.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioResult {
     pub name: String,
     /// The target's base URL, or `recorded` for the embedded stand-in.
@@ -263,11 +285,15 @@ pub struct ScenarioResult {
     /// Findings that belong to no single exchange (e.g. a peer call never made).
     pub findings: Vec<Finding>,
     /// Set when the scenario could not run at all (a peer port taken, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Latency per target interface, then per peer route.
     pub latency: Vec<Latency>,
-    #[serde(serialize_with = "serialize_ms", rename = "duration_ms")]
+    #[serde(
+        serialize_with = "serialize_ms",
+        deserialize_with = "deserialize_ms",
+        rename = "duration_ms"
+    )]
     pub duration: Duration,
 }
 
@@ -302,10 +328,14 @@ pub struct Counts {
 }
 
 /// The whole run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunResult {
     pub scenarios: Vec<ScenarioResult>,
-    #[serde(serialize_with = "serialize_ms", rename = "duration_ms")]
+    #[serde(
+        serialize_with = "serialize_ms",
+        deserialize_with = "deserialize_ms",
+        rename = "duration_ms"
+    )]
     pub duration: Duration,
 }
 
@@ -356,6 +386,12 @@ impl RunResult {
 
 fn serialize_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64((d.as_secs_f64() * 1_000_000.0).round() / 1000.0)
+}
+
+fn deserialize_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let ms = f64::deserialize(d)?;
+    Duration::try_from_secs_f64(ms / 1000.0)
+        .map_err(|_| serde::de::Error::custom(format!("{ms} is not a duration in milliseconds")))
 }
 
 /// A JSON value's type name as people say it.

@@ -736,7 +736,7 @@ impl<'s> Normalizer<'s> {
 }
 
 /// The type an unknown type name most likely meant, for lenient reading.
-fn lenient_type(name: &str) -> Option<(&'static str, u8)> {
+pub(crate) fn lenient_type(name: &str) -> Option<(&'static str, u8)> {
     let alias = match name {
         "int" | "int32" | "int64" | "long" => Some("integer"),
         "double" | "float" | "decimal" => Some("number"),

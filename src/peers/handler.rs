@@ -1,21 +1,28 @@
-//! Answering one request: match it to a recording, check it against its contract, journal it.
+//! Answering one request: match it to a recording, check it against its contract, apply any
+//! injected fault, journal it.
 //!
-//! [`Peer::answer`] is the whole decision for a parsed request and does no I/O, so per-request
-//! behaviour (faults, delays, an admin endpoint) can wrap it without touching the server loop.
+//! [`Peer::answer`] is the whole decision for a parsed request without faults and does no I/O;
+//! [`Peer::handle`] reads the request, serves the admin endpoint, applies faults around the
+//! answer and journals the call.
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::header::{self, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use serde_json::{Value, json};
 
+use super::admin;
+use super::fault::{Action, Fault, Faults, Hit};
 use super::journal::Journal;
-use super::matcher::{LiveRequest, Mismatch};
-use super::routes::{Closest, Routes, contract_index};
+use super::matcher::{LiveRequest, Mismatch, Part};
+use super::routes::{Closest, Reply, Routes, contract_index};
 use super::validate;
-use super::{PeerCall, PeerOptions};
+use super::wire::PeerBody;
+use super::{Behaviour, BodyMatch, InvalidRequests, Outcome, PathMatch, PeerCall, PeerOptions};
 use crate::check::{Finding, FindingKind};
 use crate::contract::{Contract, ContractSet};
 
@@ -25,7 +32,16 @@ pub const MAX_BODY: usize = 32 * 1024 * 1024;
 /// How many differences a message lists before summarising the rest.
 const MAX_LISTED: usize = 10;
 
-pub type PeerResponse = Response<Full<Bytes>>;
+/// The longest a `hang` fault holds a request before closing the connection.
+const HANG_LIMIT: Duration = Duration::from_secs(300);
+
+pub type PeerResponse = Response<PeerBody>;
+
+/// A request answered with no response at all (reset, close, hang): hyper drops the
+/// connection when the service fails.
+#[derive(Debug, thiserror::Error)]
+#[error("no response: {0}")]
+pub struct NoResponse(&'static str);
 
 /// What a peer decided for one request.
 #[derive(Debug)]
@@ -33,8 +49,10 @@ pub struct Answer {
     pub response: PeerResponse,
     /// Index of the recorded exchange served.
     pub matched: Option<usize>,
+    pub outcome: Outcome,
     /// Contract path template, or the literal path.
     pub route: String,
+    pub closest: Option<Closest>,
     pub findings: Vec<Finding>,
 }
 
@@ -45,6 +63,8 @@ pub struct Peer {
     pub routes: Routes,
     contracts: ContractSet,
     validate: bool,
+    behaviour: Behaviour,
+    faults: Faults,
     /// Per stub, the contract checks every request matching it shares.
     fixed_checks: Vec<Option<FixedChecks>>,
     pub journal: Journal,
@@ -59,10 +79,18 @@ struct FixedChecks {
 }
 
 impl Peer {
-    pub fn new(options: PeerOptions) -> Self {
+    pub fn new(options: PeerOptions, faults: Vec<Fault>) -> Self {
         let contracts = ContractSet::new(options.contracts);
-        let body_values_vary = !options.ignore.is_empty();
-        let routes = Routes::new(&options.exchanges, options.ignore, &contracts);
+        let behaviour = options.behaviour;
+        // Bodies matched by contract, not by value, are checked per request.
+        let body_values_vary =
+            !options.ignore.is_empty() || behaviour.match_body == BodyMatch::Contract;
+        let routes = Routes::new(
+            &options.exchanges,
+            options.ignore,
+            &behaviour.match_headers,
+            &contracts,
+        );
         let fixed_checks = routes
             .stubs()
             .iter()
@@ -82,11 +110,14 @@ impl Peer {
                 })
             })
             .collect();
+        let seed = behaviour.seed;
         Peer {
             routes,
             name: options.name,
             contracts,
             validate: options.validate_requests,
+            behaviour,
+            faults: Faults::new(faults, seed),
             fixed_checks,
             journal: Journal::new(Journal::CAPACITY),
         }
@@ -110,16 +141,17 @@ impl Peer {
         findings
     }
 
-    /// Reads the request, answers it and journals the call.
-    pub async fn handle(&self, request: Request<hyper::body::Incoming>) -> PeerResponse {
+    /// Reads the request, answers it (or injects a fault) and journals the call.
+    pub async fn handle(
+        &self,
+        request: Request<hyper::body::Incoming>,
+        reset: &Arc<AtomicBool>,
+    ) -> Result<PeerResponse, NoResponse> {
         let started = Instant::now();
         let (parts, body) = request.into_parts();
-        let (answer, method, url) = match Limited::new(body, MAX_BODY).collect().await {
+        let live = match Limited::new(body, MAX_BODY).collect().await {
             Ok(collected) => {
-                let live =
-                    LiveRequest::new(parts.method, parts.uri, parts.headers, collected.to_bytes());
-                let answer = self.answer(&live);
-                (answer, live.method.to_string(), live.url().to_string())
+                LiveRequest::new(parts.method, parts.uri, parts.headers, collected.to_bytes())
             }
             Err(err) => {
                 let (status, error) = if err.downcast_ref::<LengthLimitError>().is_some() {
@@ -133,59 +165,256 @@ impl Peer {
                         format!("cannot read the request body: {err}"),
                     )
                 };
-                let answer = Answer {
-                    response: json_response(status, &json!({ "error": error })),
-                    matched: None,
-                    route: parts.uri.path().to_string(),
-                    findings: Vec::new(),
-                };
                 let url = parts
                     .uri
                     .path_and_query()
                     .map_or_else(|| parts.uri.path().to_string(), ToString::to_string);
-                (answer, parts.method.to_string(), url)
+                let mut call = PeerCall::new(parts.method.to_string(), url);
+                call.status = status.as_u16();
+                call.duration = started.elapsed();
+                self.journal.push(call);
+                return Ok(json_response(status, &json!({ "error": error })));
             }
         };
-        self.journal.push(PeerCall {
-            method,
-            url,
-            route: answer.route,
-            matched: answer.matched,
-            status: answer.response.status().as_u16(),
-            duration: started.elapsed(),
-            findings: answer.findings,
-        });
-        answer.response
+        if let Some(response) = admin::handle(&self.name, &self.journal, &live) {
+            return Ok(response);
+        }
+        let hit = if self.faults.is_empty() {
+            None
+        } else {
+            let route = self.route_of(&live);
+            self.faults
+                .pick(live.method.as_str(), live.path(), Some(&route))
+        };
+        let Some(hit) = hit else {
+            let answer = self.answer(&live);
+            return Ok(self.record(live, answer, None, started));
+        };
+        if let Some(delay) = hit.delay {
+            tokio::time::sleep(delay).await;
+        }
+        self.faulted(live, hit, reset, started).await
     }
 
-    /// The decision for one parsed request.
+    /// Applies a fault that fired for this call.
+    async fn faulted(
+        &self,
+        live: LiveRequest,
+        hit: Hit,
+        reset: &Arc<AtomicBool>,
+        started: Instant,
+    ) -> Result<PeerResponse, NoResponse> {
+        let Hit { action, label, .. } = hit;
+        match action {
+            None => {
+                let answer = self.answer(&live);
+                Ok(self.record(live, answer, Some(label), started))
+            }
+            Some(Action::Status {
+                status,
+                retry_after,
+            }) => {
+                let code = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                let mut response = json_response(
+                    code,
+                    &json!({"error": "fault injected by interlock", "fault": label}),
+                );
+                if let Some(secs) = retry_after {
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                }
+                let answer = Answer {
+                    response,
+                    matched: None,
+                    outcome: Outcome::Faulted,
+                    route: self.route_of(&live),
+                    closest: None,
+                    findings: self.contract_findings(&live),
+                };
+                Ok(self.record(live, answer, Some(label), started))
+            }
+            Some(action @ (Action::Truncate | Action::Malformed)) => {
+                let mut answer = self.answer(&live);
+                answer.outcome = Outcome::Faulted;
+                let (parts, body) = self.record(live, answer, Some(label), started).into_parts();
+                let body = if action == Action::Truncate {
+                    PeerBody::truncated(&body.bytes())
+                } else {
+                    PeerBody::full(malformed(&body.bytes()))
+                };
+                Ok(Response::from_parts(parts, body))
+            }
+            Some(action @ (Action::Reset | Action::Close | Action::Hang)) => {
+                let route = self.route_of(&live);
+                let findings = self.contract_findings(&live);
+                let mut call = self.call(live, Some(label), started);
+                call.route = route;
+                call.findings = findings;
+                call.outcome = Outcome::Faulted;
+                self.journal.push(call);
+                Err(match action {
+                    Action::Reset => {
+                        reset.store(true, Ordering::Relaxed);
+                        NoResponse("connection reset")
+                    }
+                    Action::Hang => {
+                        tokio::time::sleep(HANG_LIMIT).await;
+                        NoResponse("hung until the client gave up")
+                    }
+                    _ => NoResponse("connection closed"),
+                })
+            }
+        }
+    }
+
+    /// The contract route (or literal path) of a request.
+    fn route_of(&self, request: &LiveRequest) -> String {
+        contract_index(&self.contracts, request.method.as_str(), request.path())
+            .and_then(|i| self.contracts.iter().nth(i))
+            .map_or_else(
+                || request.path().to_string(),
+                |c| c.path.as_str().to_string(),
+            )
+    }
+
+    /// Contract findings for a request whose answer a fault replaced.
+    fn contract_findings(&self, request: &LiveRequest) -> Vec<Finding> {
+        if !self.validate {
+            return Vec::new();
+        }
+        let contract = contract_index(&self.contracts, request.method.as_str(), request.path())
+            .and_then(|i| self.contracts.iter().nth(i));
+        match contract {
+            Some(c) => validate::check_request(&self.name, c, request),
+            None => vec![validate::no_contract(&self.name, request)],
+        }
+    }
+
+    /// A journal entry for a request (without its outcome).
+    fn call(&self, live: LiveRequest, fault: Option<String>, started: Instant) -> PeerCall {
+        let mut call = PeerCall::new(live.method.to_string(), live.url().to_string());
+        call.keep_request(&live.headers, &live.body);
+        call.duration = started.elapsed();
+        call.fault = fault;
+        call
+    }
+
+    /// Journals an answered call and hands back the response to send.
+    fn record(
+        &self,
+        live: LiveRequest,
+        answer: Answer,
+        fault: Option<String>,
+        started: Instant,
+    ) -> PeerResponse {
+        let Answer {
+            response,
+            matched,
+            outcome,
+            route,
+            closest,
+            findings,
+        } = answer;
+        let mut call = self.call(live, fault, started);
+        call.route = route;
+        call.matched = matched;
+        call.outcome = outcome;
+        call.status = response.status().as_u16();
+        call.findings = findings;
+        if let Some(closest) = closest {
+            call.differences = closest.mismatches.iter().map(|m| m.text.clone()).collect();
+            call.closest = Some(closest.label);
+        }
+        self.journal.push(call);
+        response
+    }
+
+    /// For a request no recording matches exactly, the most specific looser match the peer
+    /// allows: the same path with any contract-valid body, the same operation at another path,
+    /// and both.
+    fn find_loose(
+        &self,
+        request: &LiveRequest,
+        contract: Option<(usize, &Contract)>,
+    ) -> Option<(usize, Outcome)> {
+        let (index, contract) = contract?;
+        let by_contract = self.behaviour.match_body == BodyMatch::Contract
+            && validate::check_body(&self.name, contract, request)
+                .iter()
+                .all(|f| !validate::is_violation(f));
+        let by_template = self.behaviour.match_path == PathMatch::Template;
+        if by_contract {
+            if let Some(stub) = self.routes.find_loosely(request, None, &[Part::Body]) {
+                return Some((stub, Outcome::MatchedByContract));
+            }
+        }
+        if by_template {
+            if let Some(stub) = self
+                .routes
+                .find_loosely(request, Some(index), &[Part::Path])
+            {
+                return Some((stub, Outcome::MatchedByTemplate));
+            }
+            if by_contract {
+                let stub =
+                    self.routes
+                        .find_loosely(request, Some(index), &[Part::Path, Part::Body])?;
+                return Some((stub, Outcome::MatchedByTemplate));
+            }
+        }
+        None
+    }
+
+    /// The decision for one parsed request, without faults.
     pub fn answer(&self, request: &LiveRequest) -> Answer {
-        let stub = self.routes.find(request);
-        let contract_at = match stub {
-            Some(s) => self.routes.stub(s).contract,
+        let exact = self.routes.find(request);
+        let contract_at = match exact {
+            Some(stub) => self.routes.stub(stub).contract,
             None => contract_index(&self.contracts, request.method.as_str(), request.path()),
         };
         let contract: Option<&Contract> = contract_at.and_then(|i| self.contracts.iter().nth(i));
+        let found = match exact {
+            Some(stub) => Some((stub, Outcome::Matched)),
+            None => self.find_loose(request, contract_at.zip(contract)),
+        };
         let route = contract.map_or_else(
             || request.path().to_string(),
             |c| c.path.as_str().to_string(),
         );
         let mut findings = match (self.validate, contract) {
             (false, _) => Vec::new(),
-            (true, Some(c)) => self.check(c, stub, request),
+            (true, Some(c)) => self.check(c, found.map(|(s, _)| s), request),
             (true, None) => vec![validate::no_contract(&self.name, request)],
         };
 
-        if let Some(stub) = stub {
-            let (index, reply) = self.routes.take(stub);
-            let mut response = Response::new(Full::new(reply.body.clone()));
-            *response.status_mut() = reply.status;
-            *response.headers_mut() = reply.headers.clone();
-            return Answer {
-                response,
-                matched: Some(index),
-                route,
-                findings,
+        if let Some((stub, outcome)) = found {
+            let label = self.routes.stub(stub).label.clone();
+            return match self.routes.take(stub, self.behaviour.playback) {
+                Some((index, reply)) => Answer {
+                    response: reply_response(reply),
+                    matched: Some(index),
+                    outcome,
+                    route,
+                    closest: None,
+                    findings,
+                },
+                None => Answer {
+                    response: json_response(
+                        StatusCode::NOT_FOUND,
+                        &json!({
+                            "error": "every recorded reply to this request has been served",
+                            "request": label,
+                            "recorded": self.routes.stub(stub).members.len(),
+                            "playback": "not-found",
+                        }),
+                    ),
+                    matched: None,
+                    outcome: Outcome::Exhausted,
+                    route,
+                    closest: None,
+                    findings,
+                },
             };
         }
 
@@ -195,7 +424,26 @@ impl Peer {
             .filter(|f| validate::is_violation(f))
             .map(|f| json!({ "kind": f.kind.id(), "path": f.path, "message": f.message }))
             .collect();
-        let (closest_json, differences) = match &closest {
+        if self.validate {
+            findings.push(self.unmatched(request, closest.as_ref(), contract));
+        }
+        let recorded_error = match (self.behaviour.invalid_requests, contract_at) {
+            (InvalidRequests::RecordedError, Some(c)) if !violations.is_empty() => {
+                self.routes.recorded_error(c)
+            }
+            _ => None,
+        };
+        if let Some((index, reply)) = recorded_error {
+            return Answer {
+                response: reply_response(reply),
+                matched: Some(index),
+                outcome: Outcome::RecordedError,
+                route,
+                closest,
+                findings,
+            };
+        }
+        let (closest_json, differences): (Value, Vec<String>) = match &closest {
             Some(c) => (
                 json!({ "index": c.index, "request": c.label }),
                 c.mismatches.iter().map(|m| m.text.clone()).collect(),
@@ -223,13 +471,12 @@ impl Peer {
                 }),
             )
         };
-        if self.validate {
-            findings.push(self.unmatched(request, closest.as_ref(), contract));
-        }
         Answer {
             response,
             matched: None,
+            outcome: Outcome::Unmatched,
             route,
+            closest,
             findings,
         }
     }
@@ -288,9 +535,27 @@ fn describe(mismatches: &[Mismatch]) -> String {
     text
 }
 
-fn json_response(status: StatusCode, body: &Value) -> PeerResponse {
+/// A response carrying a recorded reply (bytes are shared, not copied).
+fn reply_response(reply: &Reply) -> PeerResponse {
+    let mut response = Response::new(PeerBody::full(reply.body.clone()));
+    *response.status_mut() = reply.status;
+    *response.headers_mut() = reply.headers.clone();
+    response
+}
+
+/// Bytes that are not valid JSON: the first half of the body and an unterminated string.
+fn malformed(bytes: &Bytes) -> Bytes {
+    let mut out = bytes.slice(..bytes.len() / 2).to_vec();
+    out.extend_from_slice(b"\"\\u00");
+    if !out.starts_with(b"{") && !out.starts_with(b"[") {
+        out.insert(0, b'{');
+    }
+    Bytes::from(out)
+}
+
+pub fn json_response(status: StatusCode, body: &Value) -> PeerResponse {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
-    let mut response = Response::new(Full::new(Bytes::from(bytes)));
+    let mut response = Response::new(PeerBody::full(bytes));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,

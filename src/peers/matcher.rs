@@ -4,7 +4,8 @@
 //! `and` [`body`]. Every matcher answers two questions: does the request match (the hot path,
 //! no allocation when it does), and if not, *why* not — a list of [`Mismatch`]es a person can
 //! read, e.g. ``query `rollback=true` not in the recording`` or
-//! ``body field `/credit_limit`: 500000 → "500000"``. Headers are never compared.
+//! ``body field `/credit_limit`: 500000 → "500000"``. Headers are compared only when a peer
+//! names them (`match.headers`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -88,6 +89,7 @@ pub enum Part {
     Method,
     Path,
     Query,
+    Header,
     Body,
 }
 
@@ -280,36 +282,106 @@ fn multiset_difference<'a>(
     (missing, extra)
 }
 
-/// All parts of one recorded request.
+/// One header by name: the live values must equal the recorded ones (none when the recording
+/// has none).
+#[derive(Debug)]
+pub struct HeaderMatcher {
+    name: String,
+    expected: Vec<String>,
+}
+
+pub fn header(name: &str, request: &Request) -> HeaderMatcher {
+    HeaderMatcher {
+        name: name.to_ascii_lowercase(),
+        expected: request
+            .header(name)
+            .map(|v| v.values().map(str::to_string).collect())
+            .unwrap_or_default(),
+    }
+}
+
+impl Matcher for HeaderMatcher {
+    fn matches(&self, request: &LiveRequest) -> bool {
+        let mut live = request.headers.get_all(self.name.as_str()).iter();
+        self.expected
+            .iter()
+            .all(|e| live.next().is_some_and(|v| v.as_bytes() == e.as_bytes()))
+            && live.next().is_none()
+    }
+
+    fn explain(&self, request: &LiveRequest, out: &mut Vec<Mismatch>) {
+        if self.matches(request) {
+            return;
+        }
+        let live: Vec<String> = request
+            .headers
+            .get_all(self.name.as_str())
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        let show = |values: &[String]| Value::String(values.join(", "));
+        let text = match (self.expected.is_empty(), live.is_empty()) {
+            (false, true) => format!("header `{}` missing", self.name),
+            (true, false) => format!("header `{}` not in the recording", self.name),
+            _ => format!(
+                "header `{}`: {} → {}",
+                self.name,
+                show(&self.expected),
+                show(&live)
+            ),
+        };
+        out.push(Mismatch {
+            part: Part::Header,
+            path: format!("header:{}", self.name),
+            text,
+            recorded: (!self.expected.is_empty()).then(|| show(&self.expected)),
+            live: (!live.is_empty()).then(|| show(&live)),
+        });
+    }
+}
+
+/// All parts of one recorded request, each tagged with the part it compares so that looser
+/// matching can leave some out.
 #[derive(Debug)]
 pub struct RequestMatcher {
-    parts: Vec<Box<dyn Matcher>>,
+    parts: Vec<(Part, Box<dyn Matcher>)>,
 }
 
 impl RequestMatcher {
-    /// The matcher for a recorded request: method, path, query and body.
-    pub fn recorded(request: &Request, ignore: &Arc<IgnoreRules>) -> Self {
-        RequestMatcher { parts: Vec::new() }
-            .and(method(&request.method))
-            .and(path(request.path()))
-            .and(query(request.query()))
-            .and(body(&request.body, Arc::clone(ignore)))
+    /// The matcher for a recorded request: method, path, query, the named headers and body.
+    pub fn recorded(request: &Request, headers: &[String], ignore: &Arc<IgnoreRules>) -> Self {
+        let mut matcher = RequestMatcher { parts: Vec::new() }
+            .and(Part::Method, method(&request.method))
+            .and(Part::Path, path(request.path()))
+            .and(Part::Query, query(request.query()));
+        for name in headers {
+            matcher = matcher.and(Part::Header, header(name, request));
+        }
+        matcher.and(Part::Body, body(&request.body, Arc::clone(ignore)))
     }
 
     #[must_use]
-    pub fn and(mut self, matcher: impl Matcher + 'static) -> Self {
-        self.parts.push(Box::new(matcher));
+    pub fn and(mut self, part: Part, matcher: impl Matcher + 'static) -> Self {
+        self.parts.push((part, Box::new(matcher)));
         self
+    }
+
+    /// Whether the request matches every part except those in `skip`.
+    pub fn matches_except(&self, request: &LiveRequest, skip: &[Part]) -> bool {
+        self.parts
+            .iter()
+            .filter(|(part, _)| !skip.contains(part))
+            .all(|(_, m)| m.matches(request))
     }
 }
 
 impl Matcher for RequestMatcher {
     fn matches(&self, request: &LiveRequest) -> bool {
-        self.parts.iter().all(|m| m.matches(request))
+        self.parts.iter().all(|(_, m)| m.matches(request))
     }
 
     fn explain(&self, request: &LiveRequest, out: &mut Vec<Mismatch>) {
-        for part in &self.parts {
+        for (_, part) in &self.parts {
             part.explain(request, out);
         }
     }

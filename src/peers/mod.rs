@@ -1,11 +1,16 @@
 //! Mocked peers: our own hyper server, one per peer, serving recorded responses.
 //!
 //! A peer answers each request with the recorded exchange whose request matches it (method,
-//! path, query in any order, JSON body modulo ignore rules; headers are not compared), playing
-//! identical recordings back in recorded order. When nothing matches it answers 404 and explains
-//! which recording came closest and how the request differs. With `validate_requests`, every
-//! request is also checked against the peer's contracts, and a request that breaks its contract
-//! and matches no recording is answered 422. Every call is journaled as a [`PeerCall`].
+//! path, query in any order, the headers the peer names, JSON body modulo ignore rules),
+//! playing identical recordings back in recorded order. Looser matching is opt-in per peer:
+//! any body valid against the contract, or any path of the same contract operation; the most
+//! specific match always wins. When nothing matches it answers 404 and explains which
+//! recording came closest and how the request differs. With `validate_requests`, every request
+//! is also checked against the peer's contracts; a request that breaks its contract and matches
+//! no recording gets the operation's recorded error response, or 422 with the violations.
+//! Fault rules can delay, replace or break any answer. Every call is journaled as a
+//! [`PeerCall`], and the journal is served as JSON on the peer's own admin path
+//! (`GET /__interlock/requests`; `DELETE` clears it).
 //!
 //! The same server serves a *target* from its own recording when no staging URL is configured
 //! (then without validation).
@@ -21,35 +26,41 @@
 //! and, with status 422, `{"error": "the request breaks its contract", "interface": …,
 //! "violations": [{"kind", "path", "message"}…], "closest": …, "differences": […]}`.
 //!
-//! Layout: `matcher` compares requests (`body` their bodies), `routes` compiles recordings into stubs and replies,
-//! `validate` checks contracts, `journal` keeps the calls, `handler` decides one request,
-//! and this module runs the connections.
+//! Layout: `matcher` compares requests (`body` their bodies), `routes` compiles recordings into
+//! stubs and replies, `validate` checks contracts, `fault` decides injected faults, `journal`
+//! keeps the calls, `admin` renders them, `handler` decides one request, `wire` holds the
+//! body and connection types faults need, and this module runs the connections.
 
+mod admin;
 mod body;
+pub mod fault;
 mod handler;
 mod journal;
 mod matcher;
 mod routes;
 mod validate;
+mod wire;
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use hyper::HeaderMap;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 use crate::check::Finding;
 use crate::contract::Contract;
-use crate::error::Error;
+use crate::error::{Error, InputError};
 use crate::recording::Exchange;
 use crate::scenario::IgnoreRules;
 
+pub use admin::ADMIN_PATH;
+pub use fault::RawFault;
 use handler::Peer;
 
 /// How long open connections get to finish their current request at shutdown.
@@ -70,6 +81,110 @@ pub struct PeerOptions {
     pub bind: SocketAddr,
     /// Validate every request against the contracts and report unmatched requests.
     pub validate_requests: bool,
+    /// Matching, playback and faults beyond the defaults.
+    pub behaviour: Behaviour,
+}
+
+/// How a peer matches requests, plays recordings back and misbehaves on purpose.
+#[derive(Debug, Clone, Default)]
+pub struct Behaviour {
+    pub playback: Playback,
+    /// Request headers compared with the recording (by name, case-insensitive).
+    pub match_headers: Vec<String>,
+    /// How request bodies must match.
+    pub match_body: BodyMatch,
+    /// How request paths must match.
+    pub match_path: PathMatch,
+    /// What a request that breaks its contract and matches no recording gets.
+    pub invalid_requests: InvalidRequests,
+    /// Fault rules, first firing rule wins.
+    pub faults: Vec<RawFault>,
+    /// Seed for percentage faults and random delays.
+    pub seed: u64,
+}
+
+/// What identical requests get once every recorded reply has been played.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Playback {
+    /// The last recorded reply again.
+    #[default]
+    Repeat,
+    /// From the first recorded reply again.
+    Cycle,
+    /// 404: the recording has no more answers.
+    NotFound,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BodyMatch {
+    /// Equal to the recorded body, modulo ignore rules.
+    #[default]
+    Exact,
+    /// Equal, or else any body valid against the peer's contract for the operation.
+    Contract,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PathMatch {
+    /// The recorded path exactly.
+    #[default]
+    Exact,
+    /// The recorded path, or else any path of the same contract operation (`/customers/{id}`).
+    Template,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InvalidRequests {
+    /// The operation's recorded error response (4xx) if the recording has one, else 422.
+    #[default]
+    RecordedError,
+    /// Always 422 with the violations.
+    Reject,
+}
+
+/// How a call was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A recording whose request matched exactly (modulo ignore rules).
+    Matched,
+    /// A recording whose request differs only in a body that is valid against the contract.
+    MatchedByContract,
+    /// A recording of the same contract operation at another path.
+    MatchedByTemplate,
+    /// The request broke its contract; the operation's recorded error response was served.
+    RecordedError,
+    /// The matching recording's replies were used up (`playback: not-found`): 404.
+    Exhausted,
+    /// No recording matches: 404, or 422 when the request breaks its contract.
+    Unmatched,
+    /// An injected fault replaced the answer.
+    Faulted,
+}
+
+impl Outcome {
+    pub fn id(self) -> &'static str {
+        match self {
+            Outcome::Matched => "matched",
+            Outcome::MatchedByContract => "matched-by-contract",
+            Outcome::MatchedByTemplate => "matched-by-template",
+            Outcome::RecordedError => "recorded-error",
+            Outcome::Exhausted => "exhausted",
+            Outcome::Unmatched => "unmatched",
+            Outcome::Faulted => "faulted",
+        }
+    }
+
+    /// Whether a recording's request matched this call.
+    pub fn is_match(self) -> bool {
+        matches!(
+            self,
+            Outcome::Matched | Outcome::MatchedByContract | Outcome::MatchedByTemplate
+        )
+    }
 }
 
 /// One request the peer received.
@@ -77,13 +192,82 @@ pub struct PeerOptions {
 pub struct PeerCall {
     pub method: String,
     pub url: String,
+    /// The request headers as received, one `name: value` per line (see [`PeerCall::headers`]).
+    pub header_lines: String,
+    /// The request body, when it is at most [`PeerCall::MAX_KEPT_BODY`] bytes.
+    pub body: Bytes,
+    /// The body's size as received.
+    pub body_size: usize,
     /// Contract path template, or the literal path when no contract matched.
     pub route: String,
-    /// Index of the recorded exchange that was served.
+    /// Index of the recorded exchange whose response was served.
     pub matched: Option<usize>,
+    pub outcome: Outcome,
+    /// Status sent; 0 when no response was sent (reset, close, hang).
     pub status: u16,
     pub duration: Duration,
+    /// The injected fault, described.
+    pub fault: Option<String>,
+    /// For an unmatched call: the closest recorded request and how this one differs.
+    pub closest: Option<String>,
+    pub differences: Vec<String>,
     pub findings: Vec<Finding>,
+}
+
+impl PeerCall {
+    /// Request bodies above this size are counted, not kept, in the journal.
+    pub const MAX_KEPT_BODY: usize = 64 * 1024;
+
+    pub fn new(method: String, url: String) -> Self {
+        PeerCall {
+            route: String::new(),
+            method,
+            url,
+            header_lines: String::new(),
+            body: Bytes::new(),
+            body_size: 0,
+            matched: None,
+            outcome: Outcome::Unmatched,
+            status: 0,
+            duration: Duration::ZERO,
+            fault: None,
+            closest: None,
+            differences: Vec::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    /// Copies the headers and (when small enough) the body of a request into the call. Both
+    /// are copied, not shared: hyper's header values and small bodies are slices of the
+    /// connection's read buffer, which a journal of 10 000 calls would otherwise keep alive.
+    pub fn keep_request(&mut self, headers: &HeaderMap, body: &Bytes) {
+        let mut lines = String::with_capacity(headers.len() * 32);
+        for (name, value) in headers {
+            lines.push_str(name.as_str());
+            lines.push_str(": ");
+            lines.push_str(&String::from_utf8_lossy(value.as_bytes()));
+            lines.push('\n');
+        }
+        self.header_lines = lines;
+        self.body_size = body.len();
+        if !body.is_empty() && body.len() <= PeerCall::MAX_KEPT_BODY {
+            self.body = Bytes::copy_from_slice(body);
+        }
+    }
+
+    /// The request headers as `(name, value)`, in the order received.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.header_lines
+            .lines()
+            .filter_map(|line| line.split_once(": "))
+    }
+
+    /// The value of a request header (the first, when repeated).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
 }
 
 /// A running peer. Dropping it stops the server too; [`PeerServer::shutdown`] also waits.
@@ -100,6 +284,13 @@ impl PeerServer {
     /// environment error naming the peer and the address.
     pub async fn start(options: PeerOptions) -> Result<PeerServer, Error> {
         let name = options.name.clone();
+        let faults = options
+            .behaviour
+            .faults
+            .iter()
+            .map(fault::Fault::from_raw)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|err| InputError::usage(format!("peer `{name}`: fault: {err}")))?;
         let bind = options.bind;
         let listener = TcpListener::bind(bind)
             .await
@@ -107,9 +298,17 @@ impl PeerServer {
         let addr = listener
             .local_addr()
             .map_err(|err| listen_error(&name, bind, &err))?;
-        let peer = Arc::new(Peer::new(options));
+        let peer = Arc::new(Peer::new(options, faults));
         let (stop, stopped) = watch::channel(false);
-        let accept = tokio::spawn(accept_loop(listener, Arc::clone(&peer), stopped));
+        let serving = Arc::clone(&peer);
+        let accept = tokio::spawn(crate::server::accept_loop(
+            listener,
+            stopped,
+            SHUTDOWN_GRACE,
+            move |stream, builder, stop| {
+                serve_connection(stream, Arc::clone(&serving), builder, stop)
+            },
+        ));
         Ok(PeerServer {
             name,
             addr,
@@ -132,12 +331,12 @@ impl PeerServer {
     }
 
     /// The calls received since the last take, oldest first.
-    pub fn take_journal(&self) -> Vec<PeerCall> {
+    pub fn take_journal(&self) -> Vec<Arc<PeerCall>> {
         self.peer.journal.take()
     }
 
-    /// Calls dropped from the journal because it was full (it keeps the newest 10 000
-    /// untaken calls).
+    /// Untaken calls dropped from the journal because it was full (it keeps the newest
+    /// 10 000 calls).
     pub fn dropped_calls(&self) -> u64 {
         self.peer.journal.dropped()
     }
@@ -172,66 +371,26 @@ fn listen_error(name: &str, bind: SocketAddr, err: &std::io::Error) -> Error {
     Error::Environment(format!("peer `{name}`: cannot listen on {bind}: {why}"))
 }
 
-/// Accepts connections until told to stop (or the server is dropped), then drains them.
-async fn accept_loop(listener: TcpListener, peer: Arc<Peer>, mut stop: watch::Receiver<bool>) {
-    // No timer: idle keep-alive connections stay open until the peer shuts down, as a
-    // target's connection pool expects of its peer.
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().keep_alive(true);
-    let builder = Arc::new(builder);
-    let for_connections = stop.clone();
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            biased;
-            () = stopped(&mut stop) => break,
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    connections.spawn(serve_connection(
-                        stream,
-                        Arc::clone(&peer),
-                        Arc::clone(&builder),
-                        for_connections.clone(),
-                    ));
-                }
-                // Out of file descriptors and the like: back off instead of spinning.
-                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-            },
-        }
-    }
-    drop(listener);
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while connections.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
-        connections.shutdown().await;
-    }
-}
-
 async fn serve_connection(
     stream: TcpStream,
     peer: Arc<Peer>,
-    builder: Arc<auto::Builder<TokioExecutor>>,
+    builder: crate::server::Builder,
     mut stop: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
+    let stream = wire::Connection::new(stream);
+    let reset = stream.reset_flag();
     let service = service_fn(move |request| {
         let peer = Arc::clone(&peer);
-        async move { Ok::<_, Infallible>(peer.handle(request).await) }
+        let reset = Arc::clone(&reset);
+        async move { peer.handle(request, &reset).await }
     });
     let connection = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => return,
-        () = stopped(&mut stop) => {}
+        () = crate::server::stopped(&mut stop) => {}
     }
     connection.as_mut().graceful_shutdown();
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, connection).await;
-}
-
-/// Resolves once a stop is requested or the server is dropped.
-async fn stopped(stop: &mut watch::Receiver<bool>) {
-    let _ = stop.wait_for(|stopped| *stopped).await;
 }

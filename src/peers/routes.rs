@@ -2,7 +2,8 @@
 //!
 //! Recorded requests that are identical (modulo ignore rules) form one [`Stub`] whose replies
 //! play back in recorded order — the first identical live request gets the first recording,
-//! the second the second — and once all are used the last one repeats. Everything a reply
+//! the second the second — and once all are used the last one repeats (or playback cycles, or
+//! answers 404, per [`Playback`]). Everything a reply
 //! needs (status, headers, body bytes) is built once at start, so serving one clones only
 //! reference-counted bytes and a small header map.
 
@@ -14,6 +15,7 @@ use bytes::Bytes;
 use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{HeaderMap, StatusCode};
 
+use super::Playback;
 use super::matcher::{LiveRequest, Matcher, Mismatch, Part, RequestMatcher};
 use crate::contract::{Contract, ContractSet};
 use crate::recording::{Exchange, Response};
@@ -104,12 +106,21 @@ pub struct Routes {
     stubs: Vec<Stub>,
     /// Stub indexes by literal path, for a quick first cut.
     by_path: HashMap<String, Vec<usize>>,
+    /// Stub indexes by the contract operation covering them.
+    by_contract: HashMap<usize, Vec<usize>>,
+    /// Per contract operation, the first recorded error response (4xx).
+    recorded_errors: HashMap<usize, usize>,
     replies: Vec<Reply>,
     served: Vec<AtomicBool>,
 }
 
 impl Routes {
-    pub fn new(exchanges: &[Exchange], ignore: IgnoreRules, contracts: &ContractSet) -> Self {
+    pub fn new(
+        exchanges: &[Exchange],
+        ignore: IgnoreRules,
+        headers: &[String],
+        contracts: &ContractSet,
+    ) -> Self {
         let ignore = Arc::new(ignore);
         let mut stubs: Vec<Stub> = Vec::new();
         let mut by_path: HashMap<String, Vec<usize>> = HashMap::new();
@@ -127,7 +138,7 @@ impl Routes {
                 None => {
                     candidates.push(stubs.len());
                     stubs.push(Stub {
-                        matcher: RequestMatcher::recorded(request, &ignore),
+                        matcher: RequestMatcher::recorded(request, headers, &ignore),
                         label: format!("{} {}", request.method.to_ascii_uppercase(), request.url),
                         members: vec![index],
                         cursor: AtomicUsize::new(0),
@@ -136,9 +147,27 @@ impl Routes {
                 }
             }
         }
+        let mut by_contract: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut recorded_errors = HashMap::new();
+        for (index, stub) in stubs.iter().enumerate() {
+            let Some(contract) = stub.contract else {
+                continue;
+            };
+            by_contract.entry(contract).or_default().push(index);
+            let error = stub
+                .members
+                .iter()
+                .find(|&&m| (400..500).contains(&exchanges[m].response.status));
+            if let Some(&error) = error {
+                let first = recorded_errors.entry(contract).or_insert(error);
+                *first = (*first).min(error);
+            }
+        }
         Routes {
             stubs,
             by_path,
+            by_contract,
+            recorded_errors,
             replies: exchanges
                 .iter()
                 .map(|e| Reply::recorded(&e.response))
@@ -164,14 +193,46 @@ impl Routes {
             .find(|&s| self.stubs[s].matcher.matches(request))
     }
 
-    /// Takes the stub's next reply: recorded order, then the last one again.
-    pub fn take(&self, stub: usize) -> (usize, &Reply) {
+    /// A stub matching the request in every part but `skip`, among stubs at the same literal
+    /// path (`contract: None`) or covered by the same contract operation.
+    pub fn find_loosely(
+        &self,
+        request: &LiveRequest,
+        contract: Option<usize>,
+        skip: &[Part],
+    ) -> Option<usize> {
+        let candidates = match contract {
+            None => self.by_path.get(request.path())?,
+            Some(c) => self.by_contract.get(&c)?,
+        };
+        candidates
+            .iter()
+            .copied()
+            .find(|&s| self.stubs[s].matcher.matches_except(request, skip))
+    }
+
+    /// Takes the stub's next reply: recorded order, then per `playback`; `None` when the
+    /// replies are used up and playback is [`Playback::NotFound`].
+    pub fn take(&self, stub: usize, playback: Playback) -> Option<(usize, &Reply)> {
         let stub = &self.stubs[stub];
         let turn = stub.cursor.fetch_add(1, Ordering::Relaxed);
-        let last = stub.members.len().saturating_sub(1);
-        let index = stub.members[turn.min(last)];
+        let count = stub.members.len();
+        let position = match playback {
+            Playback::Repeat => turn.min(count.saturating_sub(1)),
+            Playback::Cycle => turn % count.max(1),
+            Playback::NotFound if turn < count => turn,
+            Playback::NotFound => return None,
+        };
+        let index = stub.members[position];
         self.served[index].store(true, Ordering::Relaxed);
-        (index, &self.replies[index])
+        Some((index, &self.replies[index]))
+    }
+
+    /// The recorded error response (4xx) of a contract operation, if the recording has one.
+    pub fn recorded_error(&self, contract: usize) -> Option<(usize, &Reply)> {
+        let index = *self.recorded_errors.get(&contract)?;
+        self.served[index].store(true, Ordering::Relaxed);
+        Some((index, &self.replies[index]))
     }
 
     /// The recorded request nearest to one that matched none: same method and path first,

@@ -600,6 +600,7 @@ mod tests {
                 reporter.report(&Event::ExchangeFinished {
                     scenario: &scenario.name,
                     result: exchange,
+                    live: None,
                 })?;
             }
             reporter.report(&Event::ScenarioFinished { result: scenario })?;

@@ -4,8 +4,11 @@
 //! touches the runner. Files are written atomically (temp file + rename) by [`write_atomic`].
 
 pub mod console;
+pub mod html;
 pub mod json;
 pub mod junit;
+pub mod markdown;
+pub mod merge;
 
 use std::io::Write;
 use std::path::Path;
@@ -29,6 +32,8 @@ pub enum Event<'a> {
     ExchangeFinished {
         scenario: &'a str,
         result: &'a ExchangeResult,
+        /// The target's response, when one came back (for snapshots).
+        live: Option<&'a crate::replay::LiveResponse>,
     },
     ScenarioFinished {
         result: &'a ScenarioResult,
@@ -37,6 +42,40 @@ pub enum Event<'a> {
     RunFinished {
         result: &'a RunResult,
     },
+}
+
+/// Where a run (or a merge of runs) writes its file reports.
+#[derive(Debug, Clone, Default)]
+pub struct Outputs {
+    pub report_json: Option<std::path::PathBuf>,
+    pub junit: Option<std::path::PathBuf>,
+    pub html: Option<std::path::PathBuf>,
+    pub summary_md: Option<std::path::PathBuf>,
+}
+
+impl Outputs {
+    /// The file reporters for these outputs; the Markdown summary is also appended to
+    /// `$GITHUB_STEP_SUMMARY` when that is set.
+    pub fn reporters(&self) -> Vec<Box<dyn Reporter>> {
+        let mut reporters: Vec<Box<dyn Reporter>> = Vec::new();
+        if let Some(path) = &self.report_json {
+            reporters.push(Box::new(json::JsonReporter::new(path.clone())));
+        }
+        if let Some(path) = &self.junit {
+            reporters.push(Box::new(junit::JunitReporter::new(path.clone())));
+        }
+        if let Some(path) = &self.html {
+            reporters.push(Box::new(html::HtmlReporter::new(path.clone())));
+        }
+        let step_summary = markdown::MarkdownReporter::step_summary_from_env();
+        if self.summary_md.is_some() || step_summary.is_some() {
+            reporters.push(Box::new(markdown::MarkdownReporter::new(
+                self.summary_md.clone(),
+                step_summary,
+            )));
+        }
+        reporters
+    }
 }
 
 /// One output format.

@@ -6,11 +6,13 @@
 //! The format is specified in `docs/scenarios.md`.
 
 pub mod ignore;
+pub mod shard;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use serde_json::Value;
 
 pub use ignore::{IgnoreRule, IgnoreRules};
 
@@ -35,6 +37,19 @@ pub struct Scenario {
     pub peers: Vec<PeerConfig>,
     pub ignore: IgnoreRules,
     pub expectations: Vec<Expectation>,
+    /// Latency budget of the target's interfaces against the recorded durations.
+    pub latency: Option<LatencyBudget>,
+}
+
+/// `latency:` in a scenario: the live p95 of each target interface may be at most `ratio`
+/// times the recorded p95; interfaces whose live p95 is below `ignore_below_ms` always pass.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyBudget {
+    #[serde(rename = "max_p95_ratio")]
+    pub ratio: f64,
+    #[serde(default)]
+    pub ignore_below_ms: f64,
 }
 
 /// A mocked peer of a scenario.
@@ -46,6 +61,8 @@ pub struct PeerConfig {
     /// Fixed port, so the target can be pointed at it; `None` picks a free one.
     pub port: Option<u16>,
     pub ignore: IgnoreRules,
+    /// Matching, playback and fault rules.
+    pub behaviour: crate::peers::Behaviour,
 }
 
 /// Per-exchange expectations that override what the recording implies.
@@ -61,6 +78,10 @@ pub struct Expectation {
     pub contract_only: bool,
     /// Do not replay these exchanges.
     pub skip: bool,
+    /// Body fields (JSON pointer → value) the live response must have.
+    pub fields: Vec<(String, Value)>,
+    /// The live response must arrive within this many milliseconds.
+    pub within_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -94,6 +115,8 @@ impl Scenario {
             merged.ignore = merged.ignore.with(&e.ignore);
             merged.contract_only |= e.contract_only;
             merged.skip |= e.skip;
+            merged.fields.extend(e.fields.iter().cloned());
+            merged.within_ms = e.within_ms.or(merged.within_ms);
         }
         merged
     }
@@ -113,6 +136,7 @@ impl Scenario {
                 recording_file: file,
                 port,
                 ignore: IgnoreRules::default(),
+                behaviour: crate::peers::Behaviour::default(),
             })
             .collect();
         if !errors.is_empty() {
@@ -133,6 +157,7 @@ impl Scenario {
             peers,
             ignore: IgnoreRules::default(),
             expectations: Vec::new(),
+            latency: None,
         })
     }
 }
@@ -150,6 +175,7 @@ struct RawScenario {
     ignore: Vec<String>,
     #[serde(default)]
     expect: Vec<RawExpectation>,
+    latency: Option<LatencyBudget>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,6 +185,27 @@ struct RawPeer {
     port: Option<u16>,
     #[serde(default)]
     ignore: Vec<String>,
+    #[serde(default)]
+    playback: crate::peers::Playback,
+    #[serde(default, rename = "match")]
+    matching: RawMatch,
+    #[serde(default)]
+    invalid_requests: crate::peers::InvalidRequests,
+    #[serde(default)]
+    seed: u64,
+    #[serde(default)]
+    faults: Vec<crate::peers::RawFault>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMatch {
+    #[serde(default)]
+    headers: Vec<String>,
+    #[serde(default)]
+    body: crate::peers::BodyMatch,
+    #[serde(default)]
+    path: crate::peers::PathMatch,
 }
 
 #[derive(Debug, Deserialize)]
@@ -173,6 +220,9 @@ struct RawExpectation {
     contract_only: bool,
     #[serde(default)]
     skip: bool,
+    #[serde(default)]
+    fields: serde_json::Map<String, Value>,
+    within_ms: Option<u64>,
 }
 
 /// Loads every scenario folder under `dir` (each holding a `scenario.yaml`), sorted by name.
@@ -308,12 +358,30 @@ pub fn load(file: &Path) -> Result<Scenario, Error> {
                 ));
             }
         }
+        for (i, raw) in peer.faults.iter().enumerate() {
+            if let Err(message) = crate::peers::fault::Fault::from_raw(raw) {
+                errors.push(InputError::at_pointer(
+                    file,
+                    format!("{base}/faults/{i}"),
+                    message,
+                ));
+            }
+        }
         peers.push(PeerConfig {
             name: name.clone(),
             recording_file,
             recording,
             port: peer.port,
             ignore: parse_rules(file, &format!("{base}/ignore"), &peer.ignore, &mut errors),
+            behaviour: crate::peers::Behaviour {
+                playback: peer.playback,
+                match_headers: peer.matching.headers.clone(),
+                match_body: peer.matching.body,
+                match_path: peer.matching.path,
+                invalid_requests: peer.invalid_requests,
+                faults: peer.faults.clone(),
+                seed: peer.seed,
+            },
         });
     }
 
@@ -351,13 +419,43 @@ pub fn load(file: &Path) -> Result<Scenario, Error> {
                 ));
             }
         }
+        for pointer in e.fields.keys() {
+            if !pointer.is_empty() && !pointer.starts_with('/') {
+                errors.push(
+                    InputError::at_pointer(
+                        file,
+                        format!("{base}/fields"),
+                        format!("field `{pointer}` is not a JSON pointer"),
+                    )
+                    .with_hint(format!("write `/{pointer}`")),
+                );
+            }
+        }
         expectations.push(Expectation {
             selector,
             status: e.status,
             ignore: parse_rules(file, &format!("{base}/ignore"), &e.ignore, &mut errors),
             contract_only: e.contract_only,
             skip: e.skip,
+            fields: e
+                .fields
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            within_ms: e.within_ms,
         });
+    }
+    if let Some(budget) = raw.latency {
+        if !(budget.ratio.is_finite() && budget.ratio > 0.0) {
+            errors.push(InputError::at_pointer(
+                file,
+                "/latency/max_p95_ratio",
+                format!(
+                    "{} is not a positive ratio (e.g. 3 for three times the recorded p95)",
+                    budget.ratio
+                ),
+            ));
+        }
     }
 
     if !errors.is_empty() {
@@ -379,6 +477,7 @@ pub fn load(file: &Path) -> Result<Scenario, Error> {
         peers,
         ignore,
         expectations,
+        latency: raw.latency,
     })
 }
 

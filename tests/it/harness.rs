@@ -58,6 +58,24 @@ impl Project {
         project
     }
 
+    /// Moves every scenario's fixed peer ports to free ones, so tests that run the whole
+    /// bundled example can run in parallel.
+    pub fn on_free_ports(self) -> Project {
+        let port = regex::Regex::new(r"(?m)^(\s+port:) \d+$").expect("regex");
+        let scenarios = self.file("scenarios");
+        for entry in std::fs::read_dir(&scenarios).expect("scenarios folder") {
+            let file = entry.expect("entry").path().join("scenario.yaml");
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            let moved = port.replace_all(&text, |caps: &regex::Captures<'_>| {
+                format!("{} {}", &caps[1], crate::support::crm::free_port())
+            });
+            std::fs::write(&file, moved.as_bytes()).expect("write scenario");
+        }
+        self
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 /// The ERP's recorded traffic: a customer sync, two reads of one customer, a customer read
 /// twice with different answers, an order posted as text (no contract covers orders).
-const ERP: &str = r#"
+pub(crate) const ERP: &str = r#"
 {"request":{"method":"POST","url":"/api/v1/customers","headers":{"content-type":"application/json"},"body":{"name":"ACME","tax_id":"T-1","credit_limit":500000,"requested_at":"2024-05-01T08:00:00+08:00"}},"response":{"status":201,"headers":{"content-length":"999","content-type":"application/json","x-erp-trace":"abc"},"body":{"id":"C-1"}}}
 {"request":{"method":"GET","url":"/api/v1/customers/C-1?expand=owner&fields=all"},"response":{"status":200,"headers":{"content-type":"application/json"},"body":{"id":"C-1","owner":"kim"}}}
 {"request":{"method":"GET","url":"/api/v1/customers/C-2"},"response":{"status":200,"body":{"id":"C-2","status":"pending"}}}
@@ -23,13 +23,13 @@ const ERP: &str = r#"
 {"request":{"method":"POST","url":"/api/v1/orders","headers":{"content-type":"text/plain"},"body_text":"order 7"},"response":{"status":202,"headers":{"content-type":"text/plain"},"body_text":"queued"}}
 "#;
 
-fn exchanges(text: &str) -> Vec<Exchange> {
+pub(crate) fn exchanges(text: &str) -> Vec<Exchange> {
     let (recording, errors) = parse(Path::new("erp.jsonl"), text);
     assert!(errors.is_empty(), "{errors:?}");
     recording.iter().cloned().collect()
 }
 
-fn contracts() -> Vec<Contract> {
+pub(crate) fn contracts() -> Vec<Contract> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/peers/erp");
     match load_dir(&dir) {
         Ok(set) => set.iter().cloned().collect(),
@@ -37,7 +37,7 @@ fn contracts() -> Vec<Contract> {
     }
 }
 
-fn options() -> PeerOptions {
+pub(crate) fn options() -> PeerOptions {
     PeerOptions {
         name: "erp".to_string(),
         exchanges: exchanges(ERP),
@@ -45,10 +45,11 @@ fn options() -> PeerOptions {
         ignore: IgnoreRules::default(),
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
         validate_requests: true,
+        behaviour: Default::default(),
     }
 }
 
-async fn start(options: PeerOptions) -> PeerServer {
+pub(crate) async fn start(options: PeerOptions) -> PeerServer {
     match PeerServer::start(options).await {
         Ok(server) => server,
         Err(err) => panic!("peer does not start: {err}"),
@@ -102,7 +103,7 @@ fn customer() -> Value {
 fn only_call(server: &PeerServer) -> PeerCall {
     let mut journal = server.take_journal();
     assert_eq!(journal.len(), 1, "{journal:#?}");
-    journal.remove(0)
+    PeerCall::clone(&journal.remove(0))
 }
 
 fn of_kind(call: &PeerCall, kind: FindingKind) -> Vec<&Finding> {
@@ -470,7 +471,7 @@ async fn the_journal_returns_the_calls_since_the_last_take() {
     let first: Vec<(String, u16)> = server
         .take_journal()
         .into_iter()
-        .map(|c| (c.url, c.status))
+        .map(|c| (c.url.clone(), c.status))
         .collect();
     assert_eq!(
         first,

@@ -2,7 +2,7 @@
 //! upgrade) behind real HTTP, the mocked ERP served by `interlock run` on the scenario's port,
 //! and the console, JSON and JUnit outputs checked for every change by name.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::harness::{Output, Project, normalize};
 use crate::support::crm::{self, CrmVersion};
@@ -11,15 +11,36 @@ const SCENARIOS: &[(&str, u16)] = &[
     ("customer-onboarding", crm::ONBOARDING_ERP_PORT),
     ("receivables-check", crm::RECEIVABLES_ERP_PORT),
     ("opportunity-stage", crm::OPPORTUNITY_ERP_PORT),
+    ("erp-outage", crm::ERP_OUTAGE_ERP_PORT),
 ];
 
 /// Runs one bundled scenario against a test CRM, its ERP peer moved to a free port.
 fn run_against(version: CrmVersion, scenario: &str) -> (Project, Output) {
+    run_edited_against(version, scenario, |_| {})
+}
+
+/// [`run_against`], after `edit` has changed the copied project.
+fn run_edited_against(
+    version: CrmVersion,
+    scenario: &str,
+    edit: impl FnOnce(&Project),
+) -> (Project, Output) {
+    run_edited_against_with(version, scenario, edit, &[])
+}
+
+/// [`run_edited_against`] with more command-line arguments.
+fn run_edited_against_with(
+    version: CrmVersion,
+    scenario: &str,
+    edit: impl FnOnce(&Project),
+    more: &[&str],
+) -> (Project, Output) {
     let &(_, fixed_port) = SCENARIOS
         .iter()
         .find(|(name, _)| *name == scenario)
         .expect("known scenario");
     let project = Project::bundled();
+    edit(&project);
     let port = crm::free_port();
     project.edit(
         &format!("scenarios/{scenario}/scenario.yaml"),
@@ -27,16 +48,19 @@ fn run_against(version: CrmVersion, scenario: &str) -> (Project, Output) {
         &format!("port: {port}"),
     );
     let crm = crm::start(version, &format!("http://127.0.0.1:{port}"));
-    let out = project.run(&[
+    let target = format!("crm={}", crm.url);
+    let mut args = vec![
         "run",
         scenario,
         "--target",
-        &format!("crm={}", crm.url),
+        &target,
         "--junit",
         "out/junit.xml",
         "--report-json",
         "out/report.json",
-    ]);
+    ];
+    args.extend_from_slice(more);
+    let out = project.run(&args);
     drop(crm);
     (project, out)
 }
@@ -271,5 +295,127 @@ fn staging_profile_takes_the_target_url_from_the_environment() {
         out.stdout.contains("receivables-check → http://127.0.0.1:"),
         "{}",
         out.stdout
+    );
+}
+
+/// The failures of one exchange (1-based) in the JSON report.
+fn exchange_failures(project: &Project, number: usize) -> Vec<Value> {
+    let report: Value =
+        serde_json::from_str(&project.read("out/report.json")).expect("JSON report");
+    report["scenarios"][0]["exchanges"][number - 1]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["severity"] == "failure")
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn erp_outage_drill_passes_against_a_crm_that_answers_erp_unavailable_and_retries() {
+    let (project, out) = run_against(CrmVersion::V1, "erp-outage");
+    out.assert_code(0);
+    let report: Value =
+        serde_json::from_str(&project.read("out/report.json")).expect("JSON report");
+    let exchanges = &report["scenarios"][0]["exchanges"];
+    assert_eq!(exchanges[0]["live_status"], 502, "{exchanges:#}");
+    assert_eq!(exchanges[1]["live_status"], 201, "{exchanges:#}");
+    // The faulted first sync and the recorded second one both reached the mocked ERP.
+    let latency = report["scenarios"][0]["latency"]
+        .as_array()
+        .expect("latency");
+    let sync = latency
+        .iter()
+        .find(|l| l["name"] == "erp POST /erp/v2/customers")
+        .expect("the ERP route's latency");
+    assert_eq!(sync["count"], 2, "{latency:#?}");
+    let create = latency
+        .iter()
+        .find(|l| l["name"] == "crm.customer.create")
+        .expect("the interface's latency");
+    assert_eq!(create["recorded_p95_ms"], 171.3, "{create:#}");
+}
+
+#[test]
+fn erp_outage_drill_fails_naming_the_fault_and_the_expectation_it_broke() {
+    let (project, out) = run_against(CrmVersion::V1IgnoresErpOutage, "erp-outage");
+    out.assert_code(1);
+    let fault = "status 503 (Retry-After: 1) on call 1 of `POST /erp/v2/customers`";
+    let failures = exchange_failures(&project, 1);
+    let status = failures
+        .iter()
+        .find(|f| f["kind"] == "expectation-failed" && f["path"] == "status")
+        .unwrap_or_else(|| panic!("no status expectation failure in {failures:#?}"));
+    let message = status["message"].as_str().expect("a message");
+    assert!(
+        message.contains("expects status 502, the target answered 201") && message.contains(fault),
+        "{message}"
+    );
+    let field = failures
+        .iter()
+        .find(|f| f["kind"] == "expectation-failed" && f["path"] == "/error")
+        .unwrap_or_else(|| panic!("no /error expectation failure in {failures:#?}"));
+    assert_eq!(field["old"], "erp_unavailable", "{field:#}");
+    assert!(out.stdout.contains(fault), "{}", out.stdout);
+    // The retry after the fault cleared is fine: only the drill's first exchange fails.
+    assert!(
+        exchange_failures(&project, 2).is_empty(),
+        "{:#?}",
+        exchange_failures(&project, 2)
+    );
+}
+
+#[test]
+fn a_slow_erp_pushes_the_crm_over_its_latency_budget() {
+    let (project, out) = run_edited_against(CrmVersion::V1, "customer-onboarding", |project| {
+        project.edit(
+            "scenarios/customer-onboarding/scenario.yaml",
+            "      - header:x-request-id\nignore:",
+            "      - header:x-request-id\n    faults:\n      - route: POST /erp/v2/customers\n        delay_ms: 600\nlatency:\n  max_p95_ratio: 2\nignore:",
+        );
+    });
+    out.assert_code(1);
+    let report: Value =
+        serde_json::from_str(&project.read("out/report.json")).expect("JSON report");
+    let findings = report["scenarios"][0]["findings"]
+        .as_array()
+        .expect("scenario findings");
+    let over: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["kind"] == "latency-exceeded")
+        .collect();
+    assert_eq!(over.len(), 1, "{findings:#?}");
+    let message = over[0]["message"].as_str().expect("a message");
+    assert!(
+        message.starts_with("`crm.customer.create`: live p95 ")
+            && message.contains("exceeds 2 × the recorded p95 187.4 ms (limit 374.8 ms)"),
+        "{message}"
+    );
+    assert!(out.stdout.contains("latency-exceeded"), "{}", out.stdout);
+}
+
+#[test]
+fn a_fault_given_on_the_command_line_reaches_the_scenarios_peer() {
+    let (project, out) = run_edited_against_with(
+        CrmVersion::V1,
+        "customer-onboarding",
+        |_| {},
+        &[
+            "--fault",
+            "customer-onboarding/erp=status:503,route=POST /erp/v2/customers",
+        ],
+    );
+    out.assert_code(1);
+    let failures = exchange_failures(&project, 1);
+    let status = failures
+        .iter()
+        .find(|f| f["kind"] == "status-changed")
+        .unwrap_or_else(|| panic!("no status change in {failures:#?}"));
+    assert_eq!((&status["old"], &status["new"]), (&json!(201), &json!(502)));
+    assert!(
+        status["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("status 503 on call 1 of `POST /erp/v2/customers`")),
+        "{status:#}"
     );
 }

@@ -17,10 +17,15 @@
 //!
 //! ERP calls are made synchronously before answering, with a timeout of [`ERP_TIMEOUT`] (below
 //! Interlock's default request timeout, so a slow peer shows up as the CRM's answer, not as a
-//! replay timeout). When an ERP call fails (no connection, timeout, unexpected status):
-//! - writes that only notify the ERP (customer sync, forecast update) are best-effort: the CRM
-//!   keeps its own change and answers exactly as the recording does, because none of those
-//!   answers carries data that comes from the ERP;
+//! replay timeout). When an ERP call fails:
+//! - a customer sync the ERP could not take (no connection, timeout, 5xx, 429) fails the create:
+//!   the CRM stores nothing, releases the id and answers `502 {"error":"erp_unavailable"}`, so the
+//!   user's retry creates the customer once the ERP is back (`scenarios/erp-outage`);
+//!   [`CrmVersion::V1IgnoresErpOutage`] is the release before that fix, which stores the
+//!   customer, answers `201` and never syncs it (story 5: data lost during the outage);
+//! - other failed writes that only notify the ERP (a sync the ERP rejected with a 4xx, a
+//!   forecast update) are best-effort: the CRM keeps its own change and answers exactly as the
+//!   recording does, because none of those answers carries data that comes from the ERP;
 //! - the payment-status read, which has nothing to show without the ERP, answers
 //!   `502 {"error":"erp_unavailable"}` (an ERP `404` becomes the CRM's `404 invoice_not_found`).
 //!
@@ -56,6 +61,7 @@ pub const ERP_TIMEOUT: Duration = Duration::from_secs(3);
 pub const ONBOARDING_ERP_PORT: u16 = 18081;
 pub const RECEIVABLES_ERP_PORT: u16 = 18082;
 pub const OPPORTUNITY_ERP_PORT: u16 = 18083;
+pub const ERP_OUTAGE_ERP_PORT: u16 = 18084;
 
 /// How long dropping a [`TestCrm`] waits for its thread before leaving it behind.
 const STOP_WAIT: Duration = Duration::from_secs(5);
@@ -70,6 +76,9 @@ pub enum CrmVersion {
     /// v1 with a hidden logic change (story 3): the stage button silently sends
     /// `?rollback=true` to the ERP forecast and the opportunity's stage moves backwards.
     V1HiddenRollback,
+    /// v1 before the outage fix (story 5): a customer sync the ERP could not take is ignored;
+    /// the create answers `201` and the customer never reaches the ERP.
+    V1IgnoresErpOutage,
 }
 
 /// A running test CRM; stops when dropped.
@@ -177,6 +186,7 @@ const TODAY: &str = "2026-03-06";
 fn clock(event: &str) -> String {
     match event {
         "customer-created:91440300MA5G7W2K82" => "2026-03-02T09:15:00+08:00",
+        "customer-created:91330106MA2H3K4L5P" => "2026-03-09T16:40:00+08:00",
         "payment-checked:INV-2026-000318" => "2026-03-06T10:30:00+08:00",
         "payment-checked:INV-2026-000342" => "2026-03-06T10:30:01+08:00",
         "stage-changed:OPP-20260042" => "2026-03-05T14:20:00+08:00",
@@ -470,7 +480,9 @@ impl Crm {
 
     fn render_customer(&self, record: &Value) -> Value {
         match self.version {
-            CrmVersion::V1 | CrmVersion::V1HiddenRollback => record.clone(),
+            CrmVersion::V1 | CrmVersion::V1HiddenRollback | CrmVersion::V1IgnoresErpOutage => {
+                record.clone()
+            }
             CrmVersion::V2 => {
                 let Value::Object(fields) = record else {
                     return record.clone();
@@ -621,6 +633,7 @@ impl Crm {
                 .find(|c| c.record.get("tax_id").and_then(Value::as_str) == Some(tax_id.as_str()))
                 .map(|c| (c.record.clone(), c.created_here))
         };
+        let created_before = existing.is_some();
         let record = match existing {
             Some((_, false)) => {
                 return (
@@ -672,18 +685,33 @@ impl Crm {
         sync.insert("crm_customer_id".into(), json!(id));
         sync.insert("name".into(), record["name"].clone());
         let tax_field = match self.version {
-            CrmVersion::V1 | CrmVersion::V1HiddenRollback => "tax_id",
             CrmVersion::V2 => "taxNumber",
+            _ => "tax_id",
         };
         sync.insert(tax_field.into(), json!(tax_id));
         sync.insert("currency".into(), record["currency"].clone());
         if let Some(limit) = input.get("credit_limit") {
             sync.insert("credit_limit".into(), limit.clone());
         }
-        let erp_customer_no = match self
+        let answer = self
             .erp(Method::POST, "/erp/v2/customers", Some(Value::Object(sync)))
-            .await
-        {
+            .await;
+        let unavailable = match &answer {
+            None => true,
+            Some((status, _)) => *status >= 500 || *status == 429,
+        };
+        if unavailable && self.version != CrmVersion::V1IgnoresErpOutage && !created_before {
+            let mut state = self.state();
+            if state.next_customer == id_number(&id) + 1 {
+                state.next_customer -= 1;
+            }
+            return (
+                StatusCode::BAD_GATEWAY,
+                error("erp_unavailable", "ERP 暂时不可用，客户未创建，请稍后重试"),
+                Vec::new(),
+            );
+        }
+        let erp_customer_no = match answer {
             Some((201, answer)) => answer
                 .get("erp_customer_no")
                 .and_then(Value::as_str)
@@ -886,6 +914,11 @@ impl Crm {
             serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         ))
     }
+}
+
+/// The number of a customer id (`C-10023` → 10023).
+fn id_number(id: &str) -> u32 {
+    id.trim_start_matches("C-").parse().unwrap_or(0)
 }
 
 fn error(code: &str, message: &str) -> Value {

@@ -1,0 +1,393 @@
+//! `interlock check`: validates a whole project without the network.
+//!
+//! Every contract (schemas compiled, references resolved), every scenario, and every recording
+//! (the ones the scenarios name, every `*.jsonl` under the scenarios directory, and any given on
+//! the command line) is loaded. Each recorded exchange is then checked against its contract,
+//! found by its `interface` or by method and path: the request's query, headers and body, and
+//! the response's status, headers and body. A bad recording line is reported as `file:line` and
+//! the rest of the file is still checked. Exit 0 when all is well, 1 when recordings break their
+//! contracts, 2 when a file is invalid. Documented in `docs/check.md`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde_json::Value;
+
+use crate::check::schema::{check_response, scalar_at};
+use crate::check::{Finding, FindingKind, Location};
+use crate::config::Config;
+use crate::contract::document::display_pointer;
+use crate::contract::{self, Contract, ContractSet, ParamSpec};
+use crate::error::{Error, InputError, did_you_mean};
+use crate::exit_code;
+use crate::recording::{self, Exchange};
+use crate::scenario;
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct CheckArgs {
+    /// More recordings to check besides the project's (e.g. a fresh capture).
+    #[arg(value_name = "REC")]
+    pub recordings: Vec<PathBuf>,
+
+    /// Project file (default: ./interlock.toml, else the embedded default).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// A recorded exchange that breaks its contract.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub file: PathBuf,
+    /// 1-based line of the exchange in its recording.
+    pub line: usize,
+    pub finding: Finding,
+}
+
+/// What `interlock check` found.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub contracts: usize,
+    pub scenarios: usize,
+    pub recordings: usize,
+    pub exchanges: usize,
+    /// Exchanges no contract covers.
+    pub uncovered: usize,
+    /// Files that are not valid (exit 2).
+    pub invalid: Vec<InputError>,
+    /// Exchanges that break their contracts (exit 1).
+    pub problems: Vec<Problem>,
+}
+
+impl Report {
+    pub fn exit_code(&self) -> u8 {
+        if !self.invalid.is_empty() {
+            exit_code::INVALID_INPUT
+        } else if !self.problems.is_empty() {
+            exit_code::FINDINGS
+        } else {
+            exit_code::OK
+        }
+    }
+
+    /// The readable list of problems and the summary line.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for error in &self.invalid {
+            out.push_str(&format!("invalid: {error}\n"));
+        }
+        for p in &self.problems {
+            out.push_str(&format!(
+                "{}:{}: {} [{}]\n",
+                p.file.display(),
+                p.line,
+                p.finding.message,
+                p.finding.kind.id()
+            ));
+        }
+        let verdict = match self.exit_code() {
+            exit_code::OK => "ok",
+            exit_code::FINDINGS => "contract violations",
+            _ => "invalid files",
+        };
+        out.push_str(&format!(
+            "{verdict}: {} contracts, {} scenarios, {} recordings with {} exchanges ({} not covered by a contract); {} invalid, {} contract violations\n",
+            self.contracts,
+            self.scenarios,
+            self.recordings,
+            self.exchanges,
+            self.uncovered,
+            self.invalid.len(),
+            self.problems.len()
+        ));
+        out
+    }
+}
+
+/// Runs `interlock check`; returns the exit code.
+pub fn run(args: &CheckArgs) -> Result<u8, Error> {
+    let config = Config::discover(args.config.as_deref(), Path::new(""))?;
+    let report = check_project(&config, &args.recordings)?;
+    print!("{}", report.render());
+    Ok(report.exit_code())
+}
+
+/// Checks the project described by `config`, plus `extra` recordings.
+pub fn check_project(config: &Config, extra: &[PathBuf]) -> Result<Report, Error> {
+    let mut report = Report::default();
+    let contracts = match contract::load_contracts(&config.contracts) {
+        Ok(set) => set,
+        Err(Error::Input(mut errors)) => {
+            report.invalid.append(&mut errors);
+            ContractSet::default()
+        }
+        Err(other) => return Err(other),
+    };
+    report.contracts = contracts.len();
+    let mut files: BTreeSet<PathBuf> = BTreeSet::new();
+    if config.scenarios.is_dir() {
+        for file in scenario_files(&config.scenarios) {
+            match scenario::load(&file) {
+                Ok(s) => {
+                    report.scenarios += 1;
+                    files.insert(s.replay_file.clone());
+                    files.extend(s.peers.iter().map(|p| p.recording_file.clone()));
+                }
+                // Bad recording lines are reported below, once, with the rest of their file.
+                Err(Error::Input(errors)) => report
+                    .invalid
+                    .extend(errors.into_iter().filter(|e| !is_recording_line(e))),
+                Err(other) => return Err(other),
+            }
+        }
+        collect_recordings(&config.scenarios, &mut files);
+    }
+    for path in extra {
+        if path.is_file() {
+            files.insert(path.clone());
+        } else {
+            report.invalid.push(InputError::usage(format!(
+                "{}: no such recording",
+                path.display()
+            )));
+        }
+    }
+    for file in &files {
+        check_recording(file, &contracts, &mut report);
+    }
+    Ok(report)
+}
+
+/// The `scenario.yaml` of every folder under `dir`, sorted.
+fn scenario_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path().join(scenario::SCENARIO_FILE))
+                .filter(|p| p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+fn is_recording_line(error: &InputError) -> bool {
+    matches!(error.position, crate::error::Position::Line(_))
+}
+
+/// Every `*.jsonl` under `dir`, recursively.
+fn collect_recordings(dir: &Path, files: &mut BTreeSet<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_recordings(&path, files);
+        } else if path.extension().is_some_and(|e| e == "jsonl") {
+            files.insert(path);
+        }
+    }
+}
+
+fn check_recording(file: &Path, contracts: &ContractSet, report: &mut Report) {
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(err) => {
+            report.invalid.push(InputError::in_file(
+                file,
+                format!("cannot read recording: {err}"),
+            ));
+            return;
+        }
+    };
+    report.recordings += 1;
+    let (recording, mut errors) = recording::parse(file, &text);
+    report.invalid.append(&mut errors);
+    for (line, exchange) in &recording.exchanges {
+        report.exchanges += 1;
+        match contract_for(exchange, contracts) {
+            Ok(Some(contract)) => {
+                for finding in check_exchange(contract, exchange) {
+                    report.problems.push(Problem {
+                        file: file.to_path_buf(),
+                        line: *line,
+                        finding,
+                    });
+                }
+            }
+            Ok(None) => report.uncovered += 1,
+            Err(error) => report.invalid.push(InputError {
+                file: file.to_path_buf(),
+                position: crate::error::Position::Line(*line),
+                ..error
+            }),
+        }
+    }
+}
+
+/// The contract of an exchange: its `interface` (which must exist), else method and path
+/// (restricted to its peer's contracts when it names a peer that provides any).
+fn contract_for<'a>(
+    exchange: &Exchange,
+    contracts: &'a ContractSet,
+) -> Result<Option<&'a Contract>, InputError> {
+    if let Some(interface) = &exchange.interface {
+        return match contracts.by_interface(interface) {
+            Some(c) => Ok(Some(c)),
+            None if contracts.is_empty() => Ok(None),
+            None => Err(InputError::usage(format!(
+                "exchange names interface `{interface}`, which no contract declares"
+            ))
+            .with_hint_opt(did_you_mean(
+                interface,
+                contracts.iter().map(|c| c.interface.as_str()),
+            ))),
+        };
+    }
+    let method = &exchange.request.method;
+    let path = exchange.request.path();
+    Ok(exchange
+        .peer
+        .as_deref()
+        .and_then(|peer| contracts.find(Some(peer), method, path))
+        .or_else(|| contracts.find(None, method, path)))
+}
+
+/// Every way an exchange breaks its contract: request query, headers and body; response status,
+/// headers and body.
+pub fn check_exchange(contract: &Contract, exchange: &Exchange) -> Vec<Finding> {
+    let mut findings = check_request(contract, exchange);
+    findings.extend(check_response(
+        contract,
+        exchange.response.status,
+        &exchange.response.headers,
+        &exchange.response.body,
+    ));
+    findings
+}
+
+fn check_request(contract: &Contract, exchange: &Exchange) -> Vec<Finding> {
+    let request = &exchange.request;
+    let mut findings = Vec::new();
+    let query = request.query();
+    for spec in &contract.request.query {
+        let values: Vec<&str> = query
+            .iter()
+            .filter(|(name, _)| *name == spec.name)
+            .map(|(_, v)| v.as_str())
+            .collect();
+        check_param(
+            contract,
+            "query parameter",
+            "query",
+            spec,
+            &values,
+            &mut findings,
+        );
+    }
+    if !contract.request.additional_query {
+        let mut seen = BTreeSet::new();
+        for (name, value) in &query {
+            if !contract.request.query.iter().any(|p| p.name == *name) && seen.insert(name) {
+                findings.push(request_finding(
+                    contract,
+                    FindingKind::ParameterViolation,
+                    format!("query:{name}"),
+                    format!("query parameter `{name}` is not declared by the contract"),
+                    Some(Value::String(value.clone())),
+                ));
+            }
+        }
+    }
+    for spec in &contract.request.headers {
+        let values: Vec<&str> = request
+            .header(&spec.name)
+            .map(|v| v.values().collect())
+            .unwrap_or_default();
+        check_param(contract, "header", "header", spec, &values, &mut findings);
+    }
+    if let Some(body_spec) = &contract.request.body {
+        match &request.body.body {
+            Some(json) => {
+                for v in body_spec.schema.violations(json) {
+                    let shown = display_pointer(&v.instance_path);
+                    findings.push(request_finding(
+                        contract,
+                        FindingKind::SchemaViolation,
+                        v.instance_path.clone(),
+                        format!("at `{shown}`: {}", v.message),
+                        scalar_at(json, &v.instance_path),
+                    ));
+                }
+            }
+            None => findings.push(request_finding(
+                contract,
+                FindingKind::SchemaViolation,
+                String::new(),
+                format!(
+                    "must have a JSON body; it has a {} body",
+                    request.body.kind()
+                ),
+                None,
+            )),
+        }
+    }
+    findings
+}
+
+fn check_param(
+    contract: &Contract,
+    what: &str,
+    prefix: &str,
+    spec: &ParamSpec,
+    values: &[&str],
+    findings: &mut Vec<Finding>,
+) {
+    let path = format!("{prefix}:{}", spec.name);
+    if values.is_empty() {
+        if spec.required {
+            findings.push(request_finding(
+                contract,
+                FindingKind::ParameterViolation,
+                path,
+                format!("lacks required {what} `{}`", spec.name),
+                None,
+            ));
+        }
+        return;
+    }
+    let Some(schema) = &spec.schema else {
+        return;
+    };
+    for value in values {
+        for v in schema.violations_for_wire_value(value) {
+            findings.push(request_finding(
+                contract,
+                FindingKind::ParameterViolation,
+                path.clone(),
+                format!("{what} `{}`: {}", spec.name, v.message),
+                Some(Value::String((*value).to_string())),
+            ));
+        }
+    }
+}
+
+fn request_finding(
+    contract: &Contract,
+    kind: FindingKind,
+    path: String,
+    message: String,
+    value: Option<Value>,
+) -> Finding {
+    Finding::new(
+        kind,
+        Location::Scenario,
+        path,
+        format!("request of `{}` {message}", contract.interface),
+    )
+    .with_values(None, value)
+    .for_contract(Some(contract))
+}

@@ -1,0 +1,369 @@
+//! The redaction rules: the project file's `[redact]` section, the built-in defaults, and
+//! deciding what happens to a header, a query parameter or a JSON field.
+//!
+//! Field names are compared without case, `_` and `-`, so `first_name`, `firstName` and
+//! `First-Name` are one rule. The defaults are listed in `docs/redaction.md`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::pseudonym::Kind;
+use crate::error::InputError;
+
+/// The `[redact]` section of `interlock.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedactConfig {
+    /// Apply the built-in personal-data field names ([`DEFAULT_FIELDS`]).
+    #[serde(default = "yes")]
+    pub defaults: bool,
+    /// Field name (any depth, JSON bodies, query and form parameters) → kind.
+    #[serde(default)]
+    pub fields: BTreeMap<String, Kind>,
+    /// JSON pointer into request and response bodies (`*` = any array item or member) → kind.
+    #[serde(default)]
+    pub pointers: BTreeMap<String, Kind>,
+    /// More header names whose values are credentials.
+    #[serde(default)]
+    pub headers: Vec<String>,
+    /// More query and form parameter names whose values are credentials.
+    #[serde(default)]
+    pub query: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for RedactConfig {
+    fn default() -> Self {
+        RedactConfig {
+            defaults: true,
+            fields: BTreeMap::new(),
+            pointers: BTreeMap::new(),
+            headers: Vec::new(),
+            query: Vec::new(),
+        }
+    }
+}
+
+/// Personal-data field names pseudonymised unless `defaults = false`.
+pub const DEFAULT_FIELDS: &[(&str, Kind)] = &[
+    ("email", Kind::Email),
+    ("email_address", Kind::Email),
+    ("e_mail", Kind::Email),
+    ("contact_email", Kind::Email),
+    ("phone", Kind::Phone),
+    ("phone_number", Kind::Phone),
+    ("telephone", Kind::Phone),
+    ("mobile", Kind::Phone),
+    ("mobile_phone", Kind::Phone),
+    ("mobile_number", Kind::Phone),
+    ("fax", Kind::Phone),
+    ("contact_phone", Kind::Phone),
+    ("first_name", Kind::Name),
+    ("last_name", Kind::Name),
+    ("given_name", Kind::Name),
+    ("family_name", Kind::Name),
+    ("surname", Kind::Name),
+    ("full_name", Kind::Name),
+    ("contact_name", Kind::Name),
+    ("person_name", Kind::Name),
+    ("national_id", Kind::NationalId),
+    ("ssn", Kind::NationalId),
+    ("social_security_number", Kind::NationalId),
+    ("passport_number", Kind::NationalId),
+    ("iban", Kind::BankAccount),
+    ("bank_account", Kind::BankAccount),
+    ("date_of_birth", Kind::Date),
+    ("birth_date", Kind::Date),
+    ("birthdate", Kind::Date),
+    ("dob", Kind::Date),
+];
+
+/// JSON body fields whose values are credentials, always replaced by `[redacted]` (so are
+/// fields named like a credential header, e.g. `authorization`).
+pub const SECRET_FIELDS: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "client_secret",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "session_token",
+    "api_key",
+    "apikey",
+    "private_key",
+    "token",
+];
+
+/// Header names whose values are credentials.
+pub const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "api-key",
+    "apikey",
+    "x-auth-token",
+    "x-access-token",
+    "x-csrf-token",
+    "x-xsrf-token",
+    "x-amz-security-token",
+    "ocp-apim-subscription-key",
+];
+
+/// Parts of a header name that make it a credential (`x-erp-session-token`, `x-client-secret`).
+pub const SECRET_HEADER_PARTS: &[&str] = &[
+    "token",
+    "secret",
+    "password",
+    "api-key",
+    "apikey",
+    "signature",
+    "credential",
+    "session",
+];
+
+/// Query and form parameters whose values are credentials.
+pub const SECRET_QUERY: &[&str] = &[
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "token",
+    "api_key",
+    "apikey",
+    "api-key",
+    "key",
+    "signature",
+    "sig",
+    "password",
+    "passwd",
+    "secret",
+    "client_secret",
+    "session",
+    "sessionid",
+    "auth",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
+];
+
+/// Compares names without case, `_` and `-`.
+pub fn normalise(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The compiled rules.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    fields: BTreeMap<String, Kind>,
+    pointers: Vec<(Vec<String>, Kind)>,
+    headers: Vec<String>,
+    query: Vec<String>,
+}
+
+impl Rules {
+    /// Builds the rules; a pointer that does not start with `/` is an input error.
+    pub fn new(config: &RedactConfig, file: &Path) -> Result<Rules, Vec<InputError>> {
+        let mut fields = BTreeMap::new();
+        for name in SECRET_FIELDS.iter().chain(SECRET_HEADERS) {
+            fields.insert(normalise(name), Kind::Secret);
+        }
+        if config.defaults {
+            for (name, kind) in DEFAULT_FIELDS {
+                fields.insert(normalise(name), *kind);
+            }
+        }
+        for (name, kind) in &config.fields {
+            fields.insert(normalise(name), *kind);
+        }
+        let mut errors = Vec::new();
+        let mut pointers = Vec::new();
+        for (pointer, kind) in &config.pointers {
+            if pointer.starts_with('/') {
+                pointers.push((split_pointer(pointer), *kind));
+            } else {
+                errors.push(
+                    InputError::at_pointer(
+                        file,
+                        format!("/redact/pointers/{}", escape(pointer)),
+                        format!("`{pointer}` is not a JSON pointer"),
+                    )
+                    .with_hint("a pointer starts with `/`, e.g. \"/customer/email\" or \"/contacts/*/phone\""),
+                );
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Rules {
+            fields,
+            pointers,
+            headers: config
+                .headers
+                .iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+            query: config.query.iter().map(|q| normalise(q)).collect(),
+        })
+    }
+
+    /// Whether any rule makes pseudonyms (and so needs the key).
+    pub fn needs_key(&self) -> bool {
+        self.fields.values().any(|k| k.needs_key())
+            || self.pointers.iter().any(|(_, k)| k.needs_key())
+    }
+
+    /// Whether a header's value is a credential.
+    pub fn is_secret_header(&self, name: &str) -> bool {
+        let name = name.to_ascii_lowercase();
+        SECRET_HEADERS.contains(&name.as_str())
+            || SECRET_HEADER_PARTS.iter().any(|part| name.contains(part))
+            || self.headers.contains(&name)
+    }
+
+    /// What happens to a query or form parameter's value.
+    pub fn parameter(&self, name: &str) -> Kind {
+        let normalised = normalise(name);
+        let listed = SECRET_QUERY.iter().any(|q| normalise(q) == normalised)
+            || self.query.contains(&normalised);
+        match self.fields.get(&normalised) {
+            Some(kind) => *kind,
+            None if listed || looks_secret(&normalised) => Kind::Secret,
+            None => Kind::Keep,
+        }
+    }
+
+    /// What happens to the JSON value at `path` (object keys and array indices from the root).
+    pub fn json_field(&self, path: &[String]) -> Kind {
+        if let Some((_, kind)) = self
+            .pointers
+            .iter()
+            .find(|(pattern, _)| pointer_matches(pattern, path))
+        {
+            return *kind;
+        }
+        let Some(last) = path.last() else {
+            return Kind::Keep;
+        };
+        if last.parse::<usize>().is_ok() {
+            return Kind::Keep;
+        }
+        let normalised = normalise(last);
+        match self.fields.get(&normalised) {
+            Some(kind) => *kind,
+            None if looks_secret(&normalised) => Kind::Secret,
+            None => Kind::Keep,
+        }
+    }
+}
+
+/// Names like `adminPassword` or `client_secret_v2`.
+fn looks_secret(normalised: &str) -> bool {
+    normalised.contains("password") || normalised.contains("secret")
+}
+
+fn split_pointer(pointer: &str) -> Vec<String> {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect()
+}
+
+fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+fn pointer_matches(pattern: &[String], path: &[String]) -> bool {
+    pattern.len() == path.len() && pattern.iter().zip(path).all(|(p, s)| p == "*" || p == s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(config: &RedactConfig) -> Rules {
+        Rules::new(config, Path::new("interlock.toml")).unwrap()
+    }
+
+    fn path(segments: &[&str]) -> Vec<String> {
+        segments.iter().map(|s| (*s).to_string()).collect()
+    }
+
+    #[test]
+    fn defaults_match_any_spelling_and_can_be_switched_off() {
+        let r = rules(&RedactConfig::default());
+        assert_eq!(r.json_field(&path(&["contact", "firstName"])), Kind::Name);
+        assert_eq!(r.json_field(&path(&["EMAIL"])), Kind::Email);
+        assert_eq!(r.json_field(&path(&["tax_id"])), Kind::Keep);
+        assert_eq!(r.json_field(&path(&["adminPassword"])), Kind::Secret);
+        assert!(r.needs_key());
+        let off = rules(&RedactConfig {
+            defaults: false,
+            ..RedactConfig::default()
+        });
+        assert_eq!(off.json_field(&path(&["email"])), Kind::Keep);
+        assert_eq!(off.json_field(&path(&["password"])), Kind::Secret);
+        assert!(!off.needs_key());
+    }
+
+    #[test]
+    fn pointers_with_wildcards_win_over_names() {
+        let config = RedactConfig {
+            pointers: BTreeMap::from([("/contacts/*/email".to_string(), Kind::Generic)]),
+            fields: BTreeMap::from([("mobile".to_string(), Kind::Keep)]),
+            ..RedactConfig::default()
+        };
+        let r = rules(&config);
+        assert_eq!(
+            r.json_field(&path(&["contacts", "3", "email"])),
+            Kind::Generic
+        );
+        assert_eq!(r.json_field(&path(&["owner", "email"])), Kind::Email);
+        assert_eq!(r.json_field(&path(&["mobile"])), Kind::Keep);
+    }
+
+    #[test]
+    fn bad_pointer_is_reported_at_its_config_key() {
+        let config = RedactConfig {
+            pointers: BTreeMap::from([("customer/email".to_string(), Kind::Email)]),
+            ..RedactConfig::default()
+        };
+        let errors = Rules::new(&config, Path::new("interlock.toml")).unwrap_err();
+        assert_eq!(
+            errors[0].position,
+            crate::error::Position::Pointer("/redact/pointers/customer~1email".into())
+        );
+    }
+
+    #[test]
+    fn headers_and_query() {
+        let r = rules(&RedactConfig {
+            headers: vec!["X-Tenant-Key".into()],
+            ..RedactConfig::default()
+        });
+        for h in [
+            "Authorization",
+            "x-api-key",
+            "X-ERP-Session-Token",
+            "x-tenant-key",
+        ] {
+            assert!(r.is_secret_header(h), "{h}");
+        }
+        assert!(!r.is_secret_header("content-type"));
+        assert!(!r.is_secret_header("idempotency-key"));
+        assert_eq!(r.parameter("access_token"), Kind::Secret);
+        assert_eq!(r.parameter("apiKey"), Kind::Secret);
+        assert_eq!(r.parameter("email"), Kind::Email);
+        assert_eq!(r.parameter("page"), Kind::Keep);
+    }
+}

@@ -1,0 +1,182 @@
+//! `interlock report merge`: one result from the JSON reports of a sharded run.
+//!
+//! Each shard of a CI matrix runs `interlock run --shard K/N --report-json …`. The JSON report
+//! is the result model's own serialization, so the shards' reports read back into
+//! [`RunResult`]s; merged, they go through the same reporters as a run, so the merged JSON,
+//! JUnit, HTML and Markdown are exactly what one unsharded run would have written. Scenarios are
+//! listed by name; the merged duration is the longest shard's. The command exits with the
+//! merged gate's code, so the merge step is the gate.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+
+use super::console::{ConsoleReporter, ConsoleStyle};
+use super::json::FORMAT_VERSION;
+use super::{Event, Outputs, Reporter};
+use crate::check::RunResult;
+use crate::error::{Error, InputError, Position};
+
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub command: ReportCommand,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum ReportCommand {
+    /// Merge the JSON reports of sharded runs into one result and write its reports.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MergeArgs {
+    /// JSON reports of the shards (`interlock run --shard K/N --report-json PATH`).
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub reports: Vec<PathBuf>,
+
+    /// Write the merged JSON report here.
+    #[arg(long, value_name = "PATH")]
+    pub report_json: Option<PathBuf>,
+
+    /// Write the merged JUnit XML here.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+
+    /// Write the merged HTML report here.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
+
+    /// Write the merged Markdown summary here (it is also appended to `$GITHUB_STEP_SUMMARY`
+    /// when set).
+    #[arg(long, value_name = "PATH")]
+    pub summary_md: Option<PathBuf>,
+}
+
+/// Runs `interlock report …`; returns the exit code.
+pub fn run(args: &ReportArgs) -> Result<u8, Error> {
+    match &args.command {
+        ReportCommand::Merge(merge) => run_merge(merge),
+    }
+}
+
+fn run_merge(args: &MergeArgs) -> Result<u8, Error> {
+    let mut results = Vec::new();
+    let mut errors = Vec::new();
+    for path in &args.reports {
+        match read(path) {
+            Ok(result) => results.push((path.clone(), result)),
+            Err(err) => errors.push(err),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Input(errors));
+    }
+    let merged = merge(results)?;
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(ConsoleReporter::new(
+        Box::new(std::io::stdout()),
+        ConsoleStyle::detect(),
+    ))];
+    reporters.extend(
+        Outputs {
+            report_json: args.report_json.clone(),
+            junit: args.junit.clone(),
+            html: args.html.clone(),
+            summary_md: args.summary_md.clone(),
+        }
+        .reporters(),
+    );
+    for reporter in &mut reporters {
+        reporter.report(&Event::RunFinished { result: &merged })?;
+    }
+    Ok(merged.exit_code())
+}
+
+/// Reads one JSON report back into the result it was written from.
+pub fn read(path: &Path) -> Result<RunResult, InputError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| InputError::in_file(path, format!("cannot read the report: {err}")))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|err| {
+        InputError::new(
+            path,
+            Position::LineColumn {
+                line: err.line(),
+                column: err.column(),
+            },
+            format!("not JSON: {err}"),
+        )
+        .with_hint("give the files written by `interlock run --report-json`")
+    })?;
+    match value
+        .get("interlock_report")
+        .and_then(serde_json::Value::as_u64)
+    {
+        Some(version) if version == u64::from(FORMAT_VERSION) => {}
+        Some(version) => {
+            return Err(InputError::at_pointer(
+                path,
+                "/interlock_report",
+                format!(
+                    "report format {version} is not the format {FORMAT_VERSION} this interlock reads"
+                ),
+            )
+            .with_hint("merge reports written by the same interlock version"));
+        }
+        None => {
+            return Err(InputError::in_file(
+                path,
+                "not an Interlock JSON report: expected an object whose first key is `interlock_report`",
+            )
+            .with_hint("give the files written by `interlock run --report-json`"));
+        }
+    }
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let pointer: String = err
+            .path()
+            .iter()
+            .map(|segment| format!("/{segment}"))
+            .collect();
+        InputError::at_pointer(
+            path,
+            pointer,
+            format!("not a valid Interlock JSON report: {}", err.inner()),
+        )
+    })
+}
+
+/// One result from several shards': every scenario once, by name.
+pub fn merge(results: Vec<(PathBuf, RunResult)>) -> Result<RunResult, Error> {
+    let mut merged = RunResult {
+        scenarios: Vec::new(),
+        duration: Duration::ZERO,
+    };
+    let mut owners: Vec<(String, PathBuf)> = Vec::new();
+    let mut errors = Vec::new();
+    for (path, result) in results {
+        merged.duration = merged.duration.max(result.duration);
+        for scenario in result.scenarios {
+            if let Some((_, first)) = owners.iter().find(|(name, _)| *name == scenario.name) {
+                errors.push(
+                    InputError::in_file(
+                        &path,
+                        format!(
+                            "scenario `{}` is also in {}: the reports overlap",
+                            scenario.name,
+                            first.display()
+                        ),
+                    )
+                    .with_hint("merge the reports of one sharded run, each shard once"),
+                );
+                continue;
+            }
+            owners.push((scenario.name.clone(), path.clone()));
+            merged.scenarios.push(scenario);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Input(errors));
+    }
+    merged.scenarios.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(merged)
+}

@@ -1,0 +1,270 @@
+//! `interlock mock` as a developer uses it: the real binary serving a scenario's peer on its
+//! port, a real client calling it, the request log on stdout, the journal endpoint, Ctrl-C.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::harness::Project;
+use crate::support::crm;
+
+/// A running `interlock mock` whose stdout is read line by line.
+struct Mock {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Mock {
+    fn start(project: &Project, args: &[&str]) -> Mock {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_interlock"))
+            .arg("mock")
+            .args(args)
+            .current_dir(project.path())
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start interlock mock");
+        let stdout = child.stdout.take().expect("stdout");
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Mock {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads stdout until a line contains `text`; panics with everything seen after 10 s.
+    fn wait_for(&mut self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!(
+            "`{text}` never appeared on stdout:\n{}",
+            self.seen.join("\n")
+        );
+    }
+
+    /// Sends SIGINT and waits (bounded) for the exit code and the rest of stdout.
+    fn interrupt(mut self) -> (i32, String) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let code = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status.code().unwrap_or(-1);
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("interlock mock did not stop on SIGINT");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(2)) {
+            self.seen.push(line);
+        }
+        (code, self.seen.join("\n"))
+    }
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The recorded customer-sync body of `scenarios/customer-onboarding/erp.jsonl`.
+fn recorded_sync() -> Value {
+    json!({"crm_customer_id": "C-10023", "name": "深圳前海瑞丰供应链管理有限公司", "tax_id": "91440300MA5G7W2K82", "currency": "CNY", "credit_limit": 800000})
+}
+
+async fn post(url: &str, body: &Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .json(body)
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .expect("the mock answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn serves_a_scenario_peer_logs_every_request_and_stops_on_ctrl_c() {
+    let project = Project::bundled();
+    let port = crm::free_port();
+    project.edit(
+        "scenarios/customer-onboarding/scenario.yaml",
+        "port: 18081",
+        &format!("port: {port}"),
+    );
+    let mut mock = Mock::start(
+        &project,
+        &[
+            "customer-onboarding",
+            "--fault",
+            "erp=status:503,calls=2,route=POST /erp/v2/customers",
+        ],
+    );
+    let banner = mock.wait_for("customer-onboarding/erp");
+    assert!(
+        banner.contains(&format!("http://127.0.0.1:{port}")) && banner.contains("1 fault rule"),
+        "{banner}"
+    );
+    mock.wait_for("journal: GET <peer URL>/__interlock/requests");
+
+    let url = format!("http://127.0.0.1:{port}/erp/v2/customers");
+    let (status, body) = post(&url, &recorded_sync()).await;
+    assert_eq!(
+        (status, &body["erp_customer_no"]),
+        (201, &json!("E-300187"))
+    );
+    let line = mock.wait_for("POST /erp/v2/customers  201");
+    assert!(line.contains("recorded #1 (line 1)"), "{line}");
+
+    assert_eq!(post(&url, &recorded_sync()).await.0, 503);
+    let fault = mock.wait_for("fault: ");
+    assert!(
+        fault.contains("status 503 on call 2 of `POST /erp/v2/customers`"),
+        "{fault}"
+    );
+
+    let mut renamed = recorded_sync();
+    let tax_id = renamed["tax_id"].take();
+    renamed["taxNumber"] = tax_id;
+    if let Some(fields) = renamed.as_object_mut() {
+        fields.remove("tax_id");
+    }
+    assert_eq!(post(&url, &renamed).await.0, 422);
+    mock.wait_for("UNMATCHED");
+    mock.wait_for("- body field `/tax_id` missing");
+    mock.wait_for("- body field `/taxNumber` not in the recording");
+
+    let journal: Value = reqwest::get(format!("http://127.0.0.1:{port}/__interlock/requests"))
+        .await
+        .expect("the journal")
+        .json()
+        .await
+        .expect("JSON");
+    let outcomes: Vec<&str> = journal["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(outcomes, ["matched", "faulted", "unmatched"]);
+    assert_eq!(
+        journal["unmatched"][0]["body"]["taxNumber"],
+        "91440300MA5G7W2K82"
+    );
+
+    let (code, stdout) = mock.interrupt();
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("interlock mock: stopped"), "{stdout}");
+    assert!(
+        stdout.contains("customer-onboarding/erp  3 requests, 1 unmatched, 1 faulted"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn serves_a_bare_recording_with_sigterm_as_a_clean_stop() {
+    let project = Project::bundled();
+    let port = crm::free_port();
+    let mut mock = Mock::start(
+        &project,
+        &[
+            "--recording",
+            &format!("erp=scenarios/receivables-check/erp.jsonl@{port}"),
+        ],
+    );
+    mock.wait_for(&format!(
+        "erp  http://127.0.0.1:{port}  3 recorded exchanges"
+    ));
+    let status = Command::new("kill")
+        .args(["-TERM", &mock.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    mock.wait_for("interlock mock: stopped");
+}
+
+#[test]
+fn bad_faults_and_unknown_peers_are_input_errors_before_anything_starts() {
+    let project = Project::bundled();
+    let out = project.run(&["mock", "customer-onboarding", "--fault", "erp=explode"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains("--fault `erp=explode`: `explode` is not a fault"),
+        "{}",
+        out.stderr
+    );
+    let out = project.run(&["mock", "customer-onboarding", "--fault", "epr=reset"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("no peer named `epr` is served") && out.stderr.contains("erp"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("serving"), "{}", out.stdout);
+}
+
+#[test]
+fn a_fault_rule_in_a_scenario_is_checked_at_load_with_its_pointer() {
+    let project = Project::bundled();
+    project.edit("scenarios/erp-outage/scenario.yaml", "calls: 1", "calls: 0");
+    let out = project.run(&["run", "erp-outage"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("/peers/erp/faults/0") && out.stderr.contains("`calls` counts from 1"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_taken_port_is_an_environment_error() {
+    let project = Project::bundled();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = taken.local_addr().expect("address").port();
+    let out = project.run(&[
+        "mock",
+        "--recording",
+        &format!("erp=scenarios/receivables-check/erp.jsonl@{port}"),
+    ]);
+    out.assert_code(3);
+    assert!(
+        out.stderr
+            .contains(&format!("cannot listen on 127.0.0.1:{port}"))
+            && out.stderr.contains("address already in use"),
+        "{}",
+        out.stderr
+    );
+}
