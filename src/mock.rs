@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -23,7 +23,7 @@ use crate::error::{Error, InputError, did_you_mean};
 use crate::peers::{
     ADMIN_PATH, Behaviour, Outcome, PeerCall, PeerOptions, PeerServer, Playback, RawFault, fault,
 };
-use crate::scenario::{self, IgnoreRules};
+use crate::scenario::{self, IgnoreRules, PeerConfig};
 
 /// How often the request log is written.
 const LOG_EVERY: Duration = Duration::from_millis(100);
@@ -98,6 +98,23 @@ struct Planned {
     recording: PathBuf,
 }
 
+impl Planned {
+    fn new(
+        label: String,
+        peer: &PeerConfig,
+        scenario_ignore: &IgnoreRules,
+        contracts: &ContractSet,
+        host: IpAddr,
+    ) -> Planned {
+        Planned {
+            label,
+            options: PeerOptions::for_peer(peer, scenario_ignore, contracts, host),
+            lines: peer.recording.exchanges.iter().map(|(l, _)| *l).collect(),
+            recording: peer.recording_file.clone(),
+        }
+    }
+}
+
 /// Runs `interlock mock` until Ctrl-C or SIGTERM; returns the exit code.
 pub fn run(args: &MockArgs) -> Result<u8, Error> {
     let config = Config::discover(args.config.as_deref(), Path::new(""))?;
@@ -121,19 +138,23 @@ fn plan(args: &MockArgs, config: &Config) -> Result<Vec<Planned>, Error> {
     for spec in &args.recording {
         match crate::cli::parse_mock(spec) {
             Ok((name, file, port)) => match crate::recording::read(&file) {
-                Ok(recording) => planned.push(Planned {
-                    label: name.clone(),
-                    options: options(
-                        &name,
-                        &recording,
+                Ok(recording) => {
+                    let peer = PeerConfig {
+                        name: name.clone(),
+                        recording_file: file,
+                        recording,
+                        port,
+                        ignore: IgnoreRules::default(),
+                        behaviour: Behaviour::default(),
+                    };
+                    planned.push(Planned::new(
+                        name,
+                        &peer,
+                        &IgnoreRules::default(),
                         &contracts,
-                        IgnoreRules::default(),
-                        SocketAddr::new(args.host, port.unwrap_or(0)),
-                        Behaviour::default(),
-                    ),
-                    lines: recording.exchanges.iter().map(|(l, _)| *l).collect(),
-                    recording: file,
-                }),
+                        args.host,
+                    ));
+                }
                 Err(mut errs) => errors.append(&mut errs),
             },
             Err(err) => errors.push(err.with_hint("e.g. --recording erp=erp.jsonl@18081")),
@@ -144,19 +165,8 @@ fn plan(args: &MockArgs, config: &Config) -> Result<Vec<Planned>, Error> {
             Ok(scenarios) => {
                 for s in scenarios {
                     for peer in &s.peers {
-                        planned.push(Planned {
-                            label: format!("{}/{}", s.name, peer.name),
-                            options: options(
-                                &peer.name,
-                                &peer.recording,
-                                &contracts,
-                                s.ignore.with(&peer.ignore),
-                                SocketAddr::new(args.host, peer.port.unwrap_or(0)),
-                                peer.behaviour.clone(),
-                            ),
-                            lines: peer.recording.exchanges.iter().map(|(l, _)| *l).collect(),
-                            recording: peer.recording_file.clone(),
-                        });
+                        let label = format!("{}/{}", s.name, peer.name);
+                        planned.push(Planned::new(label, peer, &s.ignore, &contracts, args.host));
                     }
                 }
             }
@@ -228,25 +238,6 @@ fn scenarios(args: &MockArgs, config: &Config) -> Result<Vec<scenario::Scenario>
         );
     }
     scenario::select(scenario::load_all(&config.scenarios)?, &args.scenarios)
-}
-
-fn options(
-    name: &str,
-    recording: &crate::recording::Recording,
-    contracts: &ContractSet,
-    ignore: IgnoreRules,
-    bind: SocketAddr,
-    behaviour: Behaviour,
-) -> PeerOptions {
-    PeerOptions {
-        name: name.to_string(),
-        exchanges: recording.iter().cloned().collect(),
-        contracts: contracts.provided_by(name).cloned().collect(),
-        ignore,
-        bind,
-        validate_requests: true,
-        behaviour,
-    }
 }
 
 /// `NAME=SPEC` from `--fault`: the peer name and the validated rule.

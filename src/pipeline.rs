@@ -151,15 +151,12 @@ async fn start_stage(
 ) -> Result<Stage, Error> {
     let mut peers = Vec::new();
     for peer in &scenario.peers {
-        let options = PeerOptions {
-            name: peer.name.clone(),
-            exchanges: peer.recording.iter().cloned().collect(),
-            contracts: plan.contracts.provided_by(&peer.name).cloned().collect(),
-            ignore: scenario.ignore.with(&peer.ignore),
-            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, peer.port.unwrap_or(0))),
-            validate_requests: true,
-            behaviour: peer.behaviour.clone(),
-        };
+        let options = PeerOptions::for_peer(
+            peer,
+            &scenario.ignore,
+            &plan.contracts,
+            Ipv4Addr::LOCALHOST.into(),
+        );
         match PeerServer::start(options).await {
             Ok(server) => peers.push(server),
             Err(err) => {

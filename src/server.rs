@@ -1,6 +1,6 @@
 //! What every HTTP server of Interlock shares (the mocked peers, the recording proxy): the
-//! accept loop that stops on request and drains open connections within a grace period, and
-//! waiting for Ctrl-C or SIGTERM.
+//! accept loop that stops on request and drains open connections within a grace period, serving
+//! one connection until it ends or is told to stop, and waiting for Ctrl-C or SIGTERM.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -81,4 +81,34 @@ pub async fn shutdown_signal() -> &'static str {
     }
     let _ = tokio::signal::ctrl_c().await;
     "SIGINT"
+}
+
+/// Serves one connection with `service` until it ends or a stop is requested; then lets the
+/// request in progress finish within `grace`.
+pub async fn serve_connection<I, S, B>(
+    io: I,
+    service: S,
+    builder: Builder,
+    mut stop: watch::Receiver<bool>,
+    grace: Duration,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: hyper::service::Service<
+            hyper::Request<hyper::body::Incoming>,
+            Response = hyper::Response<B>,
+        > + Send,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let connection = builder.serve_connection(io, service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => return,
+        () = stopped(&mut stop) => {}
+    }
+    connection.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(grace, connection).await;
 }

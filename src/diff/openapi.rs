@@ -426,7 +426,7 @@ fn param_schema(
 }
 
 /// A Swagger 2.0 parameter or header object without its non-schema fields.
-fn param_schema_value(value: &Value) -> Value {
+pub(crate) fn param_schema_value(value: &Value) -> Value {
     let mut map = value.as_object().cloned().unwrap_or_default();
     for key in [
         "name",

@@ -485,7 +485,11 @@ impl<'a> Converter<'a> {
                 self.schema(s, &at, Place::Contract)
             })
         } else if self.version == Version::Swagger2 && param.get("type").is_some() {
-            Some(self.schema(&swagger_param_schema(param), pointer, Place::Contract))
+            Some(self.schema(
+                &crate::diff::openapi::param_schema_value(param),
+                pointer,
+                Place::Contract,
+            ))
         } else {
             None
         };
@@ -523,7 +527,7 @@ impl<'a> Converter<'a> {
                         continue;
                     };
                     let header = if self.version == Version::Swagger2 {
-                        json!({"schema": swagger_param_schema(&header),
+                        json!({"schema": crate::diff::openapi::param_schema_value(&header),
                                "description": header.get("description")})
                     } else {
                         header
@@ -706,22 +710,6 @@ fn base_path(doc: &Value, version: Version) -> String {
     } else {
         trimmed.to_string()
     }
-}
-
-/// A Swagger 2.0 parameter or header object without its non-schema fields.
-fn swagger_param_schema(param: &Value) -> Value {
-    let mut map = param.as_object().cloned().unwrap_or_default();
-    for key in [
-        "name",
-        "in",
-        "required",
-        "description",
-        "allowEmptyValue",
-        "collectionFormat",
-    ] {
-        map.remove(key);
-    }
-    Value::Object(map)
 }
 
 fn schemas_pointer(version: Version) -> &'static str {

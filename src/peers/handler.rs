@@ -205,6 +205,7 @@ impl Peer {
         started: Instant,
     ) -> Result<PeerResponse, NoResponse> {
         let Hit { action, label, .. } = hit;
+        let contract = self.contract_of(&live);
         match action {
             None => {
                 let answer = self.answer(&live);
@@ -228,9 +229,9 @@ impl Peer {
                     response,
                     matched: None,
                     outcome: Outcome::Faulted,
-                    route: self.route_of(&live),
+                    route: route(contract, &live),
                     closest: None,
-                    findings: self.contract_findings(&live),
+                    findings: self.contract_findings(contract, &live),
                 };
                 Ok(self.record(live, answer, Some(label), started))
             }
@@ -246,8 +247,8 @@ impl Peer {
                 Ok(Response::from_parts(parts, body))
             }
             Some(action @ (Action::Reset | Action::Close | Action::Hang)) => {
-                let route = self.route_of(&live);
-                let findings = self.contract_findings(&live);
+                let route = route(contract, &live);
+                let findings = self.contract_findings(contract, &live);
                 let mut call = self.call(live, Some(label), started);
                 call.route = route;
                 call.findings = findings;
@@ -270,24 +271,25 @@ impl Peer {
 
     /// The contract route (or literal path) of a request.
     fn route_of(&self, request: &LiveRequest) -> String {
+        route(self.contract_of(request), request)
+    }
+
+    /// The contract covering a request, by operation.
+    fn contract_of(&self, request: &LiveRequest) -> Option<&Contract> {
         contract_index(&self.contracts, request.method.as_str(), request.path())
             .and_then(|i| self.contracts.iter().nth(i))
-            .map_or_else(
-                || request.path().to_string(),
-                |c| c.path.as_str().to_string(),
-            )
     }
 
     /// Contract findings for a request whose answer a fault replaced.
-    fn contract_findings(&self, request: &LiveRequest) -> Vec<Finding> {
-        if !self.validate {
-            return Vec::new();
-        }
-        let contract = contract_index(&self.contracts, request.method.as_str(), request.path())
-            .and_then(|i| self.contracts.iter().nth(i));
-        match contract {
-            Some(c) => validate::check_request(&self.name, c, request),
-            None => vec![validate::no_contract(&self.name, request)],
+    fn contract_findings(
+        &self,
+        contract: Option<&Contract>,
+        request: &LiveRequest,
+    ) -> Vec<Finding> {
+        match (self.validate, contract) {
+            (false, _) => Vec::new(),
+            (true, Some(c)) => validate::check_request(&self.name, c, request),
+            (true, None) => vec![validate::no_contract(&self.name, request)],
         }
     }
 
@@ -378,10 +380,7 @@ impl Peer {
             Some(stub) => Some((stub, Outcome::Matched)),
             None => self.find_loose(request, contract_at.zip(contract)),
         };
-        let route = contract.map_or_else(
-            || request.path().to_string(),
-            |c| c.path.as_str().to_string(),
-        );
+        let route = route(contract, request);
         let mut findings = match (self.validate, contract) {
             (false, _) => Vec::new(),
             (true, Some(c)) => self.check(c, found.map(|(s, _)| s), request),
@@ -533,6 +532,14 @@ fn describe(mismatches: &[Mismatch]) -> String {
         ));
     }
     text
+}
+
+/// The contract's path template, or the literal path when no contract covers the request.
+fn route(contract: Option<&Contract>, request: &LiveRequest) -> String {
+    contract.map_or_else(
+        || request.path().to_string(),
+        |c| c.path.as_str().to_string(),
+    )
 }
 
 /// A response carrying a recorded reply (bytes are shared, not copied).

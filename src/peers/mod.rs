@@ -85,6 +85,27 @@ pub struct PeerOptions {
     pub behaviour: Behaviour,
 }
 
+impl PeerOptions {
+    /// A scenario's mocked peer, validating requests against the contracts it provides, with
+    /// the scenario's ignore rules and its own, on `host` at its port (a free one when unset).
+    pub fn for_peer(
+        peer: &crate::scenario::PeerConfig,
+        scenario_ignore: &IgnoreRules,
+        contracts: &crate::contract::ContractSet,
+        host: std::net::IpAddr,
+    ) -> PeerOptions {
+        PeerOptions {
+            name: peer.name.clone(),
+            exchanges: peer.recording.iter().cloned().collect(),
+            contracts: contracts.provided_by(&peer.name).cloned().collect(),
+            ignore: scenario_ignore.with(&peer.ignore),
+            bind: SocketAddr::new(host, peer.port.unwrap_or(0)),
+            validate_requests: true,
+            behaviour: peer.behaviour.clone(),
+        }
+    }
+}
+
 /// How a peer matches requests, plays recordings back and misbehaves on purpose.
 #[derive(Debug, Clone, Default)]
 pub struct Behaviour {
@@ -375,7 +396,7 @@ async fn serve_connection(
     stream: TcpStream,
     peer: Arc<Peer>,
     builder: crate::server::Builder,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
     let stream = wire::Connection::new(stream);
@@ -385,12 +406,6 @@ async fn serve_connection(
         let reset = Arc::clone(&reset);
         async move { peer.handle(request, &reset).await }
     });
-    let connection = builder.serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(connection);
-    tokio::select! {
-        _ = connection.as_mut() => return,
-        () = crate::server::stopped(&mut stop) => {}
-    }
-    connection.as_mut().graceful_shutdown();
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, connection).await;
+    crate::server::serve_connection(TokioIo::new(stream), service, builder, stop, SHUTDOWN_GRACE)
+        .await;
 }

@@ -394,7 +394,8 @@ fn summary_line(result: &RunResult, p: Painter) -> String {
     )
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+/// `1 scenario`, `3 scenarios`.
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 

@@ -838,19 +838,7 @@ mod tests {
         let path = dir.path().join("out/report.html");
         let run = sample::run();
         let mut reporter = HtmlReporter::new(path.clone());
-        reporter
-            .report(&Event::RunStarted {
-                scenarios: 2,
-                exchanges: 6,
-            })
-            .expect("run started");
-        assert!(!path.exists());
-        reporter
-            .report(&Event::RunFinished { result: &run })
-            .expect("run finished");
-        assert_eq!(
-            std::fs::read_to_string(&path).expect("written"),
-            render(&run)
-        );
+        let written = crate::report::written_on_run_finished(&mut reporter, &path, &run);
+        assert_eq!(written, render(&run));
     }
 }

@@ -249,17 +249,7 @@ mod tests {
         let path = dir.path().join("out/report.json");
         let run = sample::run();
         let mut reporter = JsonReporter::new(path.clone());
-        reporter
-            .report(&Event::RunStarted {
-                scenarios: 2,
-                exchanges: 6,
-            })
-            .expect("run started");
-        assert!(!path.exists());
-        reporter
-            .report(&Event::RunFinished { result: &run })
-            .expect("run finished");
-        let written = std::fs::read_to_string(&path).expect("the report file");
+        let written = crate::report::written_on_run_finished(&mut reporter, &path, &run);
         assert_eq!(written, render(&run));
     }
 

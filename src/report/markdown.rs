@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::console::shown;
+use super::console::{plural, shown};
 use super::{Event, Reporter, write_atomic};
 use crate::check::{Finding, Location, RunResult};
 use crate::error::Error;
@@ -307,10 +307,6 @@ fn code(value: &str) -> String {
 
 fn longest_backtick_run(value: &str) -> usize {
     value.split(|c| c != '`').map(str::len).max().unwrap_or(0)
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn one_line(value: &str) -> String {

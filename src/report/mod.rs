@@ -103,3 +103,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         .map_err(|err| Error::io("write", path, &err.error))?;
     Ok(())
 }
+
+/// For the file reporters' tests: feeds `reporter` a run start, checks nothing is written to
+/// `path` yet, then the finished `run`, and returns what was written.
+#[cfg(test)]
+pub(crate) fn written_on_run_finished(
+    reporter: &mut dyn Reporter,
+    path: &Path,
+    run: &RunResult,
+) -> String {
+    reporter
+        .report(&Event::RunStarted {
+            scenarios: run.scenarios.len(),
+            exchanges: run.counts().exchanges,
+        })
+        .expect("run started");
+    assert!(!path.exists(), "written before the run finished");
+    reporter
+        .report(&Event::RunFinished { result: run })
+        .expect("run finished");
+    std::fs::read_to_string(path).expect("the written report")
+}

@@ -66,10 +66,11 @@ impl Mock {
         );
     }
 
-    /// Sends SIGINT and waits (bounded) for the exit code and the rest of stdout.
-    fn interrupt(mut self) -> (i32, String) {
+    /// Sends a signal (`INT`, `TERM`) and waits (bounded) for the exit code and the rest of
+    /// stdout.
+    fn stop(mut self, signal: &str) -> (i32, String) {
         let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
             .status()
             .expect("kill");
         assert!(status.success());
@@ -80,7 +81,7 @@ impl Mock {
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("interlock mock did not stop on SIGINT");
+                panic!("interlock mock did not stop on SIG{signal}");
             }
             std::thread::sleep(Duration::from_millis(20));
         };
@@ -184,7 +185,7 @@ async fn serves_a_scenario_peer_logs_every_request_and_stops_on_ctrl_c() {
         "91440300MA5G7W2K82"
     );
 
-    let (code, stdout) = mock.interrupt();
+    let (code, stdout) = mock.stop("INT");
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("interlock mock: stopped"), "{stdout}");
     assert!(
