@@ -376,7 +376,7 @@ fn write_log(
 ) {
     let mut text = String::new();
     for ((p, server), totals) in planned.iter().zip(servers).zip(totals.iter_mut()) {
-        for call in server.take_journal() {
+        let logged = server.take_journal_where(|call| {
             totals.calls += 1;
             let unmatched = !call.outcome.is_match() && call.outcome != Outcome::Faulted;
             totals.unmatched += u64::from(unmatched);
@@ -384,9 +384,10 @@ fn write_log(
             let problem = unmatched
                 || call.fault.is_some()
                 || call.findings.iter().any(crate::check::Finding::is_failure);
-            if log == LogArg::All || (log == LogArg::Problems && problem) {
-                log_line(&mut text, &p.label, &p.lines, &call);
-            }
+            log == LogArg::All || (log == LogArg::Problems && problem)
+        });
+        for call in logged {
+            log_line(&mut text, &p.label, &p.lines, &call);
         }
     }
     if !text.is_empty() {
@@ -428,8 +429,8 @@ fn log_line(text: &mut String, label: &str, lines: &[usize], call: &PeerCall) {
     let _ = writeln!(
         text,
         "{label}  {} {}  {status}  {how}  {:.1} ms",
-        call.method,
-        call.url,
+        call.method(),
+        call.url(),
         call.duration.as_secs_f64() * 1000.0
     );
     if let Some(fault) = &call.fault {

@@ -301,10 +301,14 @@ async fn run_scenario(
                     faults.push(format!("{}: {fault}", peer.name()));
                 }
                 if !call.outcome.is_match() {
-                    let path = call.url.split('?').next().unwrap_or("").to_string();
-                    unmatched_calls.insert((peer.name().to_string(), call.method.clone(), path));
+                    let path = call.url().split('?').next().unwrap_or("").to_string();
+                    unmatched_calls.insert((
+                        peer.name().to_string(),
+                        call.method().to_string(),
+                        path,
+                    ));
                 }
-                let route = format!("{} {} {}", peer.name(), call.method, call.route);
+                let route = format!("{} {} {}", peer.name(), call.method(), call.route);
                 peer_timings
                     .entry(route)
                     .or_default()

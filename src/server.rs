@@ -9,22 +9,26 @@ use std::time::Duration;
 use hyper_util::rt::TokioExecutor;
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 
 /// The connection builder every server uses: HTTP/1.1 keep-alive (and HTTP/2 when asked).
 pub type Builder = Arc<auto::Builder<TokioExecutor>>;
 
+/// A connection's own stop signal: it resolves when the server stops (or is dropped). One per
+/// connection, so a busy connection checking it never touches state the others share.
+pub type Stop = oneshot::Receiver<()>;
+
 /// Accepts connections until told to stop (or the sender is dropped), handing each to
-/// `connection` with the builder and a stop receiver; then waits up to `grace` for open
-/// connections to finish and aborts the rest.
+/// `connection` with the builder and its [`Stop`]; then signals every open connection, waits up
+/// to `grace` for them to finish and aborts the rest.
 pub async fn accept_loop<F, Fut>(
     listener: TcpListener,
     mut stop: watch::Receiver<bool>,
     grace: Duration,
     connection: F,
 ) where
-    F: Fn(TcpStream, Builder, watch::Receiver<bool>) -> Fut,
+    F: Fn(TcpStream, Builder, Stop) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     // No timer: idle keep-alive connections stay open until the server stops, as a client's
@@ -32,7 +36,7 @@ pub async fn accept_loop<F, Fut>(
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().keep_alive(true);
     let builder = Arc::new(builder);
-    let for_connections = stop.clone();
+    let mut stoppers: Vec<oneshot::Sender<()>> = Vec::new();
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -41,11 +45,13 @@ pub async fn accept_loop<F, Fut>(
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    connections.spawn(connection(
-                        stream,
-                        Arc::clone(&builder),
-                        for_connections.clone(),
-                    ));
+                    // Forget the signals of connections that have ended, in amortised O(1).
+                    if stoppers.len() >= 64 && stoppers.len() == stoppers.capacity() {
+                        stoppers.retain(|stopper| !stopper.is_closed());
+                    }
+                    let (stopper, stop) = oneshot::channel();
+                    stoppers.push(stopper);
+                    connections.spawn(connection(stream, Arc::clone(&builder), stop));
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
@@ -53,6 +59,9 @@ pub async fn accept_loop<F, Fut>(
         }
     }
     drop(listener);
+    for stopper in stoppers {
+        let _ = stopper.send(());
+    }
     let drained = tokio::time::timeout(grace, async {
         while connections.join_next().await.is_some() {}
     })
@@ -89,7 +98,7 @@ pub async fn serve_connection<I, S, B>(
     io: I,
     service: S,
     builder: Builder,
-    mut stop: watch::Receiver<bool>,
+    stop: Stop,
     grace: Duration,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
@@ -107,7 +116,7 @@ pub async fn serve_connection<I, S, B>(
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => return,
-        () = stopped(&mut stop) => {}
+        _ = stop => {}
     }
     connection.as_mut().graceful_shutdown();
     let _ = tokio::time::timeout(grace, connection).await;

@@ -32,8 +32,13 @@ pub const ADMIN_PATH: &str = "/__interlock/";
 const REQUESTS: &str = "/__interlock/requests";
 
 /// Answers an admin request, or `None` when the request is not for the admin endpoint.
+/// Whether a request is for the admin endpoint (which faults never touch).
+pub fn is_admin(request: &LiveRequest) -> bool {
+    request.path().starts_with(ADMIN_PATH)
+}
+
 pub fn handle(peer: &str, journal: &Journal, request: &LiveRequest) -> Option<PeerResponse> {
-    if !request.path().starts_with(ADMIN_PATH) {
+    if !is_admin(request) {
         return None;
     }
     if request.path() != REQUESTS {
@@ -98,9 +103,9 @@ fn call_json(seq: u64, call: &PeerCall) -> Value {
     }
     let mut entry = Map::new();
     entry.insert("seq".into(), json!(seq));
-    entry.insert("method".into(), json!(call.method));
-    entry.insert("url".into(), json!(call.url));
-    entry.insert("route".into(), json!(call.route));
+    entry.insert("method".into(), json!(call.method()));
+    entry.insert("url".into(), json!(call.url()));
+    entry.insert("route".into(), json!(&*call.route));
     entry.insert("headers".into(), Value::Object(headers));
     if call.body_size > call.body.len() {
         entry.insert("body_omitted_bytes".into(), json!(call.body_size));

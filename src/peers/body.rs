@@ -42,7 +42,10 @@ impl Matcher for BodyMatcher {
                 }
                 None => false,
             },
-            BodyMatcher::Bytes(expected) => *expected == request.body,
+            BodyMatcher::Bytes(expected) => {
+                expected.len() == request.body.len()
+                    && (expected.is_empty() || *expected == request.body)
+            }
         }
     }
 

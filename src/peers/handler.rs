@@ -41,7 +41,7 @@ pub type PeerResponse = Response<PeerBody>;
 /// connection when the service fails.
 #[derive(Debug, thiserror::Error)]
 #[error("no response: {0}")]
-pub struct NoResponse(&'static str);
+pub struct NoResponse(pub &'static str);
 
 /// What a peer decided for one request.
 #[derive(Debug)]
@@ -51,7 +51,7 @@ pub struct Answer {
     pub matched: Option<usize>,
     pub outcome: Outcome,
     /// Contract path template, or the literal path.
-    pub route: String,
+    pub route: Arc<str>,
     pub closest: Option<Closest>,
     pub findings: Vec<Finding>,
 }
@@ -67,6 +67,8 @@ pub struct Peer {
     faults: Faults,
     /// Per stub, the contract checks every request matching it shares.
     fixed_checks: Vec<Option<FixedChecks>>,
+    /// Per contract, its path template, shared by the calls it covers.
+    templates: Vec<Arc<str>>,
     pub journal: Journal,
 }
 
@@ -110,6 +112,10 @@ impl Peer {
                 })
             })
             .collect();
+        let templates = contracts
+            .iter()
+            .map(|c| Arc::from(c.path.as_str()))
+            .collect();
         let seed = behaviour.seed;
         Peer {
             routes,
@@ -119,6 +125,7 @@ impl Peer {
             behaviour,
             faults: Faults::new(faults, seed),
             fixed_checks,
+            templates,
             journal: Journal::new(Journal::CAPACITY),
         }
     }
@@ -139,6 +146,28 @@ impl Peer {
         }
         findings.extend(validate::check_headers(&self.name, contract, request));
         findings
+    }
+
+    /// Whether a request can be answered at once: no body to read and no fault rules.
+    pub fn answers_now<B: hyper::body::Body>(&self, request: &Request<B>) -> bool {
+        self.faults.is_empty() && request.body().is_end_stream()
+    }
+
+    /// Answers a request with nothing to wait for (see [`Peer::answers_now`]) and journals it.
+    pub fn handle_now<B>(&self, request: Request<B>) -> PeerResponse {
+        let started = Instant::now();
+        let (parts, _) = request.into_parts();
+        let live = LiveRequest::new(parts.method, parts.uri, parts.headers, Bytes::new());
+        self.respond(live, started)
+    }
+
+    /// The admin endpoint's answer, or the recorded answer, journaled.
+    fn respond(&self, live: LiveRequest, started: Instant) -> PeerResponse {
+        if let Some(response) = admin::handle(&self.name, &self.journal, &live) {
+            return response;
+        }
+        let answer = self.answer(&live);
+        self.record(live, answer, None, started)
     }
 
     /// Reads the request, answers it (or injects a fault) and journals the call.
@@ -169,26 +198,22 @@ impl Peer {
                     .uri
                     .path_and_query()
                     .map_or_else(|| parts.uri.path().to_string(), ToString::to_string);
-                let mut call = PeerCall::new(parts.method.to_string(), url);
+                let mut call = PeerCall::new(parts.method.as_str(), &url);
                 call.status = status.as_u16();
                 call.duration = started.elapsed();
                 self.journal.push(call);
                 return Ok(json_response(status, &json!({ "error": error })));
             }
         };
-        if let Some(response) = admin::handle(&self.name, &self.journal, &live) {
-            return Ok(response);
-        }
-        let hit = if self.faults.is_empty() {
+        let hit = if self.faults.is_empty() || admin::is_admin(&live) {
             None
         } else {
-            let route = self.route_of(&live);
+            let route = self.route(self.contract_of(&live), &live);
             self.faults
                 .pick(live.method.as_str(), live.path(), Some(&route))
         };
         let Some(hit) = hit else {
-            let answer = self.answer(&live);
-            return Ok(self.record(live, answer, None, started));
+            return Ok(self.respond(live, started));
         };
         if let Some(delay) = hit.delay {
             tokio::time::sleep(delay).await;
@@ -205,7 +230,8 @@ impl Peer {
         started: Instant,
     ) -> Result<PeerResponse, NoResponse> {
         let Hit { action, label, .. } = hit;
-        let contract = self.contract_of(&live);
+        let contract_at = self.contract_of(&live);
+        let contract = self.contract(contract_at);
         match action {
             None => {
                 let answer = self.answer(&live);
@@ -229,7 +255,7 @@ impl Peer {
                     response,
                     matched: None,
                     outcome: Outcome::Faulted,
-                    route: route(contract, &live),
+                    route: self.route(contract_at, &live),
                     closest: None,
                     findings: self.contract_findings(contract, &live),
                 };
@@ -247,7 +273,7 @@ impl Peer {
                 Ok(Response::from_parts(parts, body))
             }
             Some(action @ (Action::Reset | Action::Close | Action::Hang)) => {
-                let route = route(contract, &live);
+                let route = self.route(contract_at, &live);
                 let findings = self.contract_findings(contract, &live);
                 let mut call = self.call(live, Some(label), started);
                 call.route = route;
@@ -269,15 +295,21 @@ impl Peer {
         }
     }
 
-    /// The contract route (or literal path) of a request.
-    fn route_of(&self, request: &LiveRequest) -> String {
-        route(self.contract_of(request), request)
+    /// The contract's path template, or the literal path when no contract covers the request.
+    fn route(&self, contract: Option<usize>, request: &LiveRequest) -> Arc<str> {
+        match contract.and_then(|i| self.templates.get(i)) {
+            Some(template) => Arc::clone(template),
+            None => Arc::from(request.path()),
+        }
     }
 
-    /// The contract covering a request, by operation.
-    fn contract_of(&self, request: &LiveRequest) -> Option<&Contract> {
+    /// The index of the contract covering a request, by operation.
+    fn contract_of(&self, request: &LiveRequest) -> Option<usize> {
         contract_index(&self.contracts, request.method.as_str(), request.path())
-            .and_then(|i| self.contracts.iter().nth(i))
+    }
+
+    fn contract(&self, index: Option<usize>) -> Option<&Contract> {
+        index.and_then(|i| self.contracts.iter().nth(i))
     }
 
     /// Contract findings for a request whose answer a fault replaced.
@@ -295,8 +327,8 @@ impl Peer {
 
     /// A journal entry for a request (without its outcome).
     fn call(&self, live: LiveRequest, fault: Option<String>, started: Instant) -> PeerCall {
-        let mut call = PeerCall::new(live.method.to_string(), live.url().to_string());
-        call.keep_request(&live.headers, &live.body);
+        let mut call = PeerCall::with_headers(live.method.as_str(), live.url(), &live.headers);
+        call.keep_body(&live.body);
         call.duration = started.elapsed();
         call.fault = fault;
         call
@@ -373,14 +405,14 @@ impl Peer {
         let exact = self.routes.find(request);
         let contract_at = match exact {
             Some(stub) => self.routes.stub(stub).contract,
-            None => contract_index(&self.contracts, request.method.as_str(), request.path()),
+            None => self.contract_of(request),
         };
-        let contract: Option<&Contract> = contract_at.and_then(|i| self.contracts.iter().nth(i));
+        let contract = self.contract(contract_at);
         let found = match exact {
             Some(stub) => Some((stub, Outcome::Matched)),
             None => self.find_loose(request, contract_at.zip(contract)),
         };
-        let route = route(contract, request);
+        let route = self.route(contract_at, request);
         let mut findings = match (self.validate, contract) {
             (false, _) => Vec::new(),
             (true, Some(c)) => self.check(c, found.map(|(s, _)| s), request),
@@ -388,7 +420,6 @@ impl Peer {
         };
 
         if let Some((stub, outcome)) = found {
-            let label = self.routes.stub(stub).label.clone();
             return match self.routes.take(stub, self.behaviour.playback) {
                 Some((index, reply)) => Answer {
                     response: reply_response(reply),
@@ -403,7 +434,7 @@ impl Peer {
                         StatusCode::NOT_FOUND,
                         &json!({
                             "error": "every recorded reply to this request has been served",
-                            "request": label,
+                            "request": self.routes.stub(stub).label,
                             "recorded": self.routes.stub(stub).members.len(),
                             "playback": "not-found",
                         }),
@@ -532,14 +563,6 @@ fn describe(mismatches: &[Mismatch]) -> String {
         ));
     }
     text
-}
-
-/// The contract's path template, or the literal path when no contract covers the request.
-fn route(contract: Option<&Contract>, request: &LiveRequest) -> String {
-    contract.map_or_else(
-        || request.path().to_string(),
-        |c| c.path.as_str().to_string(),
-    )
 }
 
 /// A response carrying a recorded reply (bytes are shared, not copied).

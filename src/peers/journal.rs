@@ -27,8 +27,14 @@ pub struct Journal {
     /// Number of the first call the history shows (calls before it were cleared).
     visible: AtomicU64,
     dropped: AtomicU64,
-    stripes: Vec<Mutex<Stripe>>,
+    stripes: Vec<Padded>,
 }
+
+/// A stripe on cache lines of its own: the threads locking neighbouring stripes would
+/// otherwise keep stealing one line from each other.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Padded(Mutex<Stripe>);
 
 #[derive(Debug, Default)]
 struct Stripe {
@@ -67,13 +73,14 @@ impl Journal {
             next: AtomicU64::new(0),
             visible: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
-            stripes: (0..STRIPES).map(|_| Mutex::default()).collect(),
+            stripes: (0..STRIPES).map(|_| Padded::default()).collect(),
         }
     }
 
     fn lock(&self, stripe: usize) -> MutexGuard<'_, Stripe> {
         // A panic while holding the lock cannot leave a stripe inconsistent; keep going.
         self.stripes[stripe]
+            .0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -99,12 +106,25 @@ impl Journal {
 
     /// The calls since the last take, oldest first.
     pub fn take(&self) -> Vec<Arc<PeerCall>> {
+        self.take_where(|_| true)
+    }
+
+    /// Takes the calls since the last take, showing each to `keep`, and hands back those it
+    /// keeps, oldest first. The others are only looked at, not shared, so a reader that just
+    /// counts calls never writes to memory the serving threads use.
+    pub fn take_where(&self, mut keep: impl FnMut(&PeerCall) -> bool) -> Vec<Arc<PeerCall>> {
         let visible = self.visible.load(Ordering::Relaxed);
         let mut calls = Vec::new();
         for index in 0..STRIPES {
             let mut stripe = self.lock(index);
             let from = stripe.untaken;
-            calls.extend(stripe.calls.range(from..).cloned());
+            calls.extend(
+                stripe
+                    .calls
+                    .range(from..)
+                    .filter(|(_, call)| keep(call))
+                    .cloned(),
+            );
             stripe.untaken = stripe.calls.len();
             stripe.trim(visible);
         }
@@ -159,7 +179,7 @@ mod tests {
     fn call(n: u16) -> PeerCall {
         PeerCall {
             status: n,
-            ..PeerCall::new("GET".into(), format!("/{n}"))
+            ..PeerCall::new("GET", &format!("/{n}"))
         }
     }
 
@@ -171,6 +191,15 @@ mod tests {
         }
         let taken: Vec<u16> = journal.take().iter().map(|c| c.status).collect();
         assert_eq!(taken, [2, 3]);
+        journal.push(call(4));
+        journal.push(call(5));
+        let mut seen = Vec::new();
+        let kept = journal.take_where(|c| {
+            seen.push(c.status);
+            c.status == 5
+        });
+        assert_eq!(seen, [4, 5], "every untaken call is shown");
+        assert_eq!(kept.iter().map(|c| c.status).collect::<Vec<_>>(), [5]);
         assert_eq!(journal.dropped(), 1);
         assert!(journal.take().is_empty());
     }

@@ -8,7 +8,7 @@
 //! names them (`match.headers`).
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use hyper::{HeaderMap, Method, Uri};
@@ -24,8 +24,9 @@ pub struct LiveRequest {
     pub method: Method,
     pub uri: Uri,
     pub headers: HeaderMap,
-    /// Query pairs, percent-decoded, sorted (order does not matter for matching).
-    pub query: Vec<(String, String)>,
+    /// Query pairs, percent-decoded, sorted (order does not matter for matching); parsed
+    /// only when a comparison of the raw query is not enough.
+    query: OnceLock<Vec<(String, String)>>,
     pub body: Bytes,
     /// The body parsed as JSON, when it is JSON (same rule as recordings use).
     pub json: Option<Value>,
@@ -33,13 +34,6 @@ pub struct LiveRequest {
 
 impl LiveRequest {
     pub fn new(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Self {
-        let mut query: Vec<(String, String)> = match uri.query() {
-            Some(q) => url::form_urlencoded::parse(q.as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-            None => Vec::new(),
-        };
-        query.sort_unstable();
         let content_type = headers
             .get(hyper::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
@@ -48,10 +42,19 @@ impl LiveRequest {
             method,
             uri,
             headers,
-            query,
+            query: OnceLock::new(),
             body,
             json,
         }
+    }
+
+    /// Query pairs, percent-decoded, sorted.
+    pub fn query(&self) -> &[(String, String)] {
+        self.query.get_or_init(|| {
+            let mut pairs = crate::recording::query_pairs(self.url());
+            pairs.sort_unstable();
+            pairs
+        })
     }
 
     /// A recorded request in the same shape, to group identical recordings.
@@ -173,23 +176,38 @@ impl Matcher for PathMatcher {
 
 /// The query as a multiset of decoded pairs: order does not matter, repetition does.
 #[derive(Debug)]
-pub struct QueryMatcher(Vec<(String, String)>);
+pub struct QueryMatcher {
+    pairs: Vec<(String, String)>,
+    /// The recorded query string as sent, when known: a request sending the same bytes
+    /// matches without being parsed.
+    raw: Option<String>,
+}
 
 pub fn query(mut pairs: Vec<(String, String)>) -> QueryMatcher {
     pairs.sort_unstable();
-    QueryMatcher(pairs)
+    QueryMatcher { pairs, raw: None }
+}
+
+/// The query of a recorded request.
+fn recorded_query(request: &Request) -> QueryMatcher {
+    let raw = request.url.split_once('?').map_or("", |(_, q)| q);
+    QueryMatcher {
+        raw: Some(raw.to_string()),
+        ..query(request.query())
+    }
 }
 
 impl Matcher for QueryMatcher {
     fn matches(&self, request: &LiveRequest) -> bool {
-        request.query == self.0
+        let raw = request.uri.query().unwrap_or_default();
+        self.raw.as_deref() == Some(raw) || request.query() == self.pairs
     }
 
     fn explain(&self, request: &LiveRequest, out: &mut Vec<Mismatch>) {
         if self.matches(request) {
             return;
         }
-        let (missing, extra) = multiset_difference(&self.0, &request.query);
+        let (missing, extra) = multiset_difference(&self.pairs, request.query());
         let mut found: Vec<(&str, Mismatch)> = Vec::new();
         let mut paired_extra = vec![false; extra.len()];
         for (name, old) in &missing {
@@ -353,7 +371,7 @@ impl RequestMatcher {
         let mut matcher = RequestMatcher { parts: Vec::new() }
             .and(Part::Method, method(&request.method))
             .and(Part::Path, path(request.path()))
-            .and(Part::Query, query(request.query()));
+            .and(Part::Query, recorded_query(request));
         for name in headers {
             matcher = matcher.and(Part::Header, header(name, request));
         }
@@ -408,6 +426,36 @@ mod tests {
         m.explain(r, &mut out);
         assert_eq!(out.is_empty(), m.matches(r), "matches and explain disagree");
         out.into_iter().map(|m| m.text).collect()
+    }
+
+    #[test]
+    fn a_recorded_query_matches_the_same_bytes_and_the_same_pairs_in_any_encoding() {
+        let recorded = |url: &str| Request {
+            method: "GET".into(),
+            url: url.into(),
+            headers: Default::default(),
+            body: Body::default(),
+        };
+        let m = recorded_query(&recorded("/x?b=2&a=1"));
+        assert!(explain(&m, &live("GET", "/x?b=2&a=1", "")).is_empty());
+        assert!(explain(&m, &live("GET", "/x?a=1&b=2", "")).is_empty());
+        assert_eq!(
+            explain(&m, &live("GET", "/x?b=2&a=3", "")),
+            ["query `a`: \"1\" → \"3\""]
+        );
+        assert_eq!(
+            explain(&m, &live("GET", "/x", "")),
+            ["query `a=1` missing", "query `b=2` missing"]
+        );
+        let unicode = recorded_query(&recorded("/x?city=深圳"));
+        assert!(explain(&unicode, &live("GET", "/x?city=%E6%B7%B1%E5%9C%B3", "")).is_empty());
+        let none = recorded_query(&recorded("/x"));
+        assert!(explain(&none, &live("GET", "/x", "")).is_empty());
+        assert!(explain(&none, &live("GET", "/x?", "")).is_empty());
+        assert_eq!(
+            explain(&none, &live("GET", "/x?rollback=true", "")),
+            ["query `rollback=true` not in the recording"]
+        );
     }
 
     #[test]

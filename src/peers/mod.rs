@@ -41,13 +41,13 @@ mod routes;
 mod validate;
 mod wire;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use hyper::HeaderMap;
-use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -209,18 +209,18 @@ impl Outcome {
 }
 
 /// One request the peer received.
+///
+/// The method, URL and headers share one string, `METHOD URL` then one `name: value` line per
+/// header, so journaling a call costs one allocation besides the call itself.
 #[derive(Debug, Clone)]
 pub struct PeerCall {
-    pub method: String,
-    pub url: String,
-    /// The request headers as received, one `name: value` per line (see [`PeerCall::headers`]).
-    pub header_lines: String,
+    head: String,
     /// The request body, when it is at most [`PeerCall::MAX_KEPT_BODY`] bytes.
     pub body: Bytes,
     /// The body's size as received.
     pub body_size: usize,
     /// Contract path template, or the literal path when no contract matched.
-    pub route: String,
+    pub route: Arc<str>,
     /// Index of the recorded exchange whose response was served.
     pub matched: Option<usize>,
     pub outcome: Outcome,
@@ -239,14 +239,37 @@ impl PeerCall {
     /// Request bodies above this size are counted, not kept, in the journal.
     pub const MAX_KEPT_BODY: usize = 64 * 1024;
 
-    pub fn new(method: String, url: String) -> Self {
+    /// A call to `url` (path and query) without headers or body.
+    pub fn new(method: &str, url: &str) -> Self {
+        PeerCall::with_headers(method, url, &HeaderMap::new())
+    }
+
+    /// A call with the request's headers, copied: hyper's header values are slices of the
+    /// connection's read buffer, which a journal of 10 000 calls would otherwise keep alive.
+    pub fn with_headers(method: &str, url: &str, headers: &HeaderMap) -> Self {
+        let size = headers
+            .iter()
+            .fold(method.len() + url.len() + 1, |size, (n, v)| {
+                size + n.as_str().len() + v.len() + 3
+            });
+        let mut head = String::with_capacity(size);
+        head.push_str(method);
+        head.push(' ');
+        head.push_str(url);
+        for (name, value) in headers {
+            head.push('\n');
+            head.push_str(name.as_str());
+            head.push_str(": ");
+            match value.to_str() {
+                Ok(text) => head.push_str(text),
+                Err(_) => head.push_str(&String::from_utf8_lossy(value.as_bytes())),
+            }
+        }
         PeerCall {
-            route: String::new(),
-            method,
-            url,
-            header_lines: String::new(),
+            head,
             body: Bytes::new(),
             body_size: 0,
+            route: Arc::from(""),
             matched: None,
             outcome: Outcome::Unmatched,
             status: 0,
@@ -258,28 +281,33 @@ impl PeerCall {
         }
     }
 
-    /// Copies the headers and (when small enough) the body of a request into the call. Both
-    /// are copied, not shared: hyper's header values and small bodies are slices of the
-    /// connection's read buffer, which a journal of 10 000 calls would otherwise keep alive.
-    pub fn keep_request(&mut self, headers: &HeaderMap, body: &Bytes) {
-        let mut lines = String::with_capacity(headers.len() * 32);
-        for (name, value) in headers {
-            lines.push_str(name.as_str());
-            lines.push_str(": ");
-            lines.push_str(&String::from_utf8_lossy(value.as_bytes()));
-            lines.push('\n');
-        }
-        self.header_lines = lines;
+    /// Copies the request body into the call when it is small enough (a small body is a slice
+    /// of the connection's read buffer, like the headers).
+    pub fn keep_body(&mut self, body: &Bytes) {
         self.body_size = body.len();
         if !body.is_empty() && body.len() <= PeerCall::MAX_KEPT_BODY {
             self.body = Bytes::copy_from_slice(body);
         }
     }
 
+    fn request_line(&self) -> &str {
+        self.head.split('\n').next().unwrap_or_default()
+    }
+
+    pub fn method(&self) -> &str {
+        self.request_line().split_once(' ').map_or("", |(m, _)| m)
+    }
+
+    /// Path and query as received.
+    pub fn url(&self) -> &str {
+        self.request_line().split_once(' ').map_or("", |(_, u)| u)
+    }
+
     /// The request headers as `(name, value)`, in the order received.
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.header_lines
-            .lines()
+        self.head
+            .split('\n')
+            .skip(1)
             .filter_map(|line| line.split_once(": "))
     }
 
@@ -356,6 +384,12 @@ impl PeerServer {
         self.peer.journal.take()
     }
 
+    /// Takes the calls received since the last take, showing each to `keep`, and hands back
+    /// those it keeps, oldest first.
+    pub fn take_journal_where(&self, keep: impl FnMut(&PeerCall) -> bool) -> Vec<Arc<PeerCall>> {
+        self.peer.journal.take_where(keep)
+    }
+
     /// Untaken calls dropped from the journal because it was full (it keeps the newest
     /// 10 000 calls).
     pub fn dropped_calls(&self) -> u64 {
@@ -396,16 +430,98 @@ async fn serve_connection(
     stream: TcpStream,
     peer: Arc<Peer>,
     builder: crate::server::Builder,
-    stop: watch::Receiver<bool>,
+    stop: crate::server::Stop,
 ) {
     let _ = stream.set_nodelay(true);
     let stream = wire::Connection::new(stream);
-    let reset = stream.reset_flag();
-    let service = service_fn(move |request| {
-        let peer = Arc::clone(&peer);
-        let reset = Arc::clone(&reset);
-        async move { peer.handle(request, &reset).await }
-    });
+    let service = PeerService {
+        peer,
+        reset: stream.reset_flag(),
+    };
     crate::server::serve_connection(TokioIo::new(stream), service, builder, stop, SHUTDOWN_GRACE)
         .await;
+}
+
+/// One connection's service. A request with nothing to wait for is answered inside `call`,
+/// as a ready future; only one with a body to read or fault rules to apply becomes a task
+/// holding its own handle on the peer.
+struct PeerService {
+    peer: Arc<Peer>,
+    reset: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for PeerService {
+    type Response = handler::PeerResponse;
+    type Error = handler::NoResponse;
+    type Future = Handling;
+
+    fn call(&self, request: hyper::Request<hyper::body::Incoming>) -> Handling {
+        if self.peer.answers_now(&request) {
+            return Handling::Ready(Some(self.peer.handle_now(request)));
+        }
+        let peer = Arc::clone(&self.peer);
+        let reset = Arc::clone(&self.reset);
+        Handling::Waiting(Box::pin(async move { peer.handle(request, &reset).await }))
+    }
+}
+
+type Waiting = std::pin::Pin<
+    Box<dyn Future<Output = Result<handler::PeerResponse, handler::NoResponse>> + Send>,
+>;
+
+/// The answer to one request: ready, or still reading the body or applying a fault.
+enum Handling {
+    Ready(Option<handler::PeerResponse>),
+    Waiting(Waiting),
+}
+
+impl Future for Handling {
+    type Output = Result<handler::PeerResponse, handler::NoResponse>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        match self.get_mut() {
+            Handling::Ready(response) => std::task::Poll::Ready(
+                response
+                    .take()
+                    .ok_or(handler::NoResponse("response already taken")),
+            ),
+            Handling::Waiting(future) => future.as_mut().poll(cx),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::header::HeaderValue;
+
+    #[test]
+    fn a_call_keeps_method_url_and_headers_in_order_with_repeats() {
+        let mut headers = HeaderMap::new();
+        headers.append("x-tenant-id", HeaderValue::from_static("cn-east"));
+        headers.append("accept", HeaderValue::from_static("application/json"));
+        headers.append("accept", HeaderValue::from_static("text/plain"));
+        headers.append("x-raw", HeaderValue::from_bytes(b"caf\xe9").expect("a value"));
+        let call = PeerCall::with_headers("POST", "/erp/v2/customers?dry_run=1", &headers);
+        assert_eq!(call.method(), "POST");
+        assert_eq!(call.url(), "/erp/v2/customers?dry_run=1");
+        assert_eq!(
+            call.headers().collect::<Vec<_>>(),
+            [
+                ("x-tenant-id", "cn-east"),
+                ("accept", "application/json"),
+                ("accept", "text/plain"),
+                ("x-raw", "caf\u{fffd}"),
+            ]
+        );
+        assert_eq!(call.header("Accept"), Some("application/json"));
+        assert_eq!(call.header("x-missing"), None);
+
+        let bare = PeerCall::new("GET", "/");
+        assert_eq!((bare.method(), bare.url()), ("GET", "/"));
+        assert_eq!(bare.headers().count(), 0);
+    }
 }

@@ -215,8 +215,15 @@ impl Routes {
     /// replies are used up and playback is [`Playback::NotFound`].
     pub fn take(&self, stub: usize, playback: Playback) -> Option<(usize, &Reply)> {
         let stub = &self.stubs[stub];
-        let turn = stub.cursor.fetch_add(1, Ordering::Relaxed);
         let count = stub.members.len();
+        // Past the last reply only `cycle` needs the count to go on, so the other playbacks
+        // stop writing the shared cursor (which every thread serving the stub would contend on).
+        let seen = stub.cursor.load(Ordering::Relaxed);
+        let turn = if seen >= count && playback != Playback::Cycle {
+            seen
+        } else {
+            stub.cursor.fetch_add(1, Ordering::Relaxed)
+        };
         let position = match playback {
             Playback::Repeat => turn.min(count.saturating_sub(1)),
             Playback::Cycle => turn % count.max(1),
@@ -224,15 +231,22 @@ impl Routes {
             Playback::NotFound => return None,
         };
         let index = stub.members[position];
-        self.served[index].store(true, Ordering::Relaxed);
+        self.mark_served(index);
         Some((index, &self.replies[index]))
     }
 
     /// The recorded error response (4xx) of a contract operation, if the recording has one.
     pub fn recorded_error(&self, contract: usize) -> Option<(usize, &Reply)> {
         let index = *self.recorded_errors.get(&contract)?;
-        self.served[index].store(true, Ordering::Relaxed);
+        self.mark_served(index);
         Some((index, &self.replies[index]))
+    }
+
+    /// Notes that a recorded exchange was served, writing the flag only the first time.
+    fn mark_served(&self, index: usize) {
+        if !self.served[index].load(Ordering::Relaxed) {
+            self.served[index].store(true, Ordering::Relaxed);
+        }
     }
 
     /// The recorded request nearest to one that matched none: same method and path first,

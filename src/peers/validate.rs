@@ -110,7 +110,7 @@ impl<'a> Check<'a> {
         let spec = &contract.request;
         for param in &spec.query {
             let values: Vec<&str> = request
-                .query
+                .query()
                 .iter()
                 .filter(|(name, _)| *name == param.name)
                 .map(|(_, value)| value.as_str())
@@ -119,7 +119,7 @@ impl<'a> Check<'a> {
         }
         if !spec.additional_query {
             let mut undeclared: Vec<&(String, String)> = request
-                .query
+                .query()
                 .iter()
                 .filter(|(name, _)| !spec.query.iter().any(|p| p.name == *name))
                 .collect();

@@ -217,7 +217,7 @@ async fn serve_connection(
     stream: TcpStream,
     proxy: Arc<Proxy>,
     builder: crate::server::Builder,
-    stop: watch::Receiver<bool>,
+    stop: crate::server::Stop,
 ) {
     let _ = stream.set_nodelay(true);
     let service = service_fn(move |request| {

@@ -125,11 +125,8 @@ async fn serves_the_recorded_status_headers_and_body() {
     assert_eq!(reply.json(), json!({"id": "C-1"}));
 
     let call = only_call(&server);
-    assert_eq!(
-        (call.method.as_str(), call.url.as_str()),
-        ("POST", "/api/v1/customers")
-    );
-    assert_eq!(call.route, "/api/v1/customers");
+    assert_eq!((call.method(), call.url()), ("POST", "/api/v1/customers"));
+    assert_eq!(&*call.route, "/api/v1/customers");
     assert_eq!((call.matched, call.status), (Some(0), 201));
     assert!(call.findings.is_empty(), "{:#?}", call.findings);
     server.shutdown().await;
@@ -148,7 +145,7 @@ async fn text_bodies_match_as_bytes_and_routes_without_contract_are_noted() {
     assert_eq!((reply.status, reply.body.as_slice()), (202, &b"queued"[..]));
     let call = only_call(&server);
     assert_eq!(call.matched, Some(4));
-    assert_eq!(call.route, "/api/v1/orders");
+    assert_eq!(&*call.route, "/api/v1/orders");
     assert_eq!(call.findings.len(), 1);
     assert_eq!(call.findings[0].kind, FindingKind::NoContract);
     assert_eq!(call.findings[0].severity, Severity::Info);
@@ -163,8 +160,8 @@ async fn query_order_does_not_matter_and_the_route_is_the_contract_template() {
     assert_eq!(reply.json(), json!({"id": "C-1", "owner": "kim"}));
     let call = only_call(&server);
     assert_eq!(call.matched, Some(1));
-    assert_eq!(call.url, "/api/v1/customers/C-1?fields=all&expand=owner");
-    assert_eq!(call.route, "/api/v1/customers/{id}");
+    assert_eq!(call.url(), "/api/v1/customers/C-1?fields=all&expand=owner");
+    assert_eq!(&*call.route, "/api/v1/customers/{id}");
     server.shutdown().await;
 }
 
@@ -425,7 +422,7 @@ async fn serving_a_target_from_its_recording_reports_nothing() {
     assert_eq!(reply.json()["closest"]["index"], 2);
     let call = only_call(&server);
     assert!(call.findings.is_empty(), "{:#?}", call.findings);
-    assert_eq!(call.route, "/api/v1/customers/{id}");
+    assert_eq!(&*call.route, "/api/v1/customers/{id}");
     server.shutdown().await;
 }
 
@@ -471,7 +468,7 @@ async fn the_journal_returns_the_calls_since_the_last_take() {
     let first: Vec<(String, u16)> = server
         .take_journal()
         .into_iter()
-        .map(|c| (c.url.clone(), c.status))
+        .map(|c| (c.url().to_string(), c.status))
         .collect();
     assert_eq!(
         first,
