@@ -275,8 +275,7 @@ impl Peer {
             Some(action @ (Action::Reset | Action::Close | Action::Hang)) => {
                 let route = self.route(contract_at, &live);
                 let findings = self.contract_findings(contract, &live);
-                let mut call = self.call(live, Some(label), started);
-                call.route = route;
+                let mut call = self.call(live, route, Some(label), started);
                 call.findings = findings;
                 call.outcome = Outcome::Faulted;
                 self.journal.push(call);
@@ -326,8 +325,15 @@ impl Peer {
     }
 
     /// A journal entry for a request (without its outcome).
-    fn call(&self, live: LiveRequest, fault: Option<String>, started: Instant) -> PeerCall {
-        let mut call = PeerCall::with_headers(live.method.as_str(), live.url(), &live.headers);
+    fn call(
+        &self,
+        live: LiveRequest,
+        route: Arc<str>,
+        fault: Option<String>,
+        started: Instant,
+    ) -> PeerCall {
+        let mut call =
+            PeerCall::with_headers(live.method.as_str(), live.url(), &live.headers, route);
         call.keep_body(&live.body);
         call.duration = started.elapsed();
         call.fault = fault;
@@ -350,8 +356,7 @@ impl Peer {
             closest,
             findings,
         } = answer;
-        let mut call = self.call(live, fault, started);
-        call.route = route;
+        let mut call = self.call(live, route, fault, started);
         call.matched = matched;
         call.outcome = outcome;
         call.status = response.status().as_u16();

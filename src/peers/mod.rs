@@ -239,14 +239,15 @@ impl PeerCall {
     /// Request bodies above this size are counted, not kept, in the journal.
     pub const MAX_KEPT_BODY: usize = 64 * 1024;
 
-    /// A call to `url` (path and query) without headers or body.
+    /// A call to `url` (path and query) without headers or body, routed by its literal path.
     pub fn new(method: &str, url: &str) -> Self {
-        PeerCall::with_headers(method, url, &HeaderMap::new())
+        let path = url.split('?').next().unwrap_or_default();
+        PeerCall::with_headers(method, url, &HeaderMap::new(), Arc::from(path))
     }
 
     /// A call with the request's headers, copied: hyper's header values are slices of the
     /// connection's read buffer, which a journal of 10 000 calls would otherwise keep alive.
-    pub fn with_headers(method: &str, url: &str, headers: &HeaderMap) -> Self {
+    pub fn with_headers(method: &str, url: &str, headers: &HeaderMap, route: Arc<str>) -> Self {
         let size = headers
             .iter()
             .fold(method.len() + url.len() + 1, |size, (n, v)| {
@@ -269,7 +270,7 @@ impl PeerCall {
             head,
             body: Bytes::new(),
             body_size: 0,
-            route: Arc::from(""),
+            route,
             matched: None,
             outcome: Outcome::Unmatched,
             status: 0,
@@ -504,8 +505,16 @@ mod tests {
         headers.append("x-tenant-id", HeaderValue::from_static("cn-east"));
         headers.append("accept", HeaderValue::from_static("application/json"));
         headers.append("accept", HeaderValue::from_static("text/plain"));
-        headers.append("x-raw", HeaderValue::from_bytes(b"caf\xe9").expect("a value"));
-        let call = PeerCall::with_headers("POST", "/erp/v2/customers?dry_run=1", &headers);
+        headers.append(
+            "x-raw",
+            HeaderValue::from_bytes(b"caf\xe9").expect("a value"),
+        );
+        let call = PeerCall::with_headers(
+            "POST",
+            "/erp/v2/customers?dry_run=1",
+            &headers,
+            Arc::from("/erp/v2/customers"),
+        );
         assert_eq!(call.method(), "POST");
         assert_eq!(call.url(), "/erp/v2/customers?dry_run=1");
         assert_eq!(
@@ -522,6 +531,8 @@ mod tests {
 
         let bare = PeerCall::new("GET", "/");
         assert_eq!((bare.method(), bare.url()), ("GET", "/"));
+        assert_eq!(&*call.route, "/erp/v2/customers");
+        assert_eq!(&*PeerCall::new("GET", "/a/b?c=d").route, "/a/b");
         assert_eq!(bare.headers().count(), 0);
     }
 }
