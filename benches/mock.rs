@@ -28,21 +28,14 @@
 //! soak's mock log; `all`), `--rust-client` (skip wrk). Unknown arguments, such as the
 //! `--bench` that `cargo bench` passes, are ignored.
 
-use std::convert::Infallible;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::Full;
-use hyper::service::service_fn;
-use hyper::{Response, header};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 
 mod common;
 use common::{PATH, customer, exchange};
@@ -168,31 +161,8 @@ fn serve_raw(port: u16) -> Result<(), String> {
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
             .await
             .map_err(|err| format!("raw server cannot listen on port {port}: {err}"))?;
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder.http1().keep_alive(true);
-        let builder = Arc::new(builder);
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            let bytes = bytes.clone();
-            let builder = Arc::clone(&builder);
-            tokio::spawn(async move {
-                let service = service_fn(move |_request| {
-                    let mut response = Response::new(Full::new(bytes.clone()));
-                    response.headers_mut().insert(
-                        header::CONTENT_TYPE,
-                        header::HeaderValue::from_static("application/json"),
-                    );
-                    async move { Ok::<_, Infallible>(response) }
-                });
-                let _ = builder
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
+        common::serve_raw(listener, bytes).await;
+        Ok(())
     })
 }
 

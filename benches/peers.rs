@@ -7,19 +7,12 @@
 //! by printing an interleaved peer/raw ratio per concurrency, which machine-load drift
 //! between cases does not skew.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use http_body_util::Full;
-use hyper::service::service_fn;
-use hyper::{Response, header};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use interlock::peers::{PeerOptions, PeerServer};
 use interlock::scenario::IgnoreRules;
 use serde_json::Value;
@@ -58,27 +51,7 @@ async fn start_raw(bytes: Bytes) -> SocketAddr {
         .await
         .expect("a free port");
     let addr = listener.local_addr().expect("its address");
-    tokio::spawn(async move {
-        let builder = Arc::new(auto::Builder::new(TokioExecutor::new()));
-        while let Ok((stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            let bytes = bytes.clone();
-            let builder = Arc::clone(&builder);
-            tokio::spawn(async move {
-                let service = service_fn(move |_request| {
-                    let mut response = Response::new(Full::new(bytes.clone()));
-                    response.headers_mut().insert(
-                        header::CONTENT_TYPE,
-                        header::HeaderValue::from_static("application/json"),
-                    );
-                    async move { Ok::<_, Infallible>(response) }
-                });
-                let _ = builder
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
+    tokio::spawn(common::serve_raw(listener, bytes));
     addr
 }
 

@@ -1,5 +1,16 @@
-//! The 1 KB recorded customer the mocked-peer benchmarks (`peers`, `mock`) serve.
+//! The 1 KB recorded customer the mocked-peer benchmarks (`peers`, `mock`) serve, and the raw
+//! hyper server they compare the mock with.
 
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper::{Response, header};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
 use interlock::recording::{Body, Exchange, Request, Response as Recorded};
 use serde_json::{Value, json};
 
@@ -41,5 +52,37 @@ pub fn exchange(body: &Value) -> Exchange {
         },
         duration_ms: None,
         recorded_at: None,
+    }
+}
+
+/// Raw hyper: every connection accepted from `listener` (with `TCP_NODELAY`, HTTP/1.1
+/// keep-alive, the auto connection builder the mock uses) gets `body` as `application/json` for
+/// every request. Runs until the runtime ends.
+pub async fn serve_raw(listener: tokio::net::TcpListener, body: Bytes) {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().keep_alive(true);
+    let builder = Arc::new(builder);
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            // Out of file descriptors and the like: back off instead of spinning.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let body = body.clone();
+        let builder = Arc::clone(&builder);
+        tokio::spawn(async move {
+            let service = service_fn(move |_request| {
+                let mut response = Response::new(Full::new(body.clone()));
+                response.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    header::HeaderValue::from_static("application/json"),
+                );
+                async move { Ok::<_, Infallible>(response) }
+            });
+            let _ = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
     }
 }

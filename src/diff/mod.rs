@@ -151,7 +151,7 @@ pub fn run(args: &DiffArgs, config: &crate::config::Config) -> Result<u8, Error>
     if args.format == Format::Markdown
         && let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty())
     {
-        append(Path::new(&summary), &rendered)?;
+        crate::report::append_text(Path::new(&summary), &rendered)?;
     }
     Ok(report.exit_code())
 }
@@ -286,13 +286,4 @@ fn quirk_warnings(a: &api::Api, b: &api::Api) -> Vec<String> {
         }
     }
     out
-}
-
-fn append(path: &Path, text: &str) -> Result<(), Error> {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(|err| Error::io("append to", path, &err))
 }

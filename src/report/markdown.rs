@@ -12,11 +12,10 @@
 //! does: earlier steps' summaries are kept. The format is described in `docs/reports.md`.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::console::{plural, shown};
-use super::{Event, Reporter, write_atomic};
+use super::{Event, Reporter, append_text, write_atomic};
 use crate::check::{Finding, Location, RunResult};
 use crate::error::Error;
 
@@ -59,7 +58,7 @@ impl Reporter for MarkdownReporter {
             write_atomic(path, text.as_bytes())?;
         }
         if let Some(path) = &self.step_summary {
-            append(path, &text)?;
+            append_text(path, &text)?;
         }
         Ok(())
     }
@@ -314,16 +313,6 @@ fn one_line(value: &str) -> String {
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
-}
-
-/// Appends to the job summary: earlier steps' content stays.
-fn append(path: &Path, text: &str) -> Result<(), Error> {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(|err| Error::io("append to", path, &err))
 }
 
 #[cfg(test)]

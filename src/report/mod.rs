@@ -104,6 +104,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// Appends text to a file, creating it: what earlier writers (e.g. a CI job's earlier steps
+/// in `$GITHUB_STEP_SUMMARY`) put there stays.
+pub fn append_text(path: &Path, text: &str) -> Result<(), Error> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|err| Error::io("append to", path, &err))
+}
+
 /// For the file reporters' tests: feeds `reporter` a run start, checks nothing is written to
 /// `path` yet, then the finished `run`, and returns what was written.
 #[cfg(test)]

@@ -17,35 +17,29 @@ const MARKUP: &str = "<script>window.__pwned=1</script><img src=x onerror=window
 /// `customer-onboarding` against the CRM v2, its recorded `owner` replaced by markup, with the
 /// HTML and JSON reports written to `out/`.
 fn failing_run() -> (Project, Output) {
-    let project = Project::bundled();
-    let port = crm::free_port();
-    project.edit(
-        "scenarios/customer-onboarding/scenario.yaml",
-        &format!("port: {}", crm::ONBOARDING_ERP_PORT),
-        &format!("port: {port}"),
-    );
-    project.edit(
-        "scenarios/customer-onboarding/crm.jsonl",
-        "\"status\":\"active\",\"owner\":\"li.na\"",
-        &format!(
-            "\"status\":\"active\",\"owner\":{}",
-            Value::String(MARKUP.into())
-        ),
-    );
-    let crm = crm::start(CrmVersion::V2, &format!("http://127.0.0.1:{port}"));
-    let target = format!("crm={}", crm.url);
-    let out = project.run(&[
-        "run",
-        "customer-onboarding",
-        "--target",
-        &target,
+    let planted = |project: &Project| {
+        project.edit(
+            "scenarios/customer-onboarding/crm.jsonl",
+            "\"status\":\"active\",\"owner\":\"li.na\"",
+            &format!(
+                "\"status\":\"active\",\"owner\":{}",
+                Value::String(MARKUP.into())
+            ),
+        );
+    };
+    let reports = [
         "--report-json",
         "out/report.json",
         "--html",
         "out/report.html",
-    ]);
-    drop(crm);
-    (project, out)
+    ];
+    crm::run_bundled_against(
+        CrmVersion::V2,
+        "customer-onboarding",
+        planted,
+        &reports,
+        &[],
+    )
 }
 
 #[test]

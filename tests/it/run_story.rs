@@ -7,12 +7,7 @@ use serde_json::{Value, json};
 use crate::harness::{Output, Project, normalize};
 use crate::support::crm::{self, CrmVersion};
 
-const SCENARIOS: &[(&str, u16)] = &[
-    ("customer-onboarding", crm::ONBOARDING_ERP_PORT),
-    ("receivables-check", crm::RECEIVABLES_ERP_PORT),
-    ("opportunity-stage", crm::OPPORTUNITY_ERP_PORT),
-    ("erp-outage", crm::ERP_OUTAGE_ERP_PORT),
-];
+const SCENARIOS: &[(&str, u16)] = crm::BUNDLED_SCENARIOS;
 
 /// Runs one bundled scenario against a test CRM, its ERP peer moved to a free port.
 fn run_against(version: CrmVersion, scenario: &str) -> (Project, Output) {
@@ -28,41 +23,22 @@ fn run_edited_against(
     run_edited_against_with(version, scenario, edit, &[])
 }
 
-/// [`run_edited_against`] with more command-line arguments.
+/// [`run_edited_against`] with more command-line arguments, writing JUnit and JSON reports
+/// to `out/`.
 fn run_edited_against_with(
     version: CrmVersion,
     scenario: &str,
     edit: impl FnOnce(&Project),
     more: &[&str],
 ) -> (Project, Output) {
-    let &(_, fixed_port) = SCENARIOS
-        .iter()
-        .find(|(name, _)| *name == scenario)
-        .expect("known scenario");
-    let project = Project::bundled();
-    edit(&project);
-    let port = crm::free_port();
-    project.edit(
-        &format!("scenarios/{scenario}/scenario.yaml"),
-        &format!("port: {fixed_port}"),
-        &format!("port: {port}"),
-    );
-    let crm = crm::start(version, &format!("http://127.0.0.1:{port}"));
-    let target = format!("crm={}", crm.url);
     let mut args = vec![
-        "run",
-        scenario,
-        "--target",
-        &target,
         "--junit",
         "out/junit.xml",
         "--report-json",
         "out/report.json",
     ];
     args.extend_from_slice(more);
-    let out = project.run(&args);
-    drop(crm);
-    (project, out)
+    crm::run_bundled_against(version, scenario, edit, &args, &[])
 }
 
 /// `(kind, path)` of every finding in the JSON report, with the finding itself.

@@ -6,20 +6,7 @@ use crate::support::crm::{self, CrmVersion};
 
 /// `customer-onboarding` against the CRM v2 with `more` arguments and environment.
 fn failing_run(more: &[&str], env: &[(&str, &str)]) -> (Project, Output) {
-    let project = Project::bundled();
-    let port = crm::free_port();
-    project.edit(
-        "scenarios/customer-onboarding/scenario.yaml",
-        &format!("port: {}", crm::ONBOARDING_ERP_PORT),
-        &format!("port: {port}"),
-    );
-    let crm = crm::start(CrmVersion::V2, &format!("http://127.0.0.1:{port}"));
-    let target = format!("crm={}", crm.url);
-    let mut args = vec!["run", "customer-onboarding", "--target", &target];
-    args.extend_from_slice(more);
-    let out = project.run_with_env(&args, env);
-    drop(crm);
-    (project, out)
+    crm::run_bundled_against(CrmVersion::V2, "customer-onboarding", |_| {}, more, env)
 }
 
 #[test]

@@ -63,6 +63,45 @@ pub const RECEIVABLES_ERP_PORT: u16 = 18082;
 pub const OPPORTUNITY_ERP_PORT: u16 = 18083;
 pub const ERP_OUTAGE_ERP_PORT: u16 = 18084;
 
+/// Every bundled scenario with the fixed port of its mocked ERP.
+pub const BUNDLED_SCENARIOS: &[(&str, u16)] = &[
+    ("customer-onboarding", ONBOARDING_ERP_PORT),
+    ("receivables-check", RECEIVABLES_ERP_PORT),
+    ("opportunity-stage", OPPORTUNITY_ERP_PORT),
+    ("erp-outage", ERP_OUTAGE_ERP_PORT),
+];
+
+/// Runs one bundled scenario against a test CRM of `version`, its ERP peer moved to a free
+/// port, after `edit` has changed the copied project: `interlock run SCENARIO --target
+/// crm=URL` then `more`, with `env` set.
+pub fn run_bundled_against(
+    version: CrmVersion,
+    scenario: &str,
+    edit: impl FnOnce(&crate::harness::Project),
+    more: &[&str],
+    env: &[(&str, &str)],
+) -> (crate::harness::Project, crate::harness::Output) {
+    let &(_, fixed_port) = BUNDLED_SCENARIOS
+        .iter()
+        .find(|(name, _)| *name == scenario)
+        .expect("known scenario");
+    let project = crate::harness::Project::bundled();
+    edit(&project);
+    let port = free_port();
+    project.edit(
+        &format!("scenarios/{scenario}/scenario.yaml"),
+        &format!("port: {fixed_port}"),
+        &format!("port: {port}"),
+    );
+    let crm = start(version, &format!("http://127.0.0.1:{port}"));
+    let target = format!("crm={}", crm.url);
+    let mut args = vec!["run", scenario, "--target", &target];
+    args.extend_from_slice(more);
+    let out = project.run_with_env(&args, env);
+    drop(crm);
+    (project, out)
+}
+
 /// How long dropping a [`TestCrm`] waits for its thread before leaving it behind.
 const STOP_WAIT: Duration = Duration::from_secs(5);
 
