@@ -275,10 +275,11 @@ impl Peer {
             Some(action @ (Action::Reset | Action::Close | Action::Hang)) => {
                 let route = self.route(contract_at, &live);
                 let findings = self.contract_findings(contract, &live);
-                let mut call = self.call(live, route, Some(label), started);
-                call.findings = findings;
-                call.outcome = Outcome::Faulted;
-                self.journal.push(call);
+                self.journal.push_with(|call| {
+                    Peer::describe(call, &live, route, Some(label), started);
+                    call.findings = findings;
+                    call.outcome = Outcome::Faulted;
+                });
                 Err(match action {
                     Action::Reset => {
                         reset.store(true, Ordering::Relaxed);
@@ -324,20 +325,18 @@ impl Peer {
         }
     }
 
-    /// A journal entry for a request (without its outcome).
-    fn call(
-        &self,
-        live: LiveRequest,
+    /// Writes a request into a journal entry (everything but its outcome).
+    fn describe(
+        call: &mut PeerCall,
+        live: &LiveRequest,
         route: Arc<str>,
         fault: Option<String>,
         started: Instant,
-    ) -> PeerCall {
-        let mut call =
-            PeerCall::with_headers(live.method.as_str(), live.url(), &live.headers, route);
+    ) {
+        call.set_request(live.method.as_str(), live.url(), &live.headers, route);
         call.keep_body(&live.body);
         call.duration = started.elapsed();
         call.fault = fault;
-        call
     }
 
     /// Journals an answered call and hands back the response to send.
@@ -356,16 +355,18 @@ impl Peer {
             closest,
             findings,
         } = answer;
-        let mut call = self.call(live, route, fault, started);
-        call.matched = matched;
-        call.outcome = outcome;
-        call.status = response.status().as_u16();
-        call.findings = findings;
-        if let Some(closest) = closest {
-            call.differences = closest.mismatches.iter().map(|m| m.text.clone()).collect();
-            call.closest = Some(closest.label);
-        }
-        self.journal.push(call);
+        let status = response.status().as_u16();
+        self.journal.push_with(|call| {
+            Peer::describe(call, &live, route, fault, started);
+            call.matched = matched;
+            call.outcome = outcome;
+            call.status = status;
+            call.findings = findings;
+            if let Some(closest) = closest {
+                call.differences = closest.mismatches.iter().map(|m| m.text.clone()).collect();
+                call.closest = Some(closest.label);
+            }
+        });
         response
     }
 

@@ -5,7 +5,8 @@
 //! [`Journal::history`] and clears it with [`Journal::clear`]. The journal is bounded: past
 //! [`Journal::CAPACITY`] calls per stripe the oldest is dropped, and counted when it had not been
 //! taken yet, so a peer hammered by a runaway target (or a ten-minute soak) cannot grow without
-//! limit.
+//! limit; the new call is written over the dropped one ([`Journal::push_with`]), so a full
+//! journal neither allocates nor frees.
 //!
 //! Calls are numbered from one atomic counter and kept in stripes, one per serving thread, so
 //! the runtime's threads never wait for each other to journal a call; readers merge the stripes
@@ -86,22 +87,36 @@ impl Journal {
     }
 
     pub fn push(&self, call: PeerCall) {
-        let call = Arc::new(call);
+        self.push_with(|slot| *slot = call);
+    }
+
+    /// Journals a call that `fill` writes. Once the stripe is full, `fill` gets the oldest
+    /// call to overwrite in place (unless a reader still holds it), so a busy peer journals
+    /// without allocating or freeing: `fill` must set every field, as
+    /// [`PeerCall::set_request`] does for all but the outcome.
+    pub fn push_with(&self, fill: impl FnOnce(&mut PeerCall)) {
         let seq = self.next.fetch_add(1, Ordering::Relaxed);
         let mut stripe = self.lock(stripe_of_this_thread());
-        let mut evicted = None;
+        let mut oldest = None;
         if stripe.calls.len() >= self.capacity {
-            evicted = stripe.calls.pop_front();
+            oldest = stripe.calls.pop_front().map(|(_, call)| call);
             if stripe.untaken > 0 {
                 stripe.untaken -= 1;
             } else {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
+        let (mut call, held) = match oldest {
+            Some(call) if Arc::strong_count(&call) == 1 => (call, None),
+            held => (Arc::new(PeerCall::default()), held),
+        };
+        if let Some(slot) = Arc::get_mut(&mut call) {
+            fill(slot);
+        }
         stripe.calls.push_back((seq, call));
         drop(stripe);
-        // Freed outside the lock, so the other threads never wait on the allocator.
-        drop(evicted);
+        // A call a reader still holds is released outside the lock.
+        drop(held);
     }
 
     /// The calls since the last take, oldest first.
@@ -175,6 +190,7 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::peers::Outcome;
 
     fn call(n: u16) -> PeerCall {
         PeerCall {
@@ -223,5 +239,70 @@ mod tests {
         journal.push(call(3));
         assert_eq!(journal.history()[0].0, 3);
         assert_eq!(journal.take().len(), 1);
+    }
+
+    /// A call carrying everything an unusual call has: a fault, a body, a closest recording.
+    fn busy_call(call: &mut PeerCall) {
+        let mut headers = hyper::HeaderMap::new();
+        headers.insert(
+            "x-tenant-id",
+            hyper::header::HeaderValue::from_static("cn-east"),
+        );
+        call.set_request(
+            "POST",
+            "/erp/v2/customers",
+            &headers,
+            Arc::from("/erp/v2/customers"),
+        );
+        call.keep_body(&bytes::Bytes::from_static(b"{\"tax_id\": 1}"));
+        call.matched = Some(3);
+        call.outcome = Outcome::Faulted;
+        call.status = 503;
+        call.duration = std::time::Duration::from_millis(7);
+        call.fault = Some("status 503".to_string());
+        call.closest = Some("POST /erp/v2/customers".to_string());
+        call.differences = vec!["body field `/tax_id` missing".to_string()];
+    }
+
+    fn plain_call(call: &mut PeerCall) {
+        call.set_request("GET", "/ping", &hyper::HeaderMap::new(), Arc::from("/ping"));
+        call.status = 200;
+    }
+
+    #[test]
+    fn a_full_journal_overwrites_its_oldest_call_leaving_nothing_of_it() {
+        let journal = Journal::new(1);
+        journal.push_with(busy_call);
+        journal.push_with(plain_call);
+        let calls = journal.history();
+        assert_eq!(calls.len(), 1);
+        let (seq, call) = &calls[0];
+        assert_eq!(*seq, 2);
+        assert_eq!(
+            (call.method(), call.url(), &*call.route),
+            ("GET", "/ping", "/ping")
+        );
+        assert_eq!(call.headers().count(), 0);
+        assert_eq!((call.body.len(), call.body_size), (0, 0));
+        assert_eq!(
+            (call.matched, call.outcome, call.status),
+            (None, Outcome::Unmatched, 200)
+        );
+        assert_eq!(call.duration, std::time::Duration::ZERO);
+        assert_eq!((&call.fault, &call.closest), (&None, &None));
+        assert!(call.differences.is_empty() && call.findings.is_empty());
+    }
+
+    #[test]
+    fn a_call_a_reader_still_holds_is_not_overwritten() {
+        let journal = Journal::new(1);
+        journal.push_with(busy_call);
+        let held = journal.take();
+        journal.push_with(plain_call);
+        assert_eq!(held[0].url(), "/erp/v2/customers");
+        assert_eq!(held[0].header("x-tenant-id"), Some("cn-east"));
+        assert_eq!(held[0].fault.as_deref(), Some("status 503"));
+        assert_eq!(&held[0].body[..], b"{\"tax_id\": 1}");
+        assert_eq!(journal.take()[0].url(), "/ping");
     }
 }

@@ -211,7 +211,9 @@ impl Outcome {
 /// One request the peer received.
 ///
 /// The method, URL and headers share one string, `METHOD URL` then one `name: value` line per
-/// header, so journaling a call costs one allocation besides the call itself.
+/// header, so journaling a call costs one allocation besides the call itself, and none when
+/// the journal is full and hands back the oldest call to overwrite
+/// ([`PeerCall::set_request`]).
 #[derive(Debug, Clone)]
 pub struct PeerCall {
     head: String,
@@ -235,6 +237,13 @@ pub struct PeerCall {
     pub findings: Vec<Finding>,
 }
 
+impl Default for PeerCall {
+    /// A call with nothing received yet, to be filled with [`PeerCall::set_request`].
+    fn default() -> Self {
+        PeerCall::blank(Arc::from(""))
+    }
+}
+
 impl PeerCall {
     /// Request bodies above this size are counted, not kept, in the journal.
     pub const MAX_KEPT_BODY: usize = 64 * 1024;
@@ -245,29 +254,10 @@ impl PeerCall {
         PeerCall::with_headers(method, url, &HeaderMap::new(), Arc::from(path))
     }
 
-    /// A call with the request's headers, copied: hyper's header values are slices of the
-    /// connection's read buffer, which a journal of 10 000 calls would otherwise keep alive.
-    pub fn with_headers(method: &str, url: &str, headers: &HeaderMap, route: Arc<str>) -> Self {
-        let size = headers
-            .iter()
-            .fold(method.len() + url.len() + 1, |size, (n, v)| {
-                size + n.as_str().len() + v.len() + 3
-            });
-        let mut head = String::with_capacity(size);
-        head.push_str(method);
-        head.push(' ');
-        head.push_str(url);
-        for (name, value) in headers {
-            head.push('\n');
-            head.push_str(name.as_str());
-            head.push_str(": ");
-            match value.to_str() {
-                Ok(text) => head.push_str(text),
-                Err(_) => head.push_str(&String::from_utf8_lossy(value.as_bytes())),
-            }
-        }
+    /// A call with an empty head, unmatched.
+    fn blank(route: Arc<str>) -> Self {
         PeerCall {
-            head,
+            head: String::new(),
             body: Bytes::new(),
             body_size: 0,
             route,
@@ -280,6 +270,49 @@ impl PeerCall {
             differences: Vec::new(),
             findings: Vec::new(),
         }
+    }
+
+    /// A call with the request's headers, copied: hyper's header values are slices of the
+    /// connection's read buffer, which a journal of 10 000 calls would otherwise keep alive.
+    pub fn with_headers(method: &str, url: &str, headers: &HeaderMap, route: Arc<str>) -> Self {
+        let mut call = PeerCall::blank(Arc::clone(&route));
+        call.set_request(method, url, headers, route);
+        call
+    }
+
+    /// Makes this call a fresh one for a request (every field reset, the outcome unmatched),
+    /// reusing the memory its head and lists already hold.
+    pub fn set_request(&mut self, method: &str, url: &str, headers: &HeaderMap, route: Arc<str>) {
+        let size = headers
+            .iter()
+            .fold(method.len() + url.len() + 1, |size, (n, v)| {
+                size + n.as_str().len() + v.len() + 3
+            });
+        let mut head = std::mem::take(&mut self.head);
+        head.clear();
+        head.reserve(size);
+        head.push_str(method);
+        head.push(' ');
+        head.push_str(url);
+        for (name, value) in headers {
+            head.push('\n');
+            head.push_str(name.as_str());
+            head.push_str(": ");
+            match value.to_str() {
+                Ok(text) => head.push_str(text),
+                Err(_) => head.push_str(&String::from_utf8_lossy(value.as_bytes())),
+            }
+        }
+        let mut differences = std::mem::take(&mut self.differences);
+        differences.clear();
+        let mut findings = std::mem::take(&mut self.findings);
+        findings.clear();
+        *self = PeerCall {
+            head,
+            differences,
+            findings,
+            ..PeerCall::blank(route)
+        };
     }
 
     /// Copies the request body into the call when it is small enough (a small body is a slice

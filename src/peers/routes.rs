@@ -104,8 +104,9 @@ pub struct Closest {
 #[derive(Debug)]
 pub struct Routes {
     stubs: Vec<Stub>,
-    /// Stub indexes by literal path, for a quick first cut.
-    by_path: HashMap<String, Vec<usize>>,
+    /// Stub indexes by literal path, for a quick first cut (looked up once per request, so
+    /// with a fast hash).
+    by_path: foldhash::HashMap<String, Vec<usize>>,
     /// Stub indexes by the contract operation covering them.
     by_contract: HashMap<usize, Vec<usize>>,
     /// Per contract operation, the first recorded error response (4xx).
@@ -123,7 +124,7 @@ impl Routes {
     ) -> Self {
         let ignore = Arc::new(ignore);
         let mut stubs: Vec<Stub> = Vec::new();
-        let mut by_path: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_path: foldhash::HashMap<String, Vec<usize>> = foldhash::HashMap::default();
         for (index, exchange) in exchanges.iter().enumerate() {
             let request = &exchange.request;
             let candidates = by_path.entry(request.path().to_string()).or_default();
