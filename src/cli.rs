@@ -14,12 +14,8 @@ use crate::config::Config;
 use crate::contract::{self, ContractSet};
 use crate::error::{Error, InputError, did_you_mean};
 use crate::pipeline::{self, RunPlan};
-use crate::report::Reporter;
 use crate::report::console::{ConsoleReporter, ConsoleStyle};
-use crate::report::html::HtmlReporter;
-use crate::report::json::JsonReporter;
-use crate::report::junit::JunitReporter;
-use crate::report::markdown::MarkdownReporter;
+use crate::report::{Outputs, Reporter};
 use crate::scenario::{self, Scenario};
 
 /// Interlock: catch the contract change that breaks a neighbour before it ships.
@@ -149,7 +145,8 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+/// The multi-threaded runtime every async command runs on.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -163,22 +160,15 @@ fn run_command(args: &RunArgs) -> Result<u8, Error> {
         Box::new(std::io::stdout()),
         ConsoleStyle::detect(),
     ))];
-    if let Some(path) = &args.report_json {
-        reporters.push(Box::new(JsonReporter::new(path.clone())));
-    }
-    if let Some(path) = &args.junit {
-        reporters.push(Box::new(JunitReporter::new(path.clone())));
-    }
-    if let Some(path) = &args.html {
-        reporters.push(Box::new(HtmlReporter::new(path.clone())));
-    }
-    let step_summary = MarkdownReporter::step_summary_from_env();
-    if args.summary_md.is_some() || step_summary.is_some() {
-        reporters.push(Box::new(MarkdownReporter::new(
-            args.summary_md.clone(),
-            step_summary,
-        )));
-    }
+    reporters.extend(
+        Outputs {
+            report_json: args.report_json.clone(),
+            junit: args.junit.clone(),
+            html: args.html.clone(),
+            summary_md: args.summary_md.clone(),
+        }
+        .reporters(),
+    );
     let plan = std::sync::Arc::new(plan);
     let mode = crate::snapshot::Mode::resolve(args.snapshots, &|name| std::env::var(name).ok())?;
     reporters.push(Box::new(crate::snapshot::reporter::SnapshotReporter::new(

@@ -51,7 +51,7 @@ pub struct MockArgs {
     /// What identical requests get once their recorded replies are used up (overrides the
     /// scenarios' `playback`).
     #[arg(long, value_enum)]
-    pub playback: Option<PlaybackArg>,
+    pub playback: Option<Playback>,
 
     /// Seed for percentage faults and random delays (overrides the scenarios' `seed`).
     #[arg(long, value_name = "N")]
@@ -68,13 +68,6 @@ pub struct MockArgs {
     /// Contract directory (repeatable); replaces the project file's list.
     #[arg(long, value_name = "DIR")]
     pub contracts: Vec<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PlaybackArg {
-    Repeat,
-    Cycle,
-    NotFound,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -119,11 +112,7 @@ impl Planned {
 pub fn run(args: &MockArgs) -> Result<u8, Error> {
     let config = Config::discover(args.config.as_deref(), Path::new(""))?;
     let planned = plan(args, &config)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|err| Error::environment(format!("cannot start the async runtime: {err}")))?;
-    runtime.block_on(serve(planned, args.log))
+    crate::cli::runtime()?.block_on(serve(planned, args.log))
 }
 
 fn plan(args: &MockArgs, config: &Config) -> Result<Vec<Planned>, Error> {
@@ -188,11 +177,7 @@ fn plan(args: &MockArgs, config: &Config) -> Result<Vec<Planned>, Error> {
     }
     for p in &mut planned {
         if let Some(playback) = args.playback {
-            p.options.behaviour.playback = match playback {
-                PlaybackArg::Repeat => Playback::Repeat,
-                PlaybackArg::Cycle => Playback::Cycle,
-                PlaybackArg::NotFound => Playback::NotFound,
-            };
+            p.options.behaviour.playback = playback;
         }
         if let Some(seed) = args.seed {
             p.options.behaviour.seed = seed;

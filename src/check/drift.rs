@@ -402,7 +402,8 @@ fn offset_of(s: &str) -> String {
     }
 }
 
-fn is_uuid(s: &str) -> bool {
+/// Whether a string is a UUID in its canonical 8-4-4-4-12 hex form.
+pub fn is_uuid(s: &str) -> bool {
     s.len() == 36
         && s.char_indices().all(|(i, c)| match i {
             8 | 13 | 18 | 23 => c == '-',

@@ -18,7 +18,7 @@ use crate::check::schema::{check_response, scalar_at};
 use crate::check::{Finding, FindingKind, Location};
 use crate::config::Config;
 use crate::contract::document::display_pointer;
-use crate::contract::{self, Contract, ContractSet, ParamSpec};
+use crate::contract::{self, Contract, ContractSet, ParamProblem, ParamSpec};
 use crate::error::{Error, InputError, did_you_mean};
 use crate::exit_code;
 use crate::recording::{self, Exchange};
@@ -126,7 +126,7 @@ pub fn check_project(config: &Config, extra: &[PathBuf]) -> Result<Report, Error
     report.contracts = contracts.len();
     let mut files: BTreeSet<PathBuf> = BTreeSet::new();
     if config.scenarios.is_dir() {
-        for file in scenario_files(&config.scenarios) {
+        for file in scenario::scenario_files(&config.scenarios).unwrap_or_default() {
             match scenario::load(&file) {
                 Ok(s) => {
                     report.scenarios += 1;
@@ -156,21 +156,6 @@ pub fn check_project(config: &Config, extra: &[PathBuf]) -> Result<Report, Error
         check_recording(file, &contracts, &mut report);
     }
     Ok(report)
-}
-
-/// The `scenario.yaml` of every folder under `dir`, sorted.
-fn scenario_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.path().join(scenario::SCENARIO_FILE))
-                .filter(|p| p.is_file())
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
 }
 
 fn is_recording_line(error: &InputError) -> bool {
@@ -347,31 +332,23 @@ fn check_param(
     findings: &mut Vec<Finding>,
 ) {
     let path = format!("{prefix}:{}", spec.name);
-    if values.is_empty() {
-        if spec.required {
-            findings.push(request_finding(
-                contract,
-                FindingKind::ParameterViolation,
-                path,
-                format!("lacks required {what} `{}`", spec.name),
-                None,
-            ));
-        }
-        return;
-    }
-    let Some(schema) = &spec.schema else {
-        return;
-    };
-    for value in values {
-        for v in schema.violations_for_wire_value(value) {
-            findings.push(request_finding(
+    for problem in spec.problems(values) {
+        findings.push(match problem {
+            ParamProblem::Missing => request_finding(
                 contract,
                 FindingKind::ParameterViolation,
                 path.clone(),
-                format!("{what} `{}`: {}", spec.name, v.message),
-                Some(Value::String((*value).to_string())),
-            ));
-        }
+                format!("lacks required {what} `{}`", spec.name),
+                None,
+            ),
+            ParamProblem::Invalid { value, message } => request_finding(
+                contract,
+                FindingKind::ParameterViolation,
+                path.clone(),
+                format!("{what} `{}`: {message}", spec.name),
+                Some(Value::String(value.to_string())),
+            ),
+        });
     }
 }
 

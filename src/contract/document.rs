@@ -384,6 +384,22 @@ pub fn display_pointer(pointer: &str) -> &str {
     if pointer.is_empty() { "/" } else { pointer }
 }
 
+/// A JSON pointer with every array position as `*` (`/orders/3/id` → `/orders/*/id`), the
+/// form that matches the same field in every item.
+pub fn wildcard_indices(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .map(|token| {
+            if !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit()) {
+                "*"
+            } else {
+                token
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Unescapes one JSON pointer token.
 pub fn unescape_pointer_token(token: &str) -> String {
     token.replace("~1", "/").replace("~0", "~")

@@ -71,6 +71,44 @@ pub struct ParamSpec {
     pub schema: Option<CompiledSchema>,
 }
 
+/// One way the values sent for a parameter break its spec.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamProblem<'v> {
+    /// Required, and no value was sent.
+    Missing,
+    /// A value its schema rejects (one problem per violation).
+    Invalid { value: &'v str, message: String },
+}
+
+impl ParamSpec {
+    /// How `values` (every value sent for this parameter) break it: missing when it is
+    /// required and none was sent, else each value checked against the schema as wire text.
+    pub fn problems<'v>(&self, values: &[&'v str]) -> Vec<ParamProblem<'v>> {
+        if values.is_empty() {
+            return if self.required {
+                vec![ParamProblem::Missing]
+            } else {
+                Vec::new()
+            };
+        }
+        let Some(schema) = &self.schema else {
+            return Vec::new();
+        };
+        values
+            .iter()
+            .flat_map(|value| {
+                schema
+                    .violations_for_wire_value(value)
+                    .into_iter()
+                    .map(|v| ParamProblem::Invalid {
+                        value,
+                        message: v.message,
+                    })
+            })
+            .collect()
+    }
+}
+
 /// A message body's schema.
 #[derive(Debug, Clone)]
 pub struct BodySpec {

@@ -149,9 +149,9 @@ pub fn run(args: &DiffArgs, config: &crate::config::Config) -> Result<u8, Error>
         }
     }
     if args.format == Format::Markdown
-        && let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty())
+        && let Some(summary) = crate::report::markdown::MarkdownReporter::step_summary_from_env()
     {
-        crate::report::append_text(Path::new(&summary), &rendered)?;
+        crate::report::append_text(&summary, &rendered)?;
     }
     Ok(report.exit_code())
 }

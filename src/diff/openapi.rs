@@ -16,7 +16,8 @@ use super::normalize::Normalizer;
 use super::schema::{Node, Origin, TypeSet};
 use crate::contract::document::escape_pointer_token;
 
-const METHODS: &[&str] = &[
+/// The operations a path item can hold, in the order OpenAPI lists them.
+pub const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use crate::contract::document::{escape_pointer_token, unescape_pointer_token};
-use crate::diff::openapi::{Version, version};
+use crate::diff::openapi::{METHODS, Version, version};
 use crate::error::{Error, InputError, did_you_mean};
 
 mod schema;
@@ -31,9 +31,6 @@ mod schema;
 use schema::{Place, SchemaConverter};
 
 const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
-const METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
 /// OpenAPI says these header parameters are ignored: the media types and security carry them.
 const IGNORED_HEADERS: &[&str] = &["accept", "content-type", "authorization"];
 
@@ -256,13 +253,7 @@ impl<'a> Converter<'a> {
             .and_then(Value::as_object)
         {
             for name in map.keys() {
-                let base = file_stem(name);
-                let mut stem = base.clone();
-                let mut n = 2;
-                while !taken.insert(stem.to_ascii_lowercase()) {
-                    stem = format!("{base}-{n}");
-                    n += 1;
-                }
+                let stem = unique(&file_stem(name), &mut taken);
                 names.insert(name.clone(), format!("{stem}.json"));
             }
         }
@@ -342,12 +333,7 @@ impl<'a> Converter<'a> {
         let (template, renamed) = path_template(&format!("{}{path}", self.base_path));
         let op_id = op.get("operationId").and_then(Value::as_str);
         let base = op_id.map_or_else(|| format!("{method}{}", slug_path(path)), slug_keep_case);
-        let mut name = base.clone();
-        let mut n = 2;
-        while !self.interfaces.insert(name.to_ascii_lowercase()) {
-            name = format!("{base}-{n}");
-            n += 1;
-        }
+        let name = unique(&base, &mut self.interfaces);
         let mut params = self.parameters(shared, &format!("{item_pointer}/parameters"));
         for (key, param) in self.parameters(op.get("parameters"), &format!("{pointer}/parameters"))
         {
@@ -809,6 +795,18 @@ fn slug_path(path: &str) -> String {
     } else {
         format!("-{s}")
     }
+}
+
+/// `base`, or `base-2`, `base-3`… the first not yet in `taken` (compared in lower case, for
+/// case-insensitive file systems), which it joins.
+fn unique(base: &str, taken: &mut BTreeSet<String>) -> String {
+    let mut name = base.to_string();
+    let mut n = 2;
+    while !taken.insert(name.to_ascii_lowercase()) {
+        name = format!("{base}-{n}");
+        n += 1;
+    }
+    name
 }
 
 fn file_stem(name: &str) -> String {

@@ -337,12 +337,10 @@ fn is_id(segment: &str) -> bool {
     if version {
         return false;
     }
-    digits == segment.len()
-        || schema::is_uuid(segment)
-        || (segment.len() >= 16 && segment.chars().all(|c| c.is_ascii_hexdigit()))
-        || segment
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    // Numbers, UUIDs and hex strings are all such codes.
+    segment
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 fn singular(word: &str) -> String {

@@ -10,9 +10,11 @@
 //!   it, else an `enum` when there are few distinct values, each seen about twice or more
 //!   (at most [`Settings::enum_threshold`] values and at least twice as many samples).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
+
+use crate::check::drift::is_uuid;
 
 /// Tunables of inference.
 #[derive(Debug, Clone, Copy)]
@@ -49,7 +51,7 @@ pub struct Shape {
     numbers: usize,
     strings: usize,
     /// Distinct string values, kept while they are few enough to be an enum.
-    values: BTreeMap<String, usize>,
+    values: BTreeSet<String>,
     too_many_values: bool,
     /// Formats every string so far matched.
     formats: Option<BTreeSet<&'static str>>,
@@ -105,21 +107,20 @@ impl Shape {
     fn add_string(&mut self, s: &str) {
         self.strings += 1;
         if !self.too_many_values {
-            *self.values.entry(s.to_string()).or_default() += 1;
+            self.values.insert(s.to_string());
             if self.values.len() > VALUE_CAP {
                 self.values.clear();
                 self.too_many_values = true;
             }
         }
-        let matched: BTreeSet<&'static str> = FORMATS
+        // Only the formats every earlier string matched are still worth testing.
+        let matched = FORMATS
             .iter()
+            .filter(|(name, _)| self.formats.as_ref().is_none_or(|f| f.contains(name)))
             .filter(|(_, test)| test(s))
             .map(|(name, _)| *name)
             .collect();
-        self.formats = Some(match self.formats.take() {
-            None => matched,
-            Some(before) => before.intersection(&matched).copied().collect(),
-        });
+        self.formats = Some(matched);
     }
 
     /// Properties seen in object samples, in first-seen order.
@@ -213,7 +214,7 @@ impl Shape {
             // An enum restricts the whole value, so only when strings (and null) are all there is.
             && (only || self.samples == self.strings + self.nulls);
         if is_enum {
-            let mut values: Vec<Value> = self.values.keys().map(|v| json!(v)).collect();
+            let mut values: Vec<Value> = self.values.iter().map(|v| json!(v)).collect();
             if self.nulls > 0 {
                 values.push(Value::Null);
             }
@@ -230,15 +231,6 @@ fn is_date_time(s: &str) -> bool {
 fn is_date(s: &str) -> bool {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     s.len() == 10 && time::Date::parse(s, &format).is_ok()
-}
-
-pub fn is_uuid(s: &str) -> bool {
-    let groups: Vec<&str> = s.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, len)| g.len() == len && g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 fn is_email(s: &str) -> bool {

@@ -31,12 +31,12 @@ pub const ADMIN_PATH: &str = "/__interlock/";
 /// The journal's path.
 const REQUESTS: &str = "/__interlock/requests";
 
-/// Answers an admin request, or `None` when the request is not for the admin endpoint.
 /// Whether a request is for the admin endpoint (which faults never touch).
 pub fn is_admin(request: &LiveRequest) -> bool {
     request.path().starts_with(ADMIN_PATH)
 }
 
+/// Answers an admin request, or `None` when the request is not for the admin endpoint.
 pub fn handle(peer: &str, journal: &Journal, request: &LiveRequest) -> Option<PeerResponse> {
     if !is_admin(request) {
         return None;

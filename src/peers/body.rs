@@ -42,10 +42,7 @@ impl Matcher for BodyMatcher {
                 }
                 None => false,
             },
-            BodyMatcher::Bytes(expected) => {
-                expected.len() == request.body.len()
-                    && (expected.is_empty() || *expected == request.body)
-            }
+            BodyMatcher::Bytes(expected) => *expected == request.body,
         }
     }
 

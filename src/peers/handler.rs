@@ -205,32 +205,36 @@ impl Peer {
                 return Ok(json_response(status, &json!({ "error": error })));
             }
         };
-        let hit = if self.faults.is_empty() || admin::is_admin(&live) {
-            None
-        } else {
-            let route = self.route(self.contract_of(&live), &live);
-            self.faults
-                .pick(live.method.as_str(), live.path(), Some(&route))
-        };
-        let Some(hit) = hit else {
+        if self.faults.is_empty() || admin::is_admin(&live) {
+            return Ok(self.respond(live, started));
+        }
+        let contract_at = self.contract_of(&live);
+        let route = self.route(contract_at, &live);
+        let Some(hit) = self
+            .faults
+            .pick(live.method.as_str(), live.path(), Some(&route))
+        else {
             return Ok(self.respond(live, started));
         };
         if let Some(delay) = hit.delay {
             tokio::time::sleep(delay).await;
         }
-        self.faulted(live, hit, reset, started).await
+        self.faulted(live, contract_at, route, hit, reset, started)
+            .await
     }
 
-    /// Applies a fault that fired for this call.
+    /// Applies a fault that fired for this call, to a request covered by the contract at
+    /// `contract_at` on `route`.
     async fn faulted(
         &self,
         live: LiveRequest,
+        contract_at: Option<usize>,
+        route: Arc<str>,
         hit: Hit,
         reset: &Arc<AtomicBool>,
         started: Instant,
     ) -> Result<PeerResponse, NoResponse> {
         let Hit { action, label, .. } = hit;
-        let contract_at = self.contract_of(&live);
         let contract = self.contract(contract_at);
         match action {
             None => {
@@ -255,7 +259,7 @@ impl Peer {
                     response,
                     matched: None,
                     outcome: Outcome::Faulted,
-                    route: self.route(contract_at, &live),
+                    route,
                     closest: None,
                     findings: self.contract_findings(contract, &live),
                 };
@@ -273,7 +277,6 @@ impl Peer {
                 Ok(Response::from_parts(parts, body))
             }
             Some(action @ (Action::Reset | Action::Close | Action::Hang)) => {
-                let route = self.route(contract_at, &live);
                 let findings = self.contract_findings(contract, &live);
                 self.journal.push_with(|call| {
                     Peer::describe(call, &live, route, Some(label), started);

@@ -124,8 +124,9 @@ pub struct Behaviour {
     pub seed: u64,
 }
 
-/// What identical requests get once every recorded reply has been played.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+/// What identical requests get once every recorded reply has been played (`playback:` in a
+/// scenario, `--playback` of `interlock mock`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Playback {
     /// The last recorded reply again.

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::matcher::LiveRequest;
 use crate::check::{Finding, FindingKind, Location};
-use crate::contract::{Contract, ParamSpec};
+use crate::contract::{Contract, ParamProblem, ParamSpec};
 
 /// Every way a request breaks its contract (empty when it satisfies it): query, body, headers.
 pub fn check_request(peer: &str, contract: &Contract, request: &LiveRequest) -> Vec<Finding> {
@@ -170,34 +170,21 @@ impl<'a> Check<'a> {
 
     /// Presence and schema of one parameter's values.
     fn param(&mut self, what: &str, path_prefix: &str, param: &ParamSpec, values: &[&str]) {
-        let path = || format!("{path_prefix}:{}", param.name);
-        if values.is_empty() {
-            if param.required {
-                self.push(
+        let path = format!("{path_prefix}:{}", param.name);
+        for problem in param.problems(values) {
+            match problem {
+                ParamProblem::Missing => self.push(
                     FindingKind::ParameterViolation,
-                    path(),
+                    path.clone(),
                     format!("{} lacks required {what} `{}`", self.prefix(), param.name),
                     None,
-                );
-            }
-            return;
-        }
-        let Some(schema) = &param.schema else {
-            return;
-        };
-        for value in values {
-            for violation in schema.violations_for_wire_value(value) {
-                self.push(
+                ),
+                ParamProblem::Invalid { value, message } => self.push(
                     FindingKind::PeerRequestInvalid,
-                    path(),
-                    format!(
-                        "{}: {what} `{}`: {}",
-                        self.prefix(),
-                        param.name,
-                        violation.message
-                    ),
-                    Some(Value::String((*value).to_string())),
-                );
+                    path.clone(),
+                    format!("{}: {what} `{}`: {message}", self.prefix(), param.name),
+                    Some(Value::String(value.to_string())),
+                ),
             }
         }
     }

@@ -83,11 +83,7 @@ pub fn run(args: &RecordArgs) -> Result<u8, Error> {
     let config = Config::discover(args.config.as_deref(), Path::new(""))?;
     let redactor = Redactor::from_config(&config)?;
     let contracts = project_contracts(&config);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|err| Error::environment(format!("cannot start the async runtime: {err}")))?;
-    runtime.block_on(serve(args, upstream, &listen, redactor, contracts))
+    crate::cli::runtime()?.block_on(serve(args, upstream, &listen, redactor, contracts))
 }
 
 /// The project's contracts when its contract directories exist and load; an exchange then

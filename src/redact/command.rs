@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::Redactor;
 use crate::config::Config;
-use crate::error::{Error, InputError};
+use crate::error::Error;
 use crate::exit_code;
 use crate::recording;
 
@@ -35,19 +35,14 @@ pub fn run(args: &RedactArgs) -> Result<u8, Error> {
 
 /// Redacts every exchange of a recording and replaces the file atomically.
 pub fn redact_file(redactor: &Redactor, path: &Path) -> Result<usize, Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| InputError::in_file(path, format!("cannot read recording: {err}")))?;
-    let (recording, errors) = recording::parse(path, &text);
-    if !errors.is_empty() {
-        return Err(Error::Input(errors));
-    }
-    let mut out = String::with_capacity(text.len());
-    for (_, exchange) in &recording.exchanges {
-        let mut exchange = exchange.clone();
+    let recording = recording::read(path).map_err(Error::Input)?;
+    let count = recording.len();
+    let mut out = String::new();
+    for (_, mut exchange) in recording.exchanges {
         redactor.redact_exchange(&mut exchange);
         out.push_str(&recording::to_line(&exchange));
         out.push('\n');
     }
     crate::report::write_atomic(path, out.as_bytes())?;
-    Ok(recording.len())
+    Ok(count)
 }

@@ -91,7 +91,7 @@ impl Redactor {
         let mut found = Found::default();
         self.redact_headers(&mut exchange.request.headers, &mut found);
         self.redact_headers(&mut exchange.response.headers, &mut found);
-        exchange.request.url = self.redact_url_into(&exchange.request.url, &mut found);
+        exchange.request.url = self.redact_url(&exchange.request.url, &mut found);
         let request_type = content_type(&exchange.request.headers);
         let response_type = content_type(&exchange.response.headers);
         self.redact_body(
@@ -108,11 +108,7 @@ impl Redactor {
     }
 
     /// A path-and-query with credential and personal-data parameters replaced.
-    pub fn redact_url(&self, url: &str) -> String {
-        self.redact_url_into(url, &mut Found::default())
-    }
-
-    fn redact_url_into(&self, url: &str, found: &mut Found) -> String {
+    fn redact_url(&self, url: &str, found: &mut Found) -> String {
         match url.split_once('?') {
             Some((path, query)) => format!("{path}?{}", self.redact_form(query, found)),
             None => url.to_string(),

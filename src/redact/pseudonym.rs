@@ -49,7 +49,8 @@ pub const REDACTED: &str = "[redacted]";
 /// Makes pseudonyms from one secret key.
 #[derive(Clone)]
 pub struct Pseudonymizer {
-    key: Vec<u8>,
+    /// HMAC-SHA256 set up with the key once; each block clones it.
+    mac: Hmac<Sha256>,
 }
 
 impl std::fmt::Debug for Pseudonymizer {
@@ -60,7 +61,10 @@ impl std::fmt::Debug for Pseudonymizer {
 
 impl Pseudonymizer {
     pub fn new(key: &[u8]) -> Self {
-        Pseudonymizer { key: key.to_vec() }
+        // HMAC accepts keys of any length, so `new_from_slice` cannot fail.
+        let mac = Hmac::<Sha256>::new_from_slice(key)
+            .unwrap_or_else(|_| Hmac::<Sha256>::new(&Default::default()));
+        Pseudonymizer { mac }
     }
 
     /// The pseudonym of a string value of the given kind.
@@ -165,7 +169,7 @@ impl Pseudonymizer {
 
     fn stream(&self, input: &str) -> Stream<'_> {
         Stream {
-            key: &self.key,
+            mac: &self.mac,
             input: input.as_bytes().to_vec(),
             block: Vec::new(),
             used: 0,
@@ -176,7 +180,7 @@ impl Pseudonymizer {
 
 /// An endless stream of pseudo-random bytes: HMAC(key, input ‖ counter) blocks.
 struct Stream<'k> {
-    key: &'k [u8],
+    mac: &'k Hmac<Sha256>,
     input: Vec<u8>,
     block: Vec<u8>,
     used: usize,
@@ -186,7 +190,10 @@ struct Stream<'k> {
 impl Stream<'_> {
     fn byte(&mut self) -> u8 {
         if self.used == self.block.len() {
-            self.block = hmac_block(self.key, &self.input, self.counter);
+            let mut mac = self.mac.clone();
+            mac.update(&self.input);
+            mac.update(&self.counter.to_be_bytes());
+            self.block = mac.finalize().into_bytes().to_vec();
             self.counter = self.counter.wrapping_add(1);
             self.used = 0;
         }
@@ -214,18 +221,6 @@ impl Stream<'_> {
     fn alphanumeric(&mut self) -> char {
         const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
         char::from(ALPHABET[usize::from(self.byte()) % ALPHABET.len()])
-    }
-}
-
-fn hmac_block(key: &[u8], input: &[u8], counter: u32) -> Vec<u8> {
-    // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
-    match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(mut mac) => {
-            mac.update(input);
-            mac.update(&counter.to_be_bytes());
-            mac.finalize().into_bytes().to_vec()
-        }
-        Err(_) => vec![0; 32],
     }
 }
 

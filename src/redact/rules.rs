@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::pseudonym::Kind;
+use crate::contract::document::{escape_pointer_token, unescape_pointer_token};
 use crate::error::InputError;
 
 /// The `[redact]` section of `interlock.toml`.
@@ -167,6 +168,8 @@ pub struct Rules {
     fields: BTreeMap<String, Kind>,
     pointers: Vec<(Vec<String>, Kind)>,
     headers: Vec<String>,
+    /// Query and form parameters whose values are secrets: the built-in ones and the
+    /// project's, normalised.
     query: Vec<String>,
 }
 
@@ -194,7 +197,7 @@ impl Rules {
                 errors.push(
                     InputError::at_pointer(
                         file,
-                        format!("/redact/pointers/{}", escape(pointer)),
+                        format!("/redact/pointers/{}", escape_pointer_token(pointer)),
                         format!("`{pointer}` is not a JSON pointer"),
                     )
                     .with_hint("a pointer starts with `/`, e.g. \"/customer/email\" or \"/contacts/*/phone\""),
@@ -212,7 +215,12 @@ impl Rules {
                 .iter()
                 .map(|h| h.to_ascii_lowercase())
                 .collect(),
-            query: config.query.iter().map(|q| normalise(q)).collect(),
+            query: SECRET_QUERY
+                .iter()
+                .copied()
+                .chain(config.query.iter().map(String::as_str))
+                .map(normalise)
+                .collect(),
         })
     }
 
@@ -233,8 +241,7 @@ impl Rules {
     /// What happens to a query or form parameter's value.
     pub fn parameter(&self, name: &str) -> Kind {
         let normalised = normalise(name);
-        let listed = SECRET_QUERY.iter().any(|q| normalise(q) == normalised)
-            || self.query.contains(&normalised);
+        let listed = self.query.contains(&normalised);
         match self.fields.get(&normalised) {
             Some(kind) => *kind,
             None if listed || looks_secret(&normalised) => Kind::Secret,
@@ -275,12 +282,8 @@ fn split_pointer(pointer: &str) -> Vec<String> {
     pointer
         .split('/')
         .skip(1)
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .map(unescape_pointer_token)
         .collect()
-}
-
-fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
 }
 
 fn pointer_matches(pattern: &[String], path: &[String]) -> bool {

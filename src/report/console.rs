@@ -334,7 +334,8 @@ pub(super) fn shown(value: Option<&Value>, width: usize) -> String {
     }
 }
 
-fn shorten(text: &str, width: usize) -> String {
+/// At most `width` characters, the last one `…` when cut.
+pub(super) fn shorten(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         return text.to_owned();
     }
@@ -344,7 +345,7 @@ fn shorten(text: &str, width: usize) -> String {
 }
 
 /// Control characters (newlines, escape sequences) from recorded data never reach the log.
-fn one_line(text: &str) -> String {
+pub(super) fn one_line(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()

@@ -14,9 +14,10 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use super::console::{plural, shown};
+use super::console::{one_line, plural, shorten, shown};
 use super::{Event, Reporter, append_text, write_atomic};
 use crate::check::{Finding, Location, RunResult};
+use crate::contract::document::wildcard_indices;
 use crate::error::Error;
 
 /// How many failing findings the table shows.
@@ -116,7 +117,7 @@ impl Row<'_> {
         self.scenario == scenario
             && self.finding.kind == finding.kind
             && self.finding.location == finding.location
-            && self.field == field_pattern(&finding.path)
+            && self.field == wildcard_indices(&finding.path)
             && (!no_values || generic_message(self.finding) == generic_message(finding))
     }
 }
@@ -129,7 +130,7 @@ fn generic_message(finding: &Finding) -> String {
     }
     finding
         .message
-        .replace(&finding.path, &field_pattern(&finding.path))
+        .replace(&finding.path, &wildcard_indices(&finding.path))
 }
 
 /// The failing findings of the run as rows, in run order.
@@ -161,7 +162,7 @@ fn rows(result: &RunResult) -> Vec<Row<'_>> {
                     scenario: name,
                     exchange,
                     finding,
-                    field: field_pattern(&finding.path),
+                    field: wildcard_indices(&finding.path),
                     seen: 1,
                     other_exchanges: Vec::new(),
                 }),
@@ -169,20 +170,6 @@ fn rows(result: &RunResult) -> Vec<Row<'_>> {
         }
     }
     rows
-}
-
-/// A field path with array positions as `*`, so one change in every item is one row.
-fn field_pattern(path: &str) -> String {
-    path.split('/')
-        .map(|segment| {
-            if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
-                "*"
-            } else {
-                segment
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 fn findings_table(out: &mut String, result: &RunResult) {
@@ -239,18 +226,9 @@ fn change(finding: &Finding) -> String {
     )
 }
 
-fn shorten(value: &str, width: usize) -> String {
-    if value.chars().count() <= width {
-        return value.to_owned();
-    }
-    let mut short: String = value.chars().take(width.saturating_sub(1)).collect();
-    short.push('…');
-    short
-}
-
 /// Where a finding points, as a code span: `/tax_id`, `erp request /customer/id`.
 fn field(finding: &Finding, pattern: &str) -> String {
-    let path = if pattern.is_empty() { "/" } else { pattern };
+    let path = crate::contract::document::display_pointer(pattern);
     match &finding.location {
         Location::Response => code(path),
         Location::PeerRequest { peer } => format!("{} request {}", text(peer), code(path)),
@@ -306,13 +284,6 @@ fn code(value: &str) -> String {
 
 fn longest_backtick_run(value: &str) -> usize {
     value.split(|c| c != '`').map(str::len).max().unwrap_or(0)
-}
-
-fn one_line(value: &str) -> String {
-    value
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 #[cfg(test)]

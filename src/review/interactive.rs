@@ -234,7 +234,10 @@ fn leaf_paths(text: &str) -> Vec<String> {
                 for (k, v) in map {
                     walk(
                         v,
-                        format!("{pointer}/{}", crate::snapshot::normalize::escape(k)),
+                        format!(
+                            "{pointer}/{}",
+                            crate::contract::document::escape_pointer_token(k)
+                        ),
                         out,
                     );
                 }

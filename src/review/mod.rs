@@ -126,8 +126,7 @@ pub fn review(args: &ReviewArgs) -> Result<u8, Error> {
         .with_hint("in scripts use `interlock accept [--all | SCENARIO…]` or `interlock reject [--all | SCENARIO…]`")
         .into());
     }
-    let colour = std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let colour = crate::report::console::ConsoleStyle::detect().color;
     let stdin = std::io::stdin();
     let mut session = interactive::Session::new(stdin.lock(), std::io::stdout(), colour);
     session.run(&found)?;

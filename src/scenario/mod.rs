@@ -225,16 +225,21 @@ struct RawExpectation {
     within_ms: Option<u64>,
 }
 
-/// Loads every scenario folder under `dir` (each holding a `scenario.yaml`), sorted by name.
-pub fn load_all(dir: &Path) -> Result<Vec<Scenario>, Error> {
-    let entries = std::fs::read_dir(dir).map_err(|err| {
-        InputError::in_file(dir, format!("cannot read scenarios directory: {err}"))
-    })?;
-    let mut files: Vec<PathBuf> = entries
+/// The `scenario.yaml` of every folder under `dir` that has one, sorted.
+pub fn scenario_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path().join(SCENARIO_FILE)))
         .filter(|p| p.is_file())
         .collect();
     files.sort();
+    Ok(files)
+}
+
+/// Loads every scenario folder under `dir` (each holding a `scenario.yaml`), sorted by name.
+pub fn load_all(dir: &Path) -> Result<Vec<Scenario>, Error> {
+    let files = scenario_files(dir).map_err(|err| {
+        InputError::in_file(dir, format!("cannot read scenarios directory: {err}"))
+    })?;
     let mut scenarios = Vec::new();
     let mut errors = Vec::new();
     for file in files {

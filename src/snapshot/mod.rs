@@ -18,6 +18,7 @@ use serde_json::Value;
 
 pub use format::{Metadata, SnapFile};
 
+use crate::contract::document::{escape_pointer_token, unescape_pointer_token, wildcard_indices};
 use crate::error::{Error, InputError};
 
 /// The folder of a scenario that holds its snapshots.
@@ -54,10 +55,11 @@ impl Mode {
                         .filter(|value| !value.trim().is_empty())
                         .map(|value| (name, value))
                 }) {
-                Some((name, value)) => Mode::parse(&value).ok_or_else(|| {
-                    InputError::usage(format!("{name}={value} is not a snapshot mode"))
-                        .with_hint("use one of auto, new, unseen, always, no")
-                })?,
+                Some((name, value)) => <Mode as clap::ValueEnum>::from_str(value.trim(), true)
+                    .map_err(|_| {
+                        InputError::usage(format!("{name}={value} is not a snapshot mode"))
+                            .with_hint("use one of auto, new, unseen, always, no")
+                    })?,
                 None => Mode::Auto,
             },
         };
@@ -66,17 +68,6 @@ impl Mode {
             Mode::Auto => Mode::New,
             other => other,
         })
-    }
-
-    fn parse(value: &str) -> Option<Mode> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "auto" => Some(Mode::Auto),
-            "new" => Some(Mode::New),
-            "unseen" => Some(Mode::Unseen),
-            "always" => Some(Mode::Always),
-            "no" => Some(Mode::No),
-            _ => None,
-        }
     }
 }
 
@@ -204,7 +195,7 @@ fn diff_values(old: &Value, new: &Value, pointer: String, out: &mut Vec<String>)
             keys.sort();
             keys.dedup();
             for key in keys {
-                let child = format!("{pointer}/{}", normalize::escape(key));
+                let child = format!("{pointer}/{}", escape_pointer_token(key));
                 match (a.get(key), b.get(key)) {
                     (Some(x), Some(y)) => diff_values(x, y, child, out),
                     _ => out.push(child),
@@ -230,10 +221,7 @@ fn diff_values(old: &Value, new: &Value, pointer: String, out: &mut Vec<String>)
 /// The status cannot be ignored.
 pub fn rules_for_path(path: &str) -> Vec<String> {
     if let Some(name) = path.strip_prefix("/headers/") {
-        return vec![format!(
-            "header:{}",
-            name.replace("~1", "/").replace("~0", "~")
-        )];
+        return vec![format!("header:{}", unescape_pointer_token(name))];
     }
     if path == "/headers" {
         return Vec::new();
@@ -245,17 +233,7 @@ pub fn rules_for_path(path: &str) -> Vec<String> {
         return Vec::new();
     };
     let mut rules = vec![pointer.to_string()];
-    let wildcard: Vec<&str> = pointer
-        .split('/')
-        .map(|t| {
-            if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
-                "*"
-            } else {
-                t
-            }
-        })
-        .collect();
-    let wildcard = wildcard.join("/");
+    let wildcard = wildcard_indices(pointer);
     if wildcard != pointer {
         rules.push(wildcard);
     }

@@ -27,6 +27,7 @@
 use serde_json::{Map, Value};
 
 use crate::check::drift::StringFormat;
+use crate::contract::document::escape_pointer_token;
 use crate::recording::{Body, HeaderValue, Headers};
 use crate::scenario::IgnoreRules;
 
@@ -108,7 +109,11 @@ fn mask(value: &mut Value, pointer: String, ignore: &IgnoreRules) {
     match value {
         Value::Object(map) => {
             for (key, child) in map.iter_mut() {
-                mask(child, format!("{pointer}/{}", escape(key)), ignore);
+                mask(
+                    child,
+                    format!("{pointer}/{}", escape_pointer_token(key)),
+                    ignore,
+                );
             }
         }
         Value::Array(items) => {
@@ -157,11 +162,6 @@ pub fn sorted(value: &Value) -> Value {
         Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
         other => other.clone(),
     }
-}
-
-/// Escapes one JSON pointer token (`~` → `~0`, `/` → `~1`).
-pub fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 
 use serde_json::Value;
 
+use crate::contract::document::escape_pointer_token;
+
 /// One line of pretty-printed JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
@@ -26,11 +28,6 @@ pub fn lines(value: &Value) -> Vec<Line> {
 pub fn within(line_path: &str, path: &str) -> bool {
     line_path == path
         || (line_path.starts_with(path) && line_path.as_bytes().get(path.len()) == Some(&b'/'))
-}
-
-/// A key escaped as one JSON pointer segment (RFC 6901: `~` → `~0`, `/` → `~1`).
-fn segment(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
 }
 
 fn emit(
@@ -56,7 +53,7 @@ fn emit(
             out.push(line(format!("{prefix}{{")));
             let last = map.len() - 1;
             for (i, (k, v)) in map.iter().enumerate() {
-                let child = format!("{path}/{}", segment(k));
+                let child = format!("{path}/{}", escape_pointer_token(k));
                 emit(v, &child, depth + 1, Some(k), i < last, out);
             }
             out.push(line(format!("{indent}}}{tail}")));
