@@ -393,31 +393,16 @@ async fn an_invalid_request_gets_the_recorded_error_response_unless_told_to_reje
 async fn the_admin_journal_lists_a_known_sequence_and_delete_resets_it() {
     let server = faulted(&["status:503,calls=3"]).await;
     let base = server.url();
-    let c = client();
-    let send = |url: String| c.get(url).send();
-    assert_eq!(
-        send(format!("{base}{CUSTOMER}"))
-            .await
-            .expect("ok")
-            .status(),
-        200
-    );
-    assert_eq!(
-        send(format!("{base}/api/v1/customers/C-1?rollback=true"))
-            .await
-            .expect("ok")
-            .status(),
-        404
-    );
-    assert_eq!(
-        send(format!("{base}{CUSTOMER}"))
-            .await
-            .expect("ok")
-            .status(),
-        503
-    );
+    for (path, status) in [
+        (CUSTOMER, 200),
+        ("/api/v1/customers/C-1?rollback=true", 404),
+        (CUSTOMER, 503),
+    ] {
+        let response = get(&format!("{base}{path}")).await.expect(path);
+        assert_eq!(response.status(), status, "{path}");
+    }
 
-    let journal: Value = send(format!("{base}/__interlock/requests"))
+    let journal: Value = get(&format!("{base}/__interlock/requests"))
         .await
         .expect("the journal")
         .json()
@@ -463,13 +448,13 @@ async fn the_admin_journal_lists_a_known_sequence_and_delete_resets_it() {
         "{unmatched:#?}"
     );
 
-    let cleared = c
+    let cleared = client()
         .delete(format!("{base}/__interlock/requests"))
         .send()
         .await
         .expect("cleared");
     assert_eq!(cleared.status(), 204);
-    let empty: Value = send(format!("{base}/__interlock/requests"))
+    let empty: Value = get(&format!("{base}/__interlock/requests"))
         .await
         .expect("the journal")
         .json()

@@ -5,6 +5,63 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// The longest any single command of a test may run before it is killed and the test fails.
+pub const RUN_LIMIT: Duration = Duration::from_secs(300);
+
+/// Runs a command to its end and collects its output, like [`Command::output`], but kills it
+/// and panics with what it printed when it is still running after `limit`: a command that
+/// should have failed and instead serves forever fails the test instead of hanging the suite.
+pub fn output_within(command: &mut Command, limit: Duration) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("cannot start {command:?}: {err}"));
+    let stdout = read_to_end(child.stdout.take());
+    let stderr = read_to_end(child.stderr.take());
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the command") {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    let Some(status) = status else {
+        panic!(
+            "{command:?} still ran after {limit:?} and was killed\n--- stdout\n{}\n--- stderr\n{}",
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&stderr)
+        );
+    };
+    std::process::Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+/// Reads a child's stream on a thread of its own, so a full pipe never stalls the child.
+fn read_to_end<R: std::io::Read + Send + 'static>(
+    stream: Option<R>,
+) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut stream) = stream {
+            let _ = stream.read_to_end(&mut bytes);
+        }
+        bytes
+    })
+}
+
 /// A temporary project directory.
 pub struct Project {
     dir: tempfile::TempDir,
@@ -106,7 +163,8 @@ impl Project {
         self.write(relative, &text.replace(from, to))
     }
 
-    /// Runs `interlock ARGS…` in the project directory, with colour off and a hard time bound.
+    /// Runs `interlock ARGS…` in the project directory, with colour off, without the
+    /// environment's step summary or redaction key, and within [`RUN_LIMIT`].
     pub fn run(&self, args: &[&str]) -> Output {
         self.run_with_env(args, &[])
     }
@@ -118,11 +176,12 @@ impl Project {
             .args(args)
             .current_dir(self.path())
             .env("NO_COLOR", "1")
-            .env_remove("GITHUB_STEP_SUMMARY");
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .env_remove("INTERLOCK_REDACT_KEY");
         for (k, v) in env {
             command.env(k, v);
         }
-        let output = command.output().expect("run interlock");
+        let output = output_within(&mut command, RUN_LIMIT);
         Output {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

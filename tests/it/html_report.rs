@@ -8,7 +8,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::harness::{Output, Project, repo_root};
+use crate::harness::{Output, Project, RUN_LIMIT, output_within, repo_root};
 use crate::support::crm::{self, CrmVersion};
 
 /// Recorded text that would run if the report did not escape it.
@@ -102,13 +102,14 @@ fn html_report_in_headless_chromium_highlights_the_change_and_matches_the_json_c
     out.assert_code(1);
     let screenshot = artifacts_dir().join("html-report.png");
     let _ = std::fs::remove_file(&screenshot);
-    let check = Command::new(node)
-        .arg(repo_root().join("tests/html/check-report.mjs"))
-        .arg(project.file("out/report.html"))
-        .arg(project.file("out/report.json"))
-        .arg(&screenshot)
-        .output()
-        .expect("run node");
+    let check = output_within(
+        Command::new(node)
+            .arg(repo_root().join("tests/html/check-report.mjs"))
+            .arg(project.file("out/report.html"))
+            .arg(project.file("out/report.json"))
+            .arg(&screenshot),
+        RUN_LIMIT,
+    );
     let stdout = String::from_utf8_lossy(&check.stdout);
     let stderr = String::from_utf8_lossy(&check.stderr);
     assert!(

@@ -167,7 +167,10 @@ async fn serves_a_scenario_peer_logs_every_request_and_stops_on_ctrl_c() {
     mock.wait_for("- body field `/tax_id` missing");
     mock.wait_for("- body field `/taxNumber` not in the recording");
 
-    let journal: Value = reqwest::get(format!("http://127.0.0.1:{port}/__interlock/requests"))
+    let journal: Value = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/__interlock/requests"))
+        .timeout(Duration::from_secs(5))
+        .send()
         .await
         .expect("the journal")
         .json()
@@ -194,8 +197,8 @@ async fn serves_a_scenario_peer_logs_every_request_and_stops_on_ctrl_c() {
     );
 }
 
-#[test]
-fn serves_a_bare_recording_with_sigterm_as_a_clean_stop() {
+#[tokio::test]
+async fn serves_a_bare_recording_with_sigterm_as_a_clean_stop() {
     let project = Project::bundled();
     let port = crm::free_port();
     let mut mock = Mock::start(
@@ -208,12 +211,24 @@ fn serves_a_bare_recording_with_sigterm_as_a_clean_stop() {
     mock.wait_for(&format!(
         "erp  http://127.0.0.1:{port}  3 recorded exchanges"
     ));
-    let status = Command::new("kill")
-        .args(["-TERM", &mock.child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    mock.wait_for("interlock mock: stopped");
+    let response = reqwest::Client::new()
+        .get(format!(
+            "http://127.0.0.1:{port}/erp/v2/receivables/INV-2026-000318"
+        ))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .expect("the mock answers");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["invoice_no"], "INV-2026-000318");
+    let (code, stdout) = mock.stop("TERM");
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("interlock mock: stopped"), "{stdout}");
+    assert!(
+        stdout.contains("erp  1 request, 0 unmatched, 0 faulted"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -230,7 +245,8 @@ fn bad_faults_and_unknown_peers_are_input_errors_before_anything_starts() {
     let out = project.run(&["mock", "customer-onboarding", "--fault", "epr=reset"]);
     out.assert_code(2);
     assert!(
-        out.stderr.contains("no peer named `epr` is served") && out.stderr.contains("erp"),
+        out.stderr.contains("no peer named `epr` is served")
+            && out.stderr.contains("did you mean `erp`?"),
         "{}",
         out.stderr
     );

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::harness::{Output, Project};
+use crate::harness::{Output, Project, RUN_LIMIT, output_within};
 
 pub const RECEIVABLE_318: &str = "scenarios/receivables-check/snapshots/receivables-check__001_get_api_v1_invoices_invoice_no_payment_status.snap";
 pub const RECEIVABLE_342: &str = "scenarios/receivables-check/snapshots/receivables-check__002_get_api_v1_invoices_invoice_no_payment_status.snap";
@@ -15,20 +15,12 @@ pub const RECEIVABLE_UNKNOWN: &str = "scenarios/receivables-check/snapshots/rece
 /// The bundled example without any snapshot files, its mocked peers moved from their fixed
 /// ports to free ones so tests can run in parallel.
 pub fn bundled_without_snapshots() -> Project {
-    let project = Project::bundled();
-    let fixed_port = regex::Regex::new(r"port: \d+").expect("regex");
+    let project = Project::bundled().on_free_ports();
     for entry in std::fs::read_dir(project.file("scenarios")).expect("scenarios") {
-        let folder = entry.expect("entry").path();
-        let dir = folder.join("snapshots");
+        let dir = entry.expect("entry").path().join("snapshots");
         if dir.is_dir() {
             std::fs::remove_dir_all(&dir).expect("remove snapshots");
         }
-        let file = folder.join("scenario.yaml");
-        let text = std::fs::read_to_string(&file).expect("scenario.yaml");
-        let moved = fixed_port.replace_all(&text, |_: &regex::Captures<'_>| {
-            format!("port: {}", crate::support::crm::free_port())
-        });
-        std::fs::write(&file, moved.as_ref()).expect("write scenario.yaml");
     }
     project
 }
@@ -264,17 +256,18 @@ fn cargo_insta_available() -> bool {
 }
 
 fn cargo_insta(project: &Project, args: &[&str]) -> Output {
-    let output = Command::new("cargo")
-        .arg("insta")
-        .args(args)
-        .arg("--workspace-root")
-        .arg(project.path())
-        .env_remove("INSTA_WORKSPACE_ROOT")
-        .env_remove("INSTA_UPDATE")
-        .env_remove("INSTA_PENDING_DIR")
-        .env("CARGO_TERM_COLOR", "never")
-        .output()
-        .expect("run cargo insta");
+    let output = output_within(
+        Command::new("cargo")
+            .arg("insta")
+            .args(args)
+            .arg("--workspace-root")
+            .arg(project.path())
+            .env_remove("INSTA_WORKSPACE_ROOT")
+            .env_remove("INSTA_UPDATE")
+            .env_remove("INSTA_PENDING_DIR")
+            .env("CARGO_TERM_COLOR", "never"),
+        RUN_LIMIT,
+    );
     Output {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

