@@ -14,8 +14,7 @@ use crate::config::Config;
 use crate::contract::{self, ContractSet};
 use crate::error::{Error, InputError, did_you_mean};
 use crate::pipeline::{self, RunPlan};
-use crate::report::console::{ConsoleReporter, ConsoleStyle};
-use crate::report::{Outputs, Reporter};
+use crate::report::Outputs;
 use crate::scenario::{self, Scenario};
 
 /// Interlock: catch the contract change that breaks a neighbour before it ships.
@@ -156,19 +155,13 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 fn run_command(args: &RunArgs) -> Result<u8, Error> {
     // Paths stay relative to the working directory, so messages name `contracts/x.json`.
     let plan = plan(args, Path::new(""))?;
-    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(ConsoleReporter::new(
-        Box::new(std::io::stdout()),
-        ConsoleStyle::detect(),
-    ))];
-    reporters.extend(
-        Outputs {
-            report_json: args.report_json.clone(),
-            junit: args.junit.clone(),
-            html: args.html.clone(),
-            summary_md: args.summary_md.clone(),
-        }
-        .reporters(),
-    );
+    let mut reporters = Outputs {
+        report_json: args.report_json.clone(),
+        junit: args.junit.clone(),
+        html: args.html.clone(),
+        summary_md: args.summary_md.clone(),
+    }
+    .with_console();
     let plan = std::sync::Arc::new(plan);
     let mode = crate::snapshot::Mode::resolve(args.snapshots, &|name| std::env::var(name).ok())?;
     reporters.push(Box::new(crate::snapshot::reporter::SnapshotReporter::new(

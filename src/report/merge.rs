@@ -12,9 +12,8 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
-use super::console::{ConsoleReporter, ConsoleStyle};
 use super::json::FORMAT_VERSION;
-use super::{Event, Outputs, Reporter};
+use super::{Event, Outputs};
 use crate::check::RunResult;
 use crate::error::{Error, InputError, Position};
 
@@ -74,19 +73,13 @@ fn run_merge(args: &MergeArgs) -> Result<u8, Error> {
         return Err(Error::Input(errors));
     }
     let merged = merge(results)?;
-    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(ConsoleReporter::new(
-        Box::new(std::io::stdout()),
-        ConsoleStyle::detect(),
-    ))];
-    reporters.extend(
-        Outputs {
-            report_json: args.report_json.clone(),
-            junit: args.junit.clone(),
-            html: args.html.clone(),
-            summary_md: args.summary_md.clone(),
-        }
-        .reporters(),
-    );
+    let mut reporters = Outputs {
+        report_json: args.report_json.clone(),
+        junit: args.junit.clone(),
+        html: args.html.clone(),
+        summary_md: args.summary_md.clone(),
+    }
+    .with_console();
     for reporter in &mut reporters {
         reporter.report(&Event::RunFinished { result: &merged })?;
     }

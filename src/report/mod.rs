@@ -54,6 +54,17 @@ pub struct Outputs {
 }
 
 impl Outputs {
+    /// The console report on stdout (styled for the terminal), then [`Outputs::reporters`].
+    pub fn with_console(&self) -> Vec<Box<dyn Reporter>> {
+        let console = console::ConsoleReporter::new(
+            Box::new(std::io::stdout()),
+            console::ConsoleStyle::detect(),
+        );
+        let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(console)];
+        reporters.extend(self.reporters());
+        reporters
+    }
+
     /// The file reporters for these outputs; the Markdown summary is also appended to
     /// `$GITHUB_STEP_SUMMARY` when that is set.
     pub fn reporters(&self) -> Vec<Box<dyn Reporter>> {

@@ -78,7 +78,7 @@ async fn curl(url: &str, max_time: &str) -> Option<Curl> {
     let output = match output {
         Ok(output) => output,
         Err(_) => {
-            eprintln!("skipping the curl half of this test: curl is not installed");
+            crate::support::skip("the curl half of this test needs curl (apt-get install curl)");
             return None;
         }
     };

@@ -165,10 +165,10 @@ fn browser_check_tools() -> Option<PathBuf> {
     if missing.is_empty() {
         return node;
     }
-    println!(
-        "SKIPPED: the headless Chromium check of the HTML report needs {}; .ci/run installs them",
+    crate::support::skip(&format!(
+        "the headless Chromium check of the HTML report needs {}; .ci/run installs them",
         missing.join(", ")
-    );
+    ));
     None
 }
 

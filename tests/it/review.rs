@@ -137,9 +137,9 @@ const PROMPT: &str = "n mark a field as noise · q quit > ";
 #[test]
 fn review_in_a_terminal_accepts_rejects_and_marks_noise() {
     if !Tmux::available() {
-        eprintln!(
-            "SKIPPED review_in_a_terminal_accepts_rejects_and_marks_noise: tmux is not installed \
-             (apt-get install tmux; .ci/run does)"
+        crate::support::skip(
+            "review_in_a_terminal_accepts_rejects_and_marks_noise: tmux is not installed \
+             (apt-get install tmux; .ci/run does)",
         );
         return;
     }

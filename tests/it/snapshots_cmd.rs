@@ -283,9 +283,9 @@ pub const MINIMAL_MANIFEST: &str = "[package]\nname = \"contract-snapshots\"\nve
 #[test]
 fn cargo_insta_lists_accepts_and_rejects_interlock_snapshots() {
     if !cargo_insta_available() {
-        eprintln!(
-            "SKIPPED cargo_insta_lists_accepts_and_rejects_interlock_snapshots: `cargo insta` is not \
-             installed (install it with `cargo install cargo-insta --locked`; .ci/run does)"
+        crate::support::skip(
+            "cargo_insta_lists_accepts_and_rejects_interlock_snapshots: `cargo insta` is not \
+             installed (install it with `cargo install cargo-insta --locked`; .ci/run does)",
         );
         return;
     }

