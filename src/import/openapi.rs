@@ -311,11 +311,11 @@ impl<'a> Converter<'a> {
             let Some((item_pointer, item)) = self.follow(&item_pointer, item) else {
                 continue;
             };
-            let shared = item.get("parameters").cloned();
+            let shared = item.get("parameters");
             for method in METHODS {
                 if let Some(op) = item.get(*method) {
                     let pointer = format!("{item_pointer}/{method}");
-                    self.operation(path, method, &pointer, op, shared.as_ref(), &item_pointer);
+                    self.operation(path, method, &pointer, op, shared, &item_pointer);
                 }
             }
         }
@@ -326,8 +326,8 @@ impl<'a> Converter<'a> {
         path: &str,
         method: &str,
         pointer: &str,
-        op: &Value,
-        shared: Option<&Value>,
+        op: &'a Value,
+        shared: Option<&'a Value>,
         item_pointer: &str,
     ) {
         let (template, renamed) = path_template(&format!("{}{path}", self.base_path));
@@ -368,7 +368,7 @@ impl<'a> Converter<'a> {
             && let Some((rb_pointer, rb)) =
                 self.follow(&format!("{pointer}/requestBody"), request_body)
         {
-            body = self.json_content(&rb, &rb_pointer);
+            body = self.json_content(rb, &rb_pointer);
         }
         if !query.is_empty() {
             request.insert("query".into(), Value::Object(query));
@@ -425,9 +425,9 @@ impl<'a> Converter<'a> {
     /// Parameters by (location, name), later lists overriding earlier ones.
     fn parameters(
         &mut self,
-        list: Option<&Value>,
+        list: Option<&'a Value>,
         pointer: &str,
-    ) -> BTreeMap<(String, String), (String, Value)> {
+    ) -> BTreeMap<(String, String), (String, &'a Value)> {
         let mut out = BTreeMap::new();
         let Some(list) = list else {
             return out;
@@ -488,7 +488,7 @@ impl<'a> Converter<'a> {
         Value::Object(spec)
     }
 
-    fn responses(&mut self, op: &Value, pointer: &str) -> Map<String, Value> {
+    fn responses(&mut self, op: &'a Value, pointer: &str) -> Map<String, Value> {
         let mut out = Map::new();
         let Some(map) = op.get("responses").and_then(Value::as_object) else {
             return out;
@@ -512,13 +512,17 @@ impl<'a> Converter<'a> {
                     let Some((hp, header)) = self.follow(&hp, header) else {
                         continue;
                     };
+                    let swagger2_header;
                     let header = if self.version == Version::Swagger2 {
-                        json!({"schema": crate::diff::openapi::param_schema_value(&header),
-                               "description": header.get("description")})
+                        swagger2_header = json!({
+                            "schema": crate::diff::openapi::param_schema_value(header),
+                            "description": header.get("description"),
+                        });
+                        &swagger2_header
                     } else {
                         header
                     };
-                    let param = self.param_spec(&header, &hp);
+                    let param = self.param_spec(header, &hp);
                     headers.insert(name.to_ascii_lowercase(), param);
                 }
             }
@@ -533,7 +537,7 @@ impl<'a> Converter<'a> {
                     _ => None,
                 }
             } else {
-                self.json_content(&response, &at)
+                self.json_content(response, &at)
             };
             if let Some(body) = body {
                 spec.insert("body".into(), body);
@@ -570,9 +574,9 @@ impl<'a> Converter<'a> {
     }
 
     /// Follows `$ref`s on a non-schema object (path item, parameter, response, request body).
-    fn follow(&mut self, pointer: &str, value: &Value) -> Option<(String, Value)> {
+    fn follow(&mut self, pointer: &str, value: &'a Value) -> Option<(String, &'a Value)> {
         let mut pointer = pointer.to_string();
-        let mut value = value.clone();
+        let mut value = value;
         for _ in 0..32 {
             let Some(reference) = value.get("$ref") else {
                 return Some((pointer, value));
@@ -582,7 +586,7 @@ impl<'a> Converter<'a> {
                 return None;
             };
             let target = self.local_target(reference, &format!("{pointer}/$ref"))?;
-            value = self.doc.pointer(&target)?.clone();
+            value = self.doc.pointer(&target)?;
             pointer = target;
         }
         self.error(

@@ -136,26 +136,7 @@ fn toolbar(out: &mut String) {
 
 /// Every failing finding of the run in one table, each linked to its exchange or scenario.
 fn findings_overview(out: &mut String, result: &RunResult) {
-    let mut rows = String::new();
-    let mut n = 0;
-    for (si, scenario) in result.scenarios.iter().enumerate() {
-        for (ei, exchange) in scenario.exchanges.iter().enumerate() {
-            for finding in exchange.findings.iter().filter(|f| f.is_failure()) {
-                n += 1;
-                let link = format!(
-                    "<a href=\"#{}\">{}</a>",
-                    exchange_id(si, ei),
-                    esc(&exchange.name)
-                );
-                overview_row(&mut rows, &scenario.name, &link, finding);
-            }
-        }
-        for finding in scenario.findings.iter().filter(|f| f.is_failure()) {
-            n += 1;
-            let link = format!("<a href=\"#{}\">(scenario)</a>", scenario_id(si));
-            overview_row(&mut rows, &scenario.name, &link, finding);
-        }
-    }
+    let n = result.counts().findings;
     let _ = writeln!(
         out,
         "<section id=\"findings\" class=\"overview\" data-findings=\"{n}\">\n<h2>Failing \
@@ -169,18 +150,38 @@ fn findings_overview(out: &mut String, result: &RunResult) {
         "<table class=\"findings\">\n<thead><tr><th>Scenario</th><th>Exchange</th><th>Kind</th>\
          <th>Where</th><th>Old → New</th><th>Affected</th><th>Message</th></tr></thead>\n<tbody>\n",
     );
-    out.push_str(&rows);
+    for (si, scenario) in result.scenarios.iter().enumerate() {
+        let name = format!("<td>{}</td>", esc(&scenario.name));
+        for (ei, exchange) in scenario.exchanges.iter().enumerate() {
+            for finding in exchange.findings.iter().filter(|f| f.is_failure()) {
+                let lead = format!(
+                    "{name}<td><a href=\"#{}\">{}</a></td>",
+                    exchange_id(si, ei),
+                    esc(&exchange.name)
+                );
+                finding_row(out, finding, "", &lead);
+            }
+        }
+        for finding in scenario.findings.iter().filter(|f| f.is_failure()) {
+            let lead = format!(
+                "{name}<td><a href=\"#{}\">(scenario)</a></td>",
+                scenario_id(si)
+            );
+            finding_row(out, finding, "", &lead);
+        }
+    }
     out.push_str("</tbody>\n</table>\n</section>\n");
 }
 
-fn overview_row(out: &mut String, scenario: &str, link: &str, finding: &Finding) {
+/// One finding as a table row: its class and data attributes, the `lead` cells, then
+/// [`finding_cells`].
+fn finding_row(out: &mut String, finding: &Finding, class: &str, lead: &str) {
     let _ = writeln!(
         out,
-        "<tr class=\"finding {}\" data-kind=\"{}\" data-path=\"{}\"><td>{}</td><td>{link}</td>{}</tr>",
+        "<tr class=\"finding {}{class}\" data-kind=\"{}\" data-path=\"{}\">{lead}{}</tr>",
         category(finding.kind),
         finding.kind.id(),
         esc(&finding.path),
-        esc(scenario),
         finding_cells(finding)
     );
 }
@@ -276,18 +277,11 @@ fn findings_table(out: &mut String, findings: &[Finding]) {
     );
     for finding in findings {
         let severity = if finding.is_failure() {
-            "failure"
+            " failure"
         } else {
-            "info"
+            " info"
         };
-        let _ = writeln!(
-            out,
-            "<tr class=\"finding {} {severity}\" data-kind=\"{}\" data-path=\"{}\">{}</tr>",
-            category(finding.kind),
-            finding.kind.id(),
-            esc(&finding.path),
-            finding_cells(finding)
-        );
+        finding_row(out, finding, severity, "");
     }
     out.push_str("</tbody>\n</table>\n");
 }

@@ -105,6 +105,8 @@ struct Row<'a> {
     /// The first occurrence, whose values are shown.
     finding: &'a Finding,
     field: String,
+    /// The first finding's message in its generic form (see [`generic_message`]).
+    message: String,
     /// How many failing findings the row stands for.
     seen: usize,
     /// How many other exchanges they were seen at.
@@ -112,25 +114,25 @@ struct Row<'a> {
 }
 
 impl Row<'_> {
-    fn folds(&self, scenario: &str, finding: &Finding) -> bool {
+    /// Whether `finding` (at the field pattern `field`, with the generic `message`) is one
+    /// more of this row.
+    fn folds(&self, scenario: &str, finding: &Finding, field: &str, message: &str) -> bool {
         let no_values = finding.old.is_none() && finding.new.is_none();
         self.scenario == scenario
             && self.finding.kind == finding.kind
             && self.finding.location == finding.location
-            && self.field == wildcard_indices(&finding.path)
-            && (!no_values || generic_message(self.finding) == generic_message(finding))
+            && self.field == field
+            && (!no_values || self.message == message)
     }
 }
 
 /// A finding's message with its own path replaced by the path pattern, so "`/items/0` …" and
 /// "`/items/1` …" read the same.
-fn generic_message(finding: &Finding) -> String {
+fn generic_message(finding: &Finding, field: &str) -> String {
     if finding.path.is_empty() {
         return finding.message.clone();
     }
-    finding
-        .message
-        .replace(&finding.path, &wildcard_indices(&finding.path))
+    finding.message.replace(&finding.path, field)
 }
 
 /// The failing findings of the run as rows, in run order.
@@ -145,9 +147,11 @@ fn rows(result: &RunResult) -> Vec<Row<'_>> {
         let findings = exchanges.chain(scenario.findings.iter().map(|f| (None, f)));
         for (exchange, finding) in findings.filter(|(_, f)| f.is_failure()) {
             let name = scenario.name.as_str();
+            let field = wildcard_indices(&finding.path);
+            let message = generic_message(finding, &field);
             match rows[first_row..]
                 .iter_mut()
-                .find(|r| r.folds(name, finding))
+                .find(|r| r.folds(name, finding, &field, &message))
             {
                 Some(row) => {
                     row.seen += 1;
@@ -162,7 +166,8 @@ fn rows(result: &RunResult) -> Vec<Row<'_>> {
                     scenario: name,
                     exchange,
                     finding,
-                    field: wildcard_indices(&finding.path),
+                    field,
+                    message,
                     seen: 1,
                     other_exchanges: Vec::new(),
                 }),
