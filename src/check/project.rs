@@ -8,7 +8,7 @@
 //! the rest of the file is still checked. Exit 0 when all is well, 1 when recordings break their
 //! contracts, 2 when a file is invalid. Documented in `docs/check.md`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -21,7 +21,7 @@ use crate::contract::document::display_pointer;
 use crate::contract::{self, Contract, ContractSet, ParamProblem, ParamSpec};
 use crate::error::{Error, InputError, did_you_mean};
 use crate::exit_code;
-use crate::recording::{self, Exchange};
+use crate::recording::{self, Exchange, Recording};
 use crate::scenario;
 
 #[derive(Debug, Args, Clone, Default)]
@@ -125,13 +125,19 @@ pub fn check_project(config: &Config, extra: &[PathBuf]) -> Result<Report, Error
     };
     report.contracts = contracts.len();
     let mut files: BTreeSet<PathBuf> = BTreeSet::new();
+    // Recordings a scenario has already read (without a bad line), so they are not read twice.
+    let mut read: BTreeMap<PathBuf, Recording> = BTreeMap::new();
     if config.scenarios.is_dir() {
         for file in scenario::scenario_files(&config.scenarios).unwrap_or_default() {
             match scenario::load(&file) {
                 Ok(s) => {
                     report.scenarios += 1;
                     files.insert(s.replay_file.clone());
-                    files.extend(s.peers.iter().map(|p| p.recording_file.clone()));
+                    read.insert(s.replay_file, s.replay);
+                    for peer in s.peers {
+                        files.insert(peer.recording_file.clone());
+                        read.insert(peer.recording_file, peer.recording);
+                    }
                 }
                 // Bad recording lines are reported below, once, with the rest of their file.
                 Err(Error::Input(errors)) => report
@@ -153,7 +159,13 @@ pub fn check_project(config: &Config, extra: &[PathBuf]) -> Result<Report, Error
         }
     }
     for file in &files {
-        check_recording(file, &contracts, &mut report);
+        match read.remove(file) {
+            Some(recording) => {
+                report.recordings += 1;
+                check_exchanges(file, &recording, &contracts, &mut report);
+            }
+            None => check_recording(file, &contracts, &mut report),
+        }
     }
     Ok(report)
 }
@@ -177,6 +189,7 @@ fn collect_recordings(dir: &Path, files: &mut BTreeSet<PathBuf>) {
     }
 }
 
+/// Reads and checks a recording no scenario has read: its bad lines and its exchanges.
 fn check_recording(file: &Path, contracts: &ContractSet, report: &mut Report) {
     let text = match std::fs::read_to_string(file) {
         Ok(text) => text,
@@ -191,6 +204,16 @@ fn check_recording(file: &Path, contracts: &ContractSet, report: &mut Report) {
     report.recordings += 1;
     let (recording, mut errors) = recording::parse(file, &text);
     report.invalid.append(&mut errors);
+    check_exchanges(file, &recording, contracts, report);
+}
+
+/// Checks every exchange of a recording against its contract.
+fn check_exchanges(
+    file: &Path,
+    recording: &Recording,
+    contracts: &ContractSet,
+    report: &mut Report,
+) {
     for (line, exchange) in &recording.exchanges {
         report.exchanges += 1;
         match contract_for(exchange, contracts) {
