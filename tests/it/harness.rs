@@ -89,6 +89,26 @@ impl Output {
     }
 }
 
+/// Every file under `dir`, at any depth, sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        let entries = std::fs::read_dir(&current)
+            .unwrap_or_else(|e| panic!("read {}: {e}", current.display()));
+        for entry in entries {
+            let path = entry.expect("folder entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 /// The repository root (where the bundled example lives).
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -154,6 +174,12 @@ impl Project {
     pub fn read(&self, relative: &str) -> String {
         std::fs::read_to_string(self.file(relative))
             .unwrap_or_else(|e| panic!("read {relative}: {e}"))
+    }
+
+    /// A project file parsed as JSON.
+    pub fn json(&self, relative: &str) -> serde_json::Value {
+        serde_json::from_str(&self.read(relative))
+            .unwrap_or_else(|e| panic!("{relative} is not JSON: {e}"))
     }
 
     /// Replaces text in a project file.

@@ -47,7 +47,7 @@ fn html_report_of_a_failing_run_is_complete_escaped_and_self_contained() {
     let (project, out) = failing_run();
     out.assert_code(1);
     let html = project.read("out/report.html");
-    let report: Value = serde_json::from_str(&project.read("out/report.json")).expect("JSON");
+    let report: Value = project.json("out/report.json");
 
     // The verdict and the very counts of the JSON report, at the top.
     let header = &html[..html.find("</header>").expect("a header")];

@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::harness::{Output, Project, repo_root};
+use crate::harness::{Output, Project, files_under, repo_root};
 
 const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 
@@ -24,29 +24,16 @@ fn import(project: &Project, args: &[&str]) -> Output {
     project.run(&all)
 }
 
-fn json_file(project: &Project, relative: &str) -> Value {
-    serde_json::from_str(&project.read(relative))
-        .unwrap_or_else(|e| panic!("{relative} is not JSON: {e}"))
-}
-
 fn files(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        for entry in std::fs::read_dir(&current).expect("read output folder") {
-            let path = entry.expect("folder entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                out.push(
-                    path.strip_prefix(dir)
-                        .expect("inside the folder")
-                        .to_string_lossy()
-                        .into_owned(),
-                );
-            }
-        }
-    }
+    let mut out: Vec<String> = files_under(dir)
+        .iter()
+        .map(|path| {
+            path.strip_prefix(dir)
+                .expect("inside the folder")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
     out.sort();
     out
 }
@@ -88,7 +75,7 @@ fn openapi_3_0_spec_becomes_exact_contracts_and_schema_files() {
         ]
     );
     assert_eq!(
-        json_file(&project, "contracts/crm/getCustomer.contract.json"),
+        project.json("contracts/crm/getCustomer.contract.json"),
         json!({
             "$schema": DIALECT,
             "interface": "crm.getCustomer",
@@ -119,7 +106,7 @@ fn openapi_3_0_spec_becomes_exact_contracts_and_schema_files() {
     // nullable → type list (enum gains null), nullable allOf / $ref → anyOf with null,
     // example → examples, x- extensions dropped.
     assert_eq!(
-        json_file(&project, "contracts/crm/schemas/Customer.json"),
+        project.json("contracts/crm/schemas/Customer.json"),
         json!({
             "$schema": DIALECT,
             "type": "object",
@@ -137,7 +124,7 @@ fn openapi_3_0_spec_becomes_exact_contracts_and_schema_files() {
         })
     );
     // The boolean exclusiveMaximum of 3.0 becomes the numeric one of 2020-12.
-    let list = json_file(&project, "contracts/crm/get-customers.contract.json");
+    let list = project.json("contracts/crm/get-customers.contract.json");
     assert_eq!(list["interface"], "crm.get-customers");
     assert_eq!(
         list["request"]["query"]["page"]["schema"],
@@ -147,7 +134,7 @@ fn openapi_3_0_spec_becomes_exact_contracts_and_schema_files() {
         list["responses"]["200"]["body"],
         json!({"type": "array", "items": {"$ref": "schemas/Customer.json"}})
     );
-    let create = json_file(&project, "contracts/crm/createCustomer.contract.json");
+    let create = project.json("contracts/crm/createCustomer.contract.json");
     assert_eq!(
         create["request"],
         json!({"body": {"$ref": "schemas/NewCustomer.json"}})
@@ -178,7 +165,7 @@ fn swagger_2_0_spec_with_base_path_body_parameters_and_produces() {
         &[&fixture("erp-swagger-2.0.json"), "--out", "erp"],
     )
     .assert_code(0);
-    let get = json_file(&project, "erp/getReceivable.contract.json");
+    let get = project.json("erp/getReceivable.contract.json");
     assert_eq!(get["provider"], "erp-receivables");
     assert_eq!(get["interface"], "erp-receivables.getReceivable");
     assert_eq!(get["operation"]["path"], "/erp/v2/receivables/{invoiceNo}");
@@ -200,16 +187,16 @@ fn swagger_2_0_spec_with_base_path_body_parameters_and_produces() {
             "404": {"description": "Unknown invoice"}
         })
     );
-    let create = json_file(&project, "erp/createReceivable.contract.json");
+    let create = project.json("erp/createReceivable.contract.json");
     assert_eq!(
         create["request"]["body"],
         json!({"$ref": "schemas/Receivable.json"})
     );
     // A multipart upload has no JSON body to check.
-    let scan = json_file(&project, "erp/uploadScan.contract.json");
+    let scan = project.json("erp/uploadScan.contract.json");
     assert!(scan.get("request").is_none(), "{scan}");
     assert_eq!(
-        json_file(&project, "erp/schemas/Receivable.json"),
+        project.json("erp/schemas/Receivable.json"),
         json!({
             "$schema": DIALECT,
             "type": "object",
@@ -229,7 +216,7 @@ fn swagger_2_0_spec_with_base_path_body_parameters_and_produces() {
 fn openapi_3_1_spec_with_server_variables_and_mixed_path_segments() {
     let project = Project::empty();
     import(&project, &[&fixture("ledger-3.1.yaml"), "--out", "ledger"]).assert_code(0);
-    let get = json_file(&project, "ledger/getEntry.contract.json");
+    let get = project.json("ledger/getEntry.contract.json");
     assert_eq!(get["operation"]["path"], "/finance/v1/entries/{entryId}");
     assert_eq!(get["summary"], "Reads one ledger entry.");
     assert_eq!(
@@ -241,7 +228,7 @@ fn openapi_3_1_spec_with_server_variables_and_mixed_path_segments() {
         json!({"$ref": "schemas/Problem.json"})
     );
     assert_eq!(
-        json_file(&project, "ledger/schemas/Entry.json")["properties"],
+        project.json("ledger/schemas/Entry.json")["properties"],
         json!({
             "id": {"type": "string", "format": "uuid"},
             "amount": {"type": "number", "exclusiveMinimum": 0},
@@ -251,7 +238,7 @@ fn openapi_3_1_spec_with_server_variables_and_mixed_path_segments() {
         })
     );
     // `/files/{name}.{ext}`: a contract parameter is a whole segment.
-    let file = json_file(&project, "ledger/getFile.contract.json");
+    let file = project.json("ledger/getFile.contract.json");
     assert_eq!(file["operation"]["path"], "/finance/v1/files/{name_ext}");
     assert_eq!(
         file["metadata"]["merged_parameters"],
@@ -287,7 +274,7 @@ fn spec_quirks_fail_with_pointers_unless_lenient() {
             .contains("repaired: `$ref: '#components/schemas/Invoice'` (no `/` after `#`)")
     );
     assert_eq!(
-        json_file(&project, "q/schemas/Invoice.json"),
+        project.json("q/schemas/Invoice.json"),
         json!({
             "$schema": DIALECT,
             "type": "object",

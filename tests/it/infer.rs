@@ -2,18 +2,13 @@
 //! formats and enums; drafts that load and accept the traffic they came from; path templates for
 //! recordings without interface ids; bad recordings rejected with `file:line`.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::harness::Project;
 
 const RECEIVABLES: &str = "scenarios/receivables-check/erp.jsonl";
 const FORECAST: &str = "scenarios/opportunity-stage/erp.jsonl";
 const CUSTOMER_SYNC: &str = "scenarios/customer-onboarding/erp.jsonl";
-
-fn json_file(project: &Project, relative: &str) -> Value {
-    serde_json::from_str(&project.read(relative))
-        .unwrap_or_else(|e| panic!("{relative} is not JSON: {e}"))
-}
 
 #[test]
 fn drafts_from_the_bundled_erp_recordings() {
@@ -33,7 +28,7 @@ fn drafts_from_the_bundled_erp_recordings() {
         "{}",
         out.stdout
     );
-    let receivables = json_file(&project, "drafts/erp.receivables.get.contract.json");
+    let receivables = project.json("drafts/erp.receivables.get.contract.json");
     assert_eq!(receivables["provider"], "erp");
     assert_eq!(
         receivables["operation"],
@@ -74,7 +69,7 @@ fn drafts_from_the_bundled_erp_recordings() {
         json!(["error", "message"])
     );
 
-    let forecast = json_file(&project, "drafts/erp.forecast.opportunity.contract.json");
+    let forecast = project.json("drafts/erp.forecast.opportunity.contract.json");
     assert_eq!(
         forecast["request"]["body"],
         json!({
@@ -142,10 +137,7 @@ fn recordings_without_interface_ids_get_templated_paths_and_ids() {
         "ledger",
     ]);
     out.assert_code(0);
-    let draft = json_file(
-        &project,
-        "drafts/ledger.get-erp-v2-receivables-receivable-id.contract.json",
-    );
+    let draft = project.json("drafts/ledger.get-erp-v2-receivables-receivable-id.contract.json");
     assert_eq!(
         draft["interface"],
         "ledger.get-erp-v2-receivables-receivable-id"

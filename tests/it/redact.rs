@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::harness::Project;
+use crate::harness::{Project, files_under};
 use crate::record::{KEY, Recorder, Upstream, client, json_of, read_recording};
 
 /// Every literal that must never reach disk.
@@ -30,12 +30,7 @@ const SECRETS: &[&str] = &[
 
 /// Asserts no file under `dir` contains any of [`SECRETS`] (bytes, any file, any depth).
 fn assert_clean(dir: &Path) {
-    for entry in std::fs::read_dir(dir).expect("read folder") {
-        let path = entry.expect("folder entry").path();
-        if path.is_dir() {
-            assert_clean(&path);
-            continue;
-        }
+    for path in files_under(dir) {
         let bytes = std::fs::read(&path).expect("read file");
         let text = String::from_utf8_lossy(&bytes);
         for secret in SECRETS {

@@ -43,8 +43,7 @@ fn run_edited_against_with(
 
 /// `(kind, path)` of every finding in the JSON report, with the finding itself.
 fn findings(project: &Project) -> Vec<Value> {
-    let report: Value =
-        serde_json::from_str(&project.read("out/report.json")).expect("JSON report");
+    let report: Value = project.json("out/report.json");
     let mut all = Vec::new();
     for scenario in report["scenarios"].as_array().expect("scenarios") {
         for exchange in scenario["exchanges"].as_array().expect("exchanges") {
@@ -276,8 +275,7 @@ fn staging_profile_takes_the_target_url_from_the_environment() {
 
 /// The failures of one exchange (1-based) in the JSON report.
 fn exchange_failures(project: &Project, number: usize) -> Vec<Value> {
-    let report: Value =
-        serde_json::from_str(&project.read("out/report.json")).expect("JSON report");
+    let report: Value = project.json("out/report.json");
     report["scenarios"][0]["exchanges"][number - 1]["findings"]
         .as_array()
         .expect("findings")
@@ -291,8 +289,7 @@ fn exchange_failures(project: &Project, number: usize) -> Vec<Value> {
 fn erp_outage_drill_passes_against_a_crm_that_answers_erp_unavailable_and_retries() {
     let (project, out) = run_against(CrmVersion::V1, "erp-outage");
     out.assert_code(0);
-    let report: Value =
-        serde_json::from_str(&project.read("out/report.json")).expect("JSON report");
+    let report: Value = project.json("out/report.json");
     let exchanges = &report["scenarios"][0]["exchanges"];
     assert_eq!(exchanges[0]["live_status"], 502, "{exchanges:#}");
     assert_eq!(exchanges[1]["live_status"], 201, "{exchanges:#}");
@@ -351,8 +348,7 @@ fn a_slow_erp_pushes_the_crm_over_its_latency_budget() {
         );
     });
     out.assert_code(1);
-    let report: Value =
-        serde_json::from_str(&project.read("out/report.json")).expect("JSON report");
+    let report: Value = project.json("out/report.json");
     let findings = report["scenarios"][0]["findings"]
         .as_array()
         .expect("scenario findings");

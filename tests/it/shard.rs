@@ -72,7 +72,7 @@ fn sharded_equals_unsharded(project: &Project, shards: u32, expected_code: i32) 
             out.stdout,
             out.stderr
         );
-        let report: Value = serde_json::from_str(&project.read(&path)).expect("JSON");
+        let report: Value = project.json(&path);
         scenarios += report["scenarios"].as_array().expect("scenarios").len();
         reports.push(path);
     }
@@ -141,7 +141,7 @@ fn a_failure_in_one_shard_fails_the_merged_gate() {
         "expect:\n  - exchange: 1\n    status: 500\n",
     );
     sharded_equals_unsharded(&project, 2, 1);
-    let merged: Value = serde_json::from_str(&project.read("merged/report.json")).expect("JSON");
+    let merged: Value = project.json("merged/report.json");
     assert_eq!(merged["verdict"], "failed");
     assert_eq!(merged["counts"]["failed"], 1);
 }

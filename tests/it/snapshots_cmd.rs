@@ -3,10 +3,9 @@
 //! nothing on CI unless asked; `interlock accept` / `reject` decide; and the real `cargo insta`
 //! works on the same files.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::harness::{Output, Project, RUN_LIMIT, output_within};
+use crate::harness::{Output, Project, RUN_LIMIT, files_under, output_within};
 
 pub const RECEIVABLE_318: &str = "scenarios/receivables-check/snapshots/receivables-check__001_get_api_v1_invoices_invoice_no_payment_status.snap";
 pub const RECEIVABLE_342: &str = "scenarios/receivables-check/snapshots/receivables-check__002_get_api_v1_invoices_invoice_no_payment_status.snap";
@@ -40,9 +39,7 @@ fn run_on_ci(project: &Project, args: &[&str]) -> Output {
 
 /// Every snapshot file (`.snap` and `.snap.new`) under the project's scenarios, relative.
 pub fn snapshot_files(project: &Project) -> Vec<String> {
-    let mut out = Vec::new();
-    walk(&project.file("scenarios"), &mut out);
-    let mut files: Vec<String> = out
+    let mut files: Vec<String> = files_under(&project.file("scenarios"))
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "snap" || e == "new"))
         .map(|p| {
@@ -54,17 +51,6 @@ pub fn snapshot_files(project: &Project) -> Vec<String> {
         .collect();
     files.sort();
     files
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("read dir") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            walk(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
 }
 
 fn new_of(snap: &str) -> String {

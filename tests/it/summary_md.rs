@@ -26,8 +26,7 @@ fn summary_md_names_the_verdict_counts_and_changed_fields_with_their_consumers()
         summary.starts_with("### Interlock run: ❌ gate failed (exit 1)\n"),
         "{summary}"
     );
-    let report: serde_json::Value =
-        serde_json::from_str(&project.read("out/report.json")).expect("JSON report");
+    let report: serde_json::Value = project.json("out/report.json");
     let counts = &report["counts"];
     assert!(
         summary.contains(&format!(
