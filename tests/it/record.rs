@@ -40,6 +40,8 @@ pub struct Upstream {
     pub addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Requests that have reached the upstream (counted before they are answered).
+    arrived: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Upstream {
@@ -53,6 +55,8 @@ impl Upstream {
         listener.set_nonblocking(true).expect("non-blocking");
         let addr = listener.local_addr().expect("local address");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let arrived = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = Arc::clone(&arrived);
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -67,8 +71,12 @@ impl Upstream {
                         _ = &mut stopped => break,
                         accepted = listener.accept() => {
                             let Ok((stream, _)) = accepted else { continue };
+                            let counter = Arc::clone(&counter);
                             tokio::spawn(async move {
-                                let service = service_fn(|r| async move { Ok::<_, Infallible>(answer(r).await) });
+                                let service = service_fn(move |r| {
+                                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                    async move { Ok::<_, Infallible>(answer(r).await) }
+                                });
                                 let _ = auto::Builder::new(TokioExecutor::new())
                                     .serve_connection(TokioIo::new(stream), service)
                                     .await;
@@ -84,6 +92,20 @@ impl Upstream {
             addr,
             stop: Some(stop),
             thread: Some(thread),
+            arrived,
+        }
+    }
+
+    /// Waits (at most 10 s) until `n` requests have reached the upstream.
+    pub async fn wait_for_arrivals(&self, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.arrived.load(std::sync::atomic::Ordering::SeqCst) < n {
+            assert!(
+                Instant::now() < deadline,
+                "only {} of {n} requests reached the upstream",
+                self.arrived.load(std::sync::atomic::Ordering::SeqCst)
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 }
@@ -611,7 +633,7 @@ async fn sigterm_finishes_the_exchange_in_flight_then_exits_0() {
     let client = client();
     let url = format!("{}/slow?ms=1000", recorder.url);
     let in_flight = tokio::spawn(async move { client.get(url).send().await });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    upstream.wait_for_arrivals(1).await;
     recorder.signal("TERM");
     let response = in_flight
         .await
