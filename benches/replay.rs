@@ -18,8 +18,9 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use interlock::contract;
 use interlock::peers::{PeerOptions, PeerServer};
-use interlock::pipeline::{self, RunPlan};
+use interlock::run::{self, RunPlan};
 use interlock::scenario::{IgnoreRules, Scenario};
+use interlock::snapshot::Mode;
 
 const EXCHANGES: usize = 1_000;
 
@@ -165,10 +166,11 @@ fn bench(c: &mut Criterion) {
             timeout: Duration::from_secs(10),
             retries: 0,
             jobs: concurrency,
+            snapshots: Mode::No,
         });
         group.bench_function(format!("interlock-replay-and-check/c{concurrency}"), |b| {
             b.to_async(&runtime).iter(|| async {
-                let result = pipeline::run(std::sync::Arc::clone(&plan), Vec::new())
+                let result = run::run(std::sync::Arc::clone(&plan), Vec::new())
                     .await
                     .expect("run");
                 assert_eq!(

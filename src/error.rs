@@ -85,12 +85,12 @@ impl fmt::Display for InputError {
                 write!(f, "{file}:{line}:{column}: {}", self.message)?
             }
             Position::Line(line) => write!(f, "{file}:{line}: {}", self.message)?,
-            Position::Pointer(pointer) => write!(
-                f,
-                "{file}: at {}: {}",
-                crate::contract::document::display_pointer(pointer),
-                self.message
-            )?,
+            // The whole document (`""`) reads as `/`, as `json::display_pointer` shows it; the
+            // error layer sits below `json` and so spells it out.
+            Position::Pointer(pointer) if pointer.is_empty() => {
+                write!(f, "{file}: at /: {}", self.message)?
+            }
+            Position::Pointer(pointer) => write!(f, "{file}: at {pointer}: {}", self.message)?,
         }
         if let Some(hint) = &self.hint {
             write!(f, " ({hint})")?;

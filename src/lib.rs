@@ -10,22 +10,25 @@
 
 pub mod check;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod contract;
 pub mod diff;
 pub mod error;
 pub mod exit_code;
+pub mod fsutil;
 pub mod import;
 pub mod infer;
-pub mod mock;
+pub mod json;
+pub mod model;
 pub mod peers;
-pub mod pipeline;
 pub mod record;
 pub mod recording;
 pub mod redact;
 pub mod replay;
 pub mod report;
 pub mod review;
+pub mod run;
 pub mod scenario;
 pub mod server;
 pub mod snapshot;

@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use interlock::cli::{self, Cli};
+use interlock::cli::Cli;
+use interlock::commands;
 use interlock::error::Error;
 use interlock::exit_code;
 
@@ -19,7 +20,7 @@ fn main() -> ExitCode {
             });
         }
     };
-    match cli::run(cli) {
+    match commands::dispatch(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             match &err {

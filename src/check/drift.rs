@@ -9,8 +9,9 @@
 
 use serde_json::{Map, Value};
 
-use super::{Finding, FindingKind, Location, type_name};
-use crate::contract::document::{display_pointer, escape_pointer_token};
+use crate::json::type_name;
+use crate::json::{display_pointer, escape_pointer_token};
+use crate::model::{Finding, FindingKind, Location};
 use crate::recording::{Body, Headers};
 use crate::scenario::IgnoreRules;
 

@@ -11,29 +11,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use clap::Args;
 use serde_json::Value;
 
 use crate::check::schema::{check_response, scalar_at};
-use crate::check::{Finding, FindingKind, Location};
-use crate::config::Config;
-use crate::contract::document::display_pointer;
 use crate::contract::{self, Contract, ContractSet, ParamProblem, ParamSpec};
 use crate::error::{Error, InputError, did_you_mean};
 use crate::exit_code;
+use crate::json::display_pointer;
+use crate::model::{Finding, FindingKind, Location};
 use crate::recording::{self, Exchange, Recording};
 use crate::scenario;
-
-#[derive(Debug, Args, Clone, Default)]
-pub struct CheckArgs {
-    /// More recordings to check besides the project's (e.g. a fresh capture).
-    #[arg(value_name = "REC")]
-    pub recordings: Vec<PathBuf>,
-
-    /// Project file (default: ./interlock.toml, else the embedded default).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-}
 
 /// A recorded exchange that breaks its contract.
 #[derive(Debug, Clone)]
@@ -104,18 +91,16 @@ impl Report {
     }
 }
 
-/// Runs `interlock check`; returns the exit code.
-pub fn run(args: &CheckArgs) -> Result<u8, Error> {
-    let config = Config::discover(args.config.as_deref(), Path::new(""))?;
-    let report = check_project(&config, &args.recordings)?;
-    print!("{}", report.render());
-    Ok(report.exit_code())
-}
-
 /// Checks the project described by `config`, plus `extra` recordings.
-pub fn check_project(config: &Config, extra: &[PathBuf]) -> Result<Report, Error> {
+/// Checks the contracts in `contract_dirs`, the scenarios under `scenarios` and their
+/// recordings, and the `extra` recordings.
+pub fn check_project(
+    contract_dirs: &[PathBuf],
+    scenarios: &Path,
+    extra: &[PathBuf],
+) -> Result<Report, Error> {
     let mut report = Report::default();
-    let contracts = match contract::load_contracts(&config.contracts) {
+    let contracts = match contract::load_contracts(contract_dirs) {
         Ok(set) => set,
         Err(Error::Input(mut errors)) => {
             report.invalid.append(&mut errors);
@@ -127,8 +112,8 @@ pub fn check_project(config: &Config, extra: &[PathBuf]) -> Result<Report, Error
     let mut files: BTreeSet<PathBuf> = BTreeSet::new();
     // Recordings a scenario has already read (without a bad line), so they are not read twice.
     let mut read: BTreeMap<PathBuf, Recording> = BTreeMap::new();
-    if config.scenarios.is_dir() {
-        for file in scenario::scenario_files(&config.scenarios).unwrap_or_default() {
+    if scenarios.is_dir() {
+        for file in scenario::scenario_files(scenarios).unwrap_or_default() {
             match scenario::load(&file) {
                 Ok(s) => {
                     report.scenarios += 1;
@@ -146,7 +131,7 @@ pub fn check_project(config: &Config, extra: &[PathBuf]) -> Result<Report, Error
                 Err(other) => return Err(other),
             }
         }
-        collect_recordings(&config.scenarios, &mut files);
+        collect_recordings(scenarios, &mut files);
     }
     for path in extra {
         if path.is_file() {

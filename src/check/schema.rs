@@ -2,11 +2,11 @@
 //! headers satisfy the contract's schemas? Every violation is its own finding, with the
 //! instance path of the offending field.
 
-use crate::contract::document::display_pointer;
 use crate::contract::{Contract, ParamSpec};
+use crate::json::display_pointer;
 use crate::recording::{Body, Headers};
 
-use super::{Finding, FindingKind, Location};
+use crate::model::{Finding, FindingKind, Location};
 
 /// Checks a target's response against the contract of the operation it answered.
 pub fn check_response(

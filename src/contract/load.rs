@@ -10,12 +10,12 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::document::{DocumentStore, escape_pointer_token, file_uri};
 use super::{
     BodySpec, CompiledSchema, Contract, ContractSet, ParamSpec, PathTemplate, RequestSpec,
     ResponseSpec,
 };
 use crate::error::{Error, InputError, did_you_mean};
+use crate::json::{DocumentStore, escape_pointer_token, file_uri};
 
 /// File name endings that mark a contract (other files are schemas it may reference).
 pub const CONTRACT_SUFFIXES: &[&str] = &[".contract.json", ".contract.yaml", ".contract.yml"];

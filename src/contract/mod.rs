@@ -3,10 +3,9 @@
 //!
 //! A contract file (`*.contract.json` or `*.contract.yaml` under a contracts directory) binds
 //! schemas to one operation (method + path template). Schemas are compiled once at load, with
-//! every `$ref` resolved from local files (see [`document`]); validation then reports *every*
+//! every `$ref` resolved from local files (see [`crate::json`]); validation then reports *every*
 //! violation with its instance path. The file format is specified in `docs/contracts.md`.
 
-pub mod document;
 mod load;
 mod path_template;
 

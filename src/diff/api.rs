@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::normalize::{Normalizer, Quirk};
 use super::schema::{Arena, NodeId};
-use crate::contract::document::escape_pointer_token;
+use crate::json::escape_pointer_token;
 
 /// Every operation of one side, with the arena its schemas live in.
 #[derive(Debug, Default)]

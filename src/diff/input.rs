@@ -15,9 +15,9 @@ use serde_json::Value;
 use super::api::{Api, Body, Operation, Response, contract_operation};
 use super::normalize::Normalizer;
 use super::openapi;
-use crate::contract::document::{DocumentStore, collect_refs};
 use crate::contract::is_contract_file;
 use crate::error::{Error, InputError};
+use crate::json::{DocumentStore, collect_refs};
 
 /// The direction a bare JSON Schema is used in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -61,7 +61,7 @@ pub fn detect(path: &Path) -> Result<(InputKind, Option<Value>), Error> {
     if is_contract_file(path) {
         return Ok((InputKind::ContractFile, None));
     }
-    let doc = crate::contract::document::read_value(path)?;
+    let doc = crate::json::read_value(path)?;
     let kind = match openapi::version(&doc) {
         Some(_) => InputKind::OpenApi,
         None => InputKind::Schema,

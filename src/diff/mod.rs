@@ -23,7 +23,6 @@ pub mod schema;
 pub mod settings;
 pub mod waivers;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub use change::{Change, DiffReport, Location, Summary, WaiverNote};
@@ -33,63 +32,6 @@ pub use rules::{Direction, Severity};
 pub use settings::{ContentModel, DiffConfig, ReaderPolicy};
 
 use crate::error::{Error, InputError};
-
-/// Arguments of `interlock diff`.
-#[derive(clap::Args, Debug, Clone)]
-pub struct DiffArgs {
-    /// The old version: a contracts directory, an OpenAPI document or a JSON Schema file
-    /// (with `--base`: the path to compare with its state at REV; default the contracts directory)
-    #[arg(value_name = "OLD")]
-    pub old: Option<PathBuf>,
-    /// The new version, of the same kind as OLD
-    #[arg(value_name = "NEW")]
-    pub new: Option<PathBuf>,
-    /// Compare the contracts at this git revision with the working tree (no checkout)
-    #[arg(long, value_name = "REV")]
-    pub base: Option<String>,
-    /// Direction of two bare JSON Schema files: who writes them
-    #[arg(long, value_enum)]
-    pub role: Option<Role>,
-    /// Output format
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-    /// Exit 1 when a change is at or above this severity
-    #[arg(long, value_enum, default_value = "breaking", value_name = "SEVERITY")]
-    pub fail_on: FailOn,
-    /// Directory compared with `--base`, and where the waivers file is looked up
-    /// (default: the project's contracts directory)
-    #[arg(long, value_name = "DIR")]
-    pub contracts: Option<PathBuf>,
-    /// Write the report to this file (atomically) instead of standard output
-    #[arg(long, value_name = "PATH")]
-    pub output: Option<PathBuf>,
-    /// Waivers file (default: `waivers.yaml` in the new contracts directory)
-    #[arg(long, value_name = "FILE")]
-    pub waivers: Option<PathBuf>,
-    /// Read invalid-but-repairable specs (unknown type names, `#components/…` references) with a
-    /// warning instead of exit 2
-    #[arg(long)]
-    pub lenient: bool,
-}
-
-/// The `--fail-on` levels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FailOn {
-    Breaking,
-    PotentiallyBreaking,
-    /// Any change at all.
-    Safe,
-}
-
-impl From<FailOn> for Severity {
-    fn from(f: FailOn) -> Severity {
-        match f {
-            FailOn::Breaking => Severity::Breaking,
-            FailOn::PotentiallyBreaking => Severity::PotentiallyBreaking,
-            FailOn::Safe => Severity::Safe,
-        }
-    }
-}
 
 /// What to compare, resolved from the arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,84 +51,6 @@ pub struct DiffOptions {
     pub waivers: Option<PathBuf>,
     /// The date waivers expire against.
     pub today: time::Date,
-}
-
-/// Runs `interlock diff`; returns the exit code (0 or 1). Errors exit 2 (input) or 3
-/// (environment).
-pub fn run(args: &DiffArgs, config: &crate::config::Config) -> Result<u8, Error> {
-    let inputs = inputs(args, config)?;
-    let waivers = match &args.waivers {
-        Some(path) => Some(path.clone()),
-        None => {
-            let dir = match &inputs {
-                Inputs::Paths { new, .. } if new.is_dir() => new.clone(),
-                Inputs::Base { path, .. } if path.is_dir() => path.clone(),
-                _ => contracts_dir(args, config),
-            };
-            waivers::find(&dir)
-        }
-    };
-    let options = DiffOptions {
-        role: args.role,
-        fail_on: args.fail_on.into(),
-        waivers,
-        today: time::OffsetDateTime::now_utc().date(),
-    };
-    let mut diff_config = config.diff.clone();
-    diff_config.lenient |= args.lenient;
-    let report = diff(&inputs, &diff_config, &options)?;
-    let rendered = render::render(&report, args.format)?;
-    match &args.output {
-        Some(path) => crate::report::write_atomic(path, rendered.as_bytes())?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(rendered.as_bytes())
-                .and_then(|()| stdout.flush())
-                .map_err(|err| {
-                    Error::environment(format!("cannot write to standard output: {err}"))
-                })?;
-        }
-    }
-    if args.format == Format::Markdown
-        && let Some(summary) = crate::report::markdown::MarkdownReporter::step_summary_from_env()
-    {
-        crate::report::append_text(&summary, &rendered)?;
-    }
-    Ok(report.exit_code())
-}
-
-fn contracts_dir(args: &DiffArgs, config: &crate::config::Config) -> PathBuf {
-    args.contracts
-        .clone()
-        .or_else(|| config.contracts.first().cloned())
-        .unwrap_or_else(|| PathBuf::from("contracts"))
-}
-
-fn inputs(args: &DiffArgs, config: &crate::config::Config) -> Result<Inputs, Error> {
-    match (&args.base, &args.old, &args.new) {
-        (Some(rev), None, None) => Ok(Inputs::Base {
-            rev: rev.clone(),
-            path: contracts_dir(args, config),
-        }),
-        (Some(rev), Some(path), None) => Ok(Inputs::Base {
-            rev: rev.clone(),
-            path: path.clone(),
-        }),
-        (Some(_), Some(_), Some(_)) => Err(InputError::usage(
-            "`--base` compares one path with its state at a revision, but OLD and NEW were both given",
-        )
-        .with_hint("drop `--base` to compare two paths, or give only the path to compare")
-        .into()),
-        (None, Some(old), Some(new)) => Ok(Inputs::Paths {
-            old: old.clone(),
-            new: new.clone(),
-        }),
-        (None, _, _) => Err(InputError::usage("`interlock diff` needs OLD and NEW, or `--base REV`")
-            .with_hint("e.g. `interlock diff old-contracts/ contracts/` or `interlock diff --base origin/main`")
-            .into()),
-        (Some(_), None, Some(_)) => Err(InputError::usage("NEW given without OLD").into()),
-    }
 }
 
 /// Compares the inputs and builds the report (waivers applied, gate decided).

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::schema::{Additional, Arena, Bound, Node, NodeId, Origin, TypeSet};
-use crate::contract::document::{DocumentStore, escape_pointer_token};
 use crate::error::{InputError, did_you_mean};
+use crate::json::{DocumentStore, escape_pointer_token};
 
 /// Keywords that describe without constraining; a `$ref` with only these beside it is a
 /// plain reference.
@@ -758,7 +758,7 @@ pub(crate) fn lenient_type(name: &str) -> Option<(&'static str, u8)> {
 fn reusable_name(pointer: &str) -> Option<String> {
     let (parent, last) = pointer.rsplit_once('/')?;
     matches!(parent, "/components/schemas" | "/definitions" | "/$defs")
-        .then(|| crate::contract::document::unescape_pointer_token(last))
+        .then(|| crate::json::unescape_pointer_token(last))
 }
 
 pub fn json_type(v: &Value) -> &'static str {

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::api::{Body, Operation, Param, Response};
 use super::normalize::Normalizer;
 use super::schema::{Node, Origin, TypeSet};
-use crate::contract::document::escape_pointer_token;
+use crate::json::escape_pointer_token;
 
 /// The operations a path item can hold, in the order OpenAPI lists them.
 pub const METHODS: &[&str] = &[

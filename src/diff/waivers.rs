@@ -22,8 +22,8 @@ use time::Date;
 
 use super::change::{Change, WaiverNote};
 use super::rules;
-use crate::contract::document::read_value;
 use crate::error::{Error, InputError, did_you_mean};
+use crate::json::read_value;
 
 /// File names looked up in a contracts directory, in order.
 pub const WAIVER_FILES: &[&str] = &["waivers.yaml", "waivers.yml", "waivers.json"];

@@ -28,41 +28,8 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use crate::config::Config;
 use crate::error::{Error, InputError, Position};
 use crate::recording::{self, Body, Exchange, Headers, Request, Response};
-
-/// Arguments of `interlock import har`.
-#[derive(Debug, clap::Args)]
-pub struct HarArgs {
-    /// The HAR 1.2 file (browser devtools "Save all as HAR", Charles, mitmproxy).
-    pub file: PathBuf,
-
-    /// Keep only entries whose URL host is H (`api.example.com`, or `host:port`).
-    #[arg(long, value_name = "H")]
-    pub host: Option<String>,
-
-    /// Keep only entries whose path is P or lies below it (`/api` keeps `/api/x`, not `/apix`).
-    #[arg(long, value_name = "P")]
-    pub path_prefix: Option<String>,
-
-    /// Remove the --path-prefix from the recorded paths (`/gateway/api/x` → `/api/x`).
-    #[arg(long, requires = "path_prefix")]
-    pub strip_prefix: bool,
-
-    /// Name of the peer that answered, stored in every exchange (`peer`).
-    #[arg(long, value_name = "NAME")]
-    pub peer: Option<String>,
-
-    /// The recording to write (replaced atomically).
-    #[arg(long, value_name = "REC")]
-    pub out: PathBuf,
-
-    /// Project file with the redaction rules (default: ./interlock.toml, else the embedded
-    /// default).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-}
 
 /// Which entries to keep and how to rewrite them.
 #[derive(Debug, Clone, Default)]
@@ -104,36 +71,6 @@ impl Summary {
     pub fn skipped_total(&self) -> usize {
         self.skipped.values().sum()
     }
-}
-
-/// Runs `interlock import har`.
-pub fn run(args: &HarArgs) -> Result<u8, Error> {
-    let options = options(args)?;
-    let config = Config::discover(args.config.as_deref(), Path::new(""))?;
-    let redactor = crate::redact::Redactor::from_config(&config)?;
-    let summary = import(&args.file, &args.out, &options, &mut |exchange| {
-        redactor.redact_exchange(exchange);
-    })?;
-    println!("{}", describe(&summary, &args.file, &args.out));
-    Ok(crate::exit_code::OK)
-}
-
-fn options(args: &HarArgs) -> Result<Options, Error> {
-    if let Some(prefix) = &args.path_prefix
-        && !prefix.starts_with('/')
-    {
-        return Err(
-            InputError::usage(format!("--path-prefix `{prefix}` must start with `/`"))
-                .with_hint(format!("e.g. --path-prefix /{prefix}"))
-                .into(),
-        );
-    }
-    Ok(Options {
-        host: args.host.clone(),
-        path_prefix: args.path_prefix.clone(),
-        strip_prefix: args.strip_prefix,
-        peer: args.peer.clone(),
-    })
 }
 
 /// The one-line summary printed after an import.

@@ -22,9 +22,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-use crate::contract::document::{escape_pointer_token, unescape_pointer_token};
 use crate::diff::openapi::{METHODS, Version, version};
 use crate::error::{Error, InputError, did_you_mean};
+use crate::json::{escape_pointer_token, unescape_pointer_token};
 
 mod schema;
 
@@ -33,54 +33,6 @@ use schema::{Place, SchemaConverter};
 const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 /// OpenAPI says these header parameters are ignored: the media types and security carry them.
 const IGNORED_HEADERS: &[&str] = &["accept", "content-type", "authorization"];
-
-/// Arguments of `interlock import openapi`.
-#[derive(Debug, clap::Args)]
-pub struct OpenApiArgs {
-    /// The OpenAPI 3.0 / 3.1 or Swagger 2.0 document (YAML or JSON).
-    pub spec: PathBuf,
-
-    /// Folder to write the contracts into (created if needed; other files in it are kept).
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
-
-    /// The system that serves the API (default: a slug of `info.title`).
-    #[arg(long, value_name = "NAME")]
-    pub provider: Option<String>,
-
-    /// A system that calls the API (repeatable).
-    #[arg(long = "consumer", value_name = "NAME")]
-    pub consumers: Vec<String>,
-
-    /// Repair common spec quirks instead of failing: unknown type names (`int`, `double`),
-    /// `$ref: '#components/…'` without the slash.
-    #[arg(long)]
-    pub lenient: bool,
-}
-
-/// Runs `interlock import openapi`.
-pub fn run(args: &OpenApiArgs) -> Result<u8, Error> {
-    let doc = crate::contract::document::read_value(&args.spec)?;
-    let options = Options {
-        provider: args.provider.clone(),
-        consumers: args.consumers.clone(),
-        lenient: args.lenient,
-    };
-    let converted = convert(&args.spec, &doc, &options)?;
-    write(&converted, &args.out)?;
-    for quirk in &converted.quirks {
-        println!("repaired: {quirk}");
-    }
-    println!(
-        "imported {} operations ({} contracts, {} shared schemas) from {} into {}",
-        converted.contracts.len(),
-        converted.contracts.len(),
-        converted.schemas.len(),
-        args.spec.display(),
-        args.out.display()
-    );
-    Ok(crate::exit_code::OK)
-}
 
 /// How to convert.
 #[derive(Debug, Clone, Default)]
@@ -205,7 +157,7 @@ fn write_json(path: &Path, value: &Value) -> Result<(), Error> {
     let mut text = serde_json::to_string_pretty(value)
         .map_err(|err| Error::environment(format!("cannot serialise {}: {err}", path.display())))?;
     text.push('\n');
-    crate::report::write_atomic(path, text.as_bytes())
+    crate::fsutil::write_atomic(path, text.as_bytes())
 }
 
 /// State of one conversion.

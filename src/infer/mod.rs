@@ -13,85 +13,15 @@
 pub mod schema;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
-use crate::error::{Error, InputError};
 use crate::recording::{self, Exchange};
 use schema::{Settings, Shape};
 
-/// Arguments of `interlock infer`.
-#[derive(Debug, clap::Args)]
-pub struct InferArgs {
-    /// Recordings to learn from (JSONL, as written by `record` or `import har`).
-    #[arg(required = true, value_name = "REC")]
-    pub recordings: Vec<PathBuf>,
-
-    /// Folder to write the draft contracts into (created if needed; other files are kept).
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
-
-    /// A string field with at most N distinct values (each seen at least twice on average)
-    /// becomes an `enum`; 0 turns enums off.
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub enum_threshold: usize,
-
-    /// The system that serves the operations (default: the recordings' `peer`, else the
-    /// recording's file name, `erp` for `erp.jsonl`).
-    #[arg(long, value_name = "NAME")]
-    pub provider: Option<String>,
-}
-
-/// Runs `interlock infer`.
-pub fn run(args: &InferArgs) -> Result<u8, Error> {
-    let mut exchanges = Vec::new();
-    let mut errors = Vec::new();
-    for path in &args.recordings {
-        match recording::read(path) {
-            Ok(rec) => {
-                let provider = args
-                    .provider
-                    .clone()
-                    .unwrap_or_else(|| default_provider(path, &rec));
-                let source = path.display().to_string();
-                exchanges.extend(
-                    rec.exchanges
-                        .into_iter()
-                        .map(|(_, e)| (provider.clone(), source.clone(), e)),
-                );
-            }
-            Err(mut errs) => errors.append(&mut errs),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Error::Input(errors));
-    }
-    if exchanges.is_empty() {
-        return Err(InputError::usage("the recordings hold no exchanges to learn from").into());
-    }
-    let settings = Settings {
-        enum_threshold: args.enum_threshold,
-    };
-    let drafts = draft(&exchanges, &settings);
-    let files: BTreeMap<&String, &Value> = drafts.iter().collect();
-    crate::import::openapi::write_files(&files, &args.out)?;
-    println!(
-        "drafted {} {} from {} exchanges into {} (review them: they are marked as drafts)",
-        drafts.len(),
-        if drafts.len() == 1 {
-            "contract"
-        } else {
-            "contracts"
-        },
-        exchanges.len(),
-        args.out.display()
-    );
-    Ok(crate::exit_code::OK)
-}
-
 /// The provider of a recording: the `peer` its exchanges name, else its file name.
-fn default_provider(path: &Path, rec: &recording::Recording) -> String {
+pub(crate) fn default_provider(path: &Path, rec: &recording::Recording) -> String {
     let peers: BTreeSet<&str> = rec.iter().filter_map(|e| e.peer.as_deref()).collect();
     if let [peer] = peers.into_iter().collect::<Vec<_>>().as_slice() {
         return (*peer).to_string();

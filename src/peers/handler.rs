@@ -16,15 +16,16 @@ use hyper::{Request, Response, StatusCode};
 use serde_json::{Value, json};
 
 use super::admin;
-use super::fault::{Action, Fault, Faults, Hit};
+use super::fault::{Fault, Faults, Hit};
 use super::journal::Journal;
 use super::matcher::{LiveRequest, Mismatch, Part};
 use super::routes::{Closest, Reply, Routes, contract_index};
 use super::validate;
 use super::wire::PeerBody;
 use super::{Behaviour, BodyMatch, InvalidRequests, Outcome, PathMatch, PeerCall, PeerOptions};
-use crate::check::{Finding, FindingKind};
 use crate::contract::{Contract, ContractSet};
+use crate::model::{Finding, FindingKind};
+use crate::scenario::fault::Action;
 
 /// Largest request body a peer reads.
 pub const MAX_BODY: usize = 32 * 1024 * 1024;

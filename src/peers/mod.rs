@@ -53,14 +53,14 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::check::Finding;
 use crate::contract::Contract;
-use crate::error::{Error, InputError};
+use crate::error::Error;
+use crate::model::Finding;
 use crate::recording::Exchange;
 use crate::scenario::IgnoreRules;
+pub use crate::scenario::behaviour::{Behaviour, BodyMatch, InvalidRequests, PathMatch, Playback};
 
 pub use admin::ADMIN_PATH;
-pub use fault::RawFault;
 use handler::Peer;
 
 /// How long open connections get to finish their current request at shutdown.
@@ -104,68 +104,6 @@ impl PeerOptions {
             behaviour: peer.behaviour.clone(),
         }
     }
-}
-
-/// How a peer matches requests, plays recordings back and misbehaves on purpose.
-#[derive(Debug, Clone, Default)]
-pub struct Behaviour {
-    pub playback: Playback,
-    /// Request headers compared with the recording (by name, case-insensitive).
-    pub match_headers: Vec<String>,
-    /// How request bodies must match.
-    pub match_body: BodyMatch,
-    /// How request paths must match.
-    pub match_path: PathMatch,
-    /// What a request that breaks its contract and matches no recording gets.
-    pub invalid_requests: InvalidRequests,
-    /// Fault rules, first firing rule wins.
-    pub faults: Vec<RawFault>,
-    /// Seed for percentage faults and random delays.
-    pub seed: u64,
-}
-
-/// What identical requests get once every recorded reply has been played (`playback:` in a
-/// scenario, `--playback` of `interlock mock`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum Playback {
-    /// The last recorded reply again.
-    #[default]
-    Repeat,
-    /// From the first recorded reply again.
-    Cycle,
-    /// 404: the recording has no more answers.
-    NotFound,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum BodyMatch {
-    /// Equal to the recorded body, modulo ignore rules.
-    #[default]
-    Exact,
-    /// Equal, or else any body valid against the peer's contract for the operation.
-    Contract,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PathMatch {
-    /// The recorded path exactly.
-    #[default]
-    Exact,
-    /// The recorded path, or else any path of the same contract operation (`/customers/{id}`).
-    Template,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum InvalidRequests {
-    /// The operation's recorded error response (4xx) if the recording has one, else 422.
-    #[default]
-    RecordedError,
-    /// Always 422 with the violations.
-    Reject,
 }
 
 /// How a call was answered.
@@ -368,13 +306,9 @@ impl PeerServer {
     /// environment error naming the peer and the address.
     pub async fn start(options: PeerOptions) -> Result<PeerServer, Error> {
         let name = options.name.clone();
-        let faults = options
-            .behaviour
-            .faults
-            .iter()
-            .map(fault::Fault::from_raw)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|err| InputError::usage(format!("peer `{name}`: fault: {err}")))?;
+        let faults = (options.behaviour.faults.iter().cloned())
+            .map(fault::Fault::new)
+            .collect();
         let bind = options.bind;
         let listener = TcpListener::bind(bind)
             .await

@@ -6,8 +6,8 @@
 use serde_json::Value;
 
 use super::matcher::LiveRequest;
-use crate::check::{Finding, FindingKind, Location};
 use crate::contract::{Contract, ParamProblem, ParamSpec};
+use crate::model::{Finding, FindingKind, Location};
 
 /// Every way a request breaks its contract (empty when it satisfies it): query, body, headers.
 pub fn check_request(peer: &str, contract: &Contract, request: &LiveRequest) -> Vec<Finding> {
@@ -197,7 +197,7 @@ impl<'a> Check<'a> {
         match &request.json {
             Some(json) => {
                 for v in spec.schema.violations(json) {
-                    let shown = crate::contract::document::display_pointer(&v.instance_path);
+                    let shown = crate::json::display_pointer(&v.instance_path);
                     let message = format!("{}: `{shown}` {}", self.prefix(), v.message);
                     let live = crate::check::schema::scalar_at(json, &v.instance_path);
                     self.push(

@@ -15,20 +15,18 @@ mod proxy;
 mod writer;
 
 use std::convert::Infallible;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use clap::Args;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::config::Config;
-use crate::contract::{self, ContractSet};
-use crate::error::{Error, InputError};
+use crate::contract::ContractSet;
+use crate::error::Error;
 use crate::exit_code;
 use crate::redact::Redactor;
 use proxy::Proxy;
@@ -37,135 +35,47 @@ use writer::Writer;
 /// How long exchanges in flight get to finish after SIGINT or SIGTERM.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-#[derive(Debug, Args, Clone)]
-pub struct RecordArgs {
-    /// The system to record: base URL the client's path and query are appended to.
-    #[arg(long, value_name = "URL")]
+/// What to record, checked.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    /// Base URL the client's path and query are appended to, without a trailing `/`.
     pub upstream: String,
-
-    /// Address to accept clients on (`127.0.0.1:0` picks a free port and prints it).
-    #[arg(long, value_name = "HOST:PORT")]
+    /// `HOST:PORT` to accept clients on.
     pub listen: String,
-
-    /// Recording to append exchanges to (created when missing).
-    #[arg(long, value_name = "FILE")]
+    /// The recording exchanges are appended to.
     pub out: PathBuf,
-
-    /// Peer name stored in every exchange (`erp`), for recordings that serve mocked peers.
-    #[arg(long, value_name = "NAME")]
+    /// Peer name stored in every exchange.
     pub peer: Option<String>,
-
-    /// Project file with the `[redact]` rules (default: ./interlock.toml, else the embedded default).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// Seconds the upstream gets to answer one request.
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub timeout: f64,
-
-    /// Do not fsync after each write: faster; an answered exchange still survives `kill -9`,
-    /// but not a machine crash.
-    #[arg(long)]
-    pub no_fsync: bool,
+    /// How long the upstream gets to answer one request.
+    pub timeout: Duration,
+    /// fsync after each appended exchange.
+    pub fsync: bool,
 }
 
-/// Runs `interlock record` until SIGINT or SIGTERM; returns the exit code.
-pub fn run(args: &RecordArgs) -> Result<u8, Error> {
-    let upstream = parse_upstream(&args.upstream)?;
-    let listen = parse_listen(&args.listen)?;
-    if !(args.timeout > 0.0 && args.timeout <= 3600.0) {
-        return Err(InputError::usage(format!(
-            "--timeout {} is out of range (0 < t ≤ 3600 seconds)",
-            args.timeout
-        ))
-        .into());
-    }
-    let config = Config::discover(args.config.as_deref(), Path::new(""))?;
-    let redactor = Redactor::from_config(&config)?;
-    let contracts = project_contracts(&config);
-    crate::cli::runtime()?.block_on(serve(args, upstream, &listen, redactor, contracts))
-}
-
-/// The project's contracts when its contract directories exist and load; an exchange then
-/// carries the `interface` of the contract matching its method and path. Without them the
-/// recorder records all the same.
-fn project_contracts(config: &Config) -> ContractSet {
-    if config.contracts.iter().any(|dir| !dir.is_dir()) {
-        return ContractSet::default();
-    }
-    match contract::load_contracts(&config.contracts) {
-        Ok(set) => set,
-        Err(err) => {
-            eprintln!(
-                "interlock record: exchanges are recorded without `interface`, because the contracts do not load:\n{err}"
-            );
-            ContractSet::default()
-        }
-    }
-}
-
-fn parse_upstream(text: &str) -> Result<String, Error> {
-    let bad = |why: &str| {
-        Error::from(
-            InputError::usage(format!("--upstream `{text}` {why}")).with_hint(
-                "e.g. --upstream http://localhost:8080 or https://erp.staging.example.com/api",
-            ),
-        )
-    };
-    let url = url::Url::parse(text).map_err(|err| bad(&format!("is not a URL: {err}")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(bad("must be an http:// or https:// URL"));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("has no host"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad(
-            "must not have a query or fragment (the client's are used)",
-        ));
-    }
-    Ok(url.as_str().trim_end_matches('/').to_string())
-}
-
-fn parse_listen(text: &str) -> Result<String, Error> {
-    let valid = text
-        .rsplit_once(':')
-        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
-    if valid {
-        Ok(text.to_string())
-    } else {
-        Err(
-            InputError::usage(format!("--listen `{text}` is not HOST:PORT"))
-                .with_hint("e.g. --listen 127.0.0.1:8099, or 127.0.0.1:0 for a free port")
-                .into(),
-        )
-    }
-}
-
-async fn serve(
-    args: &RecordArgs,
-    upstream: String,
-    listen: &str,
+/// Runs the recording proxy until SIGINT or SIGTERM; returns the exit code.
+pub async fn serve(
+    recorder: &Recorder,
     redactor: Redactor,
     contracts: ContractSet,
 ) -> Result<u8, Error> {
+    let (listen, upstream) = (recorder.listen.as_str(), recorder.upstream.clone());
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|err| listen_error(listen, &err))?;
     let addr = listener
         .local_addr()
         .map_err(|err| listen_error(listen, &err))?;
-    let (writer, appender) = Writer::open(&args.out, !args.no_fsync)?;
-    let client = Proxy::client(Duration::from_secs_f64(args.timeout))
+    let (writer, appender) = Writer::open(&recorder.out, recorder.fsync)?;
+    let client = Proxy::client(recorder.timeout)
         .map_err(|err| Error::environment(format!("cannot build the HTTP client: {err}")))?;
     println!(
         "interlock record: listening on http://{addr}, forwarding to {upstream}, appending to {}",
-        args.out.display()
+        recorder.out.display()
     );
     let proxy = Arc::new(Proxy {
         client,
         upstream,
-        peer: args.peer.clone(),
+        peer: recorder.peer.clone(),
         redactor,
         contracts,
         appender,
@@ -188,7 +98,7 @@ async fn serve(
     writer.finish();
     println!(
         "interlock record: stopped; {recorded} exchanges recorded in {}",
-        args.out.display()
+        recorder.out.display()
     );
     Ok(exit_code::OK)
 }
@@ -222,24 +132,4 @@ async fn serve_connection(
     });
     crate::server::serve_connection(TokioIo::new(stream), service, builder, stop, SHUTDOWN_GRACE)
         .await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn upstream_and_listen_validation() {
-        assert_eq!(
-            parse_upstream("http://localhost:9000/api/").unwrap(),
-            "http://localhost:9000/api"
-        );
-        assert!(parse_upstream("localhost:9000").is_err());
-        assert!(parse_upstream("ftp://x").is_err());
-        assert!(parse_upstream("http://x/?a=1").is_err());
-        assert!(parse_listen("127.0.0.1:0").is_ok());
-        assert!(parse_listen("[::1]:8080").is_ok());
-        assert!(parse_listen("8080").is_err());
-        assert!(parse_listen("localhost:http").is_err());
-    }
 }

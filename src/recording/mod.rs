@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::error::{InputError, Position};
 
 /// One recorded request/response pair.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Exchange {
     /// The contract interface id, when known at capture time.
@@ -35,7 +35,7 @@ pub struct Exchange {
 }
 
 /// A recorded request. `url` is the path and query only, so it replays against any host.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Request {
     pub method: String,
@@ -47,7 +47,7 @@ pub struct Request {
 }
 
 /// A recorded response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Response {
     pub status: u16,

@@ -17,11 +17,12 @@ pub mod rules;
 
 use serde_json::Value;
 
-pub use command::{RedactArgs, run};
+pub use command::redact_file;
 pub use pseudonym::{Kind, Pseudonymizer, REDACTED};
 pub use rules::{RedactConfig, Rules};
 
-use crate::config::Config;
+use std::path::Path;
+
 use crate::error::{Error, InputError};
 use crate::recording::{Body, Exchange, HeaderValue, Headers};
 
@@ -44,13 +45,18 @@ impl Redactor {
     ///
     /// Fails closed (exit 2) when a personal-data rule applies and the key is not set or too
     /// short, so nothing is ever written unredacted.
-    pub fn from_config(config: &Config) -> Result<Redactor, Error> {
-        Self::from_config_with_key(config, std::env::var(KEY_VARIABLE).ok())
+    /// `file` is the project file the rules come from, named in messages.
+    pub fn from_config(config: &RedactConfig, file: &Path) -> Result<Redactor, Error> {
+        Self::from_config_with_key(config, file, std::env::var(KEY_VARIABLE).ok())
     }
 
     /// Like [`Redactor::from_config`] with the key given instead of read from the environment.
-    pub fn from_config_with_key(config: &Config, key: Option<String>) -> Result<Redactor, Error> {
-        let rules = Rules::new(&config.redact, &config.file).map_err(Error::Input)?;
+    pub fn from_config_with_key(
+        config: &RedactConfig,
+        file: &Path,
+        key: Option<String>,
+    ) -> Result<Redactor, Error> {
+        let rules = Rules::new(config, file).map_err(Error::Input)?;
         if !rules.needs_key() {
             return Ok(Redactor {
                 rules,
@@ -63,7 +69,7 @@ impl Redactor {
             ))
             .with_hint(format!(
                 "create one with `export {KEY_VARIABLE}=$(openssl rand -hex 32)` and use the same key for every recording that must join; or set `defaults = false` in [redact] of {} when no personal data passes",
-                config.file.display()
+                file.display()
             ))
         })?;
         if key.len() < MIN_KEY_LEN {
@@ -292,14 +298,14 @@ fn content_type(headers: &Headers) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
     use crate::recording;
-    use std::path::Path;
 
     const KEY: &str = "0123456789abcdef0123456789abcdef";
 
     fn redactor(toml: &str) -> Redactor {
         let config = Config::parse(Path::new("interlock.toml"), toml, Path::new(".")).unwrap();
-        Redactor::from_config_with_key(&config, Some(KEY.to_string())).unwrap()
+        Redactor::from_config_with_key(&config.redact, &config.file, Some(KEY.to_string())).unwrap()
     }
 
     fn exchange(line: &str) -> Exchange {
@@ -372,7 +378,9 @@ mod tests {
     #[test]
     fn missing_key_fails_closed_unless_no_pseudonym_rule_applies() {
         let config = Config::parse(Path::new("i.toml"), "", Path::new(".")).unwrap();
-        let Err(Error::Input(errors)) = Redactor::from_config_with_key(&config, None) else {
+        let Err(Error::Input(errors)) =
+            Redactor::from_config_with_key(&config.redact, &config.file, None)
+        else {
             panic!("expected an input error");
         };
         assert!(
@@ -387,14 +395,17 @@ mod tests {
                 .unwrap_or("")
                 .contains("openssl rand -hex 32")
         );
-        assert!(Redactor::from_config_with_key(&config, Some("short".into())).is_err());
+        assert!(
+            Redactor::from_config_with_key(&config.redact, &config.file, Some("short".into()))
+                .is_err()
+        );
         let off = Config::parse(
             Path::new("i.toml"),
             "[redact]\ndefaults = false\n",
             Path::new("."),
         )
         .unwrap();
-        let redactor = Redactor::from_config_with_key(&off, None).unwrap();
+        let redactor = Redactor::from_config_with_key(&off.redact, &off.file, None).unwrap();
         let mut e = exchange(
             r#"{"request":{"method":"GET","url":"/x","headers":{"x-api-key":"k-999"}},"response":{"status":200,"body":{"email":"a@b.example"}}}"#,
         );

@@ -10,8 +10,8 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::pseudonym::Kind;
-use crate::contract::document::{escape_pointer_token, unescape_pointer_token};
 use crate::error::InputError;
+use crate::json::{escape_pointer_token, unescape_pointer_token};
 
 /// The `[redact]` section of `interlock.toml`.
 #[derive(Debug, Clone, Deserialize)]

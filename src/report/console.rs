@@ -26,10 +26,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
 use super::{Event, Reporter};
-use crate::check::{
+use crate::error::Error;
+use crate::model::{
     ExchangeResult, Finding, Latency, Location, Outcome, RunResult, ScenarioResult,
 };
-use crate::error::Error;
 
 /// Longest rendering of an old or new value before it is shortened with `…`.
 const VALUE_WIDTH: usize = 48;
@@ -89,9 +89,9 @@ impl Reporter for ConsoleReporter {
                 }
                 Ok(())
             }
-            Event::ScenarioStarted { name, .. } => {
+            Event::ScenarioStarted { scenario, .. } => {
                 if let Some(bar) = &self.progress {
-                    bar.set_message(one_line(name));
+                    bar.set_message(one_line(&scenario.name));
                 }
                 Ok(())
             }
@@ -407,7 +407,7 @@ pub(crate) mod sample {
 
     use serde_json::json;
 
-    use crate::check::{
+    use crate::model::{
         ExchangeResult, Finding, FindingKind, Latency, Location, RunResult, ScenarioResult,
     };
 
@@ -560,7 +560,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::check::FindingKind;
+    use crate::model::FindingKind;
 
     /// A writer the test can read back after the reporter is done with it.
     #[derive(Clone, Default)]
@@ -592,17 +592,23 @@ mod tests {
             scenarios: run.scenarios.len(),
             exchanges,
         })?;
+        let recorded = crate::recording::Exchange::default();
         for scenario in &run.scenarios {
+            let loaded = crate::scenario::Scenario {
+                name: scenario.name.clone(),
+                ..Default::default()
+            };
             reporter.report(&Event::ScenarioStarted {
-                name: &scenario.name,
+                scenario: &loaded,
                 target: &scenario.target,
-                exchanges: scenario.exchanges.len(),
             })?;
             for exchange in &scenario.exchanges {
                 reporter.report(&Event::ExchangeFinished {
-                    scenario: &scenario.name,
+                    scenario: &loaded,
+                    exchange: &recorded,
                     result: exchange,
                     live: None,
+                    snapshot: None,
                 })?;
             }
             reporter.report(&Event::ScenarioFinished { result: scenario })?;

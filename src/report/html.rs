@@ -20,11 +20,12 @@ use std::path::PathBuf;
 
 use self::lines::Line;
 use super::console::shown;
-use super::{Event, Reporter, write_atomic};
-use crate::check::{
+use super::{Event, Reporter};
+use crate::error::Error;
+use crate::fsutil::write_atomic;
+use crate::model::{
     ExchangeResult, Finding, FindingKind, Latency, Location, Outcome, RunResult, ScenarioResult,
 };
-use crate::error::Error;
 
 const STYLE: &str = include_str!("html/report.css");
 const SCRIPT: &str = include_str!("html/report.js");

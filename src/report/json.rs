@@ -10,9 +10,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::{Event, Reporter, write_atomic};
-use crate::check::{Counts, ExchangeResult, Finding, Latency, Outcome, RunResult, ScenarioResult};
+use super::{Event, Reporter};
 use crate::error::Error;
+use crate::fsutil::write_atomic;
+use crate::model::{Counts, ExchangeResult, Finding, Latency, Outcome, RunResult, ScenarioResult};
 
 /// The version of the document, bumped on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;

@@ -15,9 +15,10 @@ use junit_report::{
 };
 
 use super::console::shown;
-use super::{Event, Reporter, write_atomic};
-use crate::check::{ExchangeResult, Finding, Location, Outcome, RunResult, ScenarioResult};
+use super::{Event, Reporter};
 use crate::error::Error;
+use crate::fsutil::write_atomic;
+use crate::model::{ExchangeResult, Finding, Location, Outcome, RunResult, ScenarioResult};
 
 /// The `type` of an `<error>` for an exchange that could not be sent or answered.
 pub const TRANSPORT: &str = "transport";
@@ -56,9 +57,9 @@ impl Reporter for JunitReporter {
                 self.run_started = Some(OffsetDateTime::now_utc());
                 Ok(())
             }
-            Event::ScenarioStarted { name, .. } => {
+            Event::ScenarioStarted { scenario, .. } => {
                 self.scenario_started
-                    .push(((*name).to_owned(), OffsetDateTime::now_utc()));
+                    .push((scenario.name.clone(), OffsetDateTime::now_utc()));
                 Ok(())
             }
             Event::ExchangeFinished { .. } | Event::ScenarioFinished { .. } => Ok(()),
@@ -253,7 +254,7 @@ fn write_findings(text: &mut String, findings: &[Finding]) {
 
 /// The path, prefixed by the peer for a request the target sent; `""` (the whole body) as `/`.
 fn place(finding: &Finding) -> String {
-    let pointer = crate::contract::document::display_pointer(&finding.path);
+    let pointer = crate::json::display_pointer(&finding.path);
     match &finding.location {
         Location::Response => pointer.to_owned(),
         Location::PeerRequest { peer } => format!("{peer} request {pointer}"),
@@ -296,7 +297,7 @@ mod tests {
     use junit_report::datetime;
 
     use super::*;
-    use crate::check::FindingKind;
+    use crate::model::FindingKind;
     use crate::report::console::sample;
 
     fn xml() -> String {

@@ -15,10 +15,11 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use super::console::{one_line, plural, shorten, shown};
-use super::{Event, Reporter, append_text, write_atomic};
-use crate::check::{Finding, Location, RunResult};
-use crate::contract::document::wildcard_indices;
+use super::{Event, Reporter};
 use crate::error::Error;
+use crate::fsutil::{append_text, write_atomic};
+use crate::json::wildcard_indices;
+use crate::model::{Finding, Location, RunResult};
 
 /// How many failing findings the table shows.
 pub const TOP_FINDINGS: usize = 20;
@@ -233,7 +234,7 @@ fn change(finding: &Finding) -> String {
 
 /// Where a finding points, as a code span: `/tax_id`, `erp request /customer/id`.
 fn field(finding: &Finding, pattern: &str) -> String {
-    let path = crate::contract::document::display_pointer(pattern);
+    let path = crate::json::display_pointer(pattern);
     match &finding.location {
         Location::Response => code(path),
         Location::PeerRequest { peer } => format!("{} request {}", text(peer), code(path)),
@@ -296,7 +297,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::check::{Finding, FindingKind};
+    use crate::model::{Finding, FindingKind};
     use crate::report::console::sample;
 
     #[test]

@@ -10,81 +10,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Args, Subcommand};
-
 use super::json::FORMAT_VERSION;
-use super::{Event, Outputs};
-use crate::check::RunResult;
 use crate::error::{Error, InputError, Position};
-
-#[derive(Debug, Args, Clone)]
-pub struct ReportArgs {
-    #[command(subcommand)]
-    pub command: ReportCommand,
-}
-
-#[derive(Debug, Subcommand, Clone)]
-pub enum ReportCommand {
-    /// Merge the JSON reports of sharded runs into one result and write its reports.
-    Merge(MergeArgs),
-}
-
-#[derive(Debug, Args, Clone)]
-pub struct MergeArgs {
-    /// JSON reports of the shards (`interlock run --shard K/N --report-json PATH`).
-    #[arg(required = true, value_name = "REPORT.json")]
-    pub reports: Vec<PathBuf>,
-
-    /// Write the merged JSON report here.
-    #[arg(long, value_name = "PATH")]
-    pub report_json: Option<PathBuf>,
-
-    /// Write the merged JUnit XML here.
-    #[arg(long, value_name = "PATH")]
-    pub junit: Option<PathBuf>,
-
-    /// Write the merged HTML report here.
-    #[arg(long, value_name = "PATH")]
-    pub html: Option<PathBuf>,
-
-    /// Write the merged Markdown summary here (it is also appended to `$GITHUB_STEP_SUMMARY`
-    /// when set).
-    #[arg(long, value_name = "PATH")]
-    pub summary_md: Option<PathBuf>,
-}
-
-/// Runs `interlock report …`; returns the exit code.
-pub fn run(args: &ReportArgs) -> Result<u8, Error> {
-    match &args.command {
-        ReportCommand::Merge(merge) => run_merge(merge),
-    }
-}
-
-fn run_merge(args: &MergeArgs) -> Result<u8, Error> {
-    let mut results = Vec::new();
-    let mut errors = Vec::new();
-    for path in &args.reports {
-        match read(path) {
-            Ok(result) => results.push((path.clone(), result)),
-            Err(err) => errors.push(err),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Error::Input(errors));
-    }
-    let merged = merge(results)?;
-    let mut reporters = Outputs {
-        report_json: args.report_json.clone(),
-        junit: args.junit.clone(),
-        html: args.html.clone(),
-        summary_md: args.summary_md.clone(),
-    }
-    .with_console();
-    for reporter in &mut reporters {
-        reporter.report(&Event::RunFinished { result: &merged })?;
-    }
-    Ok(merged.exit_code())
-}
+use crate::model::RunResult;
 
 /// Reads one JSON report back into the result it was written from.
 pub fn read(path: &Path) -> Result<RunResult, InputError> {

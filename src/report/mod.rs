@@ -1,7 +1,7 @@
 //! Reports: independent consumers of the runner's events.
 //!
 //! The runner emits [`Event`]s; each output format is a [`Reporter`]. Adding a format never
-//! touches the runner. Files are written atomically (temp file + rename) by [`write_atomic`].
+//! touches the runner. Files are written atomically by [`crate::fsutil::write_atomic`].
 
 pub mod console;
 pub mod html;
@@ -9,14 +9,17 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod merge;
+pub mod snapshot_summary;
 
-use std::io::Write;
-use std::path::Path;
-
-use crate::check::{ExchangeResult, RunResult, ScenarioResult};
 use crate::error::Error;
+use crate::model::{ExchangeResult, RunResult, ScenarioResult};
+use crate::recording::Exchange;
+use crate::replay::LiveResponse;
+use crate::scenario::Scenario;
+use crate::snapshot;
 
-/// What the runner tells reporters, in order.
+/// What the runner tells reporters, in order. Events carry what reporters need (the scenario,
+/// the recorded exchange, the decisions already taken), so a reporter never looks anything up.
 #[derive(Debug, Clone, Copy)]
 pub enum Event<'a> {
     /// Before anything is replayed.
@@ -25,15 +28,19 @@ pub enum Event<'a> {
         exchanges: usize,
     },
     ScenarioStarted {
-        name: &'a str,
+        scenario: &'a Scenario,
+        /// The target's base URL, or `recorded` for the embedded stand-in.
         target: &'a str,
-        exchanges: usize,
     },
     ExchangeFinished {
-        scenario: &'a str,
+        scenario: &'a Scenario,
+        /// The recorded exchange that was replayed.
+        exchange: &'a Exchange,
         result: &'a ExchangeResult,
-        /// The target's response, when one came back (for snapshots).
-        live: Option<&'a crate::replay::LiveResponse>,
+        /// The target's response, when one came back.
+        live: Option<&'a LiveResponse>,
+        /// How the exchange's snapshot compared, when one was taken.
+        snapshot: Option<snapshot::Outcome>,
     },
     ScenarioFinished {
         result: &'a ScenarioResult,
@@ -95,43 +102,12 @@ pub trait Reporter: Send {
     fn report(&mut self, event: &Event<'_>) -> Result<(), Error>;
 }
 
-/// Writes a file atomically: a temporary file in the same directory, then a rename, so a
-/// reader never sees half a report.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(|err| Error::io("create directory", dir, &err))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|err| Error::io("create a temporary file in", dir, &err))?;
-    tmp.write_all(bytes)
-        .map_err(|err| Error::io("write", tmp.path(), &err))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|err| Error::io("write", tmp.path(), &err))?;
-    tmp.persist(path)
-        .map_err(|err| Error::io("write", path, &err.error))?;
-    Ok(())
-}
-
-/// Appends text to a file, creating it: what earlier writers (e.g. a CI job's earlier steps
-/// in `$GITHUB_STEP_SUMMARY`) put there stays.
-pub fn append_text(path: &Path, text: &str) -> Result<(), Error> {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(|err| Error::io("append to", path, &err))
-}
-
 /// For the file reporters' tests: feeds `reporter` a run start, checks nothing is written to
 /// `path` yet, then the finished `run`, and returns what was written.
 #[cfg(test)]
 pub(crate) fn written_on_run_finished(
     reporter: &mut dyn Reporter,
-    path: &Path,
+    path: &std::path::Path,
     run: &RunResult,
 ) -> String {
     reporter

@@ -234,10 +234,7 @@ fn leaf_paths(text: &str) -> Vec<String> {
                 for (k, v) in map {
                     walk(
                         v,
-                        format!(
-                            "{pointer}/{}",
-                            crate::contract::document::escape_pointer_token(k)
-                        ),
+                        format!("{pointer}/{}", crate::json::escape_pointer_token(k)),
                         out,
                     );
                 }

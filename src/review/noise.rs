@@ -43,9 +43,9 @@ pub fn mark(scenario_file: &Path, rule: &str) -> Result<NoiseOutcome, Error> {
             .with_hint("add it by hand under `ignore:`")
             .into());
         }
-        crate::report::write_atomic(scenario_file, edited.as_bytes())?;
+        crate::fsutil::write_atomic(scenario_file, edited.as_bytes())?;
         if let Err(err) = scenario::load(scenario_file) {
-            crate::report::write_atomic(scenario_file, original.as_bytes())?;
+            crate::fsutil::write_atomic(scenario_file, original.as_bytes())?;
             return Err(err);
         }
         outcome.rule_added = true;
@@ -199,7 +199,7 @@ fn rewrite(path: &Path, rules: &IgnoreRules, outcome: &mut NoiseOutcome) -> Resu
     let contents = render(&doc);
     if contents != snap.contents.trim_end() {
         snap.contents = contents;
-        crate::report::write_atomic(path, snap.to_text().as_bytes())?;
+        crate::fsutil::write_atomic(path, snap.to_text().as_bytes())?;
         outcome.rewritten.push(path.to_path_buf());
     }
     Ok(())

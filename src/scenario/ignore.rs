@@ -43,7 +43,7 @@ impl IgnoreRule {
         } else {
             raw[1..]
                 .split('/')
-                .map(crate::contract::document::unescape_pointer_token)
+                .map(crate::json::unescape_pointer_token)
                 .collect()
         };
         Ok(IgnoreRule {
@@ -88,7 +88,7 @@ impl fmt::Display for IgnoreRule {
 /// Compares a pattern token with an escaped pointer token, unescaping only when needed.
 fn token_eq(pattern: &str, escaped: &str) -> bool {
     if escaped.contains('~') {
-        pattern == crate::contract::document::unescape_pointer_token(escaped)
+        pattern == crate::json::unescape_pointer_token(escaped)
     } else {
         pattern == escaped
     }

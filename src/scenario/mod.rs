@@ -5,6 +5,8 @@
 //! recordings are read and whose references are checked, so a typo fails before the network.
 //! The format is specified in `docs/scenarios.md`.
 
+pub mod behaviour;
+pub mod fault;
 pub mod ignore;
 pub mod shard;
 
@@ -18,12 +20,14 @@ pub use ignore::{IgnoreRule, IgnoreRules};
 
 use crate::error::{Error, InputError, did_you_mean};
 use crate::recording::{self, Recording};
+use behaviour::{Behaviour, BodyMatch, InvalidRequests, PathMatch, Playback};
+use fault::{FaultSpec, RawFault};
 
 /// The file name of a scenario inside its folder.
 pub const SCENARIO_FILE: &str = "scenario.yaml";
 
 /// A loaded scenario.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Scenario {
     /// Stable id (the folder name unless `name` is set).
     pub name: String,
@@ -62,7 +66,7 @@ pub struct PeerConfig {
     pub port: Option<u16>,
     pub ignore: IgnoreRules,
     /// Matching, playback and fault rules.
-    pub behaviour: crate::peers::Behaviour,
+    pub behaviour: Behaviour,
 }
 
 /// Per-exchange expectations that override what the recording implies.
@@ -136,7 +140,7 @@ impl Scenario {
                 recording_file: file,
                 port,
                 ignore: IgnoreRules::default(),
-                behaviour: crate::peers::Behaviour::default(),
+                behaviour: Behaviour::default(),
             })
             .collect();
         if !errors.is_empty() {
@@ -186,15 +190,15 @@ struct RawPeer {
     #[serde(default)]
     ignore: Vec<String>,
     #[serde(default)]
-    playback: crate::peers::Playback,
+    playback: Playback,
     #[serde(default, rename = "match")]
     matching: RawMatch,
     #[serde(default)]
-    invalid_requests: crate::peers::InvalidRequests,
+    invalid_requests: InvalidRequests,
     #[serde(default)]
     seed: u64,
     #[serde(default)]
-    faults: Vec<crate::peers::RawFault>,
+    faults: Vec<RawFault>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -203,9 +207,9 @@ struct RawMatch {
     #[serde(default)]
     headers: Vec<String>,
     #[serde(default)]
-    body: crate::peers::BodyMatch,
+    body: BodyMatch,
     #[serde(default)]
-    path: crate::peers::PathMatch,
+    path: PathMatch,
 }
 
 #[derive(Debug, Deserialize)]
@@ -313,11 +317,11 @@ pub fn load(file: &Path) -> Result<Scenario, Error> {
         serde_path_to_error::deserialize(de).map_err(|err| {
             let location = err.inner().location();
             let pointer = path_to_pointer(err.path());
-            let mut e = crate::contract::document::yaml_error(file, err.inner());
+            let mut e = crate::json::yaml_error(file, err.inner());
             e.message = format!(
                 "{} (at {})",
                 e.message.trim_start_matches("invalid YAML: "),
-                crate::contract::document::display_pointer(&pointer)
+                crate::json::display_pointer(&pointer)
             );
             if location.is_none() {
                 e.position = crate::error::Position::Pointer(pointer);
@@ -363,13 +367,15 @@ pub fn load(file: &Path) -> Result<Scenario, Error> {
                 ));
             }
         }
+        let mut faults = Vec::new();
         for (i, raw) in peer.faults.iter().enumerate() {
-            if let Err(message) = crate::peers::fault::Fault::from_raw(raw) {
-                errors.push(InputError::at_pointer(
+            match FaultSpec::from_raw(raw) {
+                Ok(fault) => faults.push(fault),
+                Err(message) => errors.push(InputError::at_pointer(
                     file,
                     format!("{base}/faults/{i}"),
                     message,
-                ));
+                )),
             }
         }
         peers.push(PeerConfig {
@@ -378,13 +384,13 @@ pub fn load(file: &Path) -> Result<Scenario, Error> {
             recording,
             port: peer.port,
             ignore: parse_rules(file, &format!("{base}/ignore"), &peer.ignore, &mut errors),
-            behaviour: crate::peers::Behaviour {
+            behaviour: Behaviour {
                 playback: peer.playback,
                 match_headers: peer.matching.headers.clone(),
                 match_body: peer.matching.body,
                 match_path: peer.matching.path,
                 invalid_requests: peer.invalid_requests,
-                faults: peer.faults.clone(),
+                faults,
                 seed: peer.seed,
             },
         });

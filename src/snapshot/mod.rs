@@ -10,7 +10,6 @@
 pub mod format;
 pub mod normalize;
 pub mod pending;
-pub mod reporter;
 
 use std::path::{Path, PathBuf};
 
@@ -18,8 +17,12 @@ use serde_json::Value;
 
 pub use format::{Metadata, SnapFile};
 
-use crate::contract::document::{escape_pointer_token, unescape_pointer_token, wildcard_indices};
 use crate::error::{Error, InputError};
+use crate::json::{escape_pointer_token, unescape_pointer_token, wildcard_indices};
+use crate::model::ExchangeResult;
+use crate::replay::LiveResponse;
+use crate::scenario::IgnoreRules;
+use normalize::Response;
 
 /// The folder of a scenario that holds its snapshots.
 pub const SNAPSHOT_DIR: &str = "snapshots";
@@ -152,14 +155,14 @@ pub fn record(snap: &Path, new: &SnapFile, mode: Mode) -> Result<Outcome, Error>
     };
     match outcome {
         Outcome::NewAccepted | Outcome::ChangedAccepted => {
-            crate::report::write_atomic(snap, new.to_text().as_bytes())?;
+            crate::fsutil::write_atomic(snap, new.to_text().as_bytes())?;
             remove_if_present(&pending)?;
         }
         _ => {
             let unchanged_pending = pending.is_file()
                 && SnapFile::read(&pending).is_ok_and(|p| p.to_text() == new.to_text());
             if !unchanged_pending {
-                crate::report::write_atomic(&pending, new.to_text().as_bytes())?;
+                crate::fsutil::write_atomic(&pending, new.to_text().as_bytes())?;
             }
         }
     }
@@ -238,6 +241,46 @@ pub fn rules_for_path(path: &str) -> Vec<String> {
         rules.push(wildcard);
     }
     rules
+}
+
+/// The snapshot file of one exchange's live response.
+///
+/// `declared` are the response headers the contract declares (the only ones kept); `ignore`
+/// the exchange's merged ignore rules; `scenario_file` becomes the snapshot's `source`.
+pub fn of_response(
+    scenario_file: &Path,
+    result: &ExchangeResult,
+    live: &LiveResponse,
+    declared: &[&str],
+    ignore: &IgnoreRules,
+) -> SnapFile {
+    let interface = result.interface.as_deref();
+    let response = Response {
+        status: live.status,
+        headers: &live.headers,
+        body: &live.body,
+    };
+    let doc = normalize::document(response, declared, ignore);
+    let description = match interface {
+        Some(i) => format!("{i}: {} {}", result.method, result.url),
+        None => format!("{} {}", result.method, result.url),
+    };
+    SnapFile {
+        metadata: Metadata {
+            source: Some(slash_path(scenario_file)),
+            description: Some(description),
+            expression: Some(result.name.clone()),
+        },
+        contents: normalize::render(&doc),
+    }
+}
+
+/// A path with `/` separators, as insta writes `source:`.
+fn slash_path(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[cfg(test)]

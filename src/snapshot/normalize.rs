@@ -27,7 +27,7 @@
 use serde_json::{Map, Value};
 
 use crate::check::drift::StringFormat;
-use crate::contract::document::escape_pointer_token;
+use crate::json::escape_pointer_token;
 use crate::recording::{Body, HeaderValue, Headers};
 use crate::scenario::IgnoreRules;
 

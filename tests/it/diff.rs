@@ -1424,31 +1424,39 @@ fn run_writes_the_report_and_returns_the_gate_exit_code() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("reports/diff.json");
     let config = interlock::config::Config::load(None, dir.path()).expect("default config");
-    let args = diff::DiffArgs {
+    let args = interlock::cli::DiffArgs {
         old: Some(fixtures().join("contracts-old")),
         new: Some(fixtures().join("contracts-new")),
         base: None,
         role: None,
         format: Format::Json,
-        fail_on: diff::FailOn::Breaking,
+        fail_on: interlock::cli::FailOn::Breaking,
         contracts: None,
         output: Some(out.clone()),
         waivers: None,
         lenient: false,
     };
-    assert_eq!(diff::run(&args, &config).expect("run"), 1);
+    assert_eq!(
+        interlock::commands::diff::run(&args, &config).expect("run"),
+        1
+    );
     let written: Value =
         serde_json::from_str(&std::fs::read_to_string(&out).expect("report written"))
             .expect("json");
     assert!(written["changes"].as_array().is_some_and(|c| !c.is_empty()));
-    let same = diff::DiffArgs {
+    let same = interlock::cli::DiffArgs {
         new: Some(fixtures().join("contracts-old")),
         ..args.clone()
     };
-    assert_eq!(diff::run(&same, &config).expect("run"), 0);
-    let missing = diff::DiffArgs { new: None, ..args };
     assert_eq!(
-        diff::run(&missing, &config).expect_err("usage").exit_code(),
+        interlock::commands::diff::run(&same, &config).expect("run"),
+        0
+    );
+    let missing = interlock::cli::DiffArgs { new: None, ..args };
+    assert_eq!(
+        interlock::commands::diff::run(&missing, &config)
+            .expect_err("usage")
+            .exit_code(),
         2
     );
 }

@@ -5,9 +5,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use interlock::peers::{
-    Behaviour, BodyMatch, InvalidRequests, Outcome, PathMatch, PeerServer, Playback, RawFault,
-    fault,
+    Behaviour, BodyMatch, InvalidRequests, Outcome, PathMatch, PeerServer, Playback,
 };
+use interlock::scenario::fault::{self, FaultSpec};
 use serde_json::{Value, json};
 
 use crate::peers::{ERP, exchanges, options, start};
@@ -17,10 +17,9 @@ const BOUND: Duration = Duration::from_secs(5);
 
 const CUSTOMER: &str = "/api/v1/customers/C-1?expand=owner&fields=all";
 
-fn rule(spec: &str) -> RawFault {
+fn rule(spec: &str) -> FaultSpec {
     let raw = fault::parse_spec(spec).expect("a fault spec");
-    fault::Fault::from_raw(&raw).expect("a valid fault");
-    raw
+    FaultSpec::from_raw(&raw).expect("a valid fault")
 }
 
 async fn faulted(specs: &[&str]) -> PeerServer {

@@ -2,7 +2,7 @@
 //! that load: exact files for small hand-made specs, every spec of the shared real-API corpus,
 //! `--lenient` repairs, and exit 2 with nothing written for input that is not OpenAPI.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::json;
 
@@ -322,22 +322,9 @@ fn input_that_is_not_openapi_is_rejected_and_nothing_written() {
     assert!(!project.file("c").exists());
 }
 
-fn corpus() -> Option<PathBuf> {
-    let dir = repo_root().join("../shared/corpus/real-apis");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: {} is absent (the shared real-API corpus lives outside the repository)",
-            dir.display()
-        );
-        None
-    }
-}
-
 #[test]
 fn every_real_api_spec_in_the_corpus_imports_and_loads() {
-    let Some(dir) = corpus() else {
+    let Some(dir) = crate::support::shared_corpus() else {
         return;
     };
     let mut specs = Vec::new();
@@ -382,7 +369,7 @@ fn import_and_load(spec: &Path) {
 }
 
 fn count_operations(spec: &Path) -> usize {
-    let doc = interlock::contract::document::read_value(spec).expect("spec parses");
+    let doc = interlock::json::read_value(spec).expect("spec parses");
     let methods = [
         "get", "put", "post", "delete", "options", "head", "patch", "trace",
     ];

@@ -1,5 +1,6 @@
 //! Interlock's integration tests: one binary, real HTTP over loopback, real files, the real
 //! `interlock` executable. Each module reads like a spec of one command or component.
+mod architecture;
 mod check_cmd;
 mod diff;
 mod diff_cli;

@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use interlock::check::{Finding, FindingKind, Location, Severity};
 use interlock::contract::{Contract, load_dir};
 use interlock::error::Error;
+use interlock::model::{Finding, FindingKind, Location, Severity};
 use interlock::peers::{PeerCall, PeerOptions, PeerServer};
 use interlock::recording::{Exchange, parse};
 use interlock::scenario::{IgnoreRule, IgnoreRules};

@@ -10,8 +10,8 @@
 use serde_json::{Map, Value, json};
 
 use super::{Converter, schemas_pointer};
-use crate::contract::document::{escape_pointer_token, unescape_pointer_token};
 use crate::error::InputError;
+use crate::json::{escape_pointer_token, unescape_pointer_token};
 
 /// Where a converted schema is written: references to `schemas/X.json` are relative to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

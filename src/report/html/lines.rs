@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::contract::document::escape_pointer_token;
+use crate::json::escape_pointer_token;
 
 /// One line of pretty-printed JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,3 +13,19 @@ pub fn skip(why: &str) {
     }
     eprintln!("SKIPPED: {why}");
 }
+
+/// The shared real-API corpus (`../shared/corpus/real-apis` beside the checkout), read in
+/// place; `None` after [`skip`] when it is absent, as in a user's fresh clone.
+#[track_caller]
+pub fn shared_corpus() -> Option<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real-apis");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        skip(&format!(
+            "the shared real-API corpus is absent ({}); it lives beside the repository",
+            dir.display()
+        ));
+        None
+    }
+}

@@ -11,75 +11,20 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::net::{IpAddr, Ipv4Addr};
-use std::path::{Path, PathBuf};
+use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Args;
-
+use crate::cli::{GlobalArgs, LogArg, MockArgs};
 use crate::config::Config;
 use crate::contract::ContractSet;
-use crate::error::{Error, InputError, did_you_mean};
-use crate::peers::{
-    ADMIN_PATH, Behaviour, Outcome, PeerCall, PeerOptions, PeerServer, Playback, RawFault, fault,
-};
+use crate::error::{Error, InputError};
+use crate::peers::{ADMIN_PATH, Behaviour, Outcome, PeerCall, PeerOptions, PeerServer};
+use crate::scenario::fault::add_fault;
 use crate::scenario::{self, IgnoreRules, PeerConfig};
 
 /// How often the request log is written.
 const LOG_EVERY: Duration = Duration::from_millis(100);
-
-#[derive(Debug, Args, Clone)]
-pub struct MockArgs {
-    /// Scenarios whose peers to serve (folder names); every scenario when none is given and
-    /// no --recording.
-    pub scenarios: Vec<String>,
-
-    /// Serve peer NAME from recording REC on PORT (a free port without `@PORT`); repeatable.
-    #[arg(long, value_name = "NAME=REC@PORT")]
-    pub recording: Vec<String>,
-
-    /// Inject a fault: `NAME=KIND[:ARG][,route=METHOD /path][,calls=N|A..B|P%][,retry_after=S]`,
-    /// KIND one of delay:MS, delay:MIN-MAX, status:CODE, reset, close, hang, truncate,
-    /// malformed; NAME is a peer name or `SCENARIO/PEER`. Repeatable.
-    #[arg(long, value_name = "NAME=FAULT")]
-    pub fault: Vec<String>,
-
-    /// Address to listen on.
-    #[arg(long, value_name = "ADDR", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
-    pub host: IpAddr,
-
-    /// What identical requests get once their recorded replies are used up (overrides the
-    /// scenarios' `playback`).
-    #[arg(long, value_enum)]
-    pub playback: Option<Playback>,
-
-    /// Seed for percentage faults and random delays (overrides the scenarios' `seed`).
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
-
-    /// Which requests to log on stdout.
-    #[arg(long, value_enum, default_value_t = LogArg::All)]
-    pub log: LogArg,
-
-    /// Project file (default: ./interlock.toml, else the embedded default).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// Contract directory (repeatable); replaces the project file's list.
-    #[arg(long, value_name = "DIR")]
-    pub contracts: Vec<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogArg {
-    /// Every request.
-    #[default]
-    All,
-    /// Requests that matched no recording, broke their contract or were faulted.
-    Problems,
-    /// Nothing per request.
-    None,
-}
 
 /// One peer to serve, before it starts.
 struct Planned {
@@ -109,10 +54,10 @@ impl Planned {
 }
 
 /// Runs `interlock mock` until Ctrl-C or SIGTERM; returns the exit code.
-pub fn run(args: &MockArgs) -> Result<u8, Error> {
-    let config = Config::discover(args.config.as_deref(), Path::new(""))?;
+pub fn run(args: &MockArgs, global: &GlobalArgs) -> Result<u8, Error> {
+    let config = super::config(global)?;
     let planned = plan(args, &config)?;
-    crate::cli::runtime()?.block_on(serve(planned, args.log))
+    super::runtime()?.block_on(serve(planned, args.log))
 }
 
 fn plan(args: &MockArgs, config: &Config) -> Result<Vec<Planned>, Error> {
@@ -122,10 +67,10 @@ fn plan(args: &MockArgs, config: &Config) -> Result<Vec<Planned>, Error> {
     } else {
         args.contracts.clone()
     };
-    let contracts = crate::cli::load_contracts(&dirs, &mut errors);
+    let contracts = crate::run::plan::load_contracts(&dirs, &mut errors);
     let mut planned = Vec::new();
     for spec in &args.recording {
-        match crate::cli::parse_mock(spec) {
+        match crate::run::plan::parse_mock(spec) {
             Ok((name, file, port)) => match crate::recording::read(&file) {
                 Ok(recording) => {
                     let peer = PeerConfig {
@@ -223,48 +168,6 @@ fn scenarios(args: &MockArgs, config: &Config) -> Result<Vec<scenario::Scenario>
         );
     }
     scenario::select(scenario::load_all(&config.scenarios)?, &args.scenarios)
-}
-
-/// `NAME=SPEC` from `--fault`: the peer name and the validated rule.
-pub(crate) fn parse_fault_arg(spec: &str) -> Result<(String, RawFault), InputError> {
-    let bad = |message: String| {
-        InputError::usage(format!("--fault `{spec}`: {message}")).with_hint(
-            "e.g. --fault 'erp=status:503,retry_after=2,calls=1' or --fault 'erp=delay:200-800'",
-        )
-    };
-    let (name, fault_spec) = spec
-        .split_once('=')
-        .ok_or_else(|| bad("not NAME=FAULT".to_string()))?;
-    let raw = fault::parse_spec(fault_spec).map_err(bad)?;
-    fault::Fault::from_raw(&raw).map_err(bad)?;
-    Ok((name.to_string(), raw))
-}
-
-/// Adds a `--fault` rule to every peer called NAME, or labelled `SCENARIO/NAME`; `peers` yields
-/// (name, label, behaviour).
-pub(crate) fn add_fault<'a>(
-    spec: &str,
-    peers: impl Iterator<Item = (&'a str, String, &'a mut Behaviour)>,
-) -> Result<(), InputError> {
-    let (name, raw) = parse_fault_arg(spec)?;
-    let mut known = Vec::new();
-    let mut found = false;
-    for (peer, label, behaviour) in peers {
-        if peer == name || label == name {
-            behaviour.faults.push(raw.clone());
-            found = true;
-        }
-        known.push(peer.to_string());
-        known.push(label);
-    }
-    if found {
-        Ok(())
-    } else {
-        Err(InputError::usage(format!(
-            "--fault `{spec}`: no peer named `{name}` is served"
-        ))
-        .with_hint_opt(did_you_mean(&name, known.iter().map(String::as_str))))
-    }
 }
 
 async fn serve(planned: Vec<Planned>, log: LogArg) -> Result<u8, Error> {
@@ -368,7 +271,7 @@ fn write_log(
             totals.faulted += u64::from(call.fault.is_some());
             let problem = unmatched
                 || call.fault.is_some()
-                || call.findings.iter().any(crate::check::Finding::is_failure);
+                || call.findings.iter().any(crate::model::Finding::is_failure);
             log == LogArg::All || (log == LogArg::Problems && problem)
         });
         for call in logged {
@@ -428,14 +331,14 @@ fn log_line(text: &mut String, label: &str, lines: &[usize], call: &PeerCall) {
         }
     }
     for finding in call.findings.iter().filter(|f| f.is_failure()) {
-        if finding.kind == crate::check::FindingKind::PeerRequestUnmatched {
+        if finding.kind == crate::model::FindingKind::PeerRequestUnmatched {
             continue;
         }
         let _ = writeln!(
             text,
             "    {} {}: {}",
             finding.kind.id(),
-            crate::contract::document::display_pointer(&finding.path),
+            crate::json::display_pointer(&finding.path),
             finding.message
         );
     }

@@ -1,4 +1,4 @@
-//! The command line: argument definitions and turning them into a validated run plan.
+//! Planning a run: what the command line asks for, turned into a validated [`RunPlan`].
 //!
 //! Everything is loaded and checked here before any network traffic: configuration, contracts
 //! (schemas compiled, references resolved), scenarios and recordings. Bad input stops the run
@@ -8,173 +8,55 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
-
 use crate::config::Config;
 use crate::contract::{self, ContractSet};
 use crate::error::{Error, InputError, did_you_mean};
-use crate::pipeline::{self, RunPlan};
-use crate::report::Outputs;
 use crate::scenario::{self, Scenario};
+use crate::snapshot::Mode;
 
-/// Interlock: catch the contract change that breaks a neighbour before it ships.
-#[derive(Debug, Parser)]
-#[command(name = "interlock", version, about, long_about = None)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Command,
+/// Everything a run needs, loaded and validated.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    pub scenarios: Vec<Scenario>,
+    pub contracts: ContractSet,
+    /// Target name → base URL. A scenario whose target has no URL is served from its recording.
+    pub targets: BTreeMap<String, String>,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub jobs: usize,
+    /// When snapshot files are written.
+    pub snapshots: Mode,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Replay scenarios against their targets with mocked peers; check contracts and drift.
-    Run(RunArgs),
-    /// Classify contract changes between two versions: breaking or not, for whom.
-    Diff(crate::diff::DiffArgs),
-    /// Serve mocked peers on their ports until Ctrl-C, with request journal and fault injection.
-    Mock(crate::mock::MockArgs),
-    /// Work with reports: merge the JSON reports of a sharded run.
-    Report(crate::report::merge::ReportArgs),
-    /// Import a HAR capture as a recording, or an OpenAPI / Swagger document as contracts.
-    Import(crate::import::ImportArgs),
-    /// Draft contracts from recorded traffic, for review.
-    Infer(crate::infer::InferArgs),
-    /// Apply the project's redaction rules to an existing recording, in place.
-    Redact(crate::redact::RedactArgs),
-    /// Record real traffic: a reverse proxy appending every exchange, redacted, to a recording.
-    Record(crate::record::RecordArgs),
-    /// Validate every contract, scenario and recording, and recordings against contracts; no network.
-    Check(crate::check::project::CheckArgs),
-    /// Review pending snapshots interactively: diff, then accept, reject, skip or mark as noise.
-    Review(crate::review::ReviewArgs),
-    /// Accept pending snapshots (`.snap.new` becomes `.snap`), for scripts.
-    Accept(crate::review::DecideArgs),
-    /// Reject pending snapshots (`.snap.new` is deleted), for scripts.
-    Reject(crate::review::DecideArgs),
-}
-
-#[derive(Debug, Args, Clone, Default)]
-pub struct RunArgs {
-    /// Scenarios to run (folder names under the scenarios directory); all when none given.
-    pub scenarios: Vec<String>,
-
-    /// Project file (default: ./interlock.toml, else the embedded default).
-    #[arg(long, value_name = "FILE")]
+/// What to run, as the command line asks for it (`interlock run`'s options).
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// Project file; `None` finds `interlock.toml` or uses the embedded default.
     pub config: Option<PathBuf>,
-
-    /// Profile of the project file whose target URLs to use.
-    #[arg(long, value_name = "NAME")]
+    /// Scenario names; all when empty.
+    pub scenarios: Vec<String>,
     pub profile: Option<String>,
-
-    /// Target URL override, `NAME=URL`; in ad-hoc mode (with --replay) a bare URL.
-    #[arg(long, value_name = "NAME=URL")]
-    pub target: Vec<String>,
-
-    /// Ad-hoc mode: replay this recording into --target, without a scenario file.
-    #[arg(long, value_name = "REC")]
+    /// `NAME=URL` overrides; in ad-hoc mode one bare URL.
+    pub targets: Vec<String>,
+    /// Ad-hoc mode: the recording to replay.
     pub replay: Option<PathBuf>,
-
-    /// Ad-hoc mode: serve a mocked peer `NAME` from recording REC on PORT.
-    #[arg(long, value_name = "NAME=REC@PORT")]
-    pub mock: Vec<String>,
-
-    /// Inject a fault into mocked peer NAME (or `SCENARIO/NAME`), as `interlock mock --fault`:
-    /// `NAME=KIND[:ARG][,route=METHOD /path][,calls=N|A..B|P%][,retry_after=S]`. Repeatable.
-    #[arg(long, value_name = "NAME=FAULT")]
-    pub fault: Vec<String>,
-
-    /// Contract directory (repeatable); replaces the project file's list.
-    #[arg(long, value_name = "DIR")]
+    /// Ad-hoc mode: `NAME=REC@PORT` peers.
+    pub mocks: Vec<String>,
+    /// `NAME=FAULT` rules.
+    pub faults: Vec<String>,
+    /// Contract directories replacing the project file's list.
     pub contracts: Vec<PathBuf>,
-
-    /// Scenarios run in parallel.
-    #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
-
-    /// Run only shard K of N (from 1): a stable share of the scenarios, by scenario id, for CI
-    /// matrices; merge the shards' JSON reports with `interlock report merge`.
-    #[arg(long, value_name = "K/N")]
+    /// `K/N`.
     pub shard: Option<String>,
-
-    /// Per-request timeout in seconds (default 10).
-    #[arg(long, value_name = "SECS")]
+    /// Seconds.
     pub timeout: Option<f64>,
-
-    /// Write the JSON report here.
-    #[arg(long, value_name = "PATH")]
-    pub report_json: Option<PathBuf>,
-
-    /// Write JUnit XML here.
-    #[arg(long, value_name = "PATH")]
-    pub junit: Option<PathBuf>,
-
-    /// When to write snapshot files: auto (no on CI, else new), new (`.snap.new` for review),
-    /// unseen (new ones as `.snap`), always (accept everything), no. Default: the
-    /// INTERLOCK_SNAPSHOTS or INSTA_UPDATE environment variable, else auto.
-    #[arg(long, value_name = "MODE", value_enum)]
-    pub snapshots: Option<crate::snapshot::Mode>,
-
-    /// Write the self-contained HTML report here.
-    #[arg(long, value_name = "PATH")]
-    pub html: Option<PathBuf>,
-
-    /// Write the Markdown summary here (it is also appended to `$GITHUB_STEP_SUMMARY` when set).
-    #[arg(long, value_name = "PATH")]
-    pub summary_md: Option<PathBuf>,
-}
-
-/// Runs the parsed command; returns the exit code.
-pub fn run(cli: Cli) -> Result<u8, Error> {
-    match cli.command {
-        Command::Run(args) => run_command(&args),
-        Command::Mock(args) => crate::mock::run(&args),
-        Command::Report(args) => crate::report::merge::run(&args),
-        Command::Import(args) => crate::import::run(&args),
-        Command::Infer(args) => crate::infer::run(&args),
-        Command::Redact(args) => crate::redact::run(&args),
-        Command::Record(args) => crate::record::run(&args),
-        Command::Check(args) => crate::check::project::run(&args),
-        Command::Review(args) => crate::review::review(&args),
-        Command::Accept(args) => crate::review::decide(&args, crate::review::Decision::Accept),
-        Command::Reject(args) => crate::review::decide(&args, crate::review::Decision::Reject),
-        Command::Diff(args) => {
-            let config = Config::discover(None, Path::new(""))?;
-            crate::diff::run(&args, &config)
-        }
-    }
-}
-
-/// The multi-threaded runtime every async command runs on.
-pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|err| Error::environment(format!("cannot start the async runtime: {err}")))
-}
-
-fn run_command(args: &RunArgs) -> Result<u8, Error> {
-    // Paths stay relative to the working directory, so messages name `contracts/x.json`.
-    let plan = plan(args, Path::new(""))?;
-    let mut reporters = Outputs {
-        report_json: args.report_json.clone(),
-        junit: args.junit.clone(),
-        html: args.html.clone(),
-        summary_md: args.summary_md.clone(),
-    }
-    .with_console();
-    let plan = std::sync::Arc::new(plan);
-    let mode = crate::snapshot::Mode::resolve(args.snapshots, &|name| std::env::var(name).ok())?;
-    reporters.push(Box::new(crate::snapshot::reporter::SnapshotReporter::new(
-        std::sync::Arc::clone(&plan),
-        mode,
-        Box::new(std::io::stderr()),
-    )));
-    let result = runtime()?.block_on(pipeline::run(plan, reporters))?;
-    Ok(result.exit_code())
+    /// When snapshot files are written; `None` reads `INTERLOCK_SNAPSHOTS` / `INSTA_UPDATE`.
+    pub snapshots: Option<Mode>,
 }
 
 /// Loads and validates everything a run needs.
-pub fn plan(args: &RunArgs, root: &Path) -> Result<RunPlan, Error> {
+pub fn plan(args: &Request, root: &Path) -> Result<RunPlan, Error> {
     let config = Config::discover(args.config.as_deref(), root)?;
     let timeout = match args.timeout {
         Some(secs) if secs > 0.0 && secs <= 3600.0 => Duration::from_secs_f64(secs),
@@ -191,6 +73,7 @@ pub fn plan(args: &RunArgs, root: &Path) -> Result<RunPlan, Error> {
         Some(n) => n,
         None => config.jobs,
     };
+    let snapshots = Mode::resolve(args.snapshots, &|name| std::env::var(name).ok())?;
     let shard = args
         .shard
         .as_deref()
@@ -211,7 +94,7 @@ pub fn plan(args: &RunArgs, root: &Path) -> Result<RunPlan, Error> {
         scenarios.retain(|s| shard.owns(&s.name));
     }
     let mut errors = Vec::new();
-    for spec in &args.fault {
+    for spec in &args.faults {
         let peers = scenarios.iter_mut().flat_map(|s| {
             let scenario = s.name.clone();
             s.peers.iter_mut().map(move |p| {
@@ -219,7 +102,7 @@ pub fn plan(args: &RunArgs, root: &Path) -> Result<RunPlan, Error> {
                 (p.name.as_str(), label, &mut p.behaviour)
             })
         });
-        if let Err(err) = crate::mock::add_fault(spec, peers) {
+        if let Err(err) = scenario::fault::add_fault(spec, peers) {
             errors.push(err);
         }
     }
@@ -233,16 +116,17 @@ pub fn plan(args: &RunArgs, root: &Path) -> Result<RunPlan, Error> {
         timeout,
         retries: config.retries,
         jobs,
+        snapshots,
     })
 }
 
 type Loaded = (Vec<Scenario>, ContractSet, BTreeMap<String, String>);
 
-fn ad_hoc(args: &RunArgs, replay: &Path) -> Result<Loaded, Error> {
+fn ad_hoc(args: &Request, replay: &Path) -> Result<Loaded, Error> {
     if !args.scenarios.is_empty() {
         return Err(InputError::usage("give either scenario names or --replay, not both").into());
     }
-    let url = match args.target.as_slice() {
+    let url = match args.targets.as_slice() {
         [url] => url
             .split_once('=')
             .map_or(url.as_str(), |(_, u)| u)
@@ -258,7 +142,7 @@ fn ad_hoc(args: &RunArgs, replay: &Path) -> Result<Loaded, Error> {
     };
     let mut peers = Vec::new();
     let mut errors = Vec::new();
-    for spec in &args.mock {
+    for spec in &args.mocks {
         match parse_mock(spec) {
             Ok(peer) => peers.push(peer),
             Err(err) => errors.push(err),
@@ -320,8 +204,8 @@ pub(crate) fn load_contracts(dirs: &[PathBuf], errors: &mut Vec<InputError>) -> 
     }
 }
 
-fn project(args: &RunArgs, config: &Config) -> Result<Loaded, Error> {
-    if !args.mock.is_empty() {
+fn project(args: &Request, config: &Config) -> Result<Loaded, Error> {
+    if !args.mocks.is_empty() {
         return Err(
             InputError::usage("--mock belongs to ad-hoc mode: use it with --replay")
                 .with_hint("peers of a scenario are declared in its scenario.yaml")
@@ -366,7 +250,7 @@ fn project(args: &RunArgs, config: &Config) -> Result<Loaded, Error> {
         Err(other) => return Err(other),
     };
     let known: Vec<&str> = scenarios.iter().map(|s| s.target.as_str()).collect();
-    for spec in &args.target {
+    for spec in &args.targets {
         match spec.split_once('=') {
             Some((name, url)) if !name.is_empty() && !url.is_empty() => {
                 if !known.contains(&name) && !scenarios.is_empty() {

@@ -1,0 +1,399 @@
+//! The command line, and only that: clap's definitions of every subcommand and its options.
+//!
+//! Nothing here runs anything. `main.rs` parses a [`Cli`], [`crate::commands`] turns each
+//! subcommand's arguments into calls on the engines below, and the engines know nothing of
+//! clap.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::scenario::behaviour::Playback;
+
+/// Interlock: catch the contract change that breaks a neighbour before it ships.
+#[derive(Debug, Parser)]
+#[command(name = "interlock", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Project file (default: ./interlock.toml, else the embedded default).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Where a run (or a merge of runs) writes its reports.
+#[derive(Debug, Args, Clone, Default)]
+pub struct OutputArgs {
+    /// Write the JSON report here.
+    #[arg(long, value_name = "PATH")]
+    pub report_json: Option<PathBuf>,
+
+    /// Write JUnit XML here.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+
+    /// Write the self-contained HTML report here.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
+
+    /// Write the Markdown summary here (it is also appended to `$GITHUB_STEP_SUMMARY` when set).
+    #[arg(long, value_name = "PATH")]
+    pub summary_md: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Replay scenarios against their targets with mocked peers; check contracts and drift.
+    Run(RunArgs),
+    /// Classify contract changes between two versions: breaking or not, for whom.
+    Diff(DiffArgs),
+    /// Serve mocked peers on their ports until Ctrl-C, with request journal and fault injection.
+    Mock(MockArgs),
+    /// Work with reports: merge the JSON reports of a sharded run.
+    Report(ReportArgs),
+    /// Import a HAR capture as a recording, or an OpenAPI / Swagger document as contracts.
+    Import(ImportArgs),
+    /// Draft contracts from recorded traffic, for review.
+    Infer(InferArgs),
+    /// Apply the project's redaction rules to an existing recording, in place.
+    Redact(RedactArgs),
+    /// Record real traffic: a reverse proxy appending every exchange, redacted, to a recording.
+    Record(RecordArgs),
+    /// Validate every contract, scenario and recording, and recordings against contracts; no network.
+    Check(CheckArgs),
+    /// Review pending snapshots interactively: diff, then accept, reject, skip or mark as noise.
+    Review(ReviewArgs),
+    /// Accept pending snapshots (`.snap.new` becomes `.snap`), for scripts.
+    Accept(DecideArgs),
+    /// Reject pending snapshots (`.snap.new` is deleted), for scripts.
+    Reject(DecideArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunArgs {
+    /// Scenarios to run (folder names under the scenarios directory); all when none given.
+    pub scenarios: Vec<String>,
+
+    /// Profile of the project file whose target URLs to use.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Target URL override, `NAME=URL`; in ad-hoc mode (with --replay) a bare URL.
+    #[arg(long, value_name = "NAME=URL")]
+    pub target: Vec<String>,
+
+    /// Ad-hoc mode: replay this recording into --target, without a scenario file.
+    #[arg(long, value_name = "REC")]
+    pub replay: Option<PathBuf>,
+
+    /// Ad-hoc mode: serve a mocked peer `NAME` from recording REC on PORT.
+    #[arg(long, value_name = "NAME=REC@PORT")]
+    pub mock: Vec<String>,
+
+    /// Inject a fault into mocked peer NAME (or `SCENARIO/NAME`), as `interlock mock --fault`:
+    /// `NAME=KIND[:ARG][,route=METHOD /path][,calls=N|A..B|P%][,retry_after=S]`. Repeatable.
+    #[arg(long, value_name = "NAME=FAULT")]
+    pub fault: Vec<String>,
+
+    /// Contract directory (repeatable); replaces the project file's list.
+    #[arg(long, value_name = "DIR")]
+    pub contracts: Vec<PathBuf>,
+
+    /// Scenarios run in parallel.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Run only shard K of N (from 1): a stable share of the scenarios, by scenario id, for CI
+    /// matrices; merge the shards' JSON reports with `interlock report merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+
+    /// Per-request timeout in seconds (default 10).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// When to write snapshot files: auto (no on CI, else new), new (`.snap.new` for review),
+    /// unseen (new ones as `.snap`), always (accept everything), no. Default: the
+    /// INTERLOCK_SNAPSHOTS or INSTA_UPDATE environment variable, else auto.
+    #[arg(long, value_name = "MODE", value_enum)]
+    pub snapshots: Option<crate::snapshot::Mode>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MockArgs {
+    /// Scenarios whose peers to serve (folder names); every scenario when none is given and
+    /// no --recording.
+    pub scenarios: Vec<String>,
+
+    /// Serve peer NAME from recording REC on PORT (a free port without `@PORT`); repeatable.
+    #[arg(long, value_name = "NAME=REC@PORT")]
+    pub recording: Vec<String>,
+
+    /// Inject a fault: `NAME=KIND[:ARG][,route=METHOD /path][,calls=N|A..B|P%][,retry_after=S]`,
+    /// KIND one of delay:MS, delay:MIN-MAX, status:CODE, reset, close, hang, truncate,
+    /// malformed; NAME is a peer name or `SCENARIO/PEER`. Repeatable.
+    #[arg(long, value_name = "NAME=FAULT")]
+    pub fault: Vec<String>,
+
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub host: IpAddr,
+
+    /// What identical requests get once their recorded replies are used up (overrides the
+    /// scenarios' `playback`).
+    #[arg(long, value_enum)]
+    pub playback: Option<Playback>,
+
+    /// Seed for percentage faults and random delays (overrides the scenarios' `seed`).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Which requests to log on stdout.
+    #[arg(long, value_enum, default_value_t = LogArg::All)]
+    pub log: LogArg,
+
+    /// Contract directory (repeatable); replaces the project file's list.
+    #[arg(long, value_name = "DIR")]
+    pub contracts: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogArg {
+    /// Every request.
+    #[default]
+    All,
+    /// Requests that matched no recording, broke their contract or were faulted.
+    Problems,
+    /// Nothing per request.
+    None,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub command: ReportCommand,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum ReportCommand {
+    /// Merge the JSON reports of sharded runs into one result and write its reports.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MergeArgs {
+    /// JSON reports of the shards (`interlock run --shard K/N --report-json PATH`).
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub reports: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Arguments of `interlock import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub command: ImportCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Convert a HAR 1.2 capture into a recording (redacted on the way).
+    Har(HarArgs),
+    /// Convert an OpenAPI 3.0 / 3.1 or Swagger 2.0 document into contracts.
+    Openapi(OpenApiArgs),
+}
+
+/// Arguments of `interlock import har`.
+#[derive(Debug, Args)]
+pub struct HarArgs {
+    /// The HAR 1.2 file (browser devtools "Save all as HAR", Charles, mitmproxy).
+    pub file: PathBuf,
+
+    /// Keep only entries whose URL host is H (`api.example.com`, or `host:port`).
+    #[arg(long, value_name = "H")]
+    pub host: Option<String>,
+
+    /// Keep only entries whose path is P or lies below it (`/api` keeps `/api/x`, not `/apix`).
+    #[arg(long, value_name = "P")]
+    pub path_prefix: Option<String>,
+
+    /// Remove the --path-prefix from the recorded paths (`/gateway/api/x` → `/api/x`).
+    #[arg(long, requires = "path_prefix")]
+    pub strip_prefix: bool,
+
+    /// Name of the peer that answered, stored in every exchange (`peer`).
+    #[arg(long, value_name = "NAME")]
+    pub peer: Option<String>,
+
+    /// The recording to write (replaced atomically).
+    #[arg(long, value_name = "REC")]
+    pub out: PathBuf,
+}
+
+/// Arguments of `interlock import openapi`.
+#[derive(Debug, Args)]
+pub struct OpenApiArgs {
+    /// The OpenAPI 3.0 / 3.1 or Swagger 2.0 document (YAML or JSON).
+    pub spec: PathBuf,
+
+    /// Folder to write the contracts into (created if needed; other files in it are kept).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// The system that serves the API (default: a slug of `info.title`).
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+
+    /// A system that calls the API (repeatable).
+    #[arg(long = "consumer", value_name = "NAME")]
+    pub consumers: Vec<String>,
+
+    /// Repair common spec quirks instead of failing: unknown type names (`int`, `double`),
+    /// `$ref: '#components/…'` without the slash.
+    #[arg(long)]
+    pub lenient: bool,
+}
+
+/// Arguments of `interlock infer`.
+#[derive(Debug, Args)]
+pub struct InferArgs {
+    /// Recordings to learn from (JSONL, as written by `record` or `import har`).
+    #[arg(required = true, value_name = "REC")]
+    pub recordings: Vec<PathBuf>,
+
+    /// Folder to write the draft contracts into (created if needed; other files are kept).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// A string field with at most N distinct values (each seen at least twice on average)
+    /// becomes an `enum`; 0 turns enums off.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub enum_threshold: usize,
+
+    /// The system that serves the operations (default: the recordings' `peer`, else the
+    /// recording's file name, `erp` for `erp.jsonl`).
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RedactArgs {
+    /// The recording (JSONL) to redact in place.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RecordArgs {
+    /// The system to record: base URL the client's path and query are appended to.
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+
+    /// Address to accept clients on (`127.0.0.1:0` picks a free port and prints it).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub listen: String,
+
+    /// Recording to append exchanges to (created when missing).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// Peer name stored in every exchange (`erp`), for recordings that serve mocked peers.
+    #[arg(long, value_name = "NAME")]
+    pub peer: Option<String>,
+
+    /// Seconds the upstream gets to answer one request.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub timeout: f64,
+
+    /// Do not fsync after each write: faster; an answered exchange still survives `kill -9`,
+    /// but not a machine crash.
+    #[arg(long)]
+    pub no_fsync: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct CheckArgs {
+    /// More recordings to check besides the project's (e.g. a fresh capture).
+    #[arg(value_name = "REC")]
+    pub recordings: Vec<PathBuf>,
+}
+
+/// `interlock review [SCENARIO…]`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ReviewArgs {
+    /// Scenarios whose pending snapshots to review (folder names); all when none given.
+    pub scenarios: Vec<String>,
+}
+
+/// `interlock accept|reject [--all | SCENARIO…]`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct DecideArgs {
+    /// Scenarios whose pending snapshots to decide (folder names).
+    #[arg(conflicts_with = "all")]
+    pub scenarios: Vec<String>,
+
+    /// Every pending snapshot of every scenario.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// Arguments of `interlock diff`.
+#[derive(Args, Debug, Clone)]
+pub struct DiffArgs {
+    /// The old version: a contracts directory, an OpenAPI document or a JSON Schema file
+    /// (with `--base`: the path to compare with its state at REV; default the contracts directory)
+    #[arg(value_name = "OLD")]
+    pub old: Option<PathBuf>,
+    /// The new version, of the same kind as OLD
+    #[arg(value_name = "NEW")]
+    pub new: Option<PathBuf>,
+    /// Compare the contracts at this git revision with the working tree (no checkout)
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Direction of two bare JSON Schema files: who writes them
+    #[arg(long, value_enum)]
+    pub role: Option<crate::diff::Role>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::diff::Format,
+    /// Exit 1 when a change is at or above this severity
+    #[arg(long, value_enum, default_value = "breaking", value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+    /// Directory compared with `--base`, and where the waivers file is looked up
+    /// (default: the project's contracts directory)
+    #[arg(long, value_name = "DIR")]
+    pub contracts: Option<PathBuf>,
+    /// Write the report to this file (atomically) instead of standard output
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Waivers file (default: `waivers.yaml` in the new contracts directory)
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+    /// Read invalid-but-repairable specs (unknown type names, `#components/…` references) with a
+    /// warning instead of exit 2
+    #[arg(long)]
+    pub lenient: bool,
+}
+
+/// The `--fail-on` levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Breaking,
+    PotentiallyBreaking,
+    /// Any change at all.
+    Safe,
+}

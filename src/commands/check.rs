@@ -1,0 +1,13 @@
+//! `interlock check`: validate the whole project without the network.
+
+use crate::check::project::check_project;
+use crate::cli::{CheckArgs, GlobalArgs};
+use crate::error::Error;
+
+/// Runs `interlock check`; returns the exit code.
+pub fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<u8, Error> {
+    let config = super::config(global)?;
+    let report = check_project(&config.contracts, &config.scenarios, &args.recordings)?;
+    print!("{}", report.render());
+    Ok(report.exit_code())
+}

@@ -1,0 +1,34 @@
+//! `interlock run`: plan from the flags, then replay with the console, the file reports and the
+//! snapshot line listening.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::cli::{GlobalArgs, RunArgs};
+use crate::error::Error;
+use crate::report::snapshot_summary::SnapshotSummary;
+use crate::run::{self, Request};
+
+/// Runs `interlock run`; returns the exit code.
+pub fn run(args: &RunArgs, global: &GlobalArgs) -> Result<u8, Error> {
+    let request = Request {
+        config: global.config.clone(),
+        scenarios: args.scenarios.clone(),
+        profile: args.profile.clone(),
+        targets: args.target.clone(),
+        replay: args.replay.clone(),
+        mocks: args.mock.clone(),
+        faults: args.fault.clone(),
+        contracts: args.contracts.clone(),
+        jobs: args.jobs,
+        shard: args.shard.clone(),
+        timeout: args.timeout,
+        snapshots: args.snapshots,
+    };
+    // Paths stay relative to the working directory, so messages name `contracts/x.json`.
+    let plan = run::plan(&request, Path::new(""))?;
+    let mut reporters = super::outputs(&args.output).with_console();
+    reporters.push(Box::new(SnapshotSummary::new(Box::new(std::io::stderr()))));
+    let result = super::runtime()?.block_on(run::run(Arc::new(plan), reporters))?;
+    Ok(result.exit_code())
+}

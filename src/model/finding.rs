@@ -1,0 +1,169 @@
+//! Findings: one thing a check found, with its kind, severity and place. A finding is data,
+//! never an error.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What kind of problem a finding is. The kebab-case ids are stable: reports, waivers and
+/// severity overrides refer to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// The body or a header breaks the contract's schema.
+    SchemaViolation,
+    /// A required header or query parameter is missing, or an undeclared one was sent where
+    /// the contract forbids extras.
+    ParameterViolation,
+    /// The status code is not declared by the contract.
+    StatusUndeclared,
+    /// The live status differs from the recorded one.
+    StatusChanged,
+    /// A field present live but not in the recording.
+    FieldAdded,
+    /// A field in the recording missing live.
+    FieldRemoved,
+    /// A field's JSON type changed (number → string, object → array, …).
+    TypeChanged,
+    /// A field's value changed.
+    ValueChanged,
+    /// A string kept its type but changed its format: a date-time offset moved, a date-time
+    /// became a date, a UUID became something else.
+    FormatDrift,
+    /// The body changed between JSON, text and binary, or appeared / disappeared.
+    BodyChanged,
+    /// A header that a contract declares changed.
+    HeaderChanged,
+    /// A request the target sent to a mocked peer breaks the peer's contract.
+    PeerRequestInvalid,
+    /// A request the target sent to a mocked peer matches no recorded request.
+    PeerRequestUnmatched,
+    /// A peer call in the recording that the target never made.
+    PeerCallMissing,
+    /// A per-exchange expectation of the scenario did not hold.
+    ExpectationFailed,
+    /// An interface's live p95 latency exceeds the scenario's budget against the recording.
+    LatencyExceeded,
+    /// No contract covers the exchange (reported, never a failure).
+    NoContract,
+}
+
+impl FindingKind {
+    /// The stable kebab-case id.
+    pub fn id(self) -> &'static str {
+        match self {
+            FindingKind::SchemaViolation => "schema-violation",
+            FindingKind::ParameterViolation => "parameter-violation",
+            FindingKind::StatusUndeclared => "status-undeclared",
+            FindingKind::StatusChanged => "status-changed",
+            FindingKind::FieldAdded => "field-added",
+            FindingKind::FieldRemoved => "field-removed",
+            FindingKind::TypeChanged => "type-changed",
+            FindingKind::ValueChanged => "value-changed",
+            FindingKind::FormatDrift => "format-drift",
+            FindingKind::BodyChanged => "body-changed",
+            FindingKind::HeaderChanged => "header-changed",
+            FindingKind::PeerRequestInvalid => "peer-request-invalid",
+            FindingKind::PeerRequestUnmatched => "peer-request-unmatched",
+            FindingKind::PeerCallMissing => "peer-call-missing",
+            FindingKind::ExpectationFailed => "expectation-failed",
+            FindingKind::LatencyExceeded => "latency-exceeded",
+            FindingKind::NoContract => "no-contract",
+        }
+    }
+}
+
+/// Whether a finding fails the gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Shown, never fails the gate.
+    Info,
+    /// Fails the gate (exit 1).
+    Failure,
+}
+
+/// Which message of an exchange a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Location {
+    /// The target's response to a replayed request.
+    Response,
+    /// A request the target sent to a mocked peer.
+    PeerRequest { peer: String },
+    /// The scenario as a whole (e.g. a peer call never made).
+    Scenario,
+}
+
+/// One thing a check found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub kind: FindingKind,
+    pub severity: Severity,
+    pub location: Location,
+    /// Contract interface id, when one applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface: Option<String>,
+    /// JSON pointer into the body (`""` is the whole body), or `status`, `header:NAME`,
+    /// `query:NAME`.
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new: Option<Value>,
+    /// Who is affected: the provider first, then the consumers (from contract metadata).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub affected: Vec<String>,
+    /// One line a person can act on.
+    pub message: String,
+}
+
+impl Finding {
+    pub fn new(
+        kind: FindingKind,
+        location: Location,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Finding {
+            kind,
+            severity: if kind == FindingKind::NoContract {
+                Severity::Info
+            } else {
+                Severity::Failure
+            },
+            location,
+            interface: None,
+            path: path.into(),
+            old: None,
+            new: None,
+            affected: Vec::new(),
+            message: message.into(),
+        }
+    }
+
+    #[must_use]
+    pub fn with_values(mut self, old: Option<Value>, new: Option<Value>) -> Self {
+        self.old = old;
+        self.new = new;
+        self
+    }
+
+    #[must_use]
+    pub fn for_contract(mut self, contract: Option<&crate::contract::Contract>) -> Self {
+        if let Some(c) = contract {
+            self.interface = Some(c.interface.clone());
+            self.affected = c.affected();
+        }
+        self
+    }
+
+    #[must_use]
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    pub fn is_failure(&self) -> bool {
+        self.severity == Severity::Failure
+    }
+}

@@ -1,0 +1,303 @@
+//! What happened: per exchange, per scenario, per run, with the verdict and exit code.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Finding;
+
+/// What happened to one replayed exchange.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExchangeResult {
+    /// 0-based position in the scenario's replay recording.
+    pub index: usize,
+    /// Stable name: `METHOD /path/template #index` (template when a contract matched).
+    pub name: String,
+    pub method: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface: Option<String>,
+    pub recorded_status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_status: Option<u16>,
+    #[serde(
+        serialize_with = "serialize_ms",
+        deserialize_with = "deserialize_ms",
+        rename = "duration_ms"
+    )]
+    pub duration: Duration,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_duration_ms: Option<f64>,
+    pub findings: Vec<Finding>,
+    /// Set when the exchange could not be checked (transport problem).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The recorded and live JSON response bodies, kept where a finding failed, for
+    /// side-by-side reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_body: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_body: Option<Value>,
+}
+
+impl ExchangeResult {
+    pub fn outcome(&self) -> Outcome {
+        if self.error.is_some() {
+            Outcome::Error
+        } else if self.findings.iter().any(Finding::is_failure) {
+            Outcome::Failed
+        } else {
+            Outcome::Passed
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Passed,
+    Failed,
+    Error,
+}
+
+/// Latency of one interface (target) or route (peer).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Latency {
+    pub name: String,
+    pub count: usize,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+    /// For a target interface, the p95 of the durations in the recording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_p95_ms: Option<f64>,
+}
+
+impl Latency {
+    /// Percentiles (nearest rank) of a set of durations.
+    pub fn of(name: impl Into<String>, mut samples_ms: Vec<f64>) -> Self {
+        samples_ms.sort_by(f64::total_cmp);
+        let rank = |p: f64| -> f64 {
+            if samples_ms.is_empty() {
+                return 0.0;
+            }
+            let i = ((p * samples_ms.len() as f64).ceil() as usize).clamp(1, samples_ms.len()) - 1;
+            samples_ms[i]
+        };
+        Latency {
+            name: name.into(),
+            count: samples_ms.len(),
+            p50_ms: rank(0.50),
+            p95_ms: rank(0.95),
+            max_ms: samples_ms.last().copied().unwrap_or(0.0),
+            recorded_p95_ms: None,
+        }
+    }
+
+    /// The same figures with the recorded p95 for comparison.
+    #[must_use]
+    pub fn with_recorded(mut self, recorded_ms: Vec<f64>) -> Self {
+        if !recorded_ms.is_empty() {
+            self.recorded_p95_ms = Some(Latency::of("", recorded_ms).p95_ms);
+        }
+        self
+    }
+}
+
+/// What happened to one scenario.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioResult {
+    pub name: String,
+    /// The target's base URL, or `recorded` for the embedded stand-in.
+    pub target: String,
+    pub exchanges: Vec<ExchangeResult>,
+    /// Findings that belong to no single exchange (e.g. a peer call never made).
+    pub findings: Vec<Finding>,
+    /// Set when the scenario could not run at all (a peer port taken, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Latency per target interface, then per peer route.
+    pub latency: Vec<Latency>,
+    #[serde(
+        serialize_with = "serialize_ms",
+        deserialize_with = "deserialize_ms",
+        rename = "duration_ms"
+    )]
+    pub duration: Duration,
+}
+
+impl ScenarioResult {
+    pub fn all_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.exchanges
+            .iter()
+            .flat_map(|e| e.findings.iter())
+            .chain(self.findings.iter())
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        if self.error.is_some() || self.exchanges.iter().any(|e| e.outcome() == Outcome::Error) {
+            Outcome::Error
+        } else if self.all_findings().any(Finding::is_failure) {
+            Outcome::Failed
+        } else {
+            Outcome::Passed
+        }
+    }
+}
+
+/// Counts for the summary line and the report headers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub scenarios: usize,
+    pub exchanges: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub errors: usize,
+    pub findings: usize,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunResult {
+    pub scenarios: Vec<ScenarioResult>,
+    #[serde(
+        serialize_with = "serialize_ms",
+        deserialize_with = "deserialize_ms",
+        rename = "duration_ms"
+    )]
+    pub duration: Duration,
+}
+
+impl RunResult {
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts {
+            scenarios: self.scenarios.len(),
+            ..Counts::default()
+        };
+        for scenario in &self.scenarios {
+            for exchange in &scenario.exchanges {
+                counts.exchanges += 1;
+                match exchange.outcome() {
+                    Outcome::Passed => counts.passed += 1,
+                    Outcome::Failed => counts.failed += 1,
+                    Outcome::Error => counts.errors += 1,
+                }
+            }
+            if scenario.error.is_some() {
+                counts.errors += 1;
+            }
+            counts.findings += scenario.all_findings().filter(|f| f.is_failure()).count();
+        }
+        counts
+    }
+
+    /// 0 all passed, 1 findings, 3 errors (errors win over findings).
+    pub fn exit_code(&self) -> u8 {
+        let outcomes: Vec<Outcome> = self.scenarios.iter().map(ScenarioResult::outcome).collect();
+        if outcomes.contains(&Outcome::Error) {
+            crate::exit_code::ENVIRONMENT
+        } else if outcomes.contains(&Outcome::Failed) {
+            crate::exit_code::FINDINGS
+        } else {
+            crate::exit_code::OK
+        }
+    }
+
+    /// "passed", "failed" or "error", as the gate reads it.
+    pub fn verdict(&self) -> &'static str {
+        match self.exit_code() {
+            crate::exit_code::OK => "passed",
+            crate::exit_code::FINDINGS => "failed",
+            _ => "error",
+        }
+    }
+}
+
+fn serialize_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((d.as_secs_f64() * 1_000_000.0).round() / 1000.0)
+}
+
+fn deserialize_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let ms = f64::deserialize(d)?;
+    Duration::try_from_secs_f64(ms / 1000.0)
+        .map_err(|_| serde::de::Error::custom(format!("{ms} is not a duration in milliseconds")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FindingKind, Location};
+
+    fn exchange(findings: Vec<Finding>, error: Option<&str>) -> ExchangeResult {
+        ExchangeResult {
+            index: 0,
+            name: "GET /x #1".into(),
+            method: "GET".into(),
+            url: "/x".into(),
+            interface: None,
+            recorded_status: 200,
+            live_status: Some(200),
+            duration: Duration::ZERO,
+            recorded_duration_ms: None,
+            findings,
+            error: error.map(str::to_string),
+            recorded_body: None,
+            live_body: None,
+        }
+    }
+
+    fn run(exchanges: Vec<ExchangeResult>) -> RunResult {
+        RunResult {
+            scenarios: vec![ScenarioResult {
+                name: "s".into(),
+                target: "recorded".into(),
+                exchanges,
+                findings: Vec::new(),
+                error: None,
+                latency: Vec::new(),
+                duration: Duration::ZERO,
+            }],
+            duration: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn exit_codes_errors_win_over_failures_and_info_never_fails() {
+        let failure = Finding::new(
+            FindingKind::FieldRemoved,
+            Location::Response,
+            "/tax_id",
+            "removed",
+        );
+        let info = Finding::new(
+            FindingKind::NoContract,
+            Location::Response,
+            "",
+            "no contract",
+        );
+        assert_eq!(run(vec![exchange(vec![info], None)]).exit_code(), 0);
+        assert_eq!(
+            run(vec![exchange(vec![failure.clone()], None)]).exit_code(),
+            1
+        );
+        let both = run(vec![
+            exchange(vec![failure], None),
+            exchange(vec![], Some("refused")),
+        ]);
+        assert_eq!(both.exit_code(), 3);
+        assert_eq!(both.counts().failed, 1);
+        assert_eq!(both.counts().errors, 1);
+    }
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let l = Latency::of("x", (1..=100).map(f64::from).collect());
+        assert_eq!(
+            (l.p50_ms, l.p95_ms, l.max_ms, l.count),
+            (50.0, 95.0, 100.0, 100)
+        );
+        let empty = Latency::of("y", vec![]);
+        assert_eq!(empty.max_ms, 0.0);
+    }
+}

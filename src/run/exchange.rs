@@ -1,0 +1,282 @@
+//! One replayed exchange: send the recorded request, check the live response, collect what the
+//! target sent its mocked peers meanwhile, and decide the exchange's snapshot.
+
+use std::time::Duration;
+
+use crate::check;
+use crate::contract::{Contract, ContractSet};
+use crate::error::Error;
+use crate::json::display_pointer;
+use crate::model::{ExchangeResult, Finding, FindingKind, Location};
+use crate::recording::Exchange;
+use crate::replay::LiveResponse;
+use crate::scenario::{Expectation, IgnoreRules, SCENARIO_FILE, Scenario};
+use crate::snapshot::{self, Mode, SNAPSHOT_DIR};
+
+use super::stage::{Stage, Timings};
+
+/// What one exchange left behind.
+pub(super) struct Replayed {
+    pub result: ExchangeResult,
+    pub live: Option<LiveResponse>,
+    pub snapshot: Option<snapshot::Outcome>,
+}
+
+/// Replays the exchange at `index` of the scenario's recording, unless the scenario skips it.
+pub(super) async fn replay(
+    scenario: &Scenario,
+    index: usize,
+    exchange: &Exchange,
+    contracts: &ContractSet,
+    stage: &mut Stage,
+    timings: &mut Timings,
+    snapshots: Mode,
+) -> Result<Option<Replayed>, Error> {
+    let contract = find_contract(contracts, &scenario.target, exchange);
+    let interface = contract
+        .map(|c| c.interface.clone())
+        .or_else(|| exchange.interface.clone());
+    let expectation = scenario.expectation_for(index, interface.as_deref());
+    if expectation.skip {
+        return Ok(None);
+    }
+    let route = contract.map_or_else(
+        || exchange.request.path().to_string(),
+        |c| c.path.to_string(),
+    );
+    let mut result = ExchangeResult {
+        index,
+        name: format!("{} {} #{}", exchange.request.method, route, index + 1),
+        method: exchange.request.method.clone(),
+        url: exchange.request.url.clone(),
+        interface: interface.clone(),
+        recorded_status: exchange.response.status,
+        live_status: None,
+        duration: Duration::ZERO,
+        recorded_duration_ms: exchange.duration_ms,
+        findings: Vec::new(),
+        error: None,
+        recorded_body: None,
+        live_body: None,
+    };
+    let ignore = scenario.ignore.with(&expectation.ignore);
+    let mut live_response = None;
+    match stage.replayer.send(&exchange.request).await {
+        Ok(live) => {
+            result.live_status = Some(live.status);
+            result.duration = live.duration;
+            let key = interface.unwrap_or_else(|| format!("{} {route}", exchange.request.method));
+            timings.target(key, exchange.duration_ms, live.duration);
+            result.findings = check_exchange(exchange, &live, contract, &expectation, &ignore);
+            // Both bodies are kept only where a report will show them side by side.
+            if result.findings.iter().any(Finding::is_failure) {
+                result.recorded_body = exchange.response.body.body.clone();
+                result.live_body = live.body.body.clone();
+            }
+            live_response = Some(live);
+        }
+        Err(err) => {
+            result.duration = err.duration;
+            result.error = Some(err.message);
+        }
+    }
+    let faults = stage.collect_peer_calls(&mut result.findings, timings);
+    if !faults.is_empty() {
+        note_faults(&mut result, &faults);
+    }
+    let snapshot = match &live_response {
+        Some(live) => take_snapshot(
+            scenario, &route, &result, live, contract, &ignore, snapshots,
+        )?,
+        None => None,
+    };
+    Ok(Some(Replayed {
+        result,
+        live: live_response,
+        snapshot,
+    }))
+}
+
+/// Writes (or compares) the snapshot of a live response. Only scenarios loaded from a
+/// `scenario.yaml` keep snapshots: an ad-hoc `--replay` has no folder to keep them in.
+fn take_snapshot(
+    scenario: &Scenario,
+    route: &str,
+    result: &ExchangeResult,
+    live: &LiveResponse,
+    contract: Option<&Contract>,
+    ignore: &IgnoreRules,
+    mode: Mode,
+) -> Result<Option<snapshot::Outcome>, Error> {
+    if scenario.file.file_name().is_none_or(|n| n != SCENARIO_FILE) {
+        return Ok(None);
+    }
+    let Some(folder) = scenario.file.parent() else {
+        return Ok(None);
+    };
+    let declared = declared_headers(contract, live.status);
+    let snap = snapshot::of_response(&scenario.file, result, live, &declared, ignore);
+    let name = snapshot::file_name(&scenario.name, result.index, &result.method, route);
+    snapshot::record(&folder.join(SNAPSHOT_DIR).join(name), &snap, mode).map(Some)
+}
+
+/// The response headers the contract declares for a status: the only headers compared.
+fn declared_headers(contract: Option<&Contract>, status: u16) -> Vec<&str> {
+    contract
+        .and_then(|c| c.response_for(status))
+        .map(|(_, spec)| spec.headers.iter().map(|h| h.name.as_str()).collect())
+        .unwrap_or_default()
+}
+
+/// Names the injected faults in every failure of an exchange made while they were active, so
+/// a failed drill says which fault the target did not handle.
+fn note_faults(result: &mut ExchangeResult, faults: &[String]) {
+    let during = format!("while the peer was faulted ({})", faults.join("; "));
+    for finding in &mut result.findings {
+        if finding.is_failure() && finding.location == Location::Response {
+            finding.message = format!("{} — {during}", finding.message);
+        }
+    }
+    if let Some(error) = &mut result.error {
+        *error = format!("{error} — {during}");
+    }
+}
+
+/// The contract for a replayed exchange: by the recorded interface id, else by operation
+/// among the target's own contracts, else among all.
+fn find_contract<'a>(
+    contracts: &'a ContractSet,
+    target: &str,
+    exchange: &Exchange,
+) -> Option<&'a Contract> {
+    let (method, path) = (exchange.request.method.as_str(), exchange.request.path());
+    exchange
+        .interface
+        .as_deref()
+        .and_then(|i| contracts.by_interface(i))
+        .or_else(|| contracts.find(Some(target), method, path))
+        .or_else(|| contracts.find(None, method, path))
+}
+
+/// All checks of one live response: contract, expectation, recorded-vs-live drift.
+pub fn check_exchange(
+    exchange: &Exchange,
+    live: &LiveResponse,
+    contract: Option<&Contract>,
+    expectation: &Expectation,
+    ignore: &IgnoreRules,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    match contract {
+        Some(c) => findings.extend(check::schema::check_response(
+            c,
+            live.status,
+            &live.headers,
+            &live.body,
+        )),
+        None => findings.push(Finding::new(
+            FindingKind::NoContract,
+            Location::Response,
+            "",
+            format!(
+                "no contract covers {} {}; only the recording is compared",
+                exchange.request.method,
+                exchange.request.path()
+            ),
+        )),
+    }
+    findings.extend(check_expectation(exchange, live, expectation));
+    if !expectation.contract_only {
+        let declared = declared_headers(contract, live.status);
+        let drift = check::drift::compare_headers(
+            &exchange.response.headers,
+            &live.headers,
+            &declared,
+            ignore,
+        )
+        .into_iter()
+        .chain(check::drift::compare_bodies(
+            &exchange.response.body,
+            &live.body,
+            ignore,
+        ));
+        findings.extend(drift.map(|f| f.for_contract(contract)));
+    }
+    findings
+}
+
+/// The scenario's expectations for this exchange (status, fields, answer time); without an
+/// expected status, a status that differs from the recording.
+fn check_expectation(
+    exchange: &Exchange,
+    live: &LiveResponse,
+    expectation: &Expectation,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    match expectation.status {
+        Some(expected) if expected != live.status => findings.push(
+            Finding::new(
+                FindingKind::ExpectationFailed,
+                Location::Response,
+                "status",
+                format!(
+                    "the scenario expects status {expected}, the target answered {}",
+                    live.status
+                ),
+            )
+            .with_values(Some(expected.into()), Some(live.status.into())),
+        ),
+        Some(_) => {}
+        None if exchange.response.status != live.status => findings.push(
+            Finding::new(
+                FindingKind::StatusChanged,
+                Location::Response,
+                "status",
+                format!(
+                    "status changed from {} to {}",
+                    exchange.response.status, live.status
+                ),
+            )
+            .with_values(
+                Some(exchange.response.status.into()),
+                Some(live.status.into()),
+            ),
+        ),
+        None => {}
+    }
+    for (pointer, expected) in &expectation.fields {
+        let actual = live.body.body.as_ref().and_then(|b| b.pointer(pointer));
+        if actual != Some(expected) {
+            let shown = actual.map_or_else(|| "nothing".to_string(), ToString::to_string);
+            findings.push(
+                Finding::new(
+                    FindingKind::ExpectationFailed,
+                    Location::Response,
+                    pointer.clone(),
+                    format!(
+                        "the scenario expects `{}` = {expected}, the target answered {shown}",
+                        display_pointer(pointer)
+                    ),
+                )
+                .with_values(Some(expected.clone()), actual.cloned()),
+            );
+        }
+    }
+    if let Some(limit) = expectation.within_ms {
+        let took = live.duration.as_secs_f64() * 1000.0;
+        if took > limit as f64 {
+            findings.push(
+                Finding::new(
+                    FindingKind::ExpectationFailed,
+                    Location::Response,
+                    "duration",
+                    format!(
+                        "the scenario expects an answer within {limit} ms, it took {took:.0} ms"
+                    ),
+                )
+                .with_values(Some(limit.into()), Some(took.round().into())),
+            );
+        }
+    }
+    findings
+}

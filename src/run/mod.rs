@@ -1,0 +1,200 @@
+//! The run, as in the product diagram:
+//!
+//! ```text
+//! contracts + scenarios + recordings ─> start mocked peers ─> replay into the target ─> checks ─> reports
+//! ```
+//!
+//! [`plan`] loads and validates everything before the first request; here the scenarios run,
+//! in parallel up to `jobs`, each replaying its exchanges in recorded order ([`exchange`]) on
+//! its [`stage`]. Reporters only receive [`Event`]s.
+
+pub mod exchange;
+pub mod plan;
+mod stage;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::error::Error;
+use crate::model::{RunResult, ScenarioResult};
+use crate::replay::Replayer;
+use crate::report::{Event, Reporter};
+use crate::scenario::Scenario;
+
+pub use plan::{Request, RunPlan, plan};
+use stage::{Stage, Timings};
+
+type Reporters = Arc<Mutex<Vec<Box<dyn Reporter>>>>;
+
+/// Runs every scenario of the plan and reports as it goes.
+pub async fn run(
+    plan: Arc<RunPlan>,
+    reporters: Vec<Box<dyn Reporter>>,
+) -> Result<RunResult, Error> {
+    let started = Instant::now();
+    let reporters: Reporters = Arc::new(Mutex::new(reporters));
+    emit(
+        &reporters,
+        &Event::RunStarted {
+            scenarios: plan.scenarios.len(),
+            exchanges: plan.scenarios.iter().map(|s| s.replay.len()).sum(),
+        },
+    )?;
+
+    let permits = Arc::new(tokio::sync::Semaphore::new(plan.jobs.max(1)));
+    let ports = Arc::new(PortLocks::for_scenarios(&plan.scenarios));
+    let client = Replayer::client(plan.timeout)?;
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..plan.scenarios.len() {
+        let (plan, permits, reporters) = (
+            Arc::clone(&plan),
+            Arc::clone(&permits),
+            Arc::clone(&reporters),
+        );
+        let ports = Arc::clone(&ports);
+        let client = client.clone();
+        tasks.spawn(async move {
+            let scenario = &plan.scenarios[index];
+            let _ports = ports.acquire(scenario).await;
+            let _permit = permits.acquire_owned().await;
+            let result = run_scenario(scenario, &plan, client, &reporters).await;
+            (index, result)
+        });
+    }
+    let mut results: Vec<Option<ScenarioResult>> = vec![None; plan.scenarios.len()];
+    while let Some(joined) = tasks.join_next().await {
+        let (index, result) =
+            joined.map_err(|err| Error::environment(format!("a scenario task failed: {err}")))?;
+        results[index] = Some(result?);
+    }
+    let result = RunResult {
+        scenarios: results.into_iter().flatten().collect(),
+        duration: started.elapsed(),
+    };
+    emit(&reporters, &Event::RunFinished { result: &result })?;
+    Ok(result)
+}
+
+/// Scenarios that name the same fixed peer port never run at the same time; the others still
+/// run in parallel. Locks are taken in port order, so two scenarios cannot deadlock.
+struct PortLocks {
+    locks: BTreeMap<u16, Arc<tokio::sync::Mutex<()>>>,
+}
+
+impl PortLocks {
+    fn for_scenarios(scenarios: &[Scenario]) -> PortLocks {
+        let locks = scenarios
+            .iter()
+            .flat_map(|s| s.peers.iter().filter_map(|p| p.port))
+            .map(|port| (port, Arc::new(tokio::sync::Mutex::new(()))))
+            .collect();
+        PortLocks { locks }
+    }
+
+    async fn acquire(&self, scenario: &Scenario) -> Vec<tokio::sync::OwnedMutexGuard<()>> {
+        let mut ports: Vec<u16> = scenario.peers.iter().filter_map(|p| p.port).collect();
+        ports.sort_unstable();
+        ports.dedup();
+        let mut guards = Vec::with_capacity(ports.len());
+        for port in ports {
+            if let Some(lock) = self.locks.get(&port) {
+                guards.push(Arc::clone(lock).lock_owned().await);
+            }
+        }
+        guards
+    }
+}
+
+fn emit(reporters: &Reporters, event: &Event<'_>) -> Result<(), Error> {
+    let mut reporters = reporters
+        .lock()
+        .map_err(|_| Error::environment("a reporter panicked"))?;
+    for reporter in reporters.iter_mut() {
+        reporter.report(event)?;
+    }
+    Ok(())
+}
+
+async fn run_scenario(
+    scenario: &Scenario,
+    plan: &RunPlan,
+    client: reqwest::Client,
+    reporters: &Reporters,
+) -> Result<ScenarioResult, Error> {
+    let started = Instant::now();
+    let live_target = plan.targets.get(&scenario.target);
+    let target_label = live_target.map_or("recorded", String::as_str).to_string();
+    emit(
+        reporters,
+        &Event::ScenarioStarted {
+            scenario,
+            target: &target_label,
+        },
+    )?;
+    let mut stage = match Stage::start(scenario, plan, client).await {
+        Ok(stage) => stage,
+        Err(Error::Environment(message)) => {
+            let result = ScenarioResult {
+                name: scenario.name.clone(),
+                target: target_label,
+                exchanges: Vec::new(),
+                findings: Vec::new(),
+                error: Some(message),
+                latency: Vec::new(),
+                duration: started.elapsed(),
+            };
+            emit(reporters, &Event::ScenarioFinished { result: &result })?;
+            return Ok(result);
+        }
+        Err(other) => return Err(other),
+    };
+
+    let mut exchanges = Vec::new();
+    let mut timings = Timings::default();
+    for (index, recorded) in scenario.replay.iter().enumerate() {
+        let Some(replayed) = exchange::replay(
+            scenario,
+            index,
+            recorded,
+            &plan.contracts,
+            &mut stage,
+            &mut timings,
+            plan.snapshots,
+        )
+        .await?
+        else {
+            continue;
+        };
+        emit(
+            reporters,
+            &Event::ExchangeFinished {
+                scenario,
+                exchange: recorded,
+                result: &replayed.result,
+                live: replayed.live.as_ref(),
+                snapshot: replayed.snapshot,
+            },
+        )?;
+        exchanges.push(replayed.result);
+    }
+
+    let mut findings = Vec::new();
+    if live_target.is_some() {
+        findings = stage.missing_peer_calls(scenario, &plan.contracts);
+    }
+    stage.shutdown().await;
+    let (latency, over_budget) = timings.latency(scenario.latency);
+    findings.extend(over_budget);
+    let result = ScenarioResult {
+        name: scenario.name.clone(),
+        target: target_label,
+        exchanges,
+        findings,
+        error: None,
+        latency,
+        duration: started.elapsed(),
+    };
+    emit(reporters, &Event::ScenarioFinished { result: &result })?;
+    Ok(result)
+}

@@ -1,0 +1,231 @@
+//! The running pieces of one scenario: its mocked peers, the recorded stand-in serving the
+//! target when no URL is configured, and the replaying client; plus what the peers saw.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use crate::contract::ContractSet;
+use crate::error::Error;
+use crate::model::{Finding, FindingKind, Latency, Location};
+use crate::peers::{PeerOptions, PeerServer};
+use crate::replay::Replayer;
+use crate::scenario::{IgnoreRules, LatencyBudget, Scenario};
+
+use super::RunPlan;
+
+pub(super) struct Stage {
+    peers: Vec<PeerServer>,
+    /// The recorded stand-in serving the target, when no URL was configured.
+    stand_in: Option<PeerServer>,
+    pub replayer: Replayer,
+    /// Peer calls that arrived but matched no recording, as (peer, method, path): a recorded
+    /// call on the same operation was made, differently, and is reported as unmatched instead
+    /// of missing.
+    unmatched_calls: BTreeSet<(String, String, String)>,
+}
+
+impl Stage {
+    /// Starts the scenario's peers and, without a target URL, the target's stand-in.
+    pub async fn start(
+        scenario: &Scenario,
+        plan: &RunPlan,
+        client: reqwest::Client,
+    ) -> Result<Stage, Error> {
+        let mut peers = Vec::new();
+        for peer in &scenario.peers {
+            let options = PeerOptions::for_peer(
+                peer,
+                &scenario.ignore,
+                &plan.contracts,
+                Ipv4Addr::LOCALHOST.into(),
+            );
+            match PeerServer::start(options).await {
+                Ok(server) => peers.push(server),
+                Err(err) => {
+                    for started in peers {
+                        started.shutdown().await;
+                    }
+                    return Err(err);
+                }
+            }
+        }
+        let (stand_in, base) = match plan.targets.get(&scenario.target) {
+            Some(url) => (None, url.clone()),
+            None => {
+                let options = PeerOptions {
+                    name: scenario.target.clone(),
+                    exchanges: scenario.replay.iter().cloned().collect(),
+                    contracts: Vec::new(),
+                    ignore: IgnoreRules::default(),
+                    bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+                    validate_requests: false,
+                    behaviour: Default::default(),
+                };
+                let server = PeerServer::start(options).await?;
+                let url = server.url();
+                (Some(server), url)
+            }
+        };
+        let replayer = Replayer::new(client, &base, plan.timeout, plan.retries)?;
+        Ok(Stage {
+            peers,
+            stand_in,
+            replayer,
+            unmatched_calls: BTreeSet::new(),
+        })
+    }
+
+    /// Takes every peer's journal since the last call: the calls' findings go to `findings`,
+    /// their durations to `timings`; returns the injected faults, described.
+    pub fn collect_peer_calls(
+        &mut self,
+        findings: &mut Vec<Finding>,
+        timings: &mut Timings,
+    ) -> Vec<String> {
+        let mut faults = Vec::new();
+        for peer in &self.peers {
+            for call in peer.take_journal() {
+                if let Some(fault) = &call.fault {
+                    faults.push(format!("{}: {fault}", peer.name()));
+                }
+                if !call.outcome.is_match() {
+                    let path = call.url().split('?').next().unwrap_or("").to_string();
+                    self.unmatched_calls.insert((
+                        peer.name().to_string(),
+                        call.method().to_string(),
+                        path,
+                    ));
+                }
+                let route = format!("{} {} {}", peer.name(), call.method(), call.route);
+                timings.peer(route, call.duration);
+                findings.extend(call.findings.iter().cloned());
+            }
+        }
+        faults
+    }
+
+    /// A finding for every recorded peer call the target never made (only against a live
+    /// target: a recorded stand-in makes no peer calls).
+    pub fn missing_peer_calls(&self, scenario: &Scenario, contracts: &ContractSet) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for (peer, config) in self.peers.iter().zip(&scenario.peers) {
+            let recorded: Vec<_> = config.recording.iter().collect();
+            for index in peer.unused() {
+                let Some(exchange) = recorded.get(index) else {
+                    continue;
+                };
+                let key = (
+                    config.name.clone(),
+                    exchange.request.method.clone(),
+                    exchange.request.path().to_string(),
+                );
+                if self.unmatched_calls.contains(&key) {
+                    continue;
+                }
+                let contract = contracts.find(
+                    Some(&config.name),
+                    &exchange.request.method,
+                    exchange.request.path(),
+                );
+                findings.push(
+                    Finding::new(
+                        FindingKind::PeerCallMissing,
+                        Location::PeerRequest { peer: config.name.clone() },
+                        "",
+                        format!(
+                            "the recording has the target call `{}` with {} {} (line {}), but the target never made it",
+                            config.name,
+                            exchange.request.method,
+                            exchange.request.url,
+                            config.recording.exchanges.get(index).map_or(0, |(line, _)| *line)
+                        ),
+                    )
+                    .for_contract(contract),
+                );
+            }
+        }
+        findings
+    }
+
+    pub async fn shutdown(self) {
+        for peer in self.peers {
+            peer.shutdown().await;
+        }
+        if let Some(stand_in) = self.stand_in {
+            stand_in.shutdown().await;
+        }
+    }
+}
+
+/// Durations per target interface (live and recorded) and per peer route, in milliseconds.
+#[derive(Debug, Default)]
+pub(super) struct Timings {
+    target: BTreeMap<String, Vec<f64>>,
+    recorded: BTreeMap<String, Vec<f64>>,
+    peers: BTreeMap<String, Vec<f64>>,
+}
+
+impl Timings {
+    pub fn target(&mut self, interface: String, recorded_ms: Option<f64>, live: Duration) {
+        if let Some(ms) = recorded_ms {
+            self.recorded.entry(interface.clone()).or_default().push(ms);
+        }
+        self.target
+            .entry(interface)
+            .or_default()
+            .push(live.as_secs_f64() * 1000.0);
+    }
+
+    fn peer(&mut self, route: String, took: Duration) {
+        self.peers
+            .entry(route)
+            .or_default()
+            .push(took.as_secs_f64() * 1000.0);
+    }
+
+    /// Latency per target interface, then per peer route; a finding for each target interface
+    /// over the scenario's budget.
+    pub fn latency(mut self, budget: Option<LatencyBudget>) -> (Vec<Latency>, Vec<Finding>) {
+        let mut latency: Vec<Latency> = std::mem::take(&mut self.target)
+            .into_iter()
+            .map(|(name, ms)| {
+                let recorded = self.recorded.remove(&name).unwrap_or_default();
+                Latency::of(name, ms).with_recorded(recorded)
+            })
+            .collect();
+        let findings = budget.map_or_else(Vec::new, |budget| {
+            latency
+                .iter()
+                .filter_map(|l| over_budget(l, budget))
+                .collect()
+        });
+        latency.extend(
+            self.peers
+                .into_iter()
+                .map(|(name, ms)| Latency::of(name, ms)),
+        );
+        (latency, findings)
+    }
+}
+
+/// The finding for an interface whose live p95 exceeds the scenario's budget.
+fn over_budget(latency: &Latency, budget: LatencyBudget) -> Option<Finding> {
+    let recorded = latency.recorded_p95_ms?;
+    let limit = recorded * budget.ratio;
+    if latency.p95_ms <= limit || latency.p95_ms < budget.ignore_below_ms {
+        return None;
+    }
+    Some(
+        Finding::new(
+            FindingKind::LatencyExceeded,
+            Location::Scenario,
+            "",
+            format!(
+                "`{}`: live p95 {:.1} ms exceeds {} × the recorded p95 {:.1} ms (limit {:.1} ms)",
+                latency.name, latency.p95_ms, budget.ratio, recorded, limit
+            ),
+        )
+        .with_values(Some(limit.into()), Some(latency.p95_ms.into())),
+    )
+}
