@@ -14,10 +14,10 @@ use serde::Deserialize;
 use crate::error::{Error, InputError, Position, did_you_mean};
 
 /// The project file's name, looked up in the current directory.
-pub const CONFIG_FILE: &str = "interlock.toml";
+pub(crate) const CONFIG_FILE: &str = "interlock.toml";
 
 /// The commented default, used when a project has no `interlock.toml`.
-pub const DEFAULT_CONFIG: &str = include_str!("default_config.toml");
+pub(crate) const DEFAULT_CONFIG: &str = include_str!("default_config.toml");
 
 /// The validated project configuration.
 #[derive(Debug, Clone)]
@@ -105,7 +105,7 @@ impl Config {
     }
 
     /// Finds `interlock.toml` in `root`, or uses the embedded default.
-    pub fn discover(explicit: Option<&Path>, root: &Path) -> Result<Config, Error> {
+    pub(crate) fn discover(explicit: Option<&Path>, root: &Path) -> Result<Config, Error> {
         if let Some(path) = explicit {
             return Self::load(Some(path), root);
         }
@@ -165,11 +165,11 @@ impl Config {
     /// The named profile with `${VAR}` references replaced from the environment, or an error
     /// with a did-you-mean. `local` always exists. Only the chosen profile is interpolated, so
     /// an unset staging secret does not stop a local run.
-    pub fn profile(&self, name: &str) -> Result<Profile, Error> {
+    pub(crate) fn profile(&self, name: &str) -> Result<Profile, Error> {
         self.profile_with_env(name, &|var| std::env::var(var).ok())
     }
 
-    pub fn profile_with_env(
+    pub(crate) fn profile_with_env(
         &self,
         name: &str,
         env: &dyn Fn(&str) -> Option<String>,
@@ -211,7 +211,10 @@ impl Config {
 }
 
 /// Replaces `${VAR}` and `${VAR:-fallback}`; returns the name of the first unset variable.
-pub fn interpolate(value: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+pub(crate) fn interpolate(
+    value: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, String> {
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
     while let Some(start) = rest.find("${") {

@@ -34,7 +34,11 @@ pub struct InputError {
 }
 
 impl InputError {
-    pub fn new(file: impl Into<PathBuf>, position: Position, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        file: impl Into<PathBuf>,
+        position: Position,
+        message: impl Into<String>,
+    ) -> Self {
         InputError {
             file: file.into(),
             position,
@@ -43,7 +47,7 @@ impl InputError {
         }
     }
 
-    pub fn at_pointer(
+    pub(crate) fn at_pointer(
         file: impl Into<PathBuf>,
         pointer: impl Into<String>,
         message: impl Into<String>,
@@ -51,19 +55,19 @@ impl InputError {
         Self::new(file, Position::Pointer(pointer.into()), message)
     }
 
-    pub fn in_file(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+    pub(crate) fn in_file(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Self::new(file, Position::File, message)
     }
 
     #[must_use]
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
     /// Adds a hint only when there is one.
     #[must_use]
-    pub fn with_hint_opt(mut self, hint: Option<String>) -> Self {
+    pub(crate) fn with_hint_opt(mut self, hint: Option<String>) -> Self {
         if hint.is_some() {
             self.hint = hint;
         }
@@ -71,7 +75,7 @@ impl InputError {
     }
 
     /// An error about the command line rather than a file.
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self::new("<command line>", Position::File, message)
     }
 }
@@ -128,12 +132,12 @@ impl Error {
         }
     }
 
-    pub fn environment(message: impl Into<String>) -> Self {
+    pub(crate) fn environment(message: impl Into<String>) -> Self {
         Error::Environment(message.into())
     }
 
     /// A file that could not be written or read for reasons other than its content.
-    pub fn io(action: &str, path: &Path, err: &std::io::Error) -> Self {
+    pub(crate) fn io(action: &str, path: &Path, err: &std::io::Error) -> Self {
         Error::Environment(format!("cannot {action} {}: {err}", path.display()))
     }
 }
@@ -145,7 +149,7 @@ impl From<InputError> for Error {
 }
 
 /// The closest candidate to `wanted` by edit distance, for "did you mean" hints.
-pub fn did_you_mean<'a>(
+pub(crate) fn did_you_mean<'a>(
     wanted: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {

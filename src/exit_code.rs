@@ -6,8 +6,8 @@
 /// Every check passed (or every change is below the `--fail-on` level).
 pub const OK: u8 = 0;
 /// Contract failures, drift or breaking changes were found.
-pub const FINDINGS: u8 = 1;
+pub(crate) const FINDINGS: u8 = 1;
 /// Invalid input: configuration, contract, scenario, recording or command line.
 pub const INVALID_INPUT: u8 = 2;
 /// Environment problem: target unreachable, port taken, a file that cannot be written.
-pub const ENVIRONMENT: u8 = 3;
+pub(crate) const ENVIRONMENT: u8 = 3;

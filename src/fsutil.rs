@@ -7,7 +7,7 @@ use crate::error::Error;
 
 /// Writes a file atomically: a temporary file in the same directory, then a rename, so a
 /// reader never sees half a report.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -27,7 +27,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 
 /// Appends text to a file, creating it: what earlier writers (e.g. a CI job's earlier steps
 /// in `$GITHUB_STEP_SUMMARY`) put there stays.
-pub fn append_text(path: &Path, text: &str) -> Result<(), Error> {
+pub(crate) fn append_text(path: &Path, text: &str) -> Result<(), Error> {
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -13,16 +13,16 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 
 /// The connection builder every server uses: HTTP/1.1 keep-alive (and HTTP/2 when asked).
-pub type Builder = Arc<auto::Builder<TokioExecutor>>;
+pub(crate) type Builder = Arc<auto::Builder<TokioExecutor>>;
 
 /// A connection's own stop signal: it resolves when the server stops (or is dropped). One per
 /// connection, so a busy connection checking it never touches state the others share.
-pub type Stop = oneshot::Receiver<()>;
+pub(crate) type Stop = oneshot::Receiver<()>;
 
 /// Accepts connections until told to stop (or the sender is dropped), handing each to
 /// `connection` with the builder and its [`Stop`]; then signals every open connection, waits up
 /// to `grace` for them to finish and aborts the rest.
-pub async fn accept_loop<F, Fut>(
+pub(crate) async fn accept_loop<F, Fut>(
     listener: TcpListener,
     mut stop: watch::Receiver<bool>,
     grace: Duration,
@@ -72,12 +72,12 @@ pub async fn accept_loop<F, Fut>(
 }
 
 /// Resolves once a stop is requested or the sender is gone.
-pub async fn stopped(stop: &mut watch::Receiver<bool>) {
+pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|stopped| *stopped).await;
 }
 
 /// Resolves on Ctrl-C or SIGTERM, naming which.
-pub async fn shutdown_signal() -> &'static str {
+pub(crate) async fn shutdown_signal() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -94,7 +94,7 @@ pub async fn shutdown_signal() -> &'static str {
 
 /// Serves one connection with `service` until it ends or a stop is requested; then lets the
 /// request in progress finish within `grace`.
-pub async fn serve_connection<I, S, B>(
+pub(crate) async fn serve_connection<I, S, B>(
     io: I,
     service: S,
     builder: Builder,

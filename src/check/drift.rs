@@ -16,7 +16,7 @@ use crate::recording::{Body, Headers};
 use crate::scenario::IgnoreRules;
 
 /// Compares a recorded body with the live one.
-pub fn compare_bodies(recorded: &Body, live: &Body, ignore: &IgnoreRules) -> Vec<Finding> {
+pub(crate) fn compare_bodies(recorded: &Body, live: &Body, ignore: &IgnoreRules) -> Vec<Finding> {
     let mut findings = Vec::new();
     match (&recorded.body, &live.body) {
         (Some(old), Some(new)) => {
@@ -63,7 +63,7 @@ fn body_summary(body: &Body) -> Option<Value> {
 }
 
 /// Compares the headers a contract declares, plus the media type of `content-type`.
-pub fn compare_headers(
+pub(crate) fn compare_headers(
     recorded: &Headers,
     live: &Headers,
     declared: &[&str],
@@ -316,7 +316,7 @@ fn link_renames(findings: &mut [Finding]) {
 
 /// The shape of a string value, for format-drift detection.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StringFormat {
+pub(crate) enum StringFormat {
     /// RFC 3339 date-time with its offset as written (`Z`, `+08:00`).
     DateTime {
         offset: String,
@@ -330,7 +330,7 @@ pub enum StringFormat {
 }
 
 impl StringFormat {
-    pub fn of(s: &str) -> StringFormat {
+    pub(crate) fn of(s: &str) -> StringFormat {
         use time::format_description::well_known::Rfc3339;
         if s.len() >= 19
             && s.as_bytes()
@@ -363,7 +363,7 @@ impl StringFormat {
     }
 
     /// Why moving from `self` to `other` is a format drift, if it is.
-    pub fn drift_to(&self, other: &StringFormat) -> Option<String> {
+    pub(crate) fn drift_to(&self, other: &StringFormat) -> Option<String> {
         match (self, other) {
             (StringFormat::DateTime { offset: a }, StringFormat::DateTime { offset: b })
                 if a != b =>
@@ -404,7 +404,7 @@ fn offset_of(s: &str) -> String {
 }
 
 /// Whether a string is a UUID in its canonical 8-4-4-4-12 hex form.
-pub fn is_uuid(s: &str) -> bool {
+pub(crate) fn is_uuid(s: &str) -> bool {
     s.len() == 36
         && s.char_indices().all(|(i, c)| match i {
             8 | 13 | 18 | 23 => c == '-',

@@ -24,7 +24,7 @@ use crate::scenario;
 
 /// A recorded exchange that breaks its contract.
 #[derive(Debug, Clone)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub file: PathBuf,
     /// 1-based line of the exchange in its recording.
     pub line: usize,
@@ -33,7 +33,7 @@ pub struct Problem {
 
 /// What `interlock check` found.
 #[derive(Debug, Default)]
-pub struct Report {
+pub(crate) struct Report {
     pub contracts: usize,
     pub scenarios: usize,
     pub recordings: usize,
@@ -47,7 +47,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         if !self.invalid.is_empty() {
             exit_code::INVALID_INPUT
         } else if !self.problems.is_empty() {
@@ -58,7 +58,7 @@ impl Report {
     }
 
     /// The readable list of problems and the summary line.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         for error in &self.invalid {
             out.push_str(&format!("invalid: {error}\n"));
@@ -94,7 +94,7 @@ impl Report {
 /// Checks the project described by `config`, plus `extra` recordings.
 /// Checks the contracts in `contract_dirs`, the scenarios under `scenarios` and their
 /// recordings, and the `extra` recordings.
-pub fn check_project(
+pub(crate) fn check_project(
     contract_dirs: &[PathBuf],
     scenarios: &Path,
     extra: &[PathBuf],
@@ -251,7 +251,7 @@ fn contract_for<'a>(
 
 /// Every way an exchange breaks its contract: request query, headers and body; response status,
 /// headers and body.
-pub fn check_exchange(contract: &Contract, exchange: &Exchange) -> Vec<Finding> {
+pub(crate) fn check_exchange(contract: &Contract, exchange: &Exchange) -> Vec<Finding> {
     let mut findings = check_request(contract, exchange);
     findings.extend(check_response(
         contract,

@@ -9,7 +9,7 @@ use crate::recording::{Body, Headers};
 use crate::model::{Finding, FindingKind, Location};
 
 /// Checks a target's response against the contract of the operation it answered.
-pub fn check_response(
+pub(crate) fn check_response(
     contract: &Contract,
     status: u16,
     headers: &Headers,
@@ -123,7 +123,7 @@ fn check_headers(
 
 /// The offending value when it is a scalar; an object or array (e.g. one missing a required
 /// property) would only repeat the body, so it is left out.
-pub fn scalar_at(json: &serde_json::Value, pointer: &str) -> Option<serde_json::Value> {
+pub(crate) fn scalar_at(json: &serde_json::Value, pointer: &str) -> Option<serde_json::Value> {
     json.pointer(pointer)
         .filter(|v| !v.is_object() && !v.is_array())
         .cloned()

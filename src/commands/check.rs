@@ -5,7 +5,7 @@ use crate::cli::{CheckArgs, GlobalArgs};
 use crate::error::Error;
 
 /// Runs `interlock check`; returns the exit code.
-pub fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<u8, Error> {
+pub(crate) fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let config = super::config(global)?;
     let report = check_project(&config.contracts, &config.scenarios, &args.recordings)?;
     print!("{}", report.render());

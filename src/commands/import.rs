@@ -5,7 +5,7 @@ use crate::error::{Error, InputError};
 use crate::import::{har, openapi};
 
 /// Runs `interlock import …`; returns the exit code.
-pub fn run(args: &ImportArgs, global: &GlobalArgs) -> Result<u8, Error> {
+pub(crate) fn run(args: &ImportArgs, global: &GlobalArgs) -> Result<u8, Error> {
     match &args.command {
         ImportCommand::Har(args) => har(args, global),
         ImportCommand::Openapi(args) => openapi(args),

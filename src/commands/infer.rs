@@ -10,7 +10,7 @@ use crate::infer;
 use crate::recording;
 
 /// Runs `interlock infer`.
-pub fn run(args: &InferArgs) -> Result<u8, Error> {
+pub(crate) fn run(args: &InferArgs) -> Result<u8, Error> {
     let mut exchanges = Vec::new();
     let mut errors = Vec::new();
     for path in &args.recordings {

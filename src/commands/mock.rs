@@ -54,7 +54,7 @@ impl Planned {
 }
 
 /// Runs `interlock mock` until Ctrl-C or SIGTERM; returns the exit code.
-pub fn run(args: &MockArgs, global: &GlobalArgs) -> Result<u8, Error> {
+pub(crate) fn run(args: &MockArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let config = super::config(global)?;
     let planned = plan(args, &config)?;
     super::runtime()?.block_on(serve(planned, args.log))

@@ -2,16 +2,16 @@
 //! engines. Each command checks its flags, loads what it needs, calls the engines and returns
 //! the exit code; the engines below know nothing of clap.
 
-pub mod check;
+pub(crate) mod check;
 pub mod diff;
-pub mod import;
-pub mod infer;
-pub mod mock;
-pub mod record;
-pub mod redact;
-pub mod report;
-pub mod review;
-pub mod run;
+pub(crate) mod import;
+pub(crate) mod infer;
+pub(crate) mod mock;
+pub(crate) mod record;
+pub(crate) mod redact;
+pub(crate) mod report;
+pub(crate) mod review;
+pub(crate) mod run;
 
 use std::path::Path;
 
@@ -41,7 +41,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
 }
 
 /// The multi-threaded runtime every async command runs on.
-pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

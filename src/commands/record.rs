@@ -11,7 +11,7 @@ use crate::record::{self, Recorder};
 use crate::redact::Redactor;
 
 /// Runs `interlock record` until SIGINT or SIGTERM; returns the exit code.
-pub fn run(args: &RecordArgs, global: &GlobalArgs) -> Result<u8, Error> {
+pub(crate) fn run(args: &RecordArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let upstream = parse_upstream(&args.upstream)?;
     let listen = parse_listen(&args.listen)?;
     if !(args.timeout > 0.0 && args.timeout <= 3600.0) {

@@ -6,7 +6,7 @@ use crate::exit_code;
 use crate::redact::{Redactor, redact_file};
 
 /// Runs `interlock redact`; returns the exit code.
-pub fn run(args: &RedactArgs, global: &GlobalArgs) -> Result<u8, Error> {
+pub(crate) fn run(args: &RedactArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let config = super::config(global)?;
     let redactor = Redactor::from_config(&config.redact, &config.file)?;
     let count = redact_file(&redactor, &args.file)?;

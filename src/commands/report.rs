@@ -5,7 +5,7 @@ use crate::error::Error;
 use crate::report::{Event, merge};
 
 /// Runs `interlock report …`; returns the exit code.
-pub fn run(args: &ReportArgs) -> Result<u8, Error> {
+pub(crate) fn run(args: &ReportArgs) -> Result<u8, Error> {
     match &args.command {
         ReportCommand::Merge(merge) => self::merge(merge),
     }

@@ -10,7 +10,11 @@ use crate::snapshot::pending;
 
 /// `interlock accept` / `interlock reject`: decides every pending snapshot of the selection and
 /// prints one line per file.
-pub fn decide(args: &DecideArgs, global: &GlobalArgs, decision: Decision) -> Result<u8, Error> {
+pub(crate) fn decide(
+    args: &DecideArgs,
+    global: &GlobalArgs,
+    decision: Decision,
+) -> Result<u8, Error> {
     let verb = match decision {
         Decision::Accept => "accept",
         Decision::Reject => "reject",
@@ -45,7 +49,7 @@ pub fn decide(args: &DecideArgs, global: &GlobalArgs, decision: Decision) -> Res
 }
 
 /// `interlock review`: the interactive review on the terminal.
-pub fn review(args: &ReviewArgs, global: &GlobalArgs) -> Result<u8, Error> {
+pub(crate) fn review(args: &ReviewArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let found = pending::find(&super::config(global)?.scenarios, &args.scenarios)?;
     if found.is_empty() {
         println!("No pending snapshots.");

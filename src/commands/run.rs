@@ -10,7 +10,7 @@ use crate::report::snapshot_summary::SnapshotSummary;
 use crate::run::{self, Request};
 
 /// Runs `interlock run`; returns the exit code.
-pub fn run(args: &RunArgs, global: &GlobalArgs) -> Result<u8, Error> {
+pub(crate) fn run(args: &RunArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let request = Request {
         config: global.config.clone(),
         scenarios: args.scenarios.clone(),

@@ -10,7 +10,7 @@ mod load;
 mod path_template;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -19,7 +19,7 @@ pub use load::{
     CONTRACT_SUFFIXES, dialect_for, is_contract_file, load_contracts, load_dir, meta_errors,
     unknown_field_hint,
 };
-pub use path_template::PathTemplate;
+pub(crate) use path_template::PathTemplate;
 
 /// One interface contract, loaded and compiled.
 #[derive(Debug, Clone)]
@@ -72,7 +72,7 @@ pub struct ParamSpec {
 
 /// One way the values sent for a parameter break its spec.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ParamProblem<'v> {
+pub(crate) enum ParamProblem<'v> {
     /// Required, and no value was sent.
     Missing,
     /// A value its schema rejects (one problem per violation).
@@ -82,7 +82,7 @@ pub enum ParamProblem<'v> {
 impl ParamSpec {
     /// How `values` (every value sent for this parameter) break it: missing when it is
     /// required and none was sent, else each value checked against the schema as wire text.
-    pub fn problems<'v>(&self, values: &[&'v str]) -> Vec<ParamProblem<'v>> {
+    pub(crate) fn problems<'v>(&self, values: &[&'v str]) -> Vec<ParamProblem<'v>> {
         if values.is_empty() {
             return if self.required {
                 vec![ParamProblem::Missing]
@@ -166,7 +166,7 @@ impl CompiledSchema {
     }
 
     /// Checks a wire string (query value, header value) after coercing it to the declared type.
-    pub fn violations_for_wire_value(&self, raw: &str) -> Vec<Violation> {
+    pub(crate) fn violations_for_wire_value(&self, raw: &str) -> Vec<Violation> {
         let types = self.declared_types();
         let coerced = if types.iter().any(|t| matches!(*t, "integer" | "number")) {
             raw.parse::<i64>().map(Value::from).ok().or_else(|| {
@@ -196,7 +196,7 @@ impl Contract {
     }
 
     /// "provider: erp; consumers: crm, finance" — who a finding affects.
-    pub fn affected(&self) -> Vec<String> {
+    pub(crate) fn affected(&self) -> Vec<String> {
         let mut all = vec![self.provider.clone()];
         all.extend(self.consumers.iter().cloned());
         all
@@ -210,7 +210,7 @@ pub struct ContractSet {
 }
 
 impl ContractSet {
-    pub fn new(contracts: Vec<Contract>) -> Self {
+    pub(crate) fn new(contracts: Vec<Contract>) -> Self {
         ContractSet { contracts }
     }
 
@@ -226,7 +226,7 @@ impl ContractSet {
         self.contracts.iter()
     }
 
-    pub fn by_interface(&self, interface: &str) -> Option<&Contract> {
+    pub(crate) fn by_interface(&self, interface: &str) -> Option<&Contract> {
         self.contracts.iter().find(|c| c.interface == interface)
     }
 
@@ -241,21 +241,12 @@ impl ContractSet {
     }
 
     /// Contracts whose provider is `provider`.
-    pub fn provided_by<'a>(&'a self, provider: &'a str) -> impl Iterator<Item = &'a Contract> + 'a {
+    pub(crate) fn provided_by<'a>(
+        &'a self,
+        provider: &'a str,
+    ) -> impl Iterator<Item = &'a Contract> + 'a {
         self.contracts
             .iter()
             .filter(move |c| c.provider == provider)
     }
-
-    pub fn extend(&mut self, other: ContractSet) {
-        self.contracts.extend(other.contracts);
-    }
-}
-
-/// Where a set of contracts came from, for messages.
-pub fn describe_dirs(dirs: &[impl AsRef<Path>]) -> String {
-    dirs.iter()
-        .map(|d| d.as_ref().display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -17,7 +17,7 @@ enum Segment {
 
 impl PathTemplate {
     /// Parses a template; it must start with `/` and braces must close within a segment.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, String> {
         if !raw.starts_with('/') {
             return Err(format!("path `{raw}` must start with `/`"));
         }
@@ -45,7 +45,7 @@ impl PathTemplate {
     }
 
     /// Whether a concrete path (no query string) fits the template.
-    pub fn matches(&self, path: &str) -> bool {
+    pub(crate) fn matches(&self, path: &str) -> bool {
         let path = path.split(['?', '#']).next().unwrap_or("");
         let mut parts = path.trim_start_matches('/').split('/');
         for segment in &self.segments {
@@ -59,14 +59,14 @@ impl PathTemplate {
     }
 
     /// Literal segments count: the more, the more specific.
-    pub fn specificity(&self) -> usize {
+    pub(crate) fn specificity(&self) -> usize {
         self.segments
             .iter()
             .filter(|s| matches!(s, Segment::Literal(_)))
             .count()
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.raw
     }
 }

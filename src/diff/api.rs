@@ -14,7 +14,7 @@ use crate::json::escape_pointer_token;
 
 /// Every operation of one side, with the arena its schemas live in.
 #[derive(Debug, Default)]
-pub struct Api {
+pub(crate) struct Api {
     pub operations: Vec<Operation>,
     pub arena: Arena,
     /// Harmless quirks that were tolerated, for warnings.
@@ -23,7 +23,7 @@ pub struct Api {
 
 /// One operation (or, for bare schema files, the single message being compared).
 #[derive(Debug, Clone, Default)]
-pub struct Operation {
+pub(crate) struct Operation {
     /// What the two sides are matched by: the interface id of a contract, `METHOD /path/{}` for
     /// an OpenAPI operation.
     pub key: String,
@@ -47,7 +47,7 @@ pub struct Operation {
 
 impl Operation {
     /// `GET /customers/{id}`, or empty for a bare schema.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         if self.method.is_empty() {
             String::new()
         } else {
@@ -58,7 +58,7 @@ impl Operation {
 
 /// A request parameter or a header.
 #[derive(Debug, Clone)]
-pub struct Param {
+pub(crate) struct Param {
     /// `query`, `header`, `path` or `cookie`.
     pub location: String,
     pub name: String,
@@ -72,7 +72,7 @@ pub struct Param {
 
 impl Param {
     /// Header names compare case-insensitively.
-    pub fn key(&self) -> (String, String) {
+    pub(crate) fn key(&self) -> (String, String) {
         if self.location == "header" {
             (self.location.clone(), self.name.to_ascii_lowercase())
         } else {
@@ -83,7 +83,7 @@ impl Param {
 
 /// A message body: one schema per media type.
 #[derive(Debug, Clone, Default)]
-pub struct Body {
+pub(crate) struct Body {
     pub required: bool,
     pub content: BTreeMap<String, NodeId>,
     pub file: usize,
@@ -92,18 +92,18 @@ pub struct Body {
 
 /// What one response status carries.
 #[derive(Debug, Clone, Default)]
-pub struct Response {
+pub(crate) struct Response {
     pub headers: Vec<Param>,
     pub body: Option<Body>,
     pub pointer: String,
 }
 
 /// The media type contracts use for their bodies.
-pub const CONTRACT_MEDIA_TYPE: &str = "application/json";
+pub(crate) const CONTRACT_MEDIA_TYPE: &str = "application/json";
 
 /// Builds an operation from a contract document (already validated, or validated here for the
 /// fields the diff needs).
-pub fn contract_operation(n: &mut Normalizer<'_>, file: usize) -> Option<Operation> {
+pub(crate) fn contract_operation(n: &mut Normalizer<'_>, file: usize) -> Option<Operation> {
     let doc = n.doc(file);
     let mut field = |name: &str| -> Option<String> {
         match doc.get(name).and_then(Value::as_str) {

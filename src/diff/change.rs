@@ -57,7 +57,7 @@ pub struct Location {
 
 impl Location {
     /// `response 200 body customer.tax_id`, the compact form used in text and waivers.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let mut parts = vec![self.message.clone()];
         parts.extend(self.status.clone());
         match (&self.part, &self.name) {
@@ -110,7 +110,7 @@ pub struct Summary {
 impl Change {
     /// Whether this change fails a gate at `fail_on` (waived changes do not, unless the waiver
     /// expired).
-    pub fn fails(&self, fail_on: Severity) -> bool {
+    pub(crate) fn fails(&self, fail_on: Severity) -> bool {
         self.severity >= fail_on && self.waiver.as_ref().is_none_or(|w| w.expired)
     }
 
@@ -166,7 +166,7 @@ impl DiffReport {
     }
 
     /// "2 breaking, 1 potentially breaking, 3 safe (1 waived)".
-    pub fn headline(&self) -> String {
+    pub(crate) fn headline(&self) -> String {
         let s = &self.summary;
         let mut text = format!(
             "{} breaking, {} potentially breaking, {} safe",

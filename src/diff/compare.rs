@@ -17,14 +17,14 @@ use super::settings::ReaderPolicy;
 
 /// Where a change sits in a source file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Where {
+pub(crate) struct Where {
     pub file: PathBuf,
     pub pointer: String,
 }
 
 /// A change before severity is attached.
 #[derive(Debug, Clone)]
-pub struct RawChange {
+pub(crate) struct RawChange {
     pub kind: Kind,
     /// Field path inside the message body or parameter (`customer.tax_id`, `lines[].amount`).
     pub field: String,
@@ -35,7 +35,7 @@ pub struct RawChange {
 }
 
 /// Compares schemas of one message (a request, or one response status).
-pub struct SchemaDiff<'a> {
+pub(crate) struct SchemaDiff<'a> {
     pub old: &'a Arena,
     pub new: &'a Arena,
     pub direction: Direction,
@@ -45,7 +45,7 @@ pub struct SchemaDiff<'a> {
     pub out: Vec<RawChange>,
 }
 
-pub fn join(field: &str, name: &str) -> String {
+pub(crate) fn join(field: &str, name: &str) -> String {
     if field.is_empty() {
         name.to_string()
     } else {
@@ -54,7 +54,12 @@ pub fn join(field: &str, name: &str) -> String {
 }
 
 impl<'a> SchemaDiff<'a> {
-    pub fn new(old: &'a Arena, new: &'a Arena, direction: Direction, policy: ReaderPolicy) -> Self {
+    pub(crate) fn new(
+        old: &'a Arena,
+        new: &'a Arena,
+        direction: Direction,
+        policy: ReaderPolicy,
+    ) -> Self {
         SchemaDiff {
             old,
             new,
@@ -66,7 +71,7 @@ impl<'a> SchemaDiff<'a> {
     }
 
     /// A fresh comparison with the same arenas and direction, for trial matches.
-    pub fn scratch(&self, o: NodeId, n: NodeId) -> Vec<RawChange> {
+    pub(crate) fn scratch(&self, o: NodeId, n: NodeId) -> Vec<RawChange> {
         let mut s = SchemaDiff::new(self.old, self.new, self.direction, self.policy);
         s.compare(o, n, "");
         s.out
@@ -74,18 +79,18 @@ impl<'a> SchemaDiff<'a> {
 
     /// Records that a message compares `o` with `n` at its root; false when it already did
     /// (e.g. one schema shared by two media types).
-    pub fn first_visit(&mut self, o: NodeId, n: NodeId) -> bool {
+    pub(crate) fn first_visit(&mut self, o: NodeId, n: NodeId) -> bool {
         let (o, _) = self.old.effective(o);
         let (n, _) = self.new.effective(n);
         self.seen.insert((o, n))
     }
 
     /// Whether two schemas are the same shape (no change at all).
-    pub fn equivalent(&self, o: NodeId, n: NodeId) -> bool {
+    pub(crate) fn equivalent(&self, o: NodeId, n: NodeId) -> bool {
         self.scratch(o, n).is_empty()
     }
 
-    pub fn at_old(&self, id: NodeId) -> Where {
+    pub(crate) fn at_old(&self, id: NodeId) -> Where {
         let node = self.old.node(id);
         Where {
             file: self.old.file(&node.origin).to_path_buf(),
@@ -93,7 +98,7 @@ impl<'a> SchemaDiff<'a> {
         }
     }
 
-    pub fn at_new(&self, id: NodeId) -> Where {
+    pub(crate) fn at_new(&self, id: NodeId) -> Where {
         let node = self.new.node(id);
         Where {
             file: self.new.file(&node.origin).to_path_buf(),
@@ -101,7 +106,7 @@ impl<'a> SchemaDiff<'a> {
         }
     }
 
-    pub fn push(
+    pub(crate) fn push(
         &mut self,
         kind: Kind,
         field: &str,
@@ -121,7 +126,7 @@ impl<'a> SchemaDiff<'a> {
     }
 
     /// Compares the old schema `o` with the new schema `n`, found at `field`.
-    pub fn compare(&mut self, o: NodeId, n: NodeId, field: &str) {
+    pub(crate) fn compare(&mut self, o: NodeId, n: NodeId, field: &str) {
         let (o, o_wrap_null) = self.old.effective(o);
         let (n, n_wrap_null) = self.new.effective(n);
         if !self.seen.insert((o, n)) {
@@ -730,7 +735,7 @@ fn implied_types(node: &Node) -> Option<TypeSet> {
 
 /// Whether every value of format `a` is a value of format `b`. `date` is *not* contained in
 /// `date-time`.
-pub fn format_subset(a: &str, b: &str) -> bool {
+pub(crate) fn format_subset(a: &str, b: &str) -> bool {
     a == b
         || matches!(
             (a, b),
@@ -778,7 +783,7 @@ fn additional_value(a: Additional) -> Value {
 }
 
 /// "`customer.tax_id`", or "the body" at the root.
-pub fn describe(field: &str) -> String {
+pub(crate) fn describe(field: &str) -> String {
     if field.is_empty() {
         "the value".to_string()
     } else {

@@ -11,7 +11,7 @@ use std::process::Command;
 use crate::error::{Error, InputError};
 
 /// The old side, written out.
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     /// Holds the files; removed on drop.
     pub dir: tempfile::TempDir,
     /// The compared path inside `dir`.
@@ -19,12 +19,11 @@ pub struct Snapshot {
     /// `REV:contracts`, for messages.
     pub label: String,
     rev: String,
-    root: PathBuf,
 }
 
 impl Snapshot {
     /// `REV:relative/path` for a file inside the snapshot; other paths unchanged.
-    pub fn display(&self, file: &Path) -> Option<String> {
+    pub(crate) fn display(&self, file: &Path) -> Option<String> {
         let canonical_root = std::fs::canonicalize(self.dir.path()).ok();
         [Some(self.dir.path().to_path_buf()), canonical_root]
             .into_iter()
@@ -34,7 +33,7 @@ impl Snapshot {
     }
 
     /// Rewrites file paths of errors from the snapshot to `REV:path`.
-    pub fn relabel(&self, err: Error) -> Error {
+    pub(crate) fn relabel(&self, err: Error) -> Error {
         match err {
             Error::Input(errors) => Error::Input(
                 errors
@@ -52,11 +51,6 @@ impl Snapshot {
             other => other,
         }
     }
-
-    /// The repository root the snapshot mirrors.
-    pub fn repo_root(&self) -> &Path {
-        &self.root
-    }
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<std::process::Output, Error> {
@@ -73,7 +67,7 @@ fn git(dir: &Path, args: &[&str]) -> Result<std::process::Output, Error> {
 }
 
 /// Writes `target` (a file or directory of the working tree) as it was at `rev`.
-pub fn snapshot(rev: &str, target: &Path) -> Result<Snapshot, Error> {
+pub(crate) fn snapshot(rev: &str, target: &Path) -> Result<Snapshot, Error> {
     let cwd = std::env::current_dir()
         .map_err(|err| Error::environment(format!("cannot read the current directory: {err}")))?;
     let absolute = cwd.join(target);
@@ -170,7 +164,6 @@ pub fn snapshot(rev: &str, target: &Path) -> Result<Snapshot, Error> {
             if rel_text.is_empty() { "." } else { &rel_text }
         ),
         rev: rev.to_string(),
-        root,
         dir,
     })
 }

@@ -30,7 +30,7 @@ pub enum Role {
 
 /// What kind of input a path holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputKind {
+pub(crate) enum InputKind {
     ContractDir,
     OpenApi,
     ContractFile,
@@ -49,7 +49,7 @@ impl InputKind {
 }
 
 /// Detects what `path` holds, returning the parsed document when it had to read it.
-pub fn detect(path: &Path) -> Result<(InputKind, Option<Value>), Error> {
+pub(crate) fn detect(path: &Path) -> Result<(InputKind, Option<Value>), Error> {
     if path.is_dir() {
         return Ok((InputKind::ContractDir, None));
     }
@@ -96,7 +96,7 @@ fn both<T: Send>(
 }
 
 /// Loads both sides, checking they are the same kind of input.
-pub fn load_pair(
+pub(crate) fn load_pair(
     old: &Path,
     new: &Path,
     role: Option<Role>,
@@ -143,7 +143,7 @@ pub fn load_pair(
 }
 
 /// Loads one side.
-pub fn load_side(
+pub(crate) fn load_side(
     path: &Path,
     kind: InputKind,
     role: Option<Role>,
@@ -262,7 +262,7 @@ fn schema_operation(path: &Path, file: usize, root: usize, role: Role) -> Operat
 
 /// Resolves every `$ref` in a document (and in the files it reaches), so a dangling reference
 /// fails even when nothing being compared uses it.
-pub fn check_all_refs(n: &mut Normalizer<'_>, file: usize) {
+pub(crate) fn check_all_refs(n: &mut Normalizer<'_>, file: usize) {
     let mut pending = vec![file];
     let mut done = HashSet::new();
     while let Some(current) = pending.pop() {

@@ -8,20 +8,20 @@
 //! ([`render`]). Findings are data; only input that cannot be read or resolved is an error.
 //! Usage and formats: `docs/diff.md`; the rule table: `docs/diff-rules.md`.
 
-pub mod api;
-pub mod change;
-pub mod compare;
-pub mod git;
-pub mod input;
-pub mod normalize;
-pub mod openapi;
-pub mod ops;
-pub mod rename;
+pub(crate) mod api;
+pub(crate) mod change;
+pub(crate) mod compare;
+pub(crate) mod git;
+pub(crate) mod input;
+pub(crate) mod normalize;
+pub(crate) mod openapi;
+pub(crate) mod ops;
+pub(crate) mod rename;
 pub mod render;
 pub mod rules;
-pub mod schema;
-pub mod settings;
-pub mod waivers;
+pub(crate) mod schema;
+pub(crate) mod settings;
+pub(crate) mod waivers;
 
 use std::path::{Path, PathBuf};
 

@@ -64,14 +64,14 @@ const OPAQUE: &[&str] = &[
 
 /// A harmless spec quirk that was tolerated, with how often and where first.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Quirk {
+pub(crate) struct Quirk {
     pub message: String,
     pub count: usize,
     pub first: String,
 }
 
 /// Builds the [`Arena`] of one side.
-pub struct Normalizer<'s> {
+pub(crate) struct Normalizer<'s> {
     store: &'s mut DocumentStore,
     pub arena: Arena,
     docs: Vec<Arc<Value>>,
@@ -88,7 +88,7 @@ pub struct Normalizer<'s> {
 }
 
 impl<'s> Normalizer<'s> {
-    pub fn new(store: &'s mut DocumentStore) -> Self {
+    pub(crate) fn new(store: &'s mut DocumentStore) -> Self {
         Normalizer {
             store,
             arena: Arena::default(),
@@ -105,7 +105,7 @@ impl<'s> Normalizer<'s> {
     }
 
     /// Loads a file (once) and returns its id.
-    pub fn file(&mut self, path: &Path) -> Result<usize, InputError> {
+    pub(crate) fn file(&mut self, path: &Path) -> Result<usize, InputError> {
         let key = DocumentStore::key(path);
         if let Some(&id) = self.file_ids.get(&key) {
             return Ok(id);
@@ -115,7 +115,7 @@ impl<'s> Normalizer<'s> {
     }
 
     /// Registers an already-parsed document under `path`.
-    pub fn register(&mut self, path: PathBuf, doc: Arc<Value>) -> usize {
+    pub(crate) fn register(&mut self, path: PathBuf, doc: Arc<Value>) -> usize {
         let id = self.docs.len();
         self.docs.push(doc);
         self.arena.files.push(path.clone());
@@ -123,25 +123,21 @@ impl<'s> Normalizer<'s> {
         id
     }
 
-    pub fn path(&self, file: usize) -> &Path {
+    pub(crate) fn path(&self, file: usize) -> &Path {
         self.arena
             .files
             .get(file)
             .map_or(Path::new(""), PathBuf::as_path)
     }
 
-    pub fn doc(&self, file: usize) -> Arc<Value> {
+    pub(crate) fn doc(&self, file: usize) -> Arc<Value> {
         Arc::clone(&self.docs[file])
     }
 
-    pub fn error(&mut self, file: usize, pointer: &str, message: impl Into<String>) {
+    pub(crate) fn error(&mut self, file: usize, pointer: &str, message: impl Into<String>) {
         let path = self.path(file).to_path_buf();
         self.errors
             .push(InputError::at_pointer(path, pointer, message));
-    }
-
-    pub fn error_with_hint(&mut self, err: InputError) {
-        self.errors.push(err);
     }
 
     fn quirk(&mut self, key: &str, message: &str, file: usize, pointer: &str) {
@@ -158,7 +154,7 @@ impl<'s> Normalizer<'s> {
 
     /// Follows a `$ref` written at `ref_pointer` in `file`; reports and returns `None` when it
     /// leads nowhere.
-    pub fn resolve(
+    pub(crate) fn resolve(
         &mut self,
         file: usize,
         ref_pointer: &str,
@@ -226,7 +222,7 @@ impl<'s> Normalizer<'s> {
     }
 
     /// Adds a node built by hand (e.g. a Swagger 2.0 form body).
-    pub fn push_node(&mut self, node: Node) -> NodeId {
+    pub(crate) fn push_node(&mut self, node: Node) -> NodeId {
         let id = self.arena.nodes.len();
         self.arena.nodes.push(node);
         self.complete.push(true);
@@ -244,7 +240,7 @@ impl<'s> Normalizer<'s> {
     }
 
     /// The schema at `pointer` in `file`.
-    pub fn schema_at(&mut self, file: usize, pointer: &str) -> NodeId {
+    pub(crate) fn schema_at(&mut self, file: usize, pointer: &str) -> NodeId {
         if let Some(&id) = self.by_loc.get(&(file, pointer.to_string())) {
             return id;
         }
@@ -259,7 +255,7 @@ impl<'s> Normalizer<'s> {
     }
 
     /// The schema `value`, written at `pointer` in `file`.
-    pub fn schema(&mut self, file: usize, pointer: &str, value: &Value) -> NodeId {
+    pub(crate) fn schema(&mut self, file: usize, pointer: &str, value: &Value) -> NodeId {
         let key = (file, pointer.to_string());
         if let Some(&id) = self.by_loc.get(&key) {
             return id;
@@ -761,7 +757,7 @@ fn reusable_name(pointer: &str) -> Option<String> {
         .then(|| crate::json::unescape_pointer_token(last))
 }
 
-pub fn json_type(v: &Value) -> &'static str {
+pub(crate) fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -17,20 +17,20 @@ use super::schema::{Node, Origin, TypeSet};
 use crate::json::escape_pointer_token;
 
 /// The operations a path item can hold, in the order OpenAPI lists them.
-pub const METHODS: &[&str] = &[
+pub(crate) const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
 /// Which OpenAPI generation a document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Version {
+pub(crate) enum Version {
     Swagger2,
     OpenApi30,
     OpenApi31,
 }
 
 /// The version a parsed document declares, if it is an OpenAPI document at all.
-pub fn version(doc: &Value) -> Option<Result<Version, String>> {
+pub(crate) fn version(doc: &Value) -> Option<Result<Version, String>> {
     if let Some(v) = doc.get("swagger") {
         return Some(match v.as_str() {
             Some("2.0") => Ok(Version::Swagger2),
@@ -50,7 +50,7 @@ pub fn version(doc: &Value) -> Option<Result<Version, String>> {
 }
 
 /// Every operation of the document loaded as `file`.
-pub fn operations(n: &mut Normalizer<'_>, file: usize, version: Version) -> Vec<Operation> {
+pub(crate) fn operations(n: &mut Normalizer<'_>, file: usize, version: Version) -> Vec<Operation> {
     let doc = n.doc(file);
     let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
         if doc.get("paths").is_some() {
@@ -512,7 +512,7 @@ fn media_list(value: Option<&Value>) -> Option<Vec<String>> {
 }
 
 /// `/accounts/{id}` and `/accounts/{accountId}` are the same operation.
-pub fn template_key(path: &str) -> String {
+pub(crate) fn template_key(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     let mut in_param = false;
     for c in path.chars() {

@@ -18,7 +18,7 @@ use super::settings::DiffConfig;
 type Memo = HashMap<(NodeId, NodeId, Direction), Vec<RawChange>>;
 
 /// Every change from `old` to `new`, with severities from `config`.
-pub fn diff_apis(old: &Api, new: &Api, config: &DiffConfig) -> Vec<Change> {
+pub(crate) fn diff_apis(old: &Api, new: &Api, config: &DiffConfig) -> Vec<Change> {
     let mut memo = Memo::new();
     let mut out = Vec::new();
     let mut new_left: Vec<Option<&Operation>> = new.operations.iter().map(Some).collect();

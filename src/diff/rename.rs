@@ -15,7 +15,7 @@ use super::schema::{Additional, NodeId};
 use super::settings::ReaderPolicy;
 
 /// Compares the properties of the objects `o` (old) and `n` (new) found at `field`.
-pub fn properties(d: &mut SchemaDiff<'_>, o: NodeId, n: NodeId, field: &str) {
+pub(crate) fn properties(d: &mut SchemaDiff<'_>, o: NodeId, n: NodeId, field: &str) {
     let (old_arena, new_arena) = (d.old, d.new);
     let (old, new) = (old_arena.node(o), new_arena.node(n));
     let old_names: BTreeSet<&String> = old.properties.keys().chain(old.required.iter()).collect();

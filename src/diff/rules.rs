@@ -26,7 +26,7 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Severity::Safe => "safe",
             Severity::PotentiallyBreaking => "potentially-breaking",
@@ -52,7 +52,7 @@ pub enum Direction {
 }
 
 impl Direction {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Direction::Request => "request",
             Direction::Response => "response",
@@ -83,13 +83,13 @@ macro_rules! kinds {
 
         impl Kind {
             /// The kebab-case kind, without the direction prefix.
-            pub fn as_str(self) -> &'static str {
+            pub(crate) fn as_str(self) -> &'static str {
                 match self { $(Kind::$variant => $id,)* }
             }
         }
 
         /// The table, in the order `docs/diff-rules.md` lists it.
-        pub const TABLE: &[KindRule] = &[
+        pub(crate) const TABLE: &[KindRule] = &[
             $(KindRule { kind: Kind::$variant, request: $req, response: $resp, what: $what, rationale: $why },)*
         ];
     };
@@ -269,7 +269,7 @@ kinds! {
 
 impl Kind {
     /// Operation-level kinds carry no direction prefix.
-    pub fn is_operation_level(self) -> bool {
+    pub(crate) fn is_operation_level(self) -> bool {
         matches!(
             self,
             Kind::OperationRemoved
@@ -279,13 +279,13 @@ impl Kind {
         )
     }
 
-    pub fn rule(self) -> &'static KindRule {
+    pub(crate) fn rule(self) -> &'static KindRule {
         // The table holds every variant exactly once, in declaration order.
         &TABLE[self as usize]
     }
 
     /// The stable rule id of this kind in a direction.
-    pub fn rule_id(self, direction: Direction) -> String {
+    pub(crate) fn rule_id(self, direction: Direction) -> String {
         if self.is_operation_level() {
             self.as_str().to_string()
         } else {
@@ -294,7 +294,7 @@ impl Kind {
     }
 
     /// The default severity of this kind in a direction.
-    pub fn default_severity(self, direction: Direction) -> Severity {
+    pub(crate) fn default_severity(self, direction: Direction) -> Severity {
         let rule = self.rule();
         let verdict = if self.is_operation_level() {
             rule.request
@@ -354,7 +354,7 @@ pub fn all_rule_ids() -> &'static [RuleId] {
 }
 
 /// Whether `id` names a rule.
-pub fn is_rule_id(id: &str) -> bool {
+pub(crate) fn is_rule_id(id: &str) -> bool {
     all_rule_ids().iter().any(|r| r.id == id)
 }
 

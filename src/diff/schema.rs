@@ -12,20 +12,20 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 /// Index of a node in an [`Arena`].
-pub type NodeId = usize;
+pub(crate) type NodeId = usize;
 
 /// The JSON types a schema accepts, `null` excluded (see [`Node::nullable`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TypeSet(u8);
+pub(crate) struct TypeSet(u8);
 
 impl TypeSet {
-    pub const BOOLEAN: u8 = 1;
-    pub const INTEGER: u8 = 2;
-    pub const NUMBER: u8 = 4;
-    pub const STRING: u8 = 8;
-    pub const ARRAY: u8 = 16;
-    pub const OBJECT: u8 = 32;
-    pub const NAMES: [(&'static str, u8); 6] = [
+    pub(crate) const BOOLEAN: u8 = 1;
+    pub(crate) const INTEGER: u8 = 2;
+    pub(crate) const NUMBER: u8 = 4;
+    pub(crate) const STRING: u8 = 8;
+    pub(crate) const ARRAY: u8 = 16;
+    pub(crate) const OBJECT: u8 = 32;
+    pub(crate) const NAMES: [(&'static str, u8); 6] = [
         ("boolean", Self::BOOLEAN),
         ("integer", Self::INTEGER),
         ("number", Self::NUMBER),
@@ -34,23 +34,23 @@ impl TypeSet {
         ("object", Self::OBJECT),
     ];
 
-    pub fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         TypeSet(0)
     }
 
-    pub fn of(bits: u8) -> Self {
+    pub(crate) fn of(bits: u8) -> Self {
         TypeSet(bits)
     }
 
-    pub fn bits(self) -> u8 {
+    pub(crate) fn bits(self) -> u8 {
         self.0
     }
 
-    pub fn has(self, bits: u8) -> bool {
+    pub(crate) fn has(self, bits: u8) -> bool {
         self.0 & bits != 0
     }
 
-    pub fn insert(&mut self, bits: u8) {
+    pub(crate) fn insert(&mut self, bits: u8) {
         self.0 |= bits;
     }
 
@@ -64,11 +64,11 @@ impl TypeSet {
     }
 
     /// Whether every value of `self` is a value of `other` (`integer` ⊂ `number`).
-    pub fn is_subset_of(self, other: TypeSet) -> bool {
+    pub(crate) fn is_subset_of(self, other: TypeSet) -> bool {
         self.values() & !other.values() == 0
     }
 
-    pub fn intersect(self, other: TypeSet) -> TypeSet {
+    pub(crate) fn intersect(self, other: TypeSet) -> TypeSet {
         let mut bits = self.values() & other.values();
         if self.has(Self::NUMBER) && other.has(Self::NUMBER) {
             bits |= Self::NUMBER;
@@ -78,7 +78,7 @@ impl TypeSet {
         TypeSet(bits)
     }
 
-    pub fn names(self) -> Vec<&'static str> {
+    pub(crate) fn names(self) -> Vec<&'static str> {
         Self::NAMES
             .iter()
             .filter(|(_, bit)| self.has(*bit))
@@ -89,14 +89,14 @@ impl TypeSet {
 
 /// A numeric bound (`minimum`, `exclusiveMaximum`, …).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Bound {
+pub(crate) struct Bound {
     pub value: f64,
     pub exclusive: bool,
 }
 
 /// What an object says about properties it does not name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Additional {
+pub(crate) enum Additional {
     /// Absent or `true`.
     #[default]
     Open,
@@ -108,14 +108,14 @@ pub enum Additional {
 
 /// Where a node is written: file and JSON pointer.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Origin {
+pub(crate) struct Origin {
     pub file: usize,
     pub pointer: String,
 }
 
 /// One normalised schema.
 #[derive(Debug, Clone, Default)]
-pub struct Node {
+pub(crate) struct Node {
     pub origin: Origin,
     /// `None`: any type.
     pub types: Option<TypeSet>,
@@ -155,7 +155,7 @@ pub struct Node {
 
 impl Node {
     /// A node accepting anything.
-    pub fn any(origin: Origin) -> Node {
+    pub(crate) fn any(origin: Origin) -> Node {
         Node {
             origin,
             ..Node::default()
@@ -163,7 +163,7 @@ impl Node {
     }
 
     /// Whether the node has object structure to compare.
-    pub fn is_object_like(&self) -> bool {
+    pub(crate) fn is_object_like(&self) -> bool {
         self.types.is_none_or(|t| t.has(TypeSet::OBJECT))
             && (!self.properties.is_empty()
                 || !self.required.is_empty()
@@ -172,7 +172,7 @@ impl Node {
     }
 
     /// Only a wrapper around one unmerged `allOf` part (plus nullability).
-    pub fn is_wrapper(&self) -> bool {
+    pub(crate) fn is_wrapper(&self) -> bool {
         self.all_of.len() == 1
             && self.types.is_none()
             && self.format.is_none()
@@ -195,17 +195,17 @@ impl Node {
 
 /// All nodes of one side of a diff, with the files they came from.
 #[derive(Debug, Clone, Default)]
-pub struct Arena {
+pub(crate) struct Arena {
     pub nodes: Vec<Node>,
     pub files: Vec<PathBuf>,
 }
 
 impl Arena {
-    pub fn node(&self, id: NodeId) -> &Node {
+    pub(crate) fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id]
     }
 
-    pub fn file(&self, origin: &Origin) -> &std::path::Path {
+    pub(crate) fn file(&self, origin: &Origin) -> &std::path::Path {
         self.files
             .get(origin.file)
             .map_or(std::path::Path::new(""), PathBuf::as_path)
@@ -213,7 +213,7 @@ impl Arena {
 
     /// Follows wrapper nodes; returns the node that carries content and whether a wrapper on
     /// the way allowed `null`.
-    pub fn effective(&self, mut id: NodeId) -> (NodeId, bool) {
+    pub(crate) fn effective(&self, mut id: NodeId) -> (NodeId, bool) {
         let mut nullable = false;
         for _ in 0..64 {
             let node = &self.nodes[id];

@@ -35,7 +35,7 @@ pub struct DiffConfig {
 
 impl DiffConfig {
     /// The severity of `kind` in `direction`: the project's override, else the table's.
-    pub fn severity(&self, kind: Kind, direction: Direction) -> Severity {
+    pub(crate) fn severity(&self, kind: Kind, direction: Direction) -> Severity {
         self.severity
             .get(&kind.rule_id(direction))
             .copied()
@@ -71,14 +71,7 @@ impl Default for ContentModel {
     }
 }
 
-impl ContentModel {
-    pub fn for_direction(&self, direction: Direction) -> ReaderPolicy {
-        match direction {
-            Direction::Request => self.request,
-            Direction::Response => self.response,
-        }
-    }
-}
+impl ContentModel {}
 
 /// How a reader treats properties its schema does not name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -26,7 +26,7 @@ use crate::error::{Error, InputError, did_you_mean};
 use crate::json::read_value;
 
 /// File names looked up in a contracts directory, in order.
-pub const WAIVER_FILES: &[&str] = &["waivers.yaml", "waivers.yml", "waivers.json"];
+pub(crate) const WAIVER_FILES: &[&str] = &["waivers.yaml", "waivers.yml", "waivers.json"];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,7 +48,7 @@ struct RawWaiver {
 
 /// One acknowledged change.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Waiver {
+pub(crate) struct Waiver {
     pub kind: String,
     pub interface: String,
     pub location: String,
@@ -58,7 +58,7 @@ pub struct Waiver {
 }
 
 /// The waivers file of a directory, if it has one.
-pub fn find(dir: &Path) -> Option<PathBuf> {
+pub(crate) fn find(dir: &Path) -> Option<PathBuf> {
     WAIVER_FILES
         .iter()
         .map(|name| dir.join(name))
@@ -66,7 +66,7 @@ pub fn find(dir: &Path) -> Option<PathBuf> {
 }
 
 /// Reads and validates a waivers file; every problem is reported with its pointer.
-pub fn load(path: &Path) -> Result<Vec<Waiver>, Error> {
+pub(crate) fn load(path: &Path) -> Result<Vec<Waiver>, Error> {
     let value = read_value(path)?;
     let raw: RawFile = serde_path_to_error::deserialize(&value).map_err(|err| {
         let pointer = err
@@ -140,7 +140,11 @@ fn normalise(location: &str) -> String {
 }
 
 /// Marks the changes the waivers match; returns the waivers that matched nothing.
-pub fn apply<'w>(waivers: &'w [Waiver], changes: &mut [Change], today: Date) -> Vec<&'w Waiver> {
+pub(crate) fn apply<'w>(
+    waivers: &'w [Waiver],
+    changes: &mut [Change],
+    today: Date,
+) -> Vec<&'w Waiver> {
     let mut used = vec![false; waivers.len()];
     for change in changes.iter_mut() {
         let location = normalise(&change.location.summary());

@@ -33,7 +33,7 @@ use crate::recording::{self, Body, Exchange, Headers, Request, Response};
 
 /// Which entries to keep and how to rewrite them.
 #[derive(Debug, Clone, Default)]
-pub struct Options {
+pub(crate) struct Options {
     pub host: Option<String>,
     pub path_prefix: Option<String>,
     pub strip_prefix: bool,
@@ -42,7 +42,7 @@ pub struct Options {
 
 /// Why an entry was not imported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Skip {
+pub(crate) enum Skip {
     NotHttp,
     OtherHost,
     OutsidePrefix,
@@ -62,19 +62,19 @@ impl fmt::Display for Skip {
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub imported: usize,
     pub skipped: BTreeMap<Skip, usize>,
 }
 
 impl Summary {
-    pub fn skipped_total(&self) -> usize {
+    pub(crate) fn skipped_total(&self) -> usize {
         self.skipped.values().sum()
     }
 }
 
 /// The one-line summary printed after an import.
-pub fn describe(summary: &Summary, from: &Path, to: &Path) -> String {
+pub(crate) fn describe(summary: &Summary, from: &Path, to: &Path) -> String {
     let mut line = format!(
         "imported {} {} from {} into {}",
         summary.imported,
@@ -103,7 +103,7 @@ pub fn describe(summary: &Summary, from: &Path, to: &Path) -> String {
 
 /// Imports `har` into the recording `out`, passing each exchange through `redact` first.
 /// `out` is replaced only when the whole HAR was read.
-pub fn import(
+pub(crate) fn import(
     har: &Path,
     out: &Path,
     options: &Options,
@@ -142,7 +142,7 @@ pub fn import(
 }
 
 /// Reads a HAR document from `reader`, handing each converted exchange to `write`.
-pub fn stream(
+pub(crate) fn stream(
     har: &Path,
     reader: impl std::io::Read,
     options: &Options,

@@ -8,5 +8,5 @@
 //!
 //! Both write their output atomically: a failed import leaves nothing behind.
 
-pub mod har;
-pub mod openapi;
+pub(crate) mod har;
+pub(crate) mod openapi;

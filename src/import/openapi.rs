@@ -36,7 +36,7 @@ const IGNORED_HEADERS: &[&str] = &["accept", "content-type", "authorization"];
 
 /// How to convert.
 #[derive(Debug, Clone, Default)]
-pub struct Options {
+pub(crate) struct Options {
     pub provider: Option<String>,
     pub consumers: Vec<String>,
     pub lenient: bool,
@@ -44,7 +44,7 @@ pub struct Options {
 
 /// The files an import writes, by path relative to the output folder.
 #[derive(Debug, Default)]
-pub struct Converted {
+pub(crate) struct Converted {
     pub contracts: BTreeMap<String, Value>,
     pub schemas: BTreeMap<String, Value>,
     /// Quirks repaired under `--lenient`, one line each.
@@ -52,7 +52,7 @@ pub struct Converted {
 }
 
 /// Converts a parsed document; every problem is reported with its pointer.
-pub fn convert(spec: &Path, doc: &Value, options: &Options) -> Result<Converted, Error> {
+pub(crate) fn convert(spec: &Path, doc: &Value, options: &Options) -> Result<Converted, Error> {
     let version = match version(doc) {
         Some(Ok(v)) => v,
         Some(Err(message)) => {
@@ -108,7 +108,7 @@ fn not_openapi(spec: &Path, doc: &Value) -> InputError {
 
 /// Writes the converted files into `out`: first into a scratch folder beside it, which must
 /// load as a contract set, then each file atomically into place.
-pub fn write(converted: &Converted, out: &Path) -> Result<(), Error> {
+pub(crate) fn write(converted: &Converted, out: &Path) -> Result<(), Error> {
     let files: BTreeMap<&String, &Value> = converted
         .contracts
         .iter()
@@ -119,7 +119,7 @@ pub fn write(converted: &Converted, out: &Path) -> Result<(), Error> {
 
 /// Writes contract files (path relative to `out` → JSON) so that either all of them are
 /// written or none: they must first load as a contract set from a scratch folder.
-pub fn write_files(files: &BTreeMap<&String, &Value>, out: &Path) -> Result<(), Error> {
+pub(crate) fn write_files(files: &BTreeMap<&String, &Value>, out: &Path) -> Result<(), Error> {
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -711,7 +711,7 @@ fn path_template(path: &str) -> (String, Vec<String>) {
 }
 
 /// `Xero Finance API` → `xero-finance-api`.
-pub fn slug(text: &str) -> String {
+pub(crate) fn slug(text: &str) -> String {
     let mut out = String::new();
     for c in text.chars() {
         if c.is_ascii_alphanumeric() {

@@ -10,7 +10,7 @@
 //! Output is written like `interlock import openapi` writes: only when every draft loads as a
 //! contract set, each file atomically.
 
-pub mod schema;
+pub(crate) mod schema;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -55,7 +55,7 @@ struct Group {
 }
 
 /// Draft contracts, by file name, for `(provider, recording file, exchange)` triples.
-pub fn draft(
+pub(crate) fn draft(
     exchanges: &[(String, String, Exchange)],
     settings: &Settings,
 ) -> BTreeMap<String, Value> {
@@ -221,7 +221,7 @@ fn contract(group: &Group, id: &str, settings: &Settings) -> Value {
 }
 
 /// `/erp/v2/receivables/INV-2026-000318` → `/erp/v2/receivables/{receivable_id}`.
-pub fn path_template(path: &str) -> String {
+pub(crate) fn path_template(path: &str) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut names = BTreeSet::new();
     for segment in path.split('/') {

@@ -18,7 +18,7 @@ use crate::check::drift::is_uuid;
 
 /// Tunables of inference.
 #[derive(Debug, Clone, Copy)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// Most distinct values a string field may have to become an `enum` (0: never).
     pub enum_threshold: usize,
 }
@@ -43,7 +43,7 @@ const FORMATS: &[(&str, FormatTest)] = &[
 
 /// Everything seen at one place of the samples.
 #[derive(Debug, Default, Clone)]
-pub struct Shape {
+pub(crate) struct Shape {
     samples: usize,
     nulls: usize,
     booleans: usize,
@@ -66,12 +66,12 @@ pub struct Shape {
 const VALUE_CAP: usize = 64;
 
 impl Shape {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.samples == 0
     }
 
     /// Adds one sample.
-    pub fn add(&mut self, value: &Value) {
+    pub(crate) fn add(&mut self, value: &Value) {
         self.samples += 1;
         match value {
             Value::Null => self.nulls += 1,
@@ -124,12 +124,12 @@ impl Shape {
     }
 
     /// Properties seen in object samples, in first-seen order.
-    pub fn properties(&self) -> impl Iterator<Item = (&String, &Shape)> {
+    pub(crate) fn properties(&self) -> impl Iterator<Item = (&String, &Shape)> {
         self.properties.iter().map(|(k, _, s)| (k, s))
     }
 
     /// Properties present in every object sample.
-    pub fn required(&self) -> BTreeSet<String> {
+    pub(crate) fn required(&self) -> BTreeSet<String> {
         self.properties
             .iter()
             .filter(|(_, n, _)| *n == self.objects)
@@ -138,7 +138,7 @@ impl Shape {
     }
 
     /// The inferred schema.
-    pub fn to_schema(&self, settings: &Settings) -> Value {
+    pub(crate) fn to_schema(&self, settings: &Settings) -> Value {
         let mut schema = Map::new();
         let mut types = Vec::new();
         if self.objects > 0 {

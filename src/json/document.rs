@@ -143,12 +143,12 @@ pub struct DocumentStore {
 }
 
 impl DocumentStore {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Canonical key for a path (absolute, symlinks resolved where the file exists).
-    pub fn key(path: &Path) -> PathBuf {
+    pub(crate) fn key(path: &Path) -> PathBuf {
         std::fs::canonicalize(path).unwrap_or_else(|_| {
             std::env::current_dir()
                 .map(|cwd| cwd.join(path))
@@ -157,14 +157,14 @@ impl DocumentStore {
     }
 
     /// Adds an already-parsed document (e.g. one read from git rather than disk).
-    pub fn insert(&mut self, path: &Path, value: Value) -> Arc<Value> {
+    pub(crate) fn insert(&mut self, path: &Path, value: Value) -> Arc<Value> {
         let value = Arc::new(value);
         self.docs.insert(Self::key(path), Arc::clone(&value));
         value
     }
 
     /// Reads a document once; later calls return the cached value.
-    pub fn load(&mut self, path: &Path) -> Result<Arc<Value>, InputError> {
+    pub(crate) fn load(&mut self, path: &Path) -> Result<Arc<Value>, InputError> {
         let key = Self::key(path);
         if let Some(doc) = self.docs.get(&key) {
             return Ok(Arc::clone(doc));
@@ -174,13 +174,8 @@ impl DocumentStore {
         Ok(value)
     }
 
-    /// The cached document for a path, if it was loaded.
-    pub fn get(&self, path: &Path) -> Option<Arc<Value>> {
-        self.docs.get(&Self::key(path)).cloned()
-    }
-
     /// All loaded documents, keyed by canonical path.
-    pub fn documents(&self) -> impl Iterator<Item = (&PathBuf, &Arc<Value>)> {
+    pub(crate) fn documents(&self) -> impl Iterator<Item = (&PathBuf, &Arc<Value>)> {
         self.docs.iter()
     }
 
@@ -188,7 +183,7 @@ impl DocumentStore {
     ///
     /// Fails when the reference is remote, names a file that does not exist, or points at
     /// nothing inside the file.
-    pub fn resolve(
+    pub(crate) fn resolve(
         &mut self,
         from_file: &Path,
         ref_pointer: &str,
@@ -275,7 +270,7 @@ impl DocumentStore {
     /// Loads `file` and checks every `$ref` reachable from it, transitively across files.
     ///
     /// All broken references are returned, not only the first.
-    pub fn check_refs(&mut self, file: &Path) -> Result<(), Vec<InputError>> {
+    pub(crate) fn check_refs(&mut self, file: &Path) -> Result<(), Vec<InputError>> {
         let mut errors = Vec::new();
         let mut pending = vec![Self::key(file)];
         while let Some(current) = pending.pop() {

@@ -1,19 +1,19 @@
 //! JSON and YAML documents: parsing with positions, the local document store with offline
 //! `$ref` resolution, and JSON pointers.
 
-pub mod document;
-pub mod pointer;
+pub(crate) mod document;
+pub(crate) mod pointer;
 
 pub use document::{
     DocumentStore, Resolved, collect_refs, file_uri, parse_json, parse_value, parse_yaml,
     read_value, yaml_error,
 };
-pub use pointer::{
+pub(crate) use pointer::{
     display_pointer, escape_pointer_token, unescape_pointer_token, wildcard_indices,
 };
 
 /// A JSON value's type name as people say it.
-pub fn type_name(value: &serde_json::Value) -> &'static str {
+pub(crate) fn type_name(value: &serde_json::Value) -> &'static str {
     match value {
         serde_json::Value::Null => "null",
         serde_json::Value::Bool(_) => "boolean",

@@ -2,7 +2,7 @@
 //! positions into wildcards.
 
 /// Escapes one JSON pointer token (`~` → `~0`, `/` → `~1`); borrows when nothing to escape.
-pub fn escape_pointer_token(token: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn escape_pointer_token(token: &str) -> std::borrow::Cow<'_, str> {
     if token.contains(['~', '/']) {
         std::borrow::Cow::Owned(token.replace('~', "~0").replace('/', "~1"))
     } else {
@@ -11,13 +11,13 @@ pub fn escape_pointer_token(token: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// A JSON pointer as shown to people: the whole document (`""`) reads as `/`.
-pub fn display_pointer(pointer: &str) -> &str {
+pub(crate) fn display_pointer(pointer: &str) -> &str {
     if pointer.is_empty() { "/" } else { pointer }
 }
 
 /// A JSON pointer with every array position as `*` (`/orders/3/id` → `/orders/*/id`), the
 /// form that matches the same field in every item.
-pub fn wildcard_indices(pointer: &str) -> String {
+pub(crate) fn wildcard_indices(pointer: &str) -> String {
     pointer
         .split('/')
         .map(|token| {
@@ -32,6 +32,6 @@ pub fn wildcard_indices(pointer: &str) -> String {
 }
 
 /// Unescapes one JSON pointer token.
-pub fn unescape_pointer_token(token: &str) -> String {
+pub(crate) fn unescape_pointer_token(token: &str) -> String {
     token.replace("~1", "/").replace("~0", "~")
 }

@@ -118,7 +118,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(
+    pub(crate) fn new(
         kind: FindingKind,
         location: Location,
         path: impl Into<String>,
@@ -142,24 +142,18 @@ impl Finding {
     }
 
     #[must_use]
-    pub fn with_values(mut self, old: Option<Value>, new: Option<Value>) -> Self {
+    pub(crate) fn with_values(mut self, old: Option<Value>, new: Option<Value>) -> Self {
         self.old = old;
         self.new = new;
         self
     }
 
     #[must_use]
-    pub fn for_contract(mut self, contract: Option<&crate::contract::Contract>) -> Self {
+    pub(crate) fn for_contract(mut self, contract: Option<&crate::contract::Contract>) -> Self {
         if let Some(c) = contract {
             self.interface = Some(c.interface.clone());
             self.affected = c.affected();
         }
-        self
-    }
-
-    #[must_use]
-    pub fn with_severity(mut self, severity: Severity) -> Self {
-        self.severity = severity;
         self
     }
 

@@ -42,7 +42,7 @@ pub struct ExchangeResult {
 }
 
 impl ExchangeResult {
-    pub fn outcome(&self) -> Outcome {
+    pub(crate) fn outcome(&self) -> Outcome {
         if self.error.is_some() {
             Outcome::Error
         } else if self.findings.iter().any(Finding::is_failure) {
@@ -76,7 +76,7 @@ pub struct Latency {
 
 impl Latency {
     /// Percentiles (nearest rank) of a set of durations.
-    pub fn of(name: impl Into<String>, mut samples_ms: Vec<f64>) -> Self {
+    pub(crate) fn of(name: impl Into<String>, mut samples_ms: Vec<f64>) -> Self {
         samples_ms.sort_by(f64::total_cmp);
         let rank = |p: f64| -> f64 {
             if samples_ms.is_empty() {
@@ -97,7 +97,7 @@ impl Latency {
 
     /// The same figures with the recorded p95 for comparison.
     #[must_use]
-    pub fn with_recorded(mut self, recorded_ms: Vec<f64>) -> Self {
+    pub(crate) fn with_recorded(mut self, recorded_ms: Vec<f64>) -> Self {
         if !recorded_ms.is_empty() {
             self.recorded_p95_ms = Some(Latency::of("", recorded_ms).p95_ms);
         }
@@ -128,14 +128,14 @@ pub struct ScenarioResult {
 }
 
 impl ScenarioResult {
-    pub fn all_findings(&self) -> impl Iterator<Item = &Finding> {
+    pub(crate) fn all_findings(&self) -> impl Iterator<Item = &Finding> {
         self.exchanges
             .iter()
             .flat_map(|e| e.findings.iter())
             .chain(self.findings.iter())
     }
 
-    pub fn outcome(&self) -> Outcome {
+    pub(crate) fn outcome(&self) -> Outcome {
         if self.error.is_some() || self.exchanges.iter().any(|e| e.outcome() == Outcome::Error) {
             Outcome::Error
         } else if self.all_findings().any(Finding::is_failure) {
@@ -170,7 +170,7 @@ pub struct RunResult {
 }
 
 impl RunResult {
-    pub fn counts(&self) -> Counts {
+    pub(crate) fn counts(&self) -> Counts {
         let mut counts = Counts {
             scenarios: self.scenarios.len(),
             ..Counts::default()
@@ -205,7 +205,7 @@ impl RunResult {
     }
 
     /// "passed", "failed" or "error", as the gate reads it.
-    pub fn verdict(&self) -> &'static str {
+    pub(crate) fn verdict(&self) -> &'static str {
         match self.exit_code() {
             crate::exit_code::OK => "passed",
             crate::exit_code::FINDINGS => "failed",

@@ -26,18 +26,18 @@ use super::{Outcome, PeerCall};
 use crate::recording::Body;
 
 /// The reserved path prefix of the admin endpoint.
-pub const ADMIN_PATH: &str = "/__interlock/";
+pub(crate) const ADMIN_PATH: &str = "/__interlock/";
 
 /// The journal's path.
 const REQUESTS: &str = "/__interlock/requests";
 
 /// Whether a request is for the admin endpoint (which faults never touch).
-pub fn is_admin(request: &LiveRequest) -> bool {
+pub(crate) fn is_admin(request: &LiveRequest) -> bool {
     request.path().starts_with(ADMIN_PATH)
 }
 
 /// Answers an admin request, or `None` when the request is not for the admin endpoint.
-pub fn handle(peer: &str, journal: &Journal, request: &LiveRequest) -> Option<PeerResponse> {
+pub(crate) fn handle(peer: &str, journal: &Journal, request: &LiveRequest) -> Option<PeerResponse> {
     if !is_admin(request) {
         return None;
     }
@@ -70,7 +70,7 @@ pub fn handle(peer: &str, journal: &Journal, request: &LiveRequest) -> Option<Pe
 }
 
 /// The journal as JSON.
-pub fn render(peer: &str, journal: &Journal) -> Value {
+pub(crate) fn render(peer: &str, journal: &Journal) -> Value {
     let history = journal.history();
     let requests: Vec<Value> = history.iter().map(|(seq, c)| call_json(*seq, c)).collect();
     let unmatched: Vec<Value> = history

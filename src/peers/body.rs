@@ -12,7 +12,7 @@ use crate::scenario::IgnoreRules;
 
 /// The body: JSON compared as values modulo ignore rules, anything else as bytes.
 #[derive(Debug)]
-pub enum BodyMatcher {
+pub(crate) enum BodyMatcher {
     Json {
         expected: Value,
         ignore: Arc<IgnoreRules>,
@@ -20,7 +20,7 @@ pub enum BodyMatcher {
     Bytes(Bytes),
 }
 
-pub fn body(body: &Body, ignore: Arc<IgnoreRules>) -> BodyMatcher {
+pub(crate) fn body(body: &Body, ignore: Arc<IgnoreRules>) -> BodyMatcher {
     match &body.body {
         Some(value) => BodyMatcher::Json {
             expected: value.clone(),
@@ -218,7 +218,7 @@ fn push_token(pointer: &mut String, token: &str) {
 }
 
 /// Compact JSON, cut to a readable length.
-pub fn shorten(value: &Value) -> String {
+pub(crate) fn shorten(value: &Value) -> String {
     const MAX: usize = 60;
     let text = value.to_string();
     if text.chars().count() <= MAX {

@@ -11,7 +11,7 @@ use crate::scenario::fault::{Action, Calls, FaultSpec};
 
 /// One fault rule, ready to apply.
 #[derive(Debug)]
-pub struct Fault {
+pub(crate) struct Fault {
     spec: FaultSpec,
     /// Calls seen on the rule's route so far.
     seen: AtomicU64,
@@ -19,7 +19,7 @@ pub struct Fault {
 
 /// The fault chosen for one call.
 #[derive(Debug, Clone)]
-pub struct Hit {
+pub(crate) struct Hit {
     pub delay: Option<Duration>,
     pub action: Option<Action>,
     /// E.g. ``status 503 (Retry-After: 1) on call 1 of `POST /erp/v2/customers` ``.
@@ -27,7 +27,7 @@ pub struct Hit {
 }
 
 impl Fault {
-    pub fn new(spec: FaultSpec) -> Fault {
+    pub(crate) fn new(spec: FaultSpec) -> Fault {
         Fault {
             spec,
             seen: AtomicU64::new(0),
@@ -48,23 +48,23 @@ impl Fault {
 
 /// The fault rules of one peer.
 #[derive(Debug, Default)]
-pub struct Faults {
+pub(crate) struct Faults {
     rules: Vec<Fault>,
     seed: u64,
 }
 
 impl Faults {
-    pub fn new(rules: Vec<Fault>, seed: u64) -> Self {
+    pub(crate) fn new(rules: Vec<Fault>, seed: u64) -> Self {
         Faults { rules, seed }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
 
     /// Counts the call on every rule whose route it is on and returns the first rule that
     /// fires. `template` is the path template of the contract covering the call, if any.
-    pub fn pick(&self, method: &str, path: &str, template: Option<&str>) -> Option<Hit> {
+    pub(crate) fn pick(&self, method: &str, path: &str, template: Option<&str>) -> Option<Hit> {
         let mut hit = None;
         for (index, rule) in self.rules.iter().enumerate() {
             if !rule.spec.route_matches(method, path, template) {

@@ -28,7 +28,7 @@ use crate::model::{Finding, FindingKind};
 use crate::scenario::fault::Action;
 
 /// Largest request body a peer reads.
-pub const MAX_BODY: usize = 32 * 1024 * 1024;
+pub(crate) const MAX_BODY: usize = 32 * 1024 * 1024;
 
 /// How many differences a message lists before summarising the rest.
 const MAX_LISTED: usize = 10;
@@ -36,17 +36,17 @@ const MAX_LISTED: usize = 10;
 /// The longest a `hang` fault holds a request before closing the connection.
 const HANG_LIMIT: Duration = Duration::from_secs(300);
 
-pub type PeerResponse = Response<PeerBody>;
+pub(crate) type PeerResponse = Response<PeerBody>;
 
 /// A request answered with no response at all (reset, close, hang): hyper drops the
 /// connection when the service fails.
 #[derive(Debug, thiserror::Error)]
 #[error("no response: {0}")]
-pub struct NoResponse(pub &'static str);
+pub(crate) struct NoResponse(pub &'static str);
 
 /// What a peer decided for one request.
 #[derive(Debug)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub response: PeerResponse,
     /// Index of the recorded exchange served.
     pub matched: Option<usize>,
@@ -59,7 +59,7 @@ pub struct Answer {
 
 /// Everything one peer serves from, shared by its connections.
 #[derive(Debug)]
-pub struct Peer {
+pub(crate) struct Peer {
     pub name: String,
     pub routes: Routes,
     contracts: ContractSet,
@@ -82,7 +82,7 @@ struct FixedChecks {
 }
 
 impl Peer {
-    pub fn new(options: PeerOptions, faults: Vec<Fault>) -> Self {
+    pub(crate) fn new(options: PeerOptions, faults: Vec<Fault>) -> Self {
         let contracts = ContractSet::new(options.contracts);
         let behaviour = options.behaviour;
         // Bodies matched by contract, not by value, are checked per request.
@@ -150,12 +150,12 @@ impl Peer {
     }
 
     /// Whether a request can be answered at once: no body to read and no fault rules.
-    pub fn answers_now<B: hyper::body::Body>(&self, request: &Request<B>) -> bool {
+    pub(crate) fn answers_now<B: hyper::body::Body>(&self, request: &Request<B>) -> bool {
         self.faults.is_empty() && request.body().is_end_stream()
     }
 
     /// Answers a request with nothing to wait for (see [`Peer::answers_now`]) and journals it.
-    pub fn handle_now<B>(&self, request: Request<B>) -> PeerResponse {
+    pub(crate) fn handle_now<B>(&self, request: Request<B>) -> PeerResponse {
         let started = Instant::now();
         let (parts, _) = request.into_parts();
         let live = LiveRequest::new(parts.method, parts.uri, parts.headers, Bytes::new());
@@ -172,7 +172,7 @@ impl Peer {
     }
 
     /// Reads the request, answers it (or injects a fault) and journals the call.
-    pub async fn handle(
+    pub(crate) async fn handle(
         &self,
         request: Request<hyper::body::Incoming>,
         reset: &Arc<AtomicBool>,
@@ -411,7 +411,7 @@ impl Peer {
     }
 
     /// The decision for one parsed request, without faults.
-    pub fn answer(&self, request: &LiveRequest) -> Answer {
+    pub(crate) fn answer(&self, request: &LiveRequest) -> Answer {
         let exact = self.routes.find(request);
         let contract_at = match exact {
             Some(stub) => self.routes.stub(stub).contract,
@@ -593,7 +593,7 @@ fn malformed(bytes: &Bytes) -> Bytes {
     Bytes::from(out)
 }
 
-pub fn json_response(status: StatusCode, body: &Value) -> PeerResponse {
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> PeerResponse {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let mut response = Response::new(PeerBody::full(bytes));
     *response.status_mut() = status;

@@ -22,7 +22,7 @@ use super::PeerCall;
 const STRIPES: usize = 8;
 
 #[derive(Debug)]
-pub struct Journal {
+pub(crate) struct Journal {
     capacity: usize,
     next: AtomicU64,
     /// Number of the first call the history shows (calls before it were cleared).
@@ -66,9 +66,9 @@ fn stripe_of_this_thread() -> usize {
 
 impl Journal {
     /// Calls kept at most per stripe.
-    pub const CAPACITY: usize = 10_000;
+    pub(crate) const CAPACITY: usize = 10_000;
 
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Journal {
             capacity: capacity.max(1),
             next: AtomicU64::new(0),
@@ -86,7 +86,7 @@ impl Journal {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn push(&self, call: PeerCall) {
+    pub(crate) fn push(&self, call: PeerCall) {
         self.push_with(|slot| *slot = call);
     }
 
@@ -94,7 +94,7 @@ impl Journal {
     /// call to overwrite in place (unless a reader still holds it), so a busy peer journals
     /// without allocating or freeing: `fill` must set every field, as
     /// [`PeerCall::set_request`] does for all but the outcome.
-    pub fn push_with(&self, fill: impl FnOnce(&mut PeerCall)) {
+    pub(crate) fn push_with(&self, fill: impl FnOnce(&mut PeerCall)) {
         let seq = self.next.fetch_add(1, Ordering::Relaxed);
         let mut stripe = self.lock(stripe_of_this_thread());
         let mut oldest = None;
@@ -120,14 +120,14 @@ impl Journal {
     }
 
     /// The calls since the last take, oldest first.
-    pub fn take(&self) -> Vec<Arc<PeerCall>> {
+    pub(crate) fn take(&self) -> Vec<Arc<PeerCall>> {
         self.take_where(|_| true)
     }
 
     /// Takes the calls since the last take, showing each to `keep`, and hands back those it
     /// keeps, oldest first. The others are only looked at, not shared, so a reader that just
     /// counts calls never writes to memory the serving threads use.
-    pub fn take_where(&self, mut keep: impl FnMut(&PeerCall) -> bool) -> Vec<Arc<PeerCall>> {
+    pub(crate) fn take_where(&self, mut keep: impl FnMut(&PeerCall) -> bool) -> Vec<Arc<PeerCall>> {
         let visible = self.visible.load(Ordering::Relaxed);
         let mut calls = Vec::new();
         for index in 0..STRIPES {
@@ -149,7 +149,7 @@ impl Journal {
 
     /// The newest calls since the last clear (at most [`Journal::CAPACITY`]), with their
     /// numbers (from 1), oldest first.
-    pub fn history(&self) -> Vec<(u64, Arc<PeerCall>)> {
+    pub(crate) fn history(&self) -> Vec<(u64, Arc<PeerCall>)> {
         let visible = self.visible.load(Ordering::Relaxed);
         let mut calls = Vec::new();
         for index in 0..STRIPES {
@@ -173,7 +173,7 @@ impl Journal {
 
     /// Empties the history. Calls not taken yet stay for [`Journal::take`], so clearing the
     /// admin view never hides a call from a run.
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         let visible = self.next.load(Ordering::Relaxed);
         self.visible.store(visible, Ordering::Relaxed);
         for index in 0..STRIPES {
@@ -182,7 +182,7 @@ impl Journal {
     }
 
     /// Untaken calls dropped because the journal was full, since the peer started.
-    pub fn dropped(&self) -> u64 {
+    pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
 }

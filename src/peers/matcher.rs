@@ -20,7 +20,7 @@ use crate::scenario::IgnoreRules;
 
 /// A request as the peer received it, parsed once.
 #[derive(Debug)]
-pub struct LiveRequest {
+pub(crate) struct LiveRequest {
     pub method: Method,
     pub uri: Uri,
     pub headers: HeaderMap,
@@ -33,7 +33,7 @@ pub struct LiveRequest {
 }
 
 impl LiveRequest {
-    pub fn new(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Self {
+    pub(crate) fn new(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Self {
         let json = if body.is_empty() {
             None
         } else {
@@ -53,7 +53,7 @@ impl LiveRequest {
     }
 
     /// Query pairs, percent-decoded, sorted.
-    pub fn query(&self) -> &[(String, String)] {
+    pub(crate) fn query(&self) -> &[(String, String)] {
         self.query.get_or_init(|| {
             let mut pairs = crate::recording::query_pairs(self.url());
             pairs.sort_unstable();
@@ -62,7 +62,7 @@ impl LiveRequest {
     }
 
     /// A recorded request in the same shape, to group identical recordings.
-    pub fn from_recorded(request: &Request) -> Option<Self> {
+    pub(crate) fn from_recorded(request: &Request) -> Option<Self> {
         let method = Method::from_bytes(request.method.to_ascii_uppercase().as_bytes()).ok()?;
         let uri: Uri = request.url.parse().ok()?;
         let body = Bytes::from(request.body.to_bytes());
@@ -71,12 +71,12 @@ impl LiveRequest {
         Some(live)
     }
 
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         self.uri.path()
     }
 
     /// Path and query as received.
-    pub fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         self.uri
             .path_and_query()
             .map_or_else(|| self.uri.path(), |pq| pq.as_str())
@@ -93,7 +93,7 @@ fn parse_json(content_type: Option<&str>, bytes: &[u8]) -> Option<Value> {
 
 /// Which part of the request a mismatch is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Part {
+pub(crate) enum Part {
     Method,
     Path,
     Query,
@@ -103,7 +103,7 @@ pub enum Part {
 
 /// One way a live request differs from a recorded one.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Mismatch {
+pub(crate) struct Mismatch {
     pub part: Part,
     /// Where, in finding terms: `method`, `path`, `query:NAME`, or a body JSON pointer.
     pub path: String,
@@ -120,7 +120,7 @@ impl fmt::Display for Mismatch {
 }
 
 /// One comparable aspect of a request.
-pub trait Matcher: fmt::Debug + Send + Sync {
+pub(crate) trait Matcher: fmt::Debug + Send + Sync {
     /// Whether the request satisfies this matcher.
     fn matches(&self, request: &LiveRequest) -> bool;
     /// Why the request does not satisfy it; adds nothing when it does.
@@ -129,9 +129,9 @@ pub trait Matcher: fmt::Debug + Send + Sync {
 
 /// The method, exactly (upper case).
 #[derive(Debug)]
-pub struct MethodMatcher(String);
+pub(crate) struct MethodMatcher(String);
 
-pub fn method(method: &str) -> MethodMatcher {
+pub(crate) fn method(method: &str) -> MethodMatcher {
     MethodMatcher(method.to_ascii_uppercase())
 }
 
@@ -155,9 +155,9 @@ impl Matcher for MethodMatcher {
 
 /// The path without the query, exactly as sent.
 #[derive(Debug)]
-pub struct PathMatcher(String);
+pub(crate) struct PathMatcher(String);
 
-pub fn path(path: &str) -> PathMatcher {
+pub(crate) fn path(path: &str) -> PathMatcher {
     PathMatcher(path.to_string())
 }
 
@@ -181,14 +181,14 @@ impl Matcher for PathMatcher {
 
 /// The query as a multiset of decoded pairs: order does not matter, repetition does.
 #[derive(Debug)]
-pub struct QueryMatcher {
+pub(crate) struct QueryMatcher {
     pairs: Vec<(String, String)>,
     /// The recorded query string as sent, when known: a request sending the same bytes
     /// matches without being parsed.
     raw: Option<String>,
 }
 
-pub fn query(mut pairs: Vec<(String, String)>) -> QueryMatcher {
+pub(crate) fn query(mut pairs: Vec<(String, String)>) -> QueryMatcher {
     pairs.sort_unstable();
     QueryMatcher { pairs, raw: None }
 }
@@ -308,12 +308,12 @@ fn multiset_difference<'a>(
 /// One header by name: the live values must equal the recorded ones (none when the recording
 /// has none).
 #[derive(Debug)]
-pub struct HeaderMatcher {
+pub(crate) struct HeaderMatcher {
     name: String,
     expected: Vec<String>,
 }
 
-pub fn header(name: &str, request: &Request) -> HeaderMatcher {
+pub(crate) fn header(name: &str, request: &Request) -> HeaderMatcher {
     HeaderMatcher {
         name: name.to_ascii_lowercase(),
         expected: request
@@ -366,13 +366,17 @@ impl Matcher for HeaderMatcher {
 /// All parts of one recorded request, each tagged with the part it compares so that looser
 /// matching can leave some out.
 #[derive(Debug)]
-pub struct RequestMatcher {
+pub(crate) struct RequestMatcher {
     parts: Vec<(Part, Box<dyn Matcher>)>,
 }
 
 impl RequestMatcher {
     /// The matcher for a recorded request: method, path, query, the named headers and body.
-    pub fn recorded(request: &Request, headers: &[String], ignore: &Arc<IgnoreRules>) -> Self {
+    pub(crate) fn recorded(
+        request: &Request,
+        headers: &[String],
+        ignore: &Arc<IgnoreRules>,
+    ) -> Self {
         let mut matcher = RequestMatcher { parts: Vec::new() }
             .and(Part::Method, method(&request.method))
             .and(Part::Path, path(request.path()))
@@ -384,13 +388,13 @@ impl RequestMatcher {
     }
 
     #[must_use]
-    pub fn and(mut self, part: Part, matcher: impl Matcher + 'static) -> Self {
+    pub(crate) fn and(mut self, part: Part, matcher: impl Matcher + 'static) -> Self {
         self.parts.push((part, Box::new(matcher)));
         self
     }
 
     /// Whether the request matches every part except those in `skip`.
-    pub fn matches_except(&self, request: &LiveRequest, skip: &[Part]) -> bool {
+    pub(crate) fn matches_except(&self, request: &LiveRequest, skip: &[Part]) -> bool {
         self.parts
             .iter()
             .filter(|(part, _)| !skip.contains(part))

@@ -33,7 +33,7 @@
 
 mod admin;
 mod body;
-pub mod fault;
+pub(crate) mod fault;
 mod handler;
 mod journal;
 mod matcher;
@@ -60,7 +60,7 @@ use crate::recording::Exchange;
 use crate::scenario::IgnoreRules;
 pub use crate::scenario::behaviour::{Behaviour, BodyMatch, InvalidRequests, PathMatch, Playback};
 
-pub use admin::ADMIN_PATH;
+pub(crate) use admin::ADMIN_PATH;
 use handler::Peer;
 
 /// How long open connections get to finish their current request at shutdown.
@@ -88,7 +88,7 @@ pub struct PeerOptions {
 impl PeerOptions {
     /// A scenario's mocked peer, validating requests against the contracts it provides, with
     /// the scenario's ignore rules and its own, on `host` at its port (a free one when unset).
-    pub fn for_peer(
+    pub(crate) fn for_peer(
         peer: &crate::scenario::PeerConfig,
         scenario_ignore: &IgnoreRules,
         contracts: &crate::contract::ContractSet,
@@ -126,7 +126,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn id(self) -> &'static str {
+    pub(crate) fn id(self) -> &'static str {
         match self {
             Outcome::Matched => "matched",
             Outcome::MatchedByContract => "matched-by-contract",
@@ -139,7 +139,7 @@ impl Outcome {
     }
 
     /// Whether a recording's request matched this call.
-    pub fn is_match(self) -> bool {
+    pub(crate) fn is_match(self) -> bool {
         matches!(
             self,
             Outcome::Matched | Outcome::MatchedByContract | Outcome::MatchedByTemplate
@@ -185,10 +185,10 @@ impl Default for PeerCall {
 
 impl PeerCall {
     /// Request bodies above this size are counted, not kept, in the journal.
-    pub const MAX_KEPT_BODY: usize = 64 * 1024;
+    pub(crate) const MAX_KEPT_BODY: usize = 64 * 1024;
 
     /// A call to `url` (path and query) without headers or body, routed by its literal path.
-    pub fn new(method: &str, url: &str) -> Self {
+    pub(crate) fn new(method: &str, url: &str) -> Self {
         let path = url.split('?').next().unwrap_or_default();
         PeerCall::with_headers(method, url, &HeaderMap::new(), Arc::from(path))
     }
@@ -213,7 +213,12 @@ impl PeerCall {
 
     /// A call with the request's headers, copied: hyper's header values are slices of the
     /// connection's read buffer, which a journal of 10 000 calls would otherwise keep alive.
-    pub fn with_headers(method: &str, url: &str, headers: &HeaderMap, route: Arc<str>) -> Self {
+    pub(crate) fn with_headers(
+        method: &str,
+        url: &str,
+        headers: &HeaderMap,
+        route: Arc<str>,
+    ) -> Self {
         let mut call = PeerCall::blank(Arc::clone(&route));
         call.set_request(method, url, headers, route);
         call
@@ -221,7 +226,13 @@ impl PeerCall {
 
     /// Makes this call a fresh one for a request (every field reset, the outcome unmatched),
     /// reusing the memory its head and lists already hold.
-    pub fn set_request(&mut self, method: &str, url: &str, headers: &HeaderMap, route: Arc<str>) {
+    pub(crate) fn set_request(
+        &mut self,
+        method: &str,
+        url: &str,
+        headers: &HeaderMap,
+        route: Arc<str>,
+    ) {
         let size = headers
             .iter()
             .fold(method.len() + url.len() + 1, |size, (n, v)| {
@@ -256,7 +267,7 @@ impl PeerCall {
 
     /// Copies the request body into the call when it is small enough (a small body is a slice
     /// of the connection's read buffer, like the headers).
-    pub fn keep_body(&mut self, body: &Bytes) {
+    pub(crate) fn keep_body(&mut self, body: &Bytes) {
         self.body_size = body.len();
         if !body.is_empty() && body.len() <= PeerCall::MAX_KEPT_BODY {
             self.body = Bytes::copy_from_slice(body);
@@ -277,7 +288,7 @@ impl PeerCall {
     }
 
     /// The request headers as `(name, value)`, in the order received.
-    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub(crate) fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
         self.head
             .split('\n')
             .skip(1)
@@ -285,7 +296,7 @@ impl PeerCall {
     }
 
     /// The value of a request header (the first, when repeated).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v)
@@ -355,7 +366,10 @@ impl PeerServer {
 
     /// Takes the calls received since the last take, showing each to `keep`, and hands back
     /// those it keeps, oldest first.
-    pub fn take_journal_where(&self, keep: impl FnMut(&PeerCall) -> bool) -> Vec<Arc<PeerCall>> {
+    pub(crate) fn take_journal_where(
+        &self,
+        keep: impl FnMut(&PeerCall) -> bool,
+    ) -> Vec<Arc<PeerCall>> {
         self.peer.journal.take_where(keep)
     }
 

@@ -35,7 +35,7 @@ const SKIPPED_HEADERS: &[&str] = &[
 
 /// A response ready to send.
 #[derive(Debug, Clone)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
@@ -80,7 +80,7 @@ impl Reply {
 
 /// Identical recorded requests and the replies they play back in order.
 #[derive(Debug)]
-pub struct Stub {
+pub(crate) struct Stub {
     matcher: RequestMatcher,
     /// `METHOD /path?query` of the first recording, for messages.
     pub label: String,
@@ -93,7 +93,7 @@ pub struct Stub {
 
 /// The closest recorded request to one that matched none, and how it differs.
 #[derive(Debug)]
-pub struct Closest {
+pub(crate) struct Closest {
     /// Index of the recorded exchange.
     pub index: usize,
     pub label: String,
@@ -102,7 +102,7 @@ pub struct Closest {
 
 /// Every stub of a peer.
 #[derive(Debug)]
-pub struct Routes {
+pub(crate) struct Routes {
     stubs: Vec<Stub>,
     /// Stub indexes by literal path, for a quick first cut (looked up once per request, so
     /// with a fast hash).
@@ -116,7 +116,7 @@ pub struct Routes {
 }
 
 impl Routes {
-    pub fn new(
+    pub(crate) fn new(
         exchanges: &[Exchange],
         ignore: IgnoreRules,
         headers: &[String],
@@ -177,16 +177,16 @@ impl Routes {
         }
     }
 
-    pub fn stub(&self, index: usize) -> &Stub {
+    pub(crate) fn stub(&self, index: usize) -> &Stub {
         &self.stubs[index]
     }
 
-    pub fn stubs(&self) -> &[Stub] {
+    pub(crate) fn stubs(&self) -> &[Stub] {
         &self.stubs
     }
 
     /// The stub whose recorded request the live one matches.
-    pub fn find(&self, request: &LiveRequest) -> Option<usize> {
+    pub(crate) fn find(&self, request: &LiveRequest) -> Option<usize> {
         self.by_path
             .get(request.path())?
             .iter()
@@ -196,7 +196,7 @@ impl Routes {
 
     /// A stub matching the request in every part but `skip`, among stubs at the same literal
     /// path (`contract: None`) or covered by the same contract operation.
-    pub fn find_loosely(
+    pub(crate) fn find_loosely(
         &self,
         request: &LiveRequest,
         contract: Option<usize>,
@@ -214,7 +214,7 @@ impl Routes {
 
     /// Takes the stub's next reply: recorded order, then per `playback`; `None` when the
     /// replies are used up and playback is [`Playback::NotFound`].
-    pub fn take(&self, stub: usize, playback: Playback) -> Option<(usize, &Reply)> {
+    pub(crate) fn take(&self, stub: usize, playback: Playback) -> Option<(usize, &Reply)> {
         let stub = &self.stubs[stub];
         let count = stub.members.len();
         // Past the last reply only `cycle` needs the count to go on, so the other playbacks
@@ -237,7 +237,7 @@ impl Routes {
     }
 
     /// The recorded error response (4xx) of a contract operation, if the recording has one.
-    pub fn recorded_error(&self, contract: usize) -> Option<(usize, &Reply)> {
+    pub(crate) fn recorded_error(&self, contract: usize) -> Option<(usize, &Reply)> {
         let index = *self.recorded_errors.get(&contract)?;
         self.mark_served(index);
         Some((index, &self.replies[index]))
@@ -252,7 +252,7 @@ impl Routes {
 
     /// The recorded request nearest to one that matched none: same method and path first,
     /// then the fewest differences, then the earliest recorded.
-    pub fn closest(&self, request: &LiveRequest) -> Option<Closest> {
+    pub(crate) fn closest(&self, request: &LiveRequest) -> Option<Closest> {
         self.stubs
             .iter()
             .map(|stub| {
@@ -272,7 +272,7 @@ impl Routes {
     }
 
     /// Recorded exchanges never served, in recorded order.
-    pub fn unused(&self) -> Vec<usize> {
+    pub(crate) fn unused(&self) -> Vec<usize> {
         self.served
             .iter()
             .enumerate()
@@ -283,7 +283,7 @@ impl Routes {
 }
 
 /// Position in the set of the contract `ContractSet::find` picks for a request.
-pub fn contract_index(contracts: &ContractSet, method: &str, path: &str) -> Option<usize> {
+pub(crate) fn contract_index(contracts: &ContractSet, method: &str, path: &str) -> Option<usize> {
     let found: &Contract = contracts.find(None, method, path)?;
     contracts.iter().position(|c| std::ptr::eq(c, found))
 }

@@ -10,7 +10,11 @@ use crate::contract::{Contract, ParamProblem, ParamSpec};
 use crate::model::{Finding, FindingKind, Location};
 
 /// Every way a request breaks its contract (empty when it satisfies it): query, body, headers.
-pub fn check_request(peer: &str, contract: &Contract, request: &LiveRequest) -> Vec<Finding> {
+pub(crate) fn check_request(
+    peer: &str,
+    contract: &Contract,
+    request: &LiveRequest,
+) -> Vec<Finding> {
     let mut check = Check::new(peer, contract);
     check.query(request);
     check.body(request);
@@ -19,7 +23,7 @@ pub fn check_request(peer: &str, contract: &Contract, request: &LiveRequest) -> 
 }
 
 /// The query and body checks alone: what is fixed for every request matching one recording.
-pub fn check_query_and_body(
+pub(crate) fn check_query_and_body(
     peer: &str,
     contract: &Contract,
     request: &LiveRequest,
@@ -30,27 +34,31 @@ pub fn check_query_and_body(
     check.findings
 }
 
-pub fn check_query(peer: &str, contract: &Contract, request: &LiveRequest) -> Vec<Finding> {
+pub(crate) fn check_query(peer: &str, contract: &Contract, request: &LiveRequest) -> Vec<Finding> {
     let mut check = Check::new(peer, contract);
     check.query(request);
     check.findings
 }
 
-pub fn check_body(peer: &str, contract: &Contract, request: &LiveRequest) -> Vec<Finding> {
+pub(crate) fn check_body(peer: &str, contract: &Contract, request: &LiveRequest) -> Vec<Finding> {
     let mut check = Check::new(peer, contract);
     check.body(request);
     check.findings
 }
 
 /// Header checks (headers are not compared when matching, so they are checked every time).
-pub fn check_headers(peer: &str, contract: &Contract, request: &LiveRequest) -> Vec<Finding> {
+pub(crate) fn check_headers(
+    peer: &str,
+    contract: &Contract,
+    request: &LiveRequest,
+) -> Vec<Finding> {
     let mut check = Check::new(peer, contract);
     check.headers(request);
     check.findings
 }
 
 /// The note that no contract covers a request (information, never a failure).
-pub fn no_contract(peer: &str, request: &LiveRequest) -> Finding {
+pub(crate) fn no_contract(peer: &str, request: &LiveRequest) -> Finding {
     Finding::new(
         FindingKind::NoContract,
         location(peer),
@@ -64,7 +72,7 @@ pub fn no_contract(peer: &str, request: &LiveRequest) -> Finding {
 }
 
 /// Whether a finding means the request breaks its contract.
-pub fn is_violation(finding: &Finding) -> bool {
+pub(crate) fn is_violation(finding: &Finding) -> bool {
     finding.is_failure()
         && matches!(
             finding.kind,
@@ -72,7 +80,7 @@ pub fn is_violation(finding: &Finding) -> bool {
         )
 }
 
-pub fn location(peer: &str) -> Location {
+pub(crate) fn location(peer: &str) -> Location {
     Location::PeerRequest {
         peer: peer.to_string(),
     }

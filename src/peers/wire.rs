@@ -21,7 +21,7 @@ const TRUNCATE_PAUSE: Duration = Duration::from_millis(50);
 /// A response body: the whole bytes, or a part of them followed by an error, which makes
 /// hyper drop the connection after promising the full length.
 #[derive(Debug)]
-pub enum PeerBody {
+pub(crate) enum PeerBody {
     Full(Option<Bytes>),
     Truncated {
         part: Option<Bytes>,
@@ -31,13 +31,13 @@ pub enum PeerBody {
 }
 
 impl PeerBody {
-    pub fn full(bytes: impl Into<Bytes>) -> Self {
+    pub(crate) fn full(bytes: impl Into<Bytes>) -> Self {
         let bytes = bytes.into();
         PeerBody::Full((!bytes.is_empty()).then_some(bytes))
     }
 
     /// The first half of `bytes`, then a broken connection; at least one byte is promised.
-    pub fn truncated(bytes: &Bytes) -> Self {
+    pub(crate) fn truncated(bytes: &Bytes) -> Self {
         let length = bytes.len().max(1) as u64;
         let part = bytes.slice(..bytes.len() / 2);
         PeerBody::Truncated {
@@ -48,7 +48,7 @@ impl PeerBody {
     }
 
     /// The bytes a full body holds (empty for a truncated one).
-    pub fn bytes(&self) -> Bytes {
+    pub(crate) fn bytes(&self) -> Bytes {
         match self {
             PeerBody::Full(Some(bytes)) => bytes.clone(),
             _ => Bytes::new(),
@@ -96,20 +96,20 @@ impl Body for PeerBody {
 /// A served connection. When [`Connection::reset_flag`] is set, dropping it sends a TCP
 /// reset (linger 0) instead of an orderly close.
 #[derive(Debug)]
-pub struct Connection {
+pub(crate) struct Connection {
     stream: TcpStream,
     reset: Arc<AtomicBool>,
 }
 
 impl Connection {
-    pub fn new(stream: TcpStream) -> Self {
+    pub(crate) fn new(stream: TcpStream) -> Self {
         Connection {
             stream,
             reset: Arc::new(AtomicBool::new(false)),
         }
     }
 
-    pub fn reset_flag(&self) -> Arc<AtomicBool> {
+    pub(crate) fn reset_flag(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.reset)
     }
 }

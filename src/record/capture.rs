@@ -17,7 +17,7 @@ use hyper::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use crate::recording::{self, Body, Exchange, Headers, Request, Response};
 
 /// Headers that describe one connection, never forwarded nor recorded.
-pub const HOP_BY_HOP: &[&str] = &[
+pub(crate) const HOP_BY_HOP: &[&str] = &[
     "connection",
     "keep-alive",
     "proxy-connection",
@@ -32,7 +32,7 @@ pub const HOP_BY_HOP: &[&str] = &[
 const MAX_DECODED: u64 = 256 * 1024 * 1024;
 
 /// Both halves of a proxied exchange, as seen on the wire.
-pub struct Wire<'a> {
+pub(crate) struct Wire<'a> {
     pub method: &'a str,
     pub url: &'a str,
     pub request_headers: &'a HeaderMap,
@@ -43,7 +43,7 @@ pub struct Wire<'a> {
 }
 
 /// The exchange to record (before redaction).
-pub fn exchange(wire: &Wire<'_>, peer: Option<&str>, duration: Duration) -> Exchange {
+pub(crate) fn exchange(wire: &Wire<'_>, peer: Option<&str>, duration: Duration) -> Exchange {
     let (request_headers, request_body) = side(wire.request_headers, wire.request_body);
     let (response_headers, response_body) = side(wire.response_headers, wire.response_body);
     Exchange {

@@ -33,11 +33,11 @@ use proxy::Proxy;
 use writer::Writer;
 
 /// How long exchanges in flight get to finish after SIGINT or SIGTERM.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// What to record, checked.
 #[derive(Debug, Clone)]
-pub struct Recorder {
+pub(crate) struct Recorder {
     /// Base URL the client's path and query are appended to, without a trailing `/`.
     pub upstream: String,
     /// `HOST:PORT` to accept clients on.
@@ -53,7 +53,7 @@ pub struct Recorder {
 }
 
 /// Runs the recording proxy until SIGINT or SIGTERM; returns the exit code.
-pub async fn serve(
+pub(crate) async fn serve(
     recorder: &Recorder,
     redactor: Redactor,
     contracts: ContractSet,

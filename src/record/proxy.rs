@@ -21,12 +21,12 @@ use crate::contract::ContractSet;
 use crate::redact::Redactor;
 
 /// Largest request body the recorder reads.
-pub const MAX_REQUEST_BODY: usize = 1024 * 1024 * 1024;
+pub(crate) const MAX_REQUEST_BODY: usize = 1024 * 1024 * 1024;
 
-pub type ProxyResponse = Response<Full<Bytes>>;
+pub(crate) type ProxyResponse = Response<Full<Bytes>>;
 
 /// Everything the connections share.
-pub struct Proxy {
+pub(crate) struct Proxy {
     pub client: reqwest::Client,
     /// The upstream base URL without a trailing `/`; the client's path and query are appended.
     pub upstream: String,
@@ -48,7 +48,7 @@ struct UpstreamError {
 impl Proxy {
     /// Builds the upstream client: no proxy from the environment, no redirects followed, no
     /// decompression (bytes are forwarded unchanged), bounded connect and request times.
-    pub fn client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
         reqwest::Client::builder()
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
@@ -59,7 +59,7 @@ impl Proxy {
     }
 
     /// Handles one client request end to end.
-    pub async fn handle(&self, request: Request<Incoming>) -> ProxyResponse {
+    pub(crate) async fn handle(&self, request: Request<Incoming>) -> ProxyResponse {
         let started = Instant::now();
         let (parts, body) = request.into_parts();
         let method = parts.method.as_str().to_string();

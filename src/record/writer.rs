@@ -31,14 +31,14 @@ enum Message {
 }
 
 /// A handle to the writer thread; cloneable senders live in the request handlers.
-pub struct Writer {
+pub(crate) struct Writer {
     sender: mpsc::Sender<Message>,
     thread: JoinHandle<()>,
 }
 
 /// What request handlers use to append.
 #[derive(Clone)]
-pub struct Appender {
+pub(crate) struct Appender {
     sender: mpsc::Sender<Message>,
 }
 
@@ -49,7 +49,7 @@ impl Writer {
     /// With `sync`, every batch is also `fsync`ed before its handlers are told, so a power loss
     /// cannot lose an answered exchange either; without it a `kill -9` still loses nothing
     /// answered (the bytes are in the kernel), only a machine crash can.
-    pub fn open(path: &Path, sync: bool) -> Result<(Writer, Appender), Error> {
+    pub(crate) fn open(path: &Path, sync: bool) -> Result<(Writer, Appender), Error> {
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -76,7 +76,7 @@ impl Writer {
     }
 
     /// Writes every exchange appended so far, then stops the thread.
-    pub fn finish(self) {
+    pub(crate) fn finish(self) {
         let _ = self.sender.send(Message::Stop);
         let _ = self.thread.join();
     }
@@ -84,7 +84,7 @@ impl Writer {
 
 impl Appender {
     /// Appends one exchange; resolves once its line is written and synced.
-    pub async fn append(&self, exchange: &Exchange) -> Result<(), String> {
+    pub(crate) async fn append(&self, exchange: &Exchange) -> Result<(), String> {
         let mut line = recording::to_line(exchange);
         line.push('\n');
         let (done, written) = oneshot::channel();

@@ -5,7 +5,6 @@
 //! `body_text`, binary as `body_base64`. The format is specified in `docs/recordings.md`.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use base64::Engine as _;
@@ -81,7 +80,7 @@ impl HeaderValue {
         self.values().next().unwrap_or("")
     }
 
-    pub fn push(&mut self, value: String) {
+    pub(crate) fn push(&mut self, value: String) {
         *self = match std::mem::replace(self, HeaderValue::Many(Vec::new())) {
             HeaderValue::One(first) => HeaderValue::Many(vec![first, value]),
             HeaderValue::Many(mut all) => {
@@ -127,7 +126,7 @@ impl Body {
 
     /// Classifies wire bytes: JSON when they parse as JSON (and the content type does not say
     /// otherwise), text when UTF-8, base64 otherwise.
-    pub fn from_bytes(content_type: Option<&str>, bytes: &[u8]) -> Self {
+    pub(crate) fn from_bytes(content_type: Option<&str>, bytes: &[u8]) -> Self {
         if bytes.is_empty() {
             return Body::default();
         }
@@ -150,7 +149,7 @@ impl Body {
     }
 
     /// The bytes to send on the wire.
-    pub fn to_bytes(&self) -> Vec<u8> {
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
         if let Some(value) = &self.body {
             serde_json::to_vec(value).unwrap_or_default()
         } else if let Some(text) = &self.body_text {
@@ -165,7 +164,7 @@ impl Body {
     }
 
     /// A short description for messages.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         if self.body.is_some() {
             "JSON"
         } else if self.body_text.is_some() {
@@ -185,7 +184,7 @@ impl Request {
     }
 
     /// Query parameters in order, percent-decoded.
-    pub fn query(&self) -> Vec<(String, String)> {
+    pub(crate) fn query(&self) -> Vec<(String, String)> {
         query_pairs(&self.url)
     }
 
@@ -201,7 +200,7 @@ impl Response {
 }
 
 /// Query parameters of a path-and-query string, percent-decoded, in order.
-pub fn query_pairs(url: &str) -> Vec<(String, String)> {
+pub(crate) fn query_pairs(url: &str) -> Vec<(String, String)> {
     match url.split_once('?') {
         Some((_, query)) => url::form_urlencoded::parse(query.as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -217,12 +216,8 @@ pub struct Recording {
 }
 
 impl Recording {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.exchanges.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.exchanges.is_empty()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Exchange> {
@@ -321,15 +316,6 @@ pub fn read(path: &Path) -> Result<Recording, Vec<InputError>> {
 /// One exchange as its recording line (no trailing newline).
 pub fn to_line(exchange: &Exchange) -> String {
     serde_json::to_string(exchange).unwrap_or_default()
-}
-
-/// Appends one exchange as a line and flushes it to the file at once.
-pub fn append(file: &mut std::fs::File, exchange: &Exchange) -> std::io::Result<()> {
-    let mut line = to_line(exchange);
-    line.push('\n');
-    file.write_all(line.as_bytes())?;
-    file.flush()?;
-    file.sync_data()
 }
 
 #[cfg(test)]

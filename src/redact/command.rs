@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::recording;
 
 /// Redacts every exchange of a recording and replaces the file atomically.
-pub fn redact_file(redactor: &Redactor, path: &Path) -> Result<usize, Error> {
+pub(crate) fn redact_file(redactor: &Redactor, path: &Path) -> Result<usize, Error> {
     let recording = recording::read(path).map_err(Error::Input)?;
     let count = recording.len();
     let mut out = String::new();

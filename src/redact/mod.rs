@@ -12,14 +12,14 @@
 
 mod command;
 mod parameters;
-pub mod pseudonym;
-pub mod rules;
+pub(crate) mod pseudonym;
+pub(crate) mod rules;
 
 use serde_json::Value;
 
-pub use command::redact_file;
-pub use pseudonym::{Kind, Pseudonymizer, REDACTED};
-pub use rules::{RedactConfig, Rules};
+pub(crate) use command::redact_file;
+pub(crate) use pseudonym::{Kind, Pseudonymizer, REDACTED};
+pub(crate) use rules::{RedactConfig, Rules};
 
 use std::path::Path;
 
@@ -27,14 +27,14 @@ use crate::error::{Error, InputError};
 use crate::recording::{Body, Exchange, HeaderValue, Headers};
 
 /// The environment variable holding the pseudonym key.
-pub const KEY_VARIABLE: &str = "INTERLOCK_REDACT_KEY";
+pub(crate) const KEY_VARIABLE: &str = "INTERLOCK_REDACT_KEY";
 
 /// The shortest key accepted, in bytes.
-pub const MIN_KEY_LEN: usize = 16;
+pub(crate) const MIN_KEY_LEN: usize = 16;
 
 /// Applies the project's redaction rules to exchanges.
 #[derive(Debug, Clone)]
-pub struct Redactor {
+pub(crate) struct Redactor {
     rules: Rules,
     /// `None` only when no rule makes pseudonyms.
     pseudonyms: Option<Pseudonymizer>,
@@ -46,12 +46,12 @@ impl Redactor {
     /// Fails closed (exit 2) when a personal-data rule applies and the key is not set or too
     /// short, so nothing is ever written unredacted.
     /// `file` is the project file the rules come from, named in messages.
-    pub fn from_config(config: &RedactConfig, file: &Path) -> Result<Redactor, Error> {
+    pub(crate) fn from_config(config: &RedactConfig, file: &Path) -> Result<Redactor, Error> {
         Self::from_config_with_key(config, file, std::env::var(KEY_VARIABLE).ok())
     }
 
     /// Like [`Redactor::from_config`] with the key given instead of read from the environment.
-    pub fn from_config_with_key(
+    pub(crate) fn from_config_with_key(
         config: &RedactConfig,
         file: &Path,
         key: Option<String>,
@@ -93,7 +93,7 @@ impl Redactor {
     /// Then every value removed anywhere in the exchange (a token, a cookie value, an email) is
     /// also replaced wherever else it appears in the exchange, e.g. echoed back inside a response
     /// body or a free-text field (values of at least [`MIN_SWEPT_LEN`] characters).
-    pub fn redact_exchange(&self, exchange: &mut Exchange) {
+    pub(crate) fn redact_exchange(&self, exchange: &mut Exchange) {
         let mut found = Found::default();
         self.redact_headers(&mut exchange.request.headers, &mut found);
         self.redact_headers(&mut exchange.response.headers, &mut found);
@@ -219,7 +219,7 @@ impl Redactor {
 }
 
 /// The shortest removed value that is also replaced elsewhere in its exchange.
-pub const MIN_SWEPT_LEN: usize = 6;
+pub(crate) const MIN_SWEPT_LEN: usize = 6;
 
 /// Values removed from one exchange, with what replaced them.
 #[derive(Default)]

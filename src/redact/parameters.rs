@@ -5,7 +5,10 @@ use super::pseudonym::REDACTED;
 
 /// Rewrites the values of `a=1&b=2` pairs for which `replace(name, value)` gives a new value;
 /// every other pair is kept byte for byte. Names and values are form-decoded before the call.
-pub fn map_pairs(pairs: &str, mut replace: impl FnMut(&str, &str) -> Option<String>) -> String {
+pub(crate) fn map_pairs(
+    pairs: &str,
+    mut replace: impl FnMut(&str, &str) -> Option<String>,
+) -> String {
     pairs
         .split('&')
         .map(|piece| {
@@ -34,7 +37,7 @@ fn encode(text: &str) -> String {
 /// The redacted value of a credential header: `Bearer [redacted]`, `sid=[redacted]; theme=…`,
 /// `sid=[redacted]; Path=/; HttpOnly`, or `[redacted]`; with the secret parts it removed (the
 /// whole value, credentials, cookie values).
-pub fn redacted_header(name: &str, value: &str) -> (String, Vec<String>) {
+pub(crate) fn redacted_header(name: &str, value: &str) -> (String, Vec<String>) {
     let mut removed = vec![value.trim().to_string()];
     let redacted = match name.to_ascii_lowercase().as_str() {
         "authorization" | "proxy-authorization" => match value.trim().split_once(' ') {

@@ -38,17 +38,17 @@ pub enum Kind {
 
 impl Kind {
     /// Whether this kind needs the pseudonym key.
-    pub fn needs_key(self) -> bool {
+    pub(crate) fn needs_key(self) -> bool {
         !matches!(self, Kind::Secret | Kind::Keep)
     }
 }
 
 /// The replacement text for credentials.
-pub const REDACTED: &str = "[redacted]";
+pub(crate) const REDACTED: &str = "[redacted]";
 
 /// Makes pseudonyms from one secret key.
 #[derive(Clone)]
-pub struct Pseudonymizer {
+pub(crate) struct Pseudonymizer {
     /// HMAC-SHA256 set up with the key once; each block clones it.
     mac: Hmac<Sha256>,
 }
@@ -60,7 +60,7 @@ impl std::fmt::Debug for Pseudonymizer {
 }
 
 impl Pseudonymizer {
-    pub fn new(key: &[u8]) -> Self {
+    pub(crate) fn new(key: &[u8]) -> Self {
         // HMAC accepts keys of any length, so `new_from_slice` cannot fail.
         let mac = Hmac::<Sha256>::new_from_slice(key)
             .unwrap_or_else(|_| Hmac::<Sha256>::new(&Default::default()));
@@ -68,7 +68,7 @@ impl Pseudonymizer {
     }
 
     /// The pseudonym of a string value of the given kind.
-    pub fn text(&self, kind: Kind, value: &str) -> String {
+    pub(crate) fn text(&self, kind: Kind, value: &str) -> String {
         match kind {
             Kind::Email => self.email(value),
             Kind::Phone => {
@@ -87,7 +87,7 @@ impl Pseudonymizer {
     }
 
     /// The pseudonym of a number: an integer keeps its digit count, a fraction its shape.
-    pub fn number(&self, number: &serde_json::Number) -> serde_json::Number {
+    pub(crate) fn number(&self, number: &serde_json::Number) -> serde_json::Number {
         let text = number.to_string();
         let mut stream = self.stream(&text);
         let replaced = shape_digits_nonzero_first(&text, &mut stream);

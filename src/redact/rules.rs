@@ -51,7 +51,7 @@ impl Default for RedactConfig {
 }
 
 /// Personal-data field names pseudonymised unless `defaults = false`.
-pub const DEFAULT_FIELDS: &[(&str, Kind)] = &[
+pub(crate) const DEFAULT_FIELDS: &[(&str, Kind)] = &[
     ("email", Kind::Email),
     ("email_address", Kind::Email),
     ("e_mail", Kind::Email),
@@ -86,7 +86,7 @@ pub const DEFAULT_FIELDS: &[(&str, Kind)] = &[
 
 /// JSON body fields whose values are credentials, always replaced by `[redacted]` (so are
 /// fields named like a credential header, e.g. `authorization`).
-pub const SECRET_FIELDS: &[&str] = &[
+pub(crate) const SECRET_FIELDS: &[&str] = &[
     "password",
     "passwd",
     "secret",
@@ -102,7 +102,7 @@ pub const SECRET_FIELDS: &[&str] = &[
 ];
 
 /// Header names whose values are credentials.
-pub const SECRET_HEADERS: &[&str] = &[
+pub(crate) const SECRET_HEADERS: &[&str] = &[
     "authorization",
     "proxy-authorization",
     "cookie",
@@ -119,7 +119,7 @@ pub const SECRET_HEADERS: &[&str] = &[
 ];
 
 /// Parts of a header name that make it a credential (`x-erp-session-token`, `x-client-secret`).
-pub const SECRET_HEADER_PARTS: &[&str] = &[
+pub(crate) const SECRET_HEADER_PARTS: &[&str] = &[
     "token",
     "secret",
     "password",
@@ -131,7 +131,7 @@ pub const SECRET_HEADER_PARTS: &[&str] = &[
 ];
 
 /// Query and form parameters whose values are credentials.
-pub const SECRET_QUERY: &[&str] = &[
+pub(crate) const SECRET_QUERY: &[&str] = &[
     "access_token",
     "refresh_token",
     "id_token",
@@ -155,7 +155,7 @@ pub const SECRET_QUERY: &[&str] = &[
 ];
 
 /// Compares names without case, `_` and `-`.
-pub fn normalise(name: &str) -> String {
+pub(crate) fn normalise(name: &str) -> String {
     name.chars()
         .filter(|c| *c != '_' && *c != '-')
         .flat_map(char::to_lowercase)
@@ -164,7 +164,7 @@ pub fn normalise(name: &str) -> String {
 
 /// The compiled rules.
 #[derive(Debug, Clone)]
-pub struct Rules {
+pub(crate) struct Rules {
     fields: BTreeMap<String, Kind>,
     pointers: Vec<(Vec<String>, Kind)>,
     headers: Vec<String>,
@@ -175,7 +175,7 @@ pub struct Rules {
 
 impl Rules {
     /// Builds the rules; a pointer that does not start with `/` is an input error.
-    pub fn new(config: &RedactConfig, file: &Path) -> Result<Rules, Vec<InputError>> {
+    pub(crate) fn new(config: &RedactConfig, file: &Path) -> Result<Rules, Vec<InputError>> {
         let mut fields = BTreeMap::new();
         for name in SECRET_FIELDS.iter().chain(SECRET_HEADERS) {
             fields.insert(normalise(name), Kind::Secret);
@@ -225,13 +225,13 @@ impl Rules {
     }
 
     /// Whether any rule makes pseudonyms (and so needs the key).
-    pub fn needs_key(&self) -> bool {
+    pub(crate) fn needs_key(&self) -> bool {
         self.fields.values().any(|k| k.needs_key())
             || self.pointers.iter().any(|(_, k)| k.needs_key())
     }
 
     /// Whether a header's value is a credential.
-    pub fn is_secret_header(&self, name: &str) -> bool {
+    pub(crate) fn is_secret_header(&self, name: &str) -> bool {
         let name = name.to_ascii_lowercase();
         SECRET_HEADERS.contains(&name.as_str())
             || SECRET_HEADER_PARTS.iter().any(|part| name.contains(part))
@@ -239,7 +239,7 @@ impl Rules {
     }
 
     /// What happens to a query or form parameter's value.
-    pub fn parameter(&self, name: &str) -> Kind {
+    pub(crate) fn parameter(&self, name: &str) -> Kind {
         let normalised = normalise(name);
         let listed = self.query.contains(&normalised);
         match self.fields.get(&normalised) {
@@ -250,7 +250,7 @@ impl Rules {
     }
 
     /// What happens to the JSON value at `path` (object keys and array indices from the root).
-    pub fn json_field(&self, path: &[String]) -> Kind {
+    pub(crate) fn json_field(&self, path: &[String]) -> Kind {
         if let Some((_, kind)) = self
             .pointers
             .iter()

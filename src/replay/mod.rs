@@ -22,14 +22,14 @@ pub struct LiveResponse {
 
 /// Why an exchange could not be checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransportError {
+pub(crate) struct TransportError {
     pub message: String,
     pub duration: Duration,
 }
 
 /// Sends requests to one target base URL.
 #[derive(Debug, Clone)]
-pub struct Replayer {
+pub(crate) struct Replayer {
     client: reqwest::Client,
     base: String,
     timeout: Duration,
@@ -52,7 +52,7 @@ const NOT_REPLAYED: &[&str] = &[
 
 impl Replayer {
     /// The HTTP client every replayer of a run shares (connection pools, TLS set up once).
-    pub fn client(timeout: Duration) -> Result<reqwest::Client, Error> {
+    pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, Error> {
         reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -64,7 +64,7 @@ impl Replayer {
     }
 
     /// A replayer for `base_url` (scheme, host, port and an optional path prefix).
-    pub fn new(
+    pub(crate) fn new(
         client: reqwest::Client,
         base_url: &str,
         timeout: Duration,
@@ -88,12 +88,11 @@ impl Replayer {
         })
     }
 
-    pub fn base(&self) -> &str {
-        &self.base
-    }
-
     /// Sends one recorded request; retries only requests that got no response.
-    pub async fn send(&self, request: &recording::Request) -> Result<LiveResponse, TransportError> {
+    pub(crate) async fn send(
+        &self,
+        request: &recording::Request,
+    ) -> Result<LiveResponse, TransportError> {
         let mut attempt = 0;
         loop {
             match self.send_once(request).await {

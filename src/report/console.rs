@@ -36,7 +36,7 @@ const VALUE_WIDTH: usize = 48;
 
 /// How the console report looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConsoleStyle {
+pub(crate) struct ConsoleStyle {
     /// ANSI colour on standard output.
     pub color: bool,
     /// A progress bar on standard error.
@@ -46,7 +46,7 @@ pub struct ConsoleStyle {
 impl ConsoleStyle {
     /// Colour when standard output is a terminal and `NO_COLOR` is unset or empty; a progress
     /// bar when standard error is a terminal.
-    pub fn detect() -> Self {
+    pub(crate) fn detect() -> Self {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         ConsoleStyle {
             color: !no_color && std::io::stdout().is_terminal(),
@@ -54,8 +54,9 @@ impl ConsoleStyle {
         }
     }
 
+    #[cfg(test)]
     /// No colour, no progress bar: the form a CI log or a test sees.
-    pub fn plain() -> Self {
+    pub(crate) fn plain() -> Self {
         ConsoleStyle {
             color: false,
             progress: false,
@@ -64,14 +65,14 @@ impl ConsoleStyle {
 }
 
 /// Writes the console report when the run finishes, with a progress bar meanwhile.
-pub struct ConsoleReporter {
+pub(crate) struct ConsoleReporter {
     out: Box<dyn Write + Send>,
     style: ConsoleStyle,
     progress: Option<ProgressBar>,
 }
 
 impl ConsoleReporter {
-    pub fn new(out: Box<dyn Write + Send>, style: ConsoleStyle) -> Self {
+    pub(crate) fn new(out: Box<dyn Write + Send>, style: ConsoleStyle) -> Self {
         ConsoleReporter {
             out,
             style,
@@ -123,7 +124,7 @@ impl Reporter for ConsoleReporter {
 
 /// The whole console report of a finished run at once: every scenario block, then the
 /// summary line.
-pub fn render(result: &RunResult, color: bool) -> String {
+pub(crate) fn render(result: &RunResult, color: bool) -> String {
     let painter = Painter(color);
     let mut text: String = result
         .scenarios

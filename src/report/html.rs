@@ -34,12 +34,12 @@ const SCRIPT: &str = include_str!("html/report.js");
 const VALUE_WIDTH: usize = 80;
 
 /// Writes the HTML report to a file when the run finishes.
-pub struct HtmlReporter {
+pub(crate) struct HtmlReporter {
     path: PathBuf,
 }
 
 impl HtmlReporter {
-    pub fn new(path: PathBuf) -> Self {
+    pub(crate) fn new(path: PathBuf) -> Self {
         HtmlReporter { path }
     }
 }
@@ -54,7 +54,7 @@ impl Reporter for HtmlReporter {
 }
 
 /// The HTML report of a finished run: one complete document.
-pub fn render(result: &RunResult) -> String {
+pub(crate) fn render(result: &RunResult) -> String {
     let mut out = String::with_capacity(16 * 1024);
     let verdict = result.verdict();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");

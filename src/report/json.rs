@@ -16,15 +16,15 @@ use crate::fsutil::write_atomic;
 use crate::model::{Counts, ExchangeResult, Finding, Latency, Outcome, RunResult, ScenarioResult};
 
 /// The version of the document, bumped on any incompatible change.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// Writes the JSON report to a file when the run finishes.
-pub struct JsonReporter {
+pub(crate) struct JsonReporter {
     path: PathBuf,
 }
 
 impl JsonReporter {
-    pub fn new(path: PathBuf) -> Self {
+    pub(crate) fn new(path: PathBuf) -> Self {
         JsonReporter { path }
     }
 }
@@ -44,8 +44,9 @@ impl Reporter for JsonReporter {
     }
 }
 
+#[cfg(test)]
 /// The JSON report of a finished run, pretty-printed, with a trailing newline.
-pub fn render(result: &RunResult) -> String {
+pub(crate) fn render(result: &RunResult) -> String {
     // The model has string keys and infallible serializers only, so this cannot fail; should
     // it ever, the document still says so in valid JSON.
     to_json(result).unwrap_or_else(|err| {

@@ -21,11 +21,11 @@ use crate::fsutil::write_atomic;
 use crate::model::{ExchangeResult, Finding, Location, Outcome, RunResult, ScenarioResult};
 
 /// The `type` of an `<error>` for an exchange that could not be sent or answered.
-pub const TRANSPORT: &str = "transport";
+pub(crate) const TRANSPORT: &str = "transport";
 /// The `type` of an `<error>` for a scenario that could not run at all.
-pub const ENVIRONMENT: &str = "environment";
+pub(crate) const ENVIRONMENT: &str = "environment";
 /// The name of the extra testcase holding a scenario's own findings and errors.
-pub const SCENARIO_CASE: &str = "scenario";
+pub(crate) const SCENARIO_CASE: &str = "scenario";
 
 /// Failing findings named in a `<failure>`'s `message` before the rest is elided.
 const NAMED_IN_MESSAGE: usize = 3;
@@ -33,7 +33,7 @@ const NAMED_IN_MESSAGE: usize = 3;
 const VALUE_WIDTH: usize = 200;
 
 /// Writes the JUnit XML report to a file when the run finishes.
-pub struct JunitReporter {
+pub(crate) struct JunitReporter {
     path: PathBuf,
     run_started: Option<OffsetDateTime>,
     /// When each scenario started, by name, for the suites' `timestamp`.
@@ -41,7 +41,7 @@ pub struct JunitReporter {
 }
 
 impl JunitReporter {
-    pub fn new(path: PathBuf) -> Self {
+    pub(crate) fn new(path: PathBuf) -> Self {
         JunitReporter {
             path,
             run_started: None,
@@ -83,14 +83,9 @@ impl Reporter for JunitReporter {
     }
 }
 
-/// The JUnit XML of a finished run; every suite is stamped with the run's start, estimated as
-/// now minus the run's duration.
-pub fn render(result: &RunResult) -> String {
-    render_at(result, estimated_start(result))
-}
-
+#[cfg(test)]
 /// The JUnit XML of a finished run with every suite stamped `timestamp`.
-pub fn render_at(result: &RunResult, timestamp: OffsetDateTime) -> String {
+pub(crate) fn render_at(result: &RunResult, timestamp: OffsetDateTime) -> String {
     // Writing XML into memory fails only on an XML error, which escaped text cannot cause;
     // should it ever, the report says so rather than going missing.
     to_xml(result, &|_| timestamp).unwrap_or_else(|err| {

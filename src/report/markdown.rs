@@ -22,7 +22,7 @@ use crate::json::wildcard_indices;
 use crate::model::{Finding, Location, RunResult};
 
 /// How many failing findings the table shows.
-pub const TOP_FINDINGS: usize = 20;
+pub(crate) const TOP_FINDINGS: usize = 20;
 
 /// Longest old or new value in a cell before it is shortened with `…`.
 const VALUE_WIDTH: usize = 40;
@@ -31,19 +31,19 @@ const VALUE_WIDTH: usize = 40;
 const MESSAGE_WIDTH: usize = 100;
 
 /// Writes the Markdown summary to a file and/or appends it to the job summary.
-pub struct MarkdownReporter {
+pub(crate) struct MarkdownReporter {
     path: Option<PathBuf>,
     step_summary: Option<PathBuf>,
 }
 
 impl MarkdownReporter {
     /// `path` is written; `step_summary` (the `$GITHUB_STEP_SUMMARY` file) is appended to.
-    pub fn new(path: Option<PathBuf>, step_summary: Option<PathBuf>) -> Self {
+    pub(crate) fn new(path: Option<PathBuf>, step_summary: Option<PathBuf>) -> Self {
         MarkdownReporter { path, step_summary }
     }
 
     /// The job summary file from `$GITHUB_STEP_SUMMARY`, when it is set and not empty.
-    pub fn step_summary_from_env() -> Option<PathBuf> {
+    pub(crate) fn step_summary_from_env() -> Option<PathBuf> {
         std::env::var_os("GITHUB_STEP_SUMMARY")
             .filter(|s| !s.is_empty())
             .map(PathBuf::from)
@@ -67,7 +67,7 @@ impl Reporter for MarkdownReporter {
 }
 
 /// The Markdown summary of a finished run.
-pub fn render(result: &RunResult) -> String {
+pub(crate) fn render(result: &RunResult) -> String {
     let mut out = String::new();
     let c = result.counts();
     let icon = match result.verdict() {

@@ -15,7 +15,7 @@ use crate::error::{Error, InputError, Position};
 use crate::model::RunResult;
 
 /// Reads one JSON report back into the result it was written from.
-pub fn read(path: &Path) -> Result<RunResult, InputError> {
+pub(crate) fn read(path: &Path) -> Result<RunResult, InputError> {
     let text = std::fs::read_to_string(path)
         .map_err(|err| InputError::in_file(path, format!("cannot read the report: {err}")))?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|err| {
@@ -67,7 +67,7 @@ pub fn read(path: &Path) -> Result<RunResult, InputError> {
 }
 
 /// One result from several shards': every scenario once, by name.
-pub fn merge(results: Vec<(PathBuf, RunResult)>) -> Result<RunResult, Error> {
+pub(crate) fn merge(results: Vec<(PathBuf, RunResult)>) -> Result<RunResult, Error> {
     let mut merged = RunResult {
         scenarios: Vec::new(),
         duration: Duration::ZERO,

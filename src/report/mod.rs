@@ -3,13 +3,13 @@
 //! The runner emits [`Event`]s; each output format is a [`Reporter`]. Adding a format never
 //! touches the runner. Files are written atomically by [`crate::fsutil::write_atomic`].
 
-pub mod console;
-pub mod html;
-pub mod json;
-pub mod junit;
-pub mod markdown;
-pub mod merge;
-pub mod snapshot_summary;
+pub(crate) mod console;
+pub(crate) mod html;
+pub(crate) mod json;
+pub(crate) mod junit;
+pub(crate) mod markdown;
+pub(crate) mod merge;
+pub(crate) mod snapshot_summary;
 
 use crate::error::Error;
 use crate::model::{ExchangeResult, RunResult, ScenarioResult};
@@ -53,7 +53,7 @@ pub enum Event<'a> {
 
 /// Where a run (or a merge of runs) writes its file reports.
 #[derive(Debug, Clone, Default)]
-pub struct Outputs {
+pub(crate) struct Outputs {
     pub report_json: Option<std::path::PathBuf>,
     pub junit: Option<std::path::PathBuf>,
     pub html: Option<std::path::PathBuf>,
@@ -62,7 +62,7 @@ pub struct Outputs {
 
 impl Outputs {
     /// The console report on stdout (styled for the terminal), then [`Outputs::reporters`].
-    pub fn with_console(&self) -> Vec<Box<dyn Reporter>> {
+    pub(crate) fn with_console(&self) -> Vec<Box<dyn Reporter>> {
         let console = console::ConsoleReporter::new(
             Box::new(std::io::stdout()),
             console::ConsoleStyle::detect(),
@@ -74,7 +74,7 @@ impl Outputs {
 
     /// The file reporters for these outputs; the Markdown summary is also appended to
     /// `$GITHUB_STEP_SUMMARY` when that is set.
-    pub fn reporters(&self) -> Vec<Box<dyn Reporter>> {
+    pub(crate) fn reporters(&self) -> Vec<Box<dyn Reporter>> {
         let mut reporters: Vec<Box<dyn Reporter>> = Vec::new();
         if let Some(path) = &self.report_json {
             reporters.push(Box::new(json::JsonReporter::new(path.clone())));

@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::snapshot::Outcome;
 
 /// Counts snapshot outcomes; writes the summary line when the run finishes.
-pub struct SnapshotSummary {
+pub(crate) struct SnapshotSummary {
     out: Box<dyn Write + Send>,
     counts: Counts,
 }
@@ -28,7 +28,7 @@ struct Counts {
 
 impl SnapshotSummary {
     /// The summary goes to `out`.
-    pub fn new(out: Box<dyn Write + Send>) -> Self {
+    pub(crate) fn new(out: Box<dyn Write + Send>) -> Self {
         SnapshotSummary {
             out,
             counts: Counts::default(),

@@ -11,7 +11,7 @@ const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
 
 /// The diff of `old` (accepted) and `new` (pending), three lines of context, `@@` hunks.
-pub fn unified(old: &str, new: &str, colour: bool) -> String {
+pub(crate) fn unified(old: &str, new: &str, colour: bool) -> String {
     let old = with_newline(old);
     let new = with_newline(new);
     let diff = TextDiff::from_lines(&old, &new);

@@ -15,7 +15,7 @@ use super::{diff, noise};
 
 /// What a review did, for the closing line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tally {
+pub(crate) struct Tally {
     pub accepted: usize,
     pub rejected: usize,
     pub skipped: usize,
@@ -23,7 +23,7 @@ pub struct Tally {
 }
 
 /// A review on some input and output.
-pub struct Session<R, W> {
+pub(crate) struct Session<R, W> {
     input: R,
     out: W,
     colour: bool,
@@ -36,12 +36,12 @@ enum Step {
 }
 
 impl<R: BufRead, W: Write> Session<R, W> {
-    pub fn new(input: R, out: W, colour: bool) -> Self {
+    pub(crate) fn new(input: R, out: W, colour: bool) -> Self {
         Session { input, out, colour }
     }
 
     /// Reviews every pending snapshot in order; returns what was done.
-    pub fn run(&mut self, pending: &[Pending]) -> Result<Tally, Error> {
+    pub(crate) fn run(&mut self, pending: &[Pending]) -> Result<Tally, Error> {
         let mut tally = Tally::default();
         let total = pending.len();
         'items: for (number, item) in pending.iter().enumerate() {

@@ -7,16 +7,16 @@
 //! the field's rule is added to the scenario's `ignore:` list ([`noise`]) and the snapshots are
 //! normalized again, so the change disappears. Usage is documented in `docs/snapshots.md`.
 
-pub mod diff;
-pub mod interactive;
-pub mod noise;
+pub(crate) mod diff;
+pub(crate) mod interactive;
+pub(crate) mod noise;
 
 use crate::error::Error;
 use crate::snapshot::pending::Pending;
 
 /// What to do with a pending snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     Accept,
     Reject,
 }

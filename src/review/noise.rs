@@ -16,7 +16,7 @@ use crate::snapshot::{SNAPSHOT_DIR, SnapFile, pending_path, remove_if_present};
 
 /// What marking a field as noise changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NoiseOutcome {
+pub(crate) struct NoiseOutcome {
     /// False when the scenario already had the rule.
     pub rule_added: bool,
     /// Snapshot files rewritten with the new placeholder.
@@ -26,7 +26,7 @@ pub struct NoiseOutcome {
 }
 
 /// Adds `rule` to the scenario's ignore list and re-normalizes its snapshots.
-pub fn mark(scenario_file: &Path, rule: &str) -> Result<NoiseOutcome, Error> {
+pub(crate) fn mark(scenario_file: &Path, rule: &str) -> Result<NoiseOutcome, Error> {
     let parsed = IgnoreRule::parse(rule).map_err(|message| {
         InputError::usage(format!("`{rule}` is not an ignore rule: {message}"))
     })?;
@@ -75,7 +75,7 @@ fn top_level_rules(file: &Path, text: &str) -> Result<Vec<String>, Error> {
 }
 
 /// The YAML text with `rule` appended to the top-level `ignore:` list.
-pub fn add_rule(text: &str, rule: &str) -> String {
+pub(crate) fn add_rule(text: &str, rule: &str) -> String {
     let item = yaml_string(rule);
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let Some(key) = lines.iter().position(|l| is_ignore_key(l)) else {

@@ -159,7 +159,7 @@ fn find_contract<'a>(
 }
 
 /// All checks of one live response: contract, expectation, recorded-vs-live drift.
-pub fn check_exchange(
+pub(crate) fn check_exchange(
     exchange: &Exchange,
     live: &LiveResponse,
     contract: Option<&Contract>,

@@ -8,7 +8,7 @@
 //! in parallel up to `jobs`, each replaying its exchanges in recorded order ([`exchange`]) on
 //! its [`stage`]. Reporters only receive [`Event`]s.
 
-pub mod exchange;
+pub(crate) mod exchange;
 pub mod plan;
 mod stage;
 

@@ -27,7 +27,7 @@ pub(super) struct Stage {
 
 impl Stage {
     /// Starts the scenario's peers and, without a target URL, the target's stand-in.
-    pub async fn start(
+    pub(crate) async fn start(
         scenario: &Scenario,
         plan: &RunPlan,
         client: reqwest::Client,
@@ -78,7 +78,7 @@ impl Stage {
 
     /// Takes every peer's journal since the last call: the calls' findings go to `findings`,
     /// their durations to `timings`; returns the injected faults, described.
-    pub fn collect_peer_calls(
+    pub(crate) fn collect_peer_calls(
         &mut self,
         findings: &mut Vec<Finding>,
         timings: &mut Timings,
@@ -107,7 +107,11 @@ impl Stage {
 
     /// A finding for every recorded peer call the target never made (only against a live
     /// target: a recorded stand-in makes no peer calls).
-    pub fn missing_peer_calls(&self, scenario: &Scenario, contracts: &ContractSet) -> Vec<Finding> {
+    pub(crate) fn missing_peer_calls(
+        &self,
+        scenario: &Scenario,
+        contracts: &ContractSet,
+    ) -> Vec<Finding> {
         let mut findings = Vec::new();
         for (peer, config) in self.peers.iter().zip(&scenario.peers) {
             let recorded: Vec<_> = config.recording.iter().collect();
@@ -148,7 +152,7 @@ impl Stage {
         findings
     }
 
-    pub async fn shutdown(self) {
+    pub(crate) async fn shutdown(self) {
         for peer in self.peers {
             peer.shutdown().await;
         }
@@ -167,7 +171,7 @@ pub(super) struct Timings {
 }
 
 impl Timings {
-    pub fn target(&mut self, interface: String, recorded_ms: Option<f64>, live: Duration) {
+    pub(crate) fn target(&mut self, interface: String, recorded_ms: Option<f64>, live: Duration) {
         if let Some(ms) = recorded_ms {
             self.recorded.entry(interface.clone()).or_default().push(ms);
         }
@@ -186,7 +190,7 @@ impl Timings {
 
     /// Latency per target interface, then per peer route; a finding for each target interface
     /// over the scenario's budget.
-    pub fn latency(mut self, budget: Option<LatencyBudget>) -> (Vec<Latency>, Vec<Finding>) {
+    pub(crate) fn latency(mut self, budget: Option<LatencyBudget>) -> (Vec<Latency>, Vec<Finding>) {
         let mut latency: Vec<Latency> = std::mem::take(&mut self.target)
             .into_iter()
             .map(|(name, ms)| {

@@ -198,7 +198,7 @@ impl FaultSpec {
 
     /// Whether a call is on this rule's route; `template` is the path template of the
     /// contract covering the call, if any.
-    pub fn route_matches(&self, method: &str, path: &str, template: Option<&str>) -> bool {
+    pub(crate) fn route_matches(&self, method: &str, path: &str, template: Option<&str>) -> bool {
         let Some(route) = &self.route else {
             return true;
         };
@@ -210,7 +210,7 @@ impl FaultSpec {
     }
 
     /// The rule as people read it, for call number `call`.
-    pub fn describe(&self, call: u64) -> String {
+    pub(crate) fn describe(&self, call: u64) -> String {
         let what = match (&self.action, self.delay) {
             (Some(action), None) => action.to_string(),
             (Some(action), Some(delay)) => format!("{} then {action}", show_delay(delay)),
@@ -374,7 +374,7 @@ pub fn parse_spec(spec: &str) -> Result<RawFault, String> {
 }
 
 /// `NAME=SPEC` from `--fault`: the peer name and the validated rule.
-pub fn parse_fault_arg(spec: &str) -> Result<(String, FaultSpec), InputError> {
+pub(crate) fn parse_fault_arg(spec: &str) -> Result<(String, FaultSpec), InputError> {
     let bad = |message: String| {
         InputError::usage(format!("--fault `{spec}`: {message}")).with_hint(
             "e.g. --fault 'erp=status:503,retry_after=2,calls=1' or --fault 'erp=delay:200-800'",
@@ -390,7 +390,7 @@ pub fn parse_fault_arg(spec: &str) -> Result<(String, FaultSpec), InputError> {
 
 /// Adds a `--fault` rule to every peer called NAME, or labelled `SCENARIO/NAME`; `peers` yields
 /// (name, label, behaviour).
-pub fn add_fault<'a>(
+pub(crate) fn add_fault<'a>(
     spec: &str,
     peers: impl Iterator<Item = (&'a str, String, &'a mut Behaviour)>,
 ) -> Result<(), InputError> {

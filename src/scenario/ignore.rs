@@ -53,7 +53,7 @@ impl IgnoreRule {
     }
 
     /// Whether the rule covers a body pointer (and so everything under it).
-    pub fn covers(&self, pointer: &str) -> bool {
+    pub(crate) fn covers(&self, pointer: &str) -> bool {
         let RuleKind::Body(pattern) = &self.kind else {
             return false;
         };
@@ -70,12 +70,8 @@ impl IgnoreRule {
         true
     }
 
-    pub fn covers_header(&self, name: &str) -> bool {
+    pub(crate) fn covers_header(&self, name: &str) -> bool {
         matches!(&self.kind, RuleKind::Header(h) if h.eq_ignore_ascii_case(name))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.raw
     }
 }
 
@@ -105,27 +101,23 @@ impl IgnoreRules {
         IgnoreRules { rules }
     }
 
-    pub fn covers(&self, pointer: &str) -> bool {
+    pub(crate) fn covers(&self, pointer: &str) -> bool {
         self.rules.iter().any(|r| r.covers(pointer))
     }
 
-    pub fn covers_header(&self, name: &str) -> bool {
+    pub(crate) fn covers_header(&self, name: &str) -> bool {
         self.rules.iter().any(|r| r.covers_header(name))
     }
 
     /// These rules plus others (e.g. scenario-wide plus one exchange's).
     #[must_use]
-    pub fn with(&self, more: &IgnoreRules) -> IgnoreRules {
+    pub(crate) fn with(&self, more: &IgnoreRules) -> IgnoreRules {
         let mut rules = self.rules.clone();
         rules.extend(more.rules.iter().cloned());
         IgnoreRules { rules }
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &IgnoreRule> {
-        self.rules.iter()
-    }
-
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
 }

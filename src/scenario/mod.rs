@@ -7,8 +7,8 @@
 
 pub mod behaviour;
 pub mod fault;
-pub mod ignore;
-pub mod shard;
+pub(crate) mod ignore;
+pub(crate) mod shard;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,7 +24,7 @@ use behaviour::{Behaviour, BodyMatch, InvalidRequests, PathMatch, Playback};
 use fault::{FaultSpec, RawFault};
 
 /// The file name of a scenario inside its folder.
-pub const SCENARIO_FILE: &str = "scenario.yaml";
+pub(crate) const SCENARIO_FILE: &str = "scenario.yaml";
 
 /// A loaded scenario.
 #[derive(Debug, Clone, Default)]
@@ -97,7 +97,7 @@ pub enum Selector {
 }
 
 impl Expectation {
-    pub fn applies_to(&self, index: usize, interface: Option<&str>) -> bool {
+    pub(crate) fn applies_to(&self, index: usize, interface: Option<&str>) -> bool {
         match &self.selector {
             Selector::All => true,
             Selector::Exchange(n) => *n == index + 1,
@@ -108,7 +108,7 @@ impl Expectation {
 
 impl Scenario {
     /// The merged expectation for one exchange (later entries win, ignore rules add up).
-    pub fn expectation_for(&self, index: usize, interface: Option<&str>) -> Expectation {
+    pub(crate) fn expectation_for(&self, index: usize, interface: Option<&str>) -> Expectation {
         let mut merged = Expectation::default();
         for e in self
             .expectations
@@ -230,7 +230,7 @@ struct RawExpectation {
 }
 
 /// The `scenario.yaml` of every folder under `dir` that has one, sorted.
-pub fn scenario_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+pub(crate) fn scenario_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path().join(SCENARIO_FILE)))
         .filter(|p| p.is_file())
@@ -240,7 +240,7 @@ pub fn scenario_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 /// Loads every scenario folder under `dir` (each holding a `scenario.yaml`), sorted by name.
-pub fn load_all(dir: &Path) -> Result<Vec<Scenario>, Error> {
+pub(crate) fn load_all(dir: &Path) -> Result<Vec<Scenario>, Error> {
     let files = scenario_files(dir).map_err(|err| {
         InputError::in_file(dir, format!("cannot read scenarios directory: {err}"))
     })?;
@@ -261,7 +261,7 @@ pub fn load_all(dir: &Path) -> Result<Vec<Scenario>, Error> {
 }
 
 /// Picks scenarios by name (or folder path), with a did-you-mean for unknown names.
-pub fn select(all: Vec<Scenario>, wanted: &[String]) -> Result<Vec<Scenario>, Error> {
+pub(crate) fn select(all: Vec<Scenario>, wanted: &[String]) -> Result<Vec<Scenario>, Error> {
     if wanted.is_empty() {
         return Ok(all);
     }
@@ -309,7 +309,7 @@ fn scenario_key(name: &str) -> &str {
 }
 
 /// Loads one `scenario.yaml` and the recordings it names.
-pub fn load(file: &Path) -> Result<Scenario, Error> {
+pub(crate) fn load(file: &Path) -> Result<Scenario, Error> {
     let text = std::fs::read_to_string(file)
         .map_err(|err| InputError::in_file(file, format!("cannot read scenario: {err}")))?;
     let raw: RawScenario = {

@@ -9,14 +9,14 @@ use sha2::{Digest, Sha256};
 
 /// Shard `index` of `count` (both from 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
+pub(crate) struct Shard {
     pub index: u32,
     pub count: u32,
 }
 
 impl Shard {
     /// Parses `K/N` with 1 ≤ K ≤ N; the error says what would be right.
-    pub fn parse(text: &str) -> Result<Shard, String> {
+    pub(crate) fn parse(text: &str) -> Result<Shard, String> {
         let bad = || format!("--shard `{text}` is not K/N with 1 ≤ K ≤ N (e.g. 2/3)");
         let (k, n) = text.split_once('/').ok_or_else(bad)?;
         let index: u32 = k.trim().parse().map_err(|_| bad())?;
@@ -28,13 +28,13 @@ impl Shard {
     }
 
     /// The shard (from 1) a scenario id belongs to among `count`.
-    pub fn of(id: &str, count: u32) -> u32 {
+    pub(crate) fn of(id: &str, count: u32) -> u32 {
         (1..=count.max(1))
             .max_by_key(|k| score(id, *k))
             .unwrap_or(1)
     }
 
-    pub fn owns(&self, id: &str) -> bool {
+    pub(crate) fn owns(&self, id: &str) -> bool {
         Shard::of(id, self.count) == self.index
     }
 }

@@ -27,7 +27,7 @@ use crate::error::{Error, InputError, Position};
 
 /// The metadata block of a snapshot file (the fields Interlock writes and reads).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct Metadata {
+pub(crate) struct Metadata {
     /// The file that produced the snapshot: the scenario's `scenario.yaml`.
     #[serde(default)]
     pub source: Option<String>,
@@ -41,14 +41,14 @@ pub struct Metadata {
 
 /// One snapshot file, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SnapFile {
+pub(crate) struct SnapFile {
     pub metadata: Metadata,
     pub contents: String,
 }
 
 impl SnapFile {
     /// The file's text, in insta's layout.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut out = String::from("---\n");
         let fields = [
             ("source", &self.metadata.source),
@@ -67,12 +67,12 @@ impl SnapFile {
     }
 
     /// Whether two snapshots hold the same result (metadata is not compared, as in insta).
-    pub fn same_contents(&self, other: &SnapFile) -> bool {
+    pub(crate) fn same_contents(&self, other: &SnapFile) -> bool {
         normalized(&self.contents) == normalized(&other.contents)
     }
 
     /// Parses a snapshot file's text; `file` is for error messages.
-    pub fn parse(file: &Path, text: &str) -> Result<SnapFile, InputError> {
+    pub(crate) fn parse(file: &Path, text: &str) -> Result<SnapFile, InputError> {
         let mut lines = text.split_inclusive('\n');
         let first = lines.next().unwrap_or("");
         if first.trim_end() != "---" {
@@ -110,7 +110,7 @@ impl SnapFile {
     }
 
     /// Reads and parses a snapshot file.
-    pub fn read(path: &Path) -> Result<SnapFile, Error> {
+    pub(crate) fn read(path: &Path) -> Result<SnapFile, Error> {
         let text = std::fs::read_to_string(path).map_err(|err| Error::io("read", path, &err))?;
         Ok(SnapFile::parse(path, &text)?)
     }
@@ -137,7 +137,7 @@ fn normalized(text: &str) -> String {
 }
 
 /// A YAML scalar the way insta's emitter writes it: plain when unambiguous, else quoted.
-pub fn yaml_scalar(value: &str) -> String {
+pub(crate) fn yaml_scalar(value: &str) -> String {
     if !needs_quotes(value) {
         return value.to_string();
     }

@@ -7,15 +7,15 @@
 //! it; [`pending`] finds those files again for review. The behaviour is specified in
 //! `docs/snapshots.md`.
 
-pub mod format;
-pub mod normalize;
-pub mod pending;
+pub(crate) mod format;
+pub(crate) mod normalize;
+pub(crate) mod pending;
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-pub use format::{Metadata, SnapFile};
+pub(crate) use format::{Metadata, SnapFile};
 
 use crate::error::{Error, InputError};
 use crate::json::{escape_pointer_token, unescape_pointer_token, wildcard_indices};
@@ -25,7 +25,7 @@ use crate::scenario::IgnoreRules;
 use normalize::Response;
 
 /// The folder of a scenario that holds its snapshots.
-pub const SNAPSHOT_DIR: &str = "snapshots";
+pub(crate) const SNAPSHOT_DIR: &str = "snapshots";
 
 /// When snapshot files are written (insta's `INSTA_UPDATE` values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -45,7 +45,7 @@ pub enum Mode {
 impl Mode {
     /// The mode for a run: the flag, else `INTERLOCK_SNAPSHOTS`, else `INSTA_UPDATE` (empty
     /// counts as unset), else `auto`; `auto` resolved against `CI`.
-    pub fn resolve(
+    pub(crate) fn resolve(
         flag: Option<Mode>,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Mode, InputError> {
@@ -103,7 +103,7 @@ pub enum Outcome {
 }
 
 /// The pending file beside a snapshot: `x.snap` → `x.snap.new`.
-pub fn pending_path(snap: &Path) -> PathBuf {
+pub(crate) fn pending_path(snap: &Path) -> PathBuf {
     let mut name = snap.as_os_str().to_owned();
     name.push(".new");
     PathBuf::from(name)
@@ -111,7 +111,7 @@ pub fn pending_path(snap: &Path) -> PathBuf {
 
 /// The file name of an exchange's snapshot: `SCENARIO__NNN_METHOD_ROUTE.snap`, stable as long
 /// as the exchange keeps its position in the replay recording.
-pub fn file_name(scenario: &str, index: usize, method: &str, route: &str) -> String {
+pub(crate) fn file_name(scenario: &str, index: usize, method: &str, route: &str) -> String {
     let route: String = route
         .split('?')
         .next()
@@ -134,7 +134,7 @@ pub fn file_name(scenario: &str, index: usize, method: &str, route: &str) -> Str
 }
 
 /// Compares `new` with the accepted snapshot at `snap` and writes what `mode` asks for.
-pub fn record(snap: &Path, new: &SnapFile, mode: Mode) -> Result<Outcome, Error> {
+pub(crate) fn record(snap: &Path, new: &SnapFile, mode: Mode) -> Result<Outcome, Error> {
     let pending = pending_path(snap);
     let accepted = if snap.is_file() {
         Some(SnapFile::read(snap)?)
@@ -179,7 +179,7 @@ pub(crate) fn remove_if_present(path: &Path) -> Result<(), Error> {
 
 /// The JSON pointers where two snapshot texts differ: leaves that changed, keys added or
 /// removed. Empty when either text is not JSON.
-pub fn changed_paths(old: &str, new: &str) -> Vec<String> {
+pub(crate) fn changed_paths(old: &str, new: &str) -> Vec<String> {
     let (Ok(old), Ok(new)) = (
         serde_json::from_str::<Value>(old),
         serde_json::from_str::<Value>(new),
@@ -222,7 +222,7 @@ fn diff_values(old: &Value, new: &Value, pointer: String, out: &mut Vec<String>)
 /// The ignore rules that would hide a change at `path` of a snapshot document: the exact
 /// body pointer, and the same with every array index as `*`; `header:NAME` for a header.
 /// The status cannot be ignored.
-pub fn rules_for_path(path: &str) -> Vec<String> {
+pub(crate) fn rules_for_path(path: &str) -> Vec<String> {
     if let Some(name) = path.strip_prefix("/headers/") {
         return vec![format!("header:{}", unescape_pointer_token(name))];
     }
@@ -247,7 +247,7 @@ pub fn rules_for_path(path: &str) -> Vec<String> {
 ///
 /// `declared` are the response headers the contract declares (the only ones kept); `ignore`
 /// the exchange's merged ignore rules; `scenario_file` becomes the snapshot's `source`.
-pub fn of_response(
+pub(crate) fn of_response(
     scenario_file: &Path,
     result: &ExchangeResult,
     live: &LiveResponse,

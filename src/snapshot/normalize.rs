@@ -32,18 +32,18 @@ use crate::recording::{Body, HeaderValue, Headers};
 use crate::scenario::IgnoreRules;
 
 /// The placeholders Interlock writes in place of ignored values.
-pub const PLACEHOLDERS: &[&str] = &["[timestamp]", "[date]", "[uuid]", "[ignored]"];
+pub(crate) const PLACEHOLDERS: &[&str] = &["[timestamp]", "[date]", "[uuid]", "[ignored]"];
 
 /// A live response, as the parts the snapshot is made of.
 #[derive(Debug, Clone, Copy)]
-pub struct Response<'a> {
+pub(crate) struct Response<'a> {
     pub status: u16,
     pub headers: &'a Headers,
     pub body: &'a Body,
 }
 
 /// The normalized document of a response. `declared` lists the contract's header names.
-pub fn document(response: Response<'_>, declared: &[&str], ignore: &IgnoreRules) -> Value {
+pub(crate) fn document(response: Response<'_>, declared: &[&str], ignore: &IgnoreRules) -> Value {
     let mut doc = Map::new();
     doc.insert("status".into(), response.status.into());
     let headers: Map<String, Value> = response
@@ -71,12 +71,12 @@ pub fn document(response: Response<'_>, declared: &[&str], ignore: &IgnoreRules)
 }
 
 /// The snapshot text of a document: pretty JSON.
-pub fn render(doc: &Value) -> String {
+pub(crate) fn render(doc: &Value) -> String {
     serde_json::to_string_pretty(doc).unwrap_or_else(|_| doc.to_string())
 }
 
 /// Replaces every value the rules cover by its placeholder, in a snapshot document.
-pub fn apply_ignore(doc: &mut Value, ignore: &IgnoreRules) {
+pub(crate) fn apply_ignore(doc: &mut Value, ignore: &IgnoreRules) {
     let Value::Object(map) = doc else {
         return;
     };
@@ -148,7 +148,7 @@ fn header_value(value: &HeaderValue) -> Value {
 }
 
 /// A copy with every object's keys in sorted order.
-pub fn sorted(value: &Value) -> Value {
+pub(crate) fn sorted(value: &Value) -> Value {
     match value {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();

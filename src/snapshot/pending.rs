@@ -9,7 +9,7 @@ use super::SNAPSHOT_DIR;
 
 /// One `.snap.new` waiting for a decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pending {
+pub(crate) struct Pending {
     /// The scenario's folder name.
     pub scenario: String,
     /// The scenario's `scenario.yaml`.
@@ -22,7 +22,7 @@ pub struct Pending {
 
 impl Pending {
     /// The snapshot's file name without `.snap`, for messages.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         self.snap
             .file_name()
             .map(|n| n.to_string_lossy().trim_end_matches(".snap").to_string())
@@ -30,19 +30,19 @@ impl Pending {
     }
 
     /// Makes the pending snapshot the accepted one.
-    pub fn accept(&self) -> Result<(), Error> {
+    pub(crate) fn accept(&self) -> Result<(), Error> {
         std::fs::rename(&self.new, &self.snap)
             .map_err(|err| Error::io("accept (rename)", &self.new, &err))
     }
 
     /// Drops the pending snapshot; the accepted one stays.
-    pub fn reject(&self) -> Result<(), Error> {
+    pub(crate) fn reject(&self) -> Result<(), Error> {
         super::remove_if_present(&self.new)
     }
 }
 
 /// The scenario folders under `dir` (those holding a `scenario.yaml`), sorted by name.
-pub fn scenario_folders(dir: &Path) -> Result<Vec<(String, PathBuf)>, Error> {
+pub(crate) fn scenario_folders(dir: &Path) -> Result<Vec<(String, PathBuf)>, Error> {
     let entries = std::fs::read_dir(dir).map_err(|err| Error::io("read", dir, &err))?;
     let mut out = Vec::new();
     for entry in entries {
@@ -58,7 +58,7 @@ pub fn scenario_folders(dir: &Path) -> Result<Vec<(String, PathBuf)>, Error> {
 
 /// Every pending snapshot of the named scenarios (all when `names` is empty), in name order.
 /// An unknown scenario name is an input error with a suggestion.
-pub fn find(scenarios_dir: &Path, names: &[String]) -> Result<Vec<Pending>, Error> {
+pub(crate) fn find(scenarios_dir: &Path, names: &[String]) -> Result<Vec<Pending>, Error> {
     if !scenarios_dir.is_dir() {
         return Err(
             InputError::in_file(scenarios_dir, "scenarios directory does not exist")

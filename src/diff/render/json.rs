@@ -14,7 +14,7 @@
 use super::super::change::DiffReport;
 use crate::error::Error;
 
-pub fn render(report: &DiffReport) -> Result<String, Error> {
+pub(crate) fn render(report: &DiffReport) -> Result<String, Error> {
     let mut text = serde_json::to_string_pretty(report)
         .map_err(|err| Error::environment(format!("cannot serialise the report: {err}")))?;
     text.push('\n');

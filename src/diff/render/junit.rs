@@ -11,7 +11,7 @@ use super::super::change::DiffReport;
 use super::source;
 use crate::error::Error;
 
-pub fn render(report: &DiffReport) -> Result<String, Error> {
+pub(crate) fn render(report: &DiffReport) -> Result<String, Error> {
     let mut suites: BTreeMap<&str, Vec<TestCase>> = BTreeMap::new();
     for change in &report.changes {
         let name = format!("{} {}", change.kind, change.location.summary());

@@ -8,7 +8,7 @@ use super::super::change::{Change, DiffReport};
 use super::super::rules::Severity;
 use super::{operation_label, short};
 
-pub fn render(report: &DiffReport) -> String {
+pub(crate) fn render(report: &DiffReport) -> String {
     let mut out = String::new();
     let verdict = if report.failed {
         "❌ contract changes fail the gate"

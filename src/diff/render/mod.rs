@@ -1,9 +1,9 @@
 //! Output formats of `interlock diff`: each renders a [`DiffReport`] to bytes, independently.
 
-pub mod json;
-pub mod junit;
-pub mod markdown;
-pub mod text;
+pub(crate) mod json;
+pub(crate) mod junit;
+pub(crate) mod markdown;
+pub(crate) mod text;
 
 use serde_json::Value;
 
@@ -34,7 +34,7 @@ pub fn render(report: &DiffReport, format: Format) -> Result<String, Error> {
 }
 
 /// `"tax_id"` → `tax_id`; `null` → `—`; others as JSON.
-pub fn short(value: &Value) -> String {
+pub(crate) fn short(value: &Value) -> String {
     match value {
         Value::Null => "—".to_string(),
         Value::String(s) => s.clone(),
@@ -43,7 +43,7 @@ pub fn short(value: &Value) -> String {
 }
 
 /// `interface (GET /path)` or just the interface.
-pub fn operation_label(change: &Change) -> String {
+pub(crate) fn operation_label(change: &Change) -> String {
     if change.operation.is_empty() || change.operation == change.interface {
         change.interface.clone()
     } else {
@@ -52,7 +52,7 @@ pub fn operation_label(change: &Change) -> String {
 }
 
 /// `file#/pointer`.
-pub fn source(change: &Change) -> String {
+pub(crate) fn source(change: &Change) -> String {
     if change.location.path.is_empty() {
         change.location.file.clone()
     } else {

@@ -12,7 +12,7 @@ use std::fmt::Write;
 use super::super::change::DiffReport;
 use super::{operation_label, short, source};
 
-pub fn render(report: &DiffReport) -> String {
+pub(crate) fn render(report: &DiffReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "interlock diff: {}", report.compared);
     for change in &report.changes {

@@ -10,7 +10,7 @@ use crate::json::escape_pointer_token;
 
 /// One line of pretty-printed JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
+pub(crate) struct Line {
     /// JSON pointer of the value this line shows (`""` for the whole body).
     pub path: String,
     /// The text, indented by two spaces per level.
@@ -18,14 +18,14 @@ pub struct Line {
 }
 
 /// `value` pretty-printed (two-space indent, as `serde_json::to_string_pretty`), line by line.
-pub fn lines(value: &Value) -> Vec<Line> {
+pub(crate) fn lines(value: &Value) -> Vec<Line> {
     let mut out = Vec::new();
     emit(value, "", 0, None, false, &mut out);
     out
 }
 
 /// Whether the line of `line_path` is part of the field at `path`.
-pub fn within(line_path: &str, path: &str) -> bool {
+pub(crate) fn within(line_path: &str, path: &str) -> bool {
     line_path == path
         || (line_path.starts_with(path) && line_path.as_bytes().get(path.len()) == Some(&b'/'))
 }
