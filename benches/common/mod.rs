@@ -48,7 +48,7 @@ pub fn exchange(body: &Value) -> Exchange {
         response: Recorded {
             status: 200,
             headers,
-            body: Body::json(body.clone()),
+            body: Body::Json(body.clone()),
         },
         duration_ms: None,
         recorded_at: None,

@@ -18,8 +18,8 @@ use crate::scenario::IgnoreRules;
 /// Compares a recorded body with the live one.
 pub(crate) fn compare_bodies(recorded: &Body, live: &Body, ignore: &IgnoreRules) -> Vec<Finding> {
     let mut findings = Vec::new();
-    match (&recorded.body, &live.body) {
-        (Some(old), Some(new)) => {
+    match (recorded, live) {
+        (Body::Json(old), Body::Json(new)) => {
             compare_values(old, new, &mut String::new(), ignore, &mut findings)
         }
         _ if recorded.kind() != live.kind() => findings.push(
@@ -50,10 +50,11 @@ pub(crate) fn compare_bodies(recorded: &Body, live: &Body, ignore: &IgnoreRules)
 }
 
 fn body_summary(body: &Body) -> Option<Value> {
-    if let Some(v) = &body.body {
-        return Some(v.clone());
-    }
-    let text = body.body_text.as_deref().or(body.body_base64.as_deref())?;
+    let text = match body {
+        Body::Empty => return None,
+        Body::Json(v) => return Some(v.clone()),
+        Body::Text(text) | Body::Base64(text) => text,
+    };
     let short: String = text.chars().take(120).collect();
     Some(Value::String(if short.len() < text.len() {
         format!("{short}…")
@@ -425,7 +426,7 @@ mod tests {
                 .map(|r| IgnoreRule::parse(r).unwrap())
                 .collect(),
         );
-        compare_bodies(&Body::json(old), &Body::json(new), &rules)
+        compare_bodies(&Body::Json(old), &Body::Json(new), &rules)
     }
 
     #[test]

@@ -303,7 +303,7 @@ fn check_request(contract: &Contract, exchange: &Exchange) -> Vec<Finding> {
         check_param(contract, "header", "header", spec, &values, &mut findings);
     }
     if let Some(body_spec) = &contract.request.body {
-        match &request.body.body {
+        match request.body.json() {
             Some(json) => {
                 for v in body_spec.schema.violations(json) {
                     let shown = display_pointer(&v.instance_path);

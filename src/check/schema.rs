@@ -38,7 +38,7 @@ pub(crate) fn check_response(
     };
     check_headers(contract, key, &spec.headers, headers, &mut findings);
     if let Some(body_spec) = &spec.body {
-        match &body.body {
+        match body.json() {
             Some(json) => {
                 for v in body_spec.schema.violations(json) {
                     let shown = display_pointer(&v.instance_path);

@@ -95,7 +95,7 @@ pub(crate) fn draft(
 fn learn(group: &mut Group, exchange: &Exchange) {
     group.samples += 1;
     group.interfaces.insert(exchange.interface.clone());
-    if let Some(body) = &exchange.request.body.body {
+    if let Some(body) = exchange.request.body.json() {
         group.request.add(body);
     }
     let query: Map<String, Value> = exchange
@@ -115,7 +115,7 @@ fn learn(group: &mut Group, exchange: &Exchange) {
     group.headers.add(&Value::Object(headers));
     let (count, shape) = group.responses.entry(exchange.response.status).or_default();
     *count += 1;
-    if let Some(body) = &exchange.response.body.body {
+    if let Some(body) = exchange.response.body.json() {
         shape.add(body);
     }
 }

@@ -21,7 +21,7 @@ pub(crate) enum BodyMatcher {
 }
 
 pub(crate) fn body(body: &Body, ignore: Arc<IgnoreRules>) -> BodyMatcher {
-    match &body.body {
+    match body.json() {
         Some(value) => BodyMatcher::Json {
             expected: value.clone(),
             ignore,

@@ -18,7 +18,7 @@ use hyper::{HeaderMap, StatusCode};
 use super::Playback;
 use super::matcher::{LiveRequest, Matcher, Mismatch, Part, RequestMatcher};
 use crate::contract::{Contract, ContractSet};
-use crate::recording::{Exchange, Response};
+use crate::recording::{Body, Exchange, Response};
 use crate::scenario::IgnoreRules;
 
 /// Headers a recording must not dictate: the connection's own, and lengths hyper computes.
@@ -47,7 +47,7 @@ impl Reply {
             StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut headers = HeaderMap::new();
         // Bodies stored as JSON or text were decoded at capture; only raw bytes keep an encoding.
-        let keep_encoding = response.body.body_base64.is_some();
+        let keep_encoding = matches!(response.body, Body::Base64(_));
         for (name, values) in &response.headers {
             let lower = name.to_ascii_lowercase();
             if SKIPPED_HEADERS.contains(&lower.as_str())
@@ -64,7 +64,7 @@ impl Reply {
                 }
             }
         }
-        if response.body.body.is_some() && !headers.contains_key(header::CONTENT_TYPE) {
+        if response.body.json().is_some() && !headers.contains_key(header::CONTENT_TYPE) {
             headers.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),

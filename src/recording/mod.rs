@@ -101,78 +101,125 @@ pub fn add_header(headers: &mut Headers, name: &str, value: String) {
     }
 }
 
-/// A message body as stored: JSON, text, base64 bytes, or nothing.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Body {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body_text: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body_base64: Option<String>,
+/// A message body as stored: nothing, JSON, text, or bytes (base64). On the wire of a recording
+/// line it is one of the members `body`, `body_text`, `body_base64` (or none), beside the
+/// message's other members.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(try_from = "StoredBody")]
+pub enum Body {
+    #[default]
+    Empty,
+    Json(Value),
+    Text(String),
+    /// Bytes that are not UTF-8, base64-encoded as stored.
+    Base64(String),
+}
+
+/// The stored members of a body, as they appear in a recording line.
+#[derive(Deserialize)]
+struct StoredBody {
+    #[serde(default)]
+    body: Option<Value>,
+    #[serde(default)]
+    body_text: Option<String>,
+    #[serde(default)]
+    body_base64: Option<String>,
+}
+
+impl TryFrom<StoredBody> for Body {
+    type Error = &'static str;
+
+    fn try_from(stored: StoredBody) -> Result<Body, Self::Error> {
+        match (stored.body, stored.body_text, stored.body_base64) {
+            (None, None, None) => Ok(Body::Empty),
+            (Some(value), None, None) => Ok(Body::Json(value)),
+            (None, Some(text), None) => Ok(Body::Text(text)),
+            (None, None, Some(b64)) => Ok(Body::Base64(b64)),
+            _ => Err("a message has one of `body`, `body_text` and `body_base64`, not several"),
+        }
+    }
+}
+
+impl Serialize for Body {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        match self {
+            Body::Empty => {}
+            Body::Json(value) => map.serialize_entry("body", value)?,
+            Body::Text(text) => map.serialize_entry("body_text", text)?,
+            Body::Base64(b64) => map.serialize_entry("body_base64", b64)?,
+        }
+        map.end()
+    }
 }
 
 impl Body {
-    pub fn json(value: Value) -> Self {
-        Body {
-            body: Some(value),
-            ..Body::default()
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Body::Empty)
+    }
+
+    /// The JSON value, when the body is JSON.
+    pub fn json(&self) -> Option<&Value> {
+        match self {
+            Body::Json(value) => Some(value),
+            _ => None,
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.body.is_none() && self.body_text.is_none() && self.body_base64.is_none()
+    /// The text, when the body is text.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Body::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The base64 text, when the body is bytes that are not UTF-8.
+    pub fn base64(&self) -> Option<&str> {
+        match self {
+            Body::Base64(b64) => Some(b64),
+            _ => None,
+        }
     }
 
     /// Classifies wire bytes: JSON when they parse as JSON (and the content type does not say
     /// otherwise), text when UTF-8, base64 otherwise.
     pub(crate) fn from_bytes(content_type: Option<&str>, bytes: &[u8]) -> Self {
         if bytes.is_empty() {
-            return Body::default();
+            return Body::Empty;
         }
         let says_json = content_type.is_none_or(|ct| ct.contains("json"));
         if says_json {
             if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
-                return Body::json(value);
+                return Body::Json(value);
             }
         }
         match std::str::from_utf8(bytes) {
-            Ok(text) => Body {
-                body_text: Some(text.to_string()),
-                ..Body::default()
-            },
-            Err(_) => Body {
-                body_base64: Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
-                ..Body::default()
-            },
+            Ok(text) => Body::Text(text.to_string()),
+            Err(_) => Body::Base64(base64::engine::general_purpose::STANDARD.encode(bytes)),
         }
     }
 
     /// The bytes to send on the wire.
     pub(crate) fn to_bytes(&self) -> Vec<u8> {
-        if let Some(value) = &self.body {
-            serde_json::to_vec(value).unwrap_or_default()
-        } else if let Some(text) = &self.body_text {
-            text.clone().into_bytes()
-        } else if let Some(b64) = &self.body_base64 {
-            base64::engine::general_purpose::STANDARD
+        match self {
+            Body::Empty => Vec::new(),
+            Body::Json(value) => serde_json::to_vec(value).unwrap_or_default(),
+            Body::Text(text) => text.clone().into_bytes(),
+            Body::Base64(b64) => base64::engine::general_purpose::STANDARD
                 .decode(b64)
-                .unwrap_or_default()
-        } else {
-            Vec::new()
+                .unwrap_or_default(),
         }
     }
 
     /// A short description for messages.
     pub(crate) fn kind(&self) -> &'static str {
-        if self.body.is_some() {
-            "JSON"
-        } else if self.body_text.is_some() {
-            "text"
-        } else if self.body_base64.is_some() {
-            "binary"
-        } else {
-            "empty"
+        match self {
+            Body::Empty => "empty",
+            Body::Json(_) => "JSON",
+            Body::Text(_) => "text",
+            Body::Base64(_) => "binary",
         }
     }
 }
@@ -263,17 +310,7 @@ fn validate(exchange: &Exchange) -> Result<(), String> {
         ("request", &exchange.request.body),
         ("response", &exchange.response.body),
     ] {
-        let present = [
-            body.body.is_some(),
-            body.body_text.is_some(),
-            body.body_base64.is_some(),
-        ];
-        if present.iter().filter(|p| **p).count() > 1 {
-            return Err(format!(
-                "{side} has more than one of body, body_text, body_base64; keep exactly one"
-            ));
-        }
-        if let Some(b64) = &body.body_base64 {
+        if let Body::Base64(b64) = body {
             if base64::engine::general_purpose::STANDARD
                 .decode(b64)
                 .is_err()

@@ -141,13 +141,14 @@ impl Redactor {
     }
 
     fn redact_body(&self, body: &mut Body, content_type: Option<&str>, found: &mut Found) {
-        if let Some(value) = &mut body.body {
-            let mut path = Vec::new();
-            self.redact_json(value, &mut path, found);
-        }
         let is_form = content_type.is_some_and(|ct| ct.contains("x-www-form-urlencoded"));
-        if let (true, Some(text)) = (is_form, &mut body.body_text) {
-            *text = self.redact_form(text, found);
+        match body {
+            Body::Json(value) => {
+                let mut path = Vec::new();
+                self.redact_json(value, &mut path, found);
+            }
+            Body::Text(text) if is_form => *text = self.redact_form(text, found),
+            _ => {}
         }
     }
 
@@ -270,11 +271,10 @@ impl Found {
             }
         }
         for body in [&mut exchange.request.body, &mut exchange.response.body] {
-            if let Some(json) = &mut body.body {
-                sweep_json(json, &replace);
-            }
-            if let Some(text) = &mut body.body_text {
-                replace(text);
+            match body {
+                Body::Json(json) => sweep_json(json, &replace),
+                Body::Text(text) => replace(text),
+                Body::Empty | Body::Base64(_) => {}
             }
         }
     }
@@ -344,7 +344,7 @@ mod tests {
             "{}",
             e.request.url
         );
-        let body = e.request.body.body.as_ref().unwrap();
+        let body = e.request.body.json().unwrap();
         assert_eq!(body["tax_id"], "DE123");
         assert_eq!(body["password"], "[redacted]");
         assert!(
@@ -362,17 +362,14 @@ mod tests {
         );
         redactor("").redact_exchange(&mut e);
         assert_eq!(
-            e.request.body.body_text.as_deref(),
+            e.request.body.text(),
             Some("grant_type=client_credentials&client_secret=%5Bredacted%5D&scope=erp")
         );
         assert_eq!(
-            e.response.body.body.as_ref().unwrap()["access_token"],
+            e.response.body.json().unwrap()["access_token"],
             "[redacted]"
         );
-        assert_eq!(
-            e.response.body.body.as_ref().unwrap()["token_type"],
-            "Bearer"
-        );
+        assert_eq!(e.response.body.json().unwrap()["token_type"], "Bearer");
     }
 
     #[test]
@@ -411,9 +408,6 @@ mod tests {
         );
         redactor.redact_exchange(&mut e);
         assert_eq!(e.request.headers["x-api-key"].first(), "[redacted]");
-        assert_eq!(
-            e.response.body.body.as_ref().unwrap()["email"],
-            "a@b.example"
-        );
+        assert_eq!(e.response.body.json().unwrap()["email"], "a@b.example");
     }
 }

@@ -9,14 +9,12 @@
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, InputError};
-use crate::recording::{self, Body, Headers};
+use crate::recording::{self, Body, Headers, Response};
 
-/// A live response, in the recording's shape.
+/// A live response: the same message a recording holds, and how long it took.
 #[derive(Debug, Clone)]
 pub struct LiveResponse {
-    pub status: u16,
-    pub headers: Headers,
-    pub body: Body,
+    pub response: Response,
     pub duration: Duration,
 }
 
@@ -127,7 +125,7 @@ impl Replayer {
         }
         let body = request.body.to_bytes();
         if !body.is_empty() {
-            if request.body.body.is_some() && request.header("content-type").is_none() {
+            if request.body.json().is_some() && request.header("content-type").is_none() {
                 builder = builder.header("content-type", "application/json");
             }
             builder = builder.body(body);
@@ -149,9 +147,11 @@ impl Replayer {
         let bytes = response.bytes().await.map_err(|e| fail(e, started))?;
         let content_type = headers.get("content-type").map(|v| v.first().to_string());
         Ok(LiveResponse {
-            status,
-            body: Body::from_bytes(content_type.as_deref(), &bytes),
-            headers,
+            response: Response {
+                status,
+                body: Body::from_bytes(content_type.as_deref(), &bytes),
+                headers,
+            },
             duration: started.elapsed(),
         })
     }

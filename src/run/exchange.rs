@@ -63,15 +63,15 @@ pub(super) async fn replay(
     let mut live_response = None;
     match stage.replayer.send(&exchange.request).await {
         Ok(live) => {
-            result.live_status = Some(live.status);
+            result.live_status = Some(live.response.status);
             result.duration = live.duration;
             let key = interface.unwrap_or_else(|| format!("{} {route}", exchange.request.method));
             timings.target(key, exchange.duration_ms, live.duration);
             result.findings = check_exchange(exchange, &live, contract, &expectation, &ignore);
             // Both bodies are kept only where a report will show them side by side.
             if result.findings.iter().any(Finding::is_failure) {
-                result.recorded_body = exchange.response.body.body.clone();
-                result.live_body = live.body.body.clone();
+                result.recorded_body = exchange.response.body.json().cloned();
+                result.live_body = live.response.body.json().cloned();
             }
             live_response = Some(live);
         }
@@ -114,7 +114,7 @@ fn take_snapshot(
     let Some(folder) = scenario.file.parent() else {
         return Ok(None);
     };
-    let declared = declared_headers(contract, live.status);
+    let declared = declared_headers(contract, live.response.status);
     let snap = snapshot::of_response(&scenario.file, result, live, &declared, ignore);
     let name = snapshot::file_name(&scenario.name, result.index, &result.method, route);
     snapshot::record(&folder.join(SNAPSHOT_DIR).join(name), &snap, mode).map(Some)
@@ -170,9 +170,9 @@ pub(crate) fn check_exchange(
     match contract {
         Some(c) => findings.extend(check::schema::check_response(
             c,
-            live.status,
-            &live.headers,
-            &live.body,
+            live.response.status,
+            &live.response.headers,
+            &live.response.body,
         )),
         None => findings.push(Finding::new(
             FindingKind::NoContract,
@@ -187,17 +187,17 @@ pub(crate) fn check_exchange(
     }
     findings.extend(check_expectation(exchange, live, expectation));
     if !expectation.contract_only {
-        let declared = declared_headers(contract, live.status);
+        let declared = declared_headers(contract, live.response.status);
         let drift = check::drift::compare_headers(
             &exchange.response.headers,
-            &live.headers,
+            &live.response.headers,
             &declared,
             ignore,
         )
         .into_iter()
         .chain(check::drift::compare_bodies(
             &exchange.response.body,
-            &live.body,
+            &live.response.body,
             ignore,
         ));
         findings.extend(drift.map(|f| f.for_contract(contract)));
@@ -214,38 +214,38 @@ fn check_expectation(
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     match expectation.status {
-        Some(expected) if expected != live.status => findings.push(
+        Some(expected) if expected != live.response.status => findings.push(
             Finding::new(
                 FindingKind::ExpectationFailed,
                 Location::Response,
                 "status",
                 format!(
                     "the scenario expects status {expected}, the target answered {}",
-                    live.status
+                    live.response.status
                 ),
             )
-            .with_values(Some(expected.into()), Some(live.status.into())),
+            .with_values(Some(expected.into()), Some(live.response.status.into())),
         ),
         Some(_) => {}
-        None if exchange.response.status != live.status => findings.push(
+        None if exchange.response.status != live.response.status => findings.push(
             Finding::new(
                 FindingKind::StatusChanged,
                 Location::Response,
                 "status",
                 format!(
                     "status changed from {} to {}",
-                    exchange.response.status, live.status
+                    exchange.response.status, live.response.status
                 ),
             )
             .with_values(
                 Some(exchange.response.status.into()),
-                Some(live.status.into()),
+                Some(live.response.status.into()),
             ),
         ),
         None => {}
     }
     for (pointer, expected) in &expectation.fields {
-        let actual = live.body.body.as_ref().and_then(|b| b.pointer(pointer));
+        let actual = live.response.body.json().and_then(|b| b.pointer(pointer));
         if actual != Some(expected) {
             let shown = actual.map_or_else(|| "nothing".to_string(), ToString::to_string);
             findings.push(

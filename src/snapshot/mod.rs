@@ -22,7 +22,6 @@ use crate::json::{escape_pointer_token, unescape_pointer_token, wildcard_indices
 use crate::model::ExchangeResult;
 use crate::replay::LiveResponse;
 use crate::scenario::IgnoreRules;
-use normalize::Response;
 
 /// The folder of a scenario that holds its snapshots.
 pub(crate) const SNAPSHOT_DIR: &str = "snapshots";
@@ -255,12 +254,7 @@ pub(crate) fn of_response(
     ignore: &IgnoreRules,
 ) -> SnapFile {
     let interface = result.interface.as_deref();
-    let response = Response {
-        status: live.status,
-        headers: &live.headers,
-        body: &live.body,
-    };
-    let doc = normalize::document(response, declared, ignore);
+    let doc = normalize::document(&live.response, declared, ignore);
     let description = match interface {
         Some(i) => format!("{i}: {} {}", result.method, result.url),
         None => format!("{} {}", result.method, result.url),

@@ -28,22 +28,14 @@ use serde_json::{Map, Value};
 
 use crate::check::drift::StringFormat;
 use crate::json::escape_pointer_token;
-use crate::recording::{Body, HeaderValue, Headers};
+use crate::recording::{Body, HeaderValue, Response};
 use crate::scenario::IgnoreRules;
 
 /// The placeholders Interlock writes in place of ignored values.
 pub(crate) const PLACEHOLDERS: &[&str] = &["[timestamp]", "[date]", "[uuid]", "[ignored]"];
 
-/// A live response, as the parts the snapshot is made of.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Response<'a> {
-    pub status: u16,
-    pub headers: &'a Headers,
-    pub body: &'a Body,
-}
-
 /// The normalized document of a response. `declared` lists the contract's header names.
-pub(crate) fn document(response: Response<'_>, declared: &[&str], ignore: &IgnoreRules) -> Value {
+pub(crate) fn document(response: &Response, declared: &[&str], ignore: &IgnoreRules) -> Value {
     let mut doc = Map::new();
     doc.insert("status".into(), response.status.into());
     let headers: Map<String, Value> = response
@@ -58,12 +50,17 @@ pub(crate) fn document(response: Response<'_>, declared: &[&str], ignore: &Ignor
     if !headers.is_empty() {
         doc.insert("headers".into(), Value::Object(headers));
     }
-    if let Some(json) = &response.body.body {
-        doc.insert("body".into(), sorted(json));
-    } else if let Some(text) = &response.body.body_text {
-        doc.insert("body_text".into(), Value::String(text.clone()));
-    } else if let Some(b64) = &response.body.body_base64 {
-        doc.insert("body_base64".into(), Value::String(b64.clone()));
+    match &response.body {
+        Body::Empty => {}
+        Body::Json(json) => {
+            doc.insert("body".into(), sorted(json));
+        }
+        Body::Text(text) => {
+            doc.insert("body_text".into(), Value::String(text.clone()));
+        }
+        Body::Base64(b64) => {
+            doc.insert("body_base64".into(), Value::String(b64.clone()));
+        }
     }
     let mut doc = Value::Object(doc);
     apply_ignore(&mut doc, ignore);
@@ -167,6 +164,7 @@ pub(crate) fn sorted(value: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::recording::Headers;
     use crate::scenario::IgnoreRule;
     use serde_json::json;
 
@@ -185,7 +183,7 @@ mod tests {
             ("x-request-id".into(), HeaderValue::One("abc".into())),
             ("etag".into(), HeaderValue::One("\"v1\"".into())),
         ]);
-        let body = Body::json(json!({
+        let body = Body::Json(json!({
             "z": 1,
             "id": "3f2b8c1e-1d2a-4c3b-9e8f-1a2b3c4d5e6f",
             "updated_at": "2026-03-02T09:15:00+08:00",
@@ -194,8 +192,8 @@ mod tests {
         }));
         let response = Response {
             status: 201,
-            headers: &headers,
-            body: &body,
+            headers,
+            body,
         };
         let ignore = rules(&[
             "/id",
@@ -204,7 +202,7 @@ mod tests {
             "/z",
             "header:x-request-id",
         ]);
-        let doc = document(response, &["etag", "x-request-id"], &ignore);
+        let doc = document(&response, &["etag", "x-request-id"], &ignore);
         assert_eq!(
             render(&doc),
             render(&json!({
@@ -227,22 +225,17 @@ mod tests {
 
     #[test]
     fn text_bodies_are_ignored_only_as_a_whole() {
-        let headers = Headers::new();
-        let body = Body {
-            body_text: Some("hello".into()),
-            ..Body::default()
-        };
         let response = Response {
             status: 200,
-            headers: &headers,
-            body: &body,
+            headers: Headers::new(),
+            body: Body::Text("hello".into()),
         };
         assert_eq!(
-            document(response, &[], &rules(&["/x"]))["body_text"],
+            document(&response, &[], &rules(&["/x"]))["body_text"],
             "hello"
         );
         assert_eq!(
-            document(response, &[], &rules(&[""]))["body_text"],
+            document(&response, &[], &rules(&[""]))["body_text"],
             "[ignored]"
         );
     }

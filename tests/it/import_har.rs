@@ -71,9 +71,9 @@ fn chromium_har_becomes_a_recording_exchange_by_exchange() {
 
     let get = find(&all, "GET", "/api/v1/customers/C-10023");
     assert_eq!(get.response.status, 200);
-    assert_eq!(get.response.body.body.as_ref().unwrap()["id"], "C-10023");
+    assert_eq!(get.response.body.json().unwrap()["id"], "C-10023");
     assert_eq!(
-        get.response.body.body.as_ref().unwrap()["name"],
+        get.response.body.json().unwrap()["name"],
         "深圳前海瑞丰供应链管理有限公司"
     );
     assert_eq!(
@@ -86,10 +86,10 @@ fn chromium_har_becomes_a_recording_exchange_by_exchange() {
 
     let post = find(&all, "POST", "/api/v1/customers");
     assert_eq!(post.response.status, 201);
-    let sent = post.request.body.body.as_ref().expect("JSON request body");
+    let sent = post.request.body.json().expect("JSON request body");
     assert_eq!(sent["name"], "Li Wei");
     assert_eq!(sent["status"], "lead");
-    assert_eq!(post.response.body.body.as_ref().unwrap()["id"], "C-10024");
+    assert_eq!(post.response.body.json().unwrap()["id"], "C-10024");
 
     // Served gzip-compressed: the HAR holds the decoded body, so the wire headers go.
     let list = find(
@@ -97,30 +97,26 @@ fn chromium_har_becomes_a_recording_exchange_by_exchange() {
         "GET",
         "/api/v1/customers?status=active&page=1&api_key=%5Bredacted%5D",
     );
-    assert_eq!(list.response.body.body.as_ref().unwrap()["total"], 1);
+    assert_eq!(list.response.body.json().unwrap()["total"], 1);
     assert!(list.response.header("content-encoding").is_none());
 
     let logo = find(&all, "GET", "/api/v1/customers/C-10023/logo.png");
-    assert_eq!(logo.response.body.body_base64.as_deref(), Some(PNG_BASE64));
+    assert_eq!(logo.response.body.base64(), Some(PNG_BASE64));
 
     let text = find(&all, "GET", "/api/v1/notes/welcome.txt");
     assert_eq!(
-        text.response.body.body_text.as_deref(),
+        text.response.body.text(),
         Some("Welcome, Li Wei.\nYour account manager will call you.\n")
     );
 
     let missing = find(&all, "GET", "/api/v1/customers/C-404");
     assert_eq!(missing.response.status, 404);
-    assert_eq!(
-        missing.response.body.body.as_ref().unwrap()["error"],
-        "not_found"
-    );
+    assert_eq!(missing.response.body.json().unwrap()["error"], "not_found");
     let page = all.iter().find(|e| e.request.path() == "/").unwrap();
     assert!(
         page.response
             .body
-            .body_text
-            .as_deref()
+            .text()
             .is_some_and(|html| html.contains("Interlock HAR capture page"))
     );
 }
@@ -150,7 +146,7 @@ fn secrets_and_personal_data_never_reach_the_recording() {
     assert!(auth.starts_with("Bearer "), "{auth}");
     // Email pseudonyms stay email-shaped.
     let post = find(&all, "POST", "/api/v1/customers");
-    let email = post.request.body.body.as_ref().unwrap()["email"]
+    let email = post.request.body.json().unwrap()["email"]
         .as_str()
         .unwrap()
         .to_string();
@@ -171,16 +167,16 @@ fn mitmproxy_har_with_base64_text_bodies() {
     // mitmproxy writes non-ASCII text as base64 (`encoding: base64`); it is decoded to JSON.
     let get = find(&all, "GET", "/api/v1/customers/C-10023");
     assert_eq!(
-        get.response.body.body.as_ref().unwrap()["name"],
+        get.response.body.json().unwrap()["name"],
         "深圳前海瑞丰供应链管理有限公司"
     );
     let logo = find(&all, "GET", "/api/v1/customers/C-10023/logo.png");
     let png = base64::engine::general_purpose::STANDARD
-        .decode(logo.response.body.body_base64.as_ref().unwrap())
+        .decode(logo.response.body.base64().unwrap())
         .unwrap();
     assert_eq!(&png[1..4], b"PNG");
     let post = find(&all, "POST", "/api/v1/customers");
-    assert_eq!(post.request.body.body.as_ref().unwrap()["status"], "lead");
+    assert_eq!(post.request.body.json().unwrap()["status"], "lead");
 }
 
 #[test]
@@ -299,9 +295,12 @@ fn quirks_of_other_tools_are_accepted() {
     );
     let all = exchanges(&project, "q.jsonl");
     assert_eq!(all[0].request.url, "/erp/v2/customers?page=2");
-    assert_eq!(all[0].response.body.body, Some(json!({"items": []})));
+    assert_eq!(
+        all[0].response.body.json().cloned(),
+        Some(json!({"items": []}))
+    );
     assert_eq!(all[0].duration_ms, Some(12.0));
-    assert_eq!(all[1].request.body.body_text.as_deref(), Some("user=a+b"));
+    assert_eq!(all[1].request.body.text(), Some("user=a+b"));
     assert!(all[1].response.body.is_empty());
 }
 

@@ -111,7 +111,7 @@ fn drafts_from_the_bundled_erp_recordings() {
                 )
                 .unwrap();
             let (_, response) = contract.response_for(exchange.response.status).unwrap();
-            let body = exchange.response.body.body.as_ref().unwrap();
+            let body = exchange.response.body.json().unwrap();
             let violations = response.body.as_ref().unwrap().schema.violations(body);
             assert!(violations.is_empty(), "{file}: {violations:?}");
         }

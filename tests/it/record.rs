@@ -449,7 +449,7 @@ async fn json_round_trip_is_forwarded_unchanged_and_recorded() {
     assert!(!e.request.headers.contains_key("host"));
     assert_eq!(e.response.status, 200);
     assert_eq!(
-        e.response.body.body,
+        e.response.body.json().cloned(),
         Some(json!({"id": "C-1", "status": "active"}))
     );
     assert_eq!(
@@ -528,7 +528,7 @@ async fn chunked_gzip_and_large_bodies_reach_the_client_byte_for_byte() {
     let exchanges = read_recording(&project, "rec.jsonl");
     assert_eq!(exchanges.len(), 4);
     assert_eq!(
-        exchanges[0].response.body.body_text.as_deref(),
+        exchanges[0].response.body.text(),
         Some("first chunk, second chunk, last chunk")
     );
     assert!(
@@ -539,7 +539,7 @@ async fn chunked_gzip_and_large_bodies_reach_the_client_byte_for_byte() {
     );
     // Stored decoded, without its content-encoding, so it replays as plain HTTP.
     assert_eq!(
-        exchanges[1].response.body.body,
+        exchanges[1].response.body.json().cloned(),
         Some(json!({"compressed": true, "items": [1, 2, 3]}))
     );
     assert!(
@@ -549,16 +549,11 @@ async fn chunked_gzip_and_large_bodies_reach_the_client_byte_for_byte() {
             .contains_key("content-encoding")
     );
     let stored = base64::engine::general_purpose::STANDARD
-        .decode(exchanges[2].response.body.body_base64.as_deref().unwrap())
+        .decode(exchanges[2].response.body.base64().unwrap())
         .unwrap();
     assert_eq!(stored.len(), LARGE);
     assert_eq!(
-        exchanges[3]
-            .request
-            .body
-            .body_text
-            .as_ref()
-            .map(String::len),
+        exchanges[3].request.body.text().map(str::len),
         Some(big_request.len())
     );
 }

@@ -103,7 +103,7 @@ async fn no_secret_or_personal_value_reaches_any_written_file() {
         "session=[redacted]; Path=/; HttpOnly"
     );
     assert_eq!(e.request.url, "/echo?access_token=%5Bredacted%5D&page=2");
-    let customer = &e.request.body.body.as_ref().unwrap()["customer"];
+    let customer = &e.request.body.json().unwrap()["customer"];
     let email = customer["email"].as_str().unwrap();
     assert!(
         email.ends_with("@example.invalid") && email.contains('@'),
@@ -129,14 +129,14 @@ async fn no_secret_or_personal_value_reaches_any_written_file() {
         "business keys are kept"
     );
     assert_eq!(
-        e.request.body.body.as_ref().unwrap()["login"]["password"],
+        e.request.body.json().unwrap()["login"]["password"],
         "[redacted]"
     );
     // The echoed response carries the same data and gets the same pseudonyms.
-    let response_customer = &e.response.body.body.as_ref().unwrap()["body"]["customer"];
+    let response_customer = &e.response.body.json().unwrap()["body"]["customer"];
     assert_eq!(response_customer["email"], customer["email"]);
     assert_eq!(
-        e.response.body.body.as_ref().unwrap()["headers"]["authorization"],
+        e.response.body.json().unwrap()["headers"]["authorization"],
         "[redacted]"
     );
 }
@@ -155,8 +155,7 @@ async fn the_same_customer_gets_the_same_pseudonym_in_the_crm_and_erp_recordings
         read_recording(&project, file)[i]
             .request
             .body
-            .body
-            .as_ref()
+            .json()
             .unwrap()["customer"]["email"]
             .clone()
     };
@@ -245,10 +244,10 @@ fn redact_command_rewrites_a_recording_in_place() {
     );
     assert_eq!(exchanges[1].request.url, "/oauth/token", "line order kept");
     assert_eq!(
-        exchanges[1].request.body.body_text.as_deref(),
+        exchanges[1].request.body.text(),
         Some("grant_type=password&username=anna&password=%5Bredacted%5D")
     );
-    let name = exchanges[0].request.body.body.as_ref().unwrap()["contact_name"]
+    let name = exchanges[0].request.body.json().unwrap()["contact_name"]
         .as_str()
         .unwrap()
         .to_string();
