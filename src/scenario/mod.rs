@@ -342,120 +342,8 @@ pub(crate) fn load(file: &Path) -> Result<Scenario, Error> {
     };
 
     let ignore = parse_rules(file, "/ignore", &raw.ignore, &mut errors);
-    let mut peers = Vec::new();
-    let mut ports = BTreeMap::new();
-    for (name, peer) in &raw.peers {
-        let base = format!("/peers/{name}");
-        let recording_file = dir.join(&peer.recording);
-        let recording = if recording_file.is_file() {
-            read_recording(&recording_file, &mut errors)
-        } else {
-            errors.push(missing_file(
-                file,
-                &format!("{base}/recording"),
-                &peer.recording,
-                dir,
-            ));
-            Recording::default()
-        };
-        if let Some(port) = peer.port {
-            if let Some(other) = ports.insert(port, name.clone()) {
-                errors.push(InputError::at_pointer(
-                    file,
-                    format!("{base}/port"),
-                    format!("port {port} is already used by peer `{other}`"),
-                ));
-            }
-        }
-        let mut faults = Vec::new();
-        for (i, raw) in peer.faults.iter().enumerate() {
-            match FaultSpec::from_raw(raw) {
-                Ok(fault) => faults.push(fault),
-                Err(message) => errors.push(InputError::at_pointer(
-                    file,
-                    format!("{base}/faults/{i}"),
-                    message,
-                )),
-            }
-        }
-        peers.push(PeerConfig {
-            name: name.clone(),
-            recording_file,
-            recording,
-            port: peer.port,
-            ignore: parse_rules(file, &format!("{base}/ignore"), &peer.ignore, &mut errors),
-            behaviour: Behaviour {
-                playback: peer.playback,
-                match_headers: peer.matching.headers.clone(),
-                match_body: peer.matching.body,
-                match_path: peer.matching.path,
-                invalid_requests: peer.invalid_requests,
-                faults,
-                seed: peer.seed,
-            },
-        });
-    }
-
-    let mut expectations = Vec::new();
-    for (i, e) in raw.expect.iter().enumerate() {
-        let base = format!("/expect/{i}");
-        let selector = match (e.exchange, &e.interface) {
-            (Some(_), Some(_)) => {
-                errors.push(InputError::at_pointer(
-                    file,
-                    &base,
-                    "give `exchange` or `interface`, not both",
-                ));
-                Selector::All
-            }
-            (Some(n), None) => {
-                if n == 0 || n > replay.len().max(1) {
-                    errors.push(InputError::at_pointer(
-                        file,
-                        format!("{base}/exchange"),
-                        format!("exchange {n} does not exist: the replay recording has {} exchange(s), numbered from 1", replay.len()),
-                    ));
-                }
-                Selector::Exchange(n)
-            }
-            (None, Some(name)) => Selector::Interface(name.clone()),
-            (None, None) => Selector::All,
-        };
-        if let Some(status) = e.status {
-            if !(100..=599).contains(&status) {
-                errors.push(InputError::at_pointer(
-                    file,
-                    format!("{base}/status"),
-                    format!("{status} is not an HTTP status"),
-                ));
-            }
-        }
-        for pointer in e.fields.keys() {
-            if !pointer.is_empty() && !pointer.starts_with('/') {
-                errors.push(
-                    InputError::at_pointer(
-                        file,
-                        format!("{base}/fields"),
-                        format!("field `{pointer}` is not a JSON pointer"),
-                    )
-                    .with_hint(format!("write `/{pointer}`")),
-                );
-            }
-        }
-        expectations.push(Expectation {
-            selector,
-            status: e.status,
-            ignore: parse_rules(file, &format!("{base}/ignore"), &e.ignore, &mut errors),
-            contract_only: e.contract_only,
-            skip: e.skip,
-            fields: e
-                .fields
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            within_ms: e.within_ms,
-        });
-    }
+    let peers = load_peers(file, dir, &raw.peers, &mut errors);
+    let expectations = load_expectations(file, &raw.expect, replay.len(), &mut errors);
     if let Some(budget) = raw.latency {
         if !(budget.ratio.is_finite() && budget.ratio > 0.0) {
             errors.push(InputError::at_pointer(
@@ -490,6 +378,140 @@ pub(crate) fn load(file: &Path) -> Result<Scenario, Error> {
         expectations,
         latency: raw.latency,
     })
+}
+
+/// The `peers:` of a scenario, each with its recording, port, ignore rules and behaviour.
+fn load_peers(
+    file: &Path,
+    dir: &Path,
+    raw: &BTreeMap<String, RawPeer>,
+    errors: &mut Vec<InputError>,
+) -> Vec<PeerConfig> {
+    let mut peers = Vec::new();
+    let mut ports = BTreeMap::new();
+    for (name, peer) in raw {
+        let base = format!("/peers/{name}");
+        let recording_file = dir.join(&peer.recording);
+        let recording = if recording_file.is_file() {
+            read_recording(&recording_file, errors)
+        } else {
+            errors.push(missing_file(
+                file,
+                &format!("{base}/recording"),
+                &peer.recording,
+                dir,
+            ));
+            Recording::default()
+        };
+        if let Some(port) = peer.port {
+            if let Some(other) = ports.insert(port, name.clone()) {
+                errors.push(InputError::at_pointer(
+                    file,
+                    format!("{base}/port"),
+                    format!("port {port} is already used by peer `{other}`"),
+                ));
+            }
+        }
+        let mut faults = Vec::new();
+        for (i, raw) in peer.faults.iter().enumerate() {
+            match FaultSpec::from_raw(raw) {
+                Ok(fault) => faults.push(fault),
+                Err(message) => errors.push(InputError::at_pointer(
+                    file,
+                    format!("{base}/faults/{i}"),
+                    message,
+                )),
+            }
+        }
+        peers.push(PeerConfig {
+            name: name.clone(),
+            recording_file,
+            recording,
+            port: peer.port,
+            ignore: parse_rules(file, &format!("{base}/ignore"), &peer.ignore, errors),
+            behaviour: Behaviour {
+                playback: peer.playback,
+                match_headers: peer.matching.headers.clone(),
+                match_body: peer.matching.body,
+                match_path: peer.matching.path,
+                invalid_requests: peer.invalid_requests,
+                faults,
+                seed: peer.seed,
+            },
+        });
+    }
+
+    peers
+}
+
+/// The `expect:` entries of a scenario; `exchanges` is the replay recording's length.
+fn load_expectations(
+    file: &Path,
+    raw: &[RawExpectation],
+    exchanges: usize,
+    errors: &mut Vec<InputError>,
+) -> Vec<Expectation> {
+    let mut expectations = Vec::new();
+    for (i, e) in raw.iter().enumerate() {
+        let base = format!("/expect/{i}");
+        let selector = match (e.exchange, &e.interface) {
+            (Some(_), Some(_)) => {
+                errors.push(InputError::at_pointer(
+                    file,
+                    &base,
+                    "give `exchange` or `interface`, not both",
+                ));
+                Selector::All
+            }
+            (Some(n), None) => {
+                if n == 0 || n > exchanges.max(1) {
+                    errors.push(InputError::at_pointer(
+                        file,
+                        format!("{base}/exchange"),
+                        format!("exchange {n} does not exist: the replay recording has {} exchange(s), numbered from 1", exchanges),
+                    ));
+                }
+                Selector::Exchange(n)
+            }
+            (None, Some(name)) => Selector::Interface(name.clone()),
+            (None, None) => Selector::All,
+        };
+        if let Some(status) = e.status {
+            if !(100..=599).contains(&status) {
+                errors.push(InputError::at_pointer(
+                    file,
+                    format!("{base}/status"),
+                    format!("{status} is not an HTTP status"),
+                ));
+            }
+        }
+        for pointer in e.fields.keys() {
+            if !pointer.is_empty() && !pointer.starts_with('/') {
+                errors.push(
+                    InputError::at_pointer(
+                        file,
+                        format!("{base}/fields"),
+                        format!("field `{pointer}` is not a JSON pointer"),
+                    )
+                    .with_hint(format!("write `/{pointer}`")),
+                );
+            }
+        }
+        expectations.push(Expectation {
+            selector,
+            status: e.status,
+            ignore: parse_rules(file, &format!("{base}/ignore"), &e.ignore, errors),
+            contract_only: e.contract_only,
+            skip: e.skip,
+            fields: e
+                .fields
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            within_ms: e.within_ms,
+        });
+    }
+    expectations
 }
 
 fn read_recording(path: &Path, errors: &mut Vec<InputError>) -> Recording {
