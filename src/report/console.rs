@@ -594,6 +594,7 @@ mod tests {
             exchanges,
         })?;
         let recorded = crate::recording::Exchange::default();
+        let ignore = crate::scenario::IgnoreRules::default();
         for scenario in &run.scenarios {
             let loaded = crate::scenario::Scenario {
                 name: scenario.name.clone(),
@@ -609,6 +610,8 @@ mod tests {
                     exchange: &recorded,
                     result: exchange,
                     live: None,
+                    contract: None,
+                    ignore: &ignore,
                     snapshot: None,
                 })?;
             }

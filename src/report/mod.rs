@@ -11,11 +11,12 @@ pub(crate) mod markdown;
 pub(crate) mod merge;
 pub(crate) mod snapshot_summary;
 
+use crate::contract::Contract;
 use crate::error::Error;
 use crate::model::{ExchangeResult, RunResult, ScenarioResult};
 use crate::recording::Exchange;
 use crate::replay::LiveResponse;
-use crate::scenario::Scenario;
+use crate::scenario::{IgnoreRules, Scenario};
 use crate::snapshot;
 
 /// What the runner tells reporters, in order. Events carry what reporters need (the scenario,
@@ -39,6 +40,10 @@ pub enum Event<'a> {
         result: &'a ExchangeResult,
         /// The target's response, when one came back.
         live: Option<&'a LiveResponse>,
+        /// The contract the exchange was checked against, if one covers it.
+        contract: Option<&'a Contract>,
+        /// The ignore rules that applied (the scenario's merged with the exchange's).
+        ignore: &'a IgnoreRules,
         /// How the exchange's snapshot compared, when one was taken.
         snapshot: Option<snapshot::Outcome>,
     },

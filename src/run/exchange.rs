@@ -16,22 +16,26 @@ use crate::snapshot::{self, Mode, SNAPSHOT_DIR};
 use super::stage::{Stage, Timings};
 
 /// What one exchange left behind.
-pub(super) struct Replayed {
+pub(super) struct Replayed<'p> {
     pub result: ExchangeResult,
     pub live: Option<LiveResponse>,
+    /// The contract the exchange was checked against.
+    pub contract: Option<&'p Contract>,
+    /// The scenario's ignore rules merged with the exchange's own.
+    pub ignore: IgnoreRules,
     pub snapshot: Option<snapshot::Outcome>,
 }
 
 /// Replays the exchange at `index` of the scenario's recording, unless the scenario skips it.
-pub(super) async fn replay(
+pub(super) async fn replay<'p>(
     scenario: &Scenario,
     index: usize,
     exchange: &Exchange,
-    contracts: &ContractSet,
+    contracts: &'p ContractSet,
     stage: &mut Stage,
     timings: &mut Timings,
     snapshots: Mode,
-) -> Result<Option<Replayed>, Error> {
+) -> Result<Option<Replayed<'p>>, Error> {
     let contract = find_contract(contracts, &scenario.target, exchange);
     let interface = contract
         .map(|c| c.interface.clone())
@@ -93,6 +97,8 @@ pub(super) async fn replay(
     Ok(Some(Replayed {
         result,
         live: live_response,
+        contract,
+        ignore,
         snapshot,
     }))
 }

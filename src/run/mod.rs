@@ -173,6 +173,8 @@ async fn run_scenario(
                 exchange: recorded,
                 result: &replayed.result,
                 live: replayed.live.as_ref(),
+                contract: replayed.contract,
+                ignore: &replayed.ignore,
                 snapshot: replayed.snapshot,
             },
         )?;
