@@ -22,7 +22,8 @@ pub(super) struct Replayed {
     pub snapshot: Option<snapshot::Outcome>,
 }
 
-/// Replays the exchange at `index` of the scenario's recording, unless the scenario skips it.
+/// Replays the exchange at `index` of the scenario's recording; one the scenario skips is
+/// reported as skipped, not replayed.
 pub(super) async fn replay(
     scenario: &Scenario,
     index: usize,
@@ -37,9 +38,6 @@ pub(super) async fn replay(
         .map(|c| c.interface.clone())
         .or_else(|| exchange.interface.clone());
     let expectation = scenario.expectation_for(index, interface.as_deref());
-    if expectation.skip {
-        return Ok(None);
-    }
     let route = contract.map_or_else(
         || exchange.request.path().to_string(),
         |c| c.path.to_string(),
@@ -58,7 +56,15 @@ pub(super) async fn replay(
         error: None,
         recorded_body: None,
         live_body: None,
+        skipped: expectation.skip,
     };
+    if expectation.skip {
+        return Ok(Some(Replayed {
+            result,
+            live: None,
+            snapshot: None,
+        }));
+    }
     let ignore = scenario.ignore.with(&expectation.ignore);
     let mut live_response = None;
     match stage.replayer.send(&exchange.request).await {
@@ -168,12 +174,11 @@ pub(crate) fn check_exchange(
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     match contract {
-        Some(c) => findings.extend(check::schema::check_response(
-            c,
-            live.status,
-            &live.headers,
-            &live.body,
-        )),
+        Some(c) => findings.extend(
+            check::schema::check_response(c, live.status, &live.headers, &live.body)
+                .into_iter()
+                .map(|f| with_recorded_value(f, exchange)),
+        ),
         None => findings.push(Finding::new(
             FindingKind::NoContract,
             Location::Response,
@@ -186,6 +191,9 @@ pub(crate) fn check_exchange(
         )),
     }
     findings.extend(check_expectation(exchange, live, expectation));
+    // A success that became an error is one change: its status (with the error body); the
+    // error body is not diffed field by field against the recorded success body.
+    let became_error = exchange.response.status < 400 && live.status >= 400;
     if !expectation.contract_only {
         let declared = declared_headers(contract, live.status);
         let drift = check::drift::compare_headers(
@@ -195,11 +203,11 @@ pub(crate) fn check_exchange(
             ignore,
         )
         .into_iter()
-        .chain(check::drift::compare_bodies(
-            &exchange.response.body,
-            &live.body,
-            ignore,
-        ));
+        .chain(if became_error {
+            Vec::new()
+        } else {
+            check::drift::compare_bodies(&exchange.response.body, &live.body, ignore)
+        });
         findings.extend(drift.map(|f| f.for_contract(contract)));
     }
     findings
@@ -232,10 +240,7 @@ fn check_expectation(
                 FindingKind::StatusChanged,
                 Location::Response,
                 "status",
-                format!(
-                    "status changed from {} to {}",
-                    exchange.response.status, live.status
-                ),
+                status_change(exchange.response.status, live),
             )
             .with_values(
                 Some(exchange.response.status.into()),
@@ -279,4 +284,40 @@ fn check_expectation(
         }
     }
     findings
+}
+
+/// A schema violation of the response body shows the recorded value at its path too, when the
+/// recording has one there.
+fn with_recorded_value(mut finding: Finding, exchange: &Exchange) -> Finding {
+    if finding.kind == FindingKind::SchemaViolation
+        && finding.old.is_none()
+        && finding.path.starts_with('/')
+        && let Some(recorded) = exchange.response.body.body.as_ref()
+    {
+        finding.old = check::schema::scalar_at(recorded, &finding.path);
+    }
+    finding
+}
+
+/// `status changed from 201 to 502`, with the error body when a success became an error.
+fn status_change(recorded: u16, live: &LiveResponse) -> String {
+    let mut text = format!("status changed from {recorded} to {}", live.status);
+    if recorded < 400 && live.status >= 400 {
+        let body = live
+            .body
+            .body
+            .as_ref()
+            .map(ToString::to_string)
+            .or_else(|| live.body.body_text.clone())
+            .unwrap_or_default();
+        if !body.is_empty() {
+            let short: String = body.chars().take(200).collect();
+            text.push_str(": ");
+            text.push_str(&short);
+            if short.len() < body.len() {
+                text.push('…');
+            }
+        }
+    }
+    text
 }
