@@ -321,8 +321,8 @@ fn check_request(contract: &Contract, exchange: &Exchange) -> Vec<Finding> {
                 FindingKind::SchemaViolation,
                 String::new(),
                 format!(
-                    "must have a JSON body; it has a {} body",
-                    request.body.kind()
+                    "must have a JSON body; it has {} body",
+                    crate::json::with_article(request.body.kind())
                 ),
                 None,
             )),

@@ -63,9 +63,9 @@ pub(crate) fn check_response(
                     Location::Response,
                     "",
                     format!(
-                        "response {key} of `{}` must have a JSON body; it has a {} body",
+                        "response {key} of `{}` must have a JSON body; it has {} body",
                         contract.interface,
-                        body.kind()
+                        crate::json::with_article(body.kind())
                     ),
                 )
                 .for_contract(Some(contract)),

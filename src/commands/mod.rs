@@ -61,5 +61,6 @@ fn outputs(args: &OutputArgs) -> Outputs {
         junit: args.junit.clone(),
         html: args.html.clone(),
         summary_md: args.summary_md.clone(),
+        ..Outputs::default()
     }
 }

@@ -13,6 +13,15 @@ pub(crate) use pointer::{
 };
 
 /// A JSON value's type name as people say it.
+/// `a text`, `an empty`: the word with its indefinite article.
+pub(crate) fn with_article(word: &str) -> String {
+    let article = match word.chars().next() {
+        Some(c) if "aeiouAEIOU".contains(c) => "an",
+        _ => "a",
+    };
+    format!("{article} {word}")
+}
+
 pub(crate) fn type_name(value: &serde_json::Value) -> &'static str {
     match value {
         serde_json::Value::Null => "null",

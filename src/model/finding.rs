@@ -115,6 +115,10 @@ pub struct Finding {
     pub affected: Vec<String>,
     /// One line a person can act on.
     pub message: String,
+    /// The id of the cause this finding folds into (see [`super::cause`]); set when the run
+    /// finishes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
 }
 
 impl Finding {
@@ -138,6 +142,7 @@ impl Finding {
             new: None,
             affected: Vec::new(),
             message: message.into(),
+            cause: None,
         }
     }
 

@@ -39,11 +39,24 @@ pub struct ExchangeResult {
     pub recorded_body: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_body: Option<Value>,
+    /// The scenario skips this exchange (`skip: true`): it was not replayed.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub skipped: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+fn is_zero(value: &usize) -> bool {
+    *value == 0
 }
 
 impl ExchangeResult {
     pub(crate) fn outcome(&self) -> Outcome {
-        if self.error.is_some() {
+        if self.skipped {
+            Outcome::Skipped
+        } else if self.error.is_some() {
             Outcome::Error
         } else if self.findings.iter().any(Finding::is_failure) {
             Outcome::Failed
@@ -59,6 +72,8 @@ pub enum Outcome {
     Passed,
     Failed,
     Error,
+    /// Not replayed: the scenario skips it.
+    Skipped,
 }
 
 /// Latency of one interface (target) or route (peer).
@@ -154,6 +169,9 @@ pub struct Counts {
     pub passed: usize,
     pub failed: usize,
     pub errors: usize,
+    /// Exchanges the scenarios skip (not replayed; counted in `exchanges`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped: usize,
     pub findings: usize,
 }
 
@@ -182,6 +200,7 @@ impl RunResult {
                     Outcome::Passed => counts.passed += 1,
                     Outcome::Failed => counts.failed += 1,
                     Outcome::Error => counts.errors += 1,
+                    Outcome::Skipped => counts.skipped += 1,
                 }
             }
             if scenario.error.is_some() {
@@ -244,6 +263,7 @@ mod tests {
             error: error.map(str::to_string),
             recorded_body: None,
             live_body: None,
+            skipped: false,
         }
     }
 

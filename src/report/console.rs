@@ -27,8 +27,10 @@ use serde_json::Value;
 
 use super::{Event, Reporter};
 use crate::error::Error;
+use crate::model::cause::causes;
 use crate::model::{
-    ExchangeResult, Finding, Latency, Location, Outcome, RunResult, ScenarioResult,
+    Cause, ExchangeResult, Finding, FindingKind, Latency, Location, Outcome, Rank, RunResult,
+    ScenarioResult,
 };
 
 /// Longest rendering of an old or new value before it is shortened with `…`.
@@ -69,6 +71,7 @@ pub(crate) struct ConsoleReporter {
     out: Box<dyn Write + Send>,
     style: ConsoleStyle,
     progress: Option<ProgressBar>,
+    detail: bool,
 }
 
 impl ConsoleReporter {
@@ -77,7 +80,15 @@ impl ConsoleReporter {
             out,
             style,
             progress: None,
+            detail: true,
         }
+    }
+
+    /// Whether the per-scenario detail follows the causes (on unless quiet).
+    #[must_use]
+    pub(crate) fn with_detail(mut self, detail: bool) -> Self {
+        self.detail = detail;
+        self
     }
 }
 
@@ -112,7 +123,7 @@ impl Reporter for ConsoleReporter {
                 if let Some(bar) = self.progress.take() {
                     bar.finish_and_clear();
                 }
-                let text = render(result, self.style.color);
+                let text = render_with(result, self.style.color, self.detail);
                 self.out
                     .write_all(text.as_bytes())
                     .and_then(|()| self.out.flush())
@@ -122,18 +133,100 @@ impl Reporter for ConsoleReporter {
     }
 }
 
-/// The whole console report of a finished run at once: every scenario block, then the
-/// summary line.
+/// The whole console report of a finished run at once: the causes, every scenario block, then
+/// the summary line.
+#[cfg(test)]
 pub(crate) fn render(result: &RunResult, color: bool) -> String {
+    render_with(result, color, true)
+}
+
+/// [`render`], with or without the per-scenario detail.
+pub(crate) fn render_with(result: &RunResult, color: bool, detail: bool) -> String {
     let painter = Painter(color);
-    let mut text: String = result
-        .scenarios
-        .iter()
-        .map(|s| scenario_block(s, painter))
-        .collect();
-    text.push_str(&summary_line(result, painter));
+    let causes = causes(result);
+    let mut text = causes_block(&causes, result, painter);
+    if detail {
+        text.extend(result.scenarios.iter().map(|s| scenario_block(s, painter)));
+    }
+    text.push_str(&summary_line(result, &causes, painter));
     text.push('\n');
     text
+}
+
+/// How many causes the console lists before saying how many more there are.
+const LISTED_CAUSES: usize = 8;
+
+/// `6 causes (45 findings)`, then one line per cause, most harmful first; nothing when no
+/// cause fails the gate.
+fn causes_block(causes: &[Cause], result: &RunResult, p: Painter) -> String {
+    let failing: Vec<&Cause> = causes.iter().filter(|c| c.rank != Rank::Info).collect();
+    if failing.is_empty() {
+        return String::new();
+    }
+    let mut text = format!("{}\n", p.paint(BOLD, &cause_count(failing.len(), result)));
+    for (n, cause) in failing.iter().take(LISTED_CAUSES).enumerate() {
+        let _ = writeln!(text, "  {}. {}", n + 1, cause_line(cause, p));
+    }
+    if failing.len() > LISTED_CAUSES {
+        let more = failing.len() - LISTED_CAUSES;
+        let _ = writeln!(
+            text,
+            "  … and {} (see below)",
+            plural(more, "more cause", "more causes")
+        );
+    }
+    text.push('\n');
+    text
+}
+
+/// `6 causes (45 findings)`, with the errors when there are any.
+pub(crate) fn cause_count(causes: usize, result: &RunResult) -> String {
+    let c = result.counts();
+    let mut text = format!(
+        "{} ({}",
+        plural(causes, "cause", "causes"),
+        plural(c.findings, "finding", "findings")
+    );
+    if c.errors > 0 {
+        let _ = write!(text, ", {}", plural(c.errors, "error", "errors"));
+    }
+    text.push(')');
+    text
+}
+
+/// One cause on one line: label, what broke, how often and where, who is affected.
+fn cause_line(cause: &Cause, p: Painter) -> String {
+    let label = if cause.severity == "error" {
+        p.paint(RED, "ERROR")
+    } else {
+        p.paint(RED, "FAIL ")
+    };
+    let mut line = format!(
+        "{label} {}  ({})",
+        one_line(&shorten(&cause.line, CAUSE_WIDTH)),
+        seen(cause)
+    );
+    if !cause.consumers.is_empty() {
+        let _ = write!(line, "  affects: {}", cause.consumers.join(", "));
+    }
+    line
+}
+
+/// Longest cause text before it is shortened with `…`.
+const CAUSE_WIDTH: usize = 160;
+
+/// `3 findings in 1 exchange`, `12 exchanges`.
+pub(crate) fn seen(cause: &Cause) -> String {
+    let exchanges = plural(cause.exchange_count, "exchange", "exchanges");
+    if cause.severity == "error" {
+        return exchanges;
+    }
+    let findings = plural(cause.occurrences, "finding", "findings");
+    if cause.exchange_count == 0 {
+        findings
+    } else {
+        format!("{findings} in {exchanges}")
+    }
 }
 
 fn progress_bar(exchanges: usize) -> ProgressBar {
@@ -171,6 +264,7 @@ impl Painter {
             Outcome::Passed => self.paint(GREEN, "ok   "),
             Outcome::Failed => self.paint(RED, "FAIL "),
             Outcome::Error => self.paint(RED, "ERROR"),
+            Outcome::Skipped => self.paint(DIM, "skip "),
         }
     }
 }
@@ -181,6 +275,7 @@ struct Tally {
     passed: usize,
     failed: usize,
     errors: usize,
+    skipped: usize,
     findings: usize,
 }
 
@@ -191,6 +286,7 @@ fn tally(scenario: &ScenarioResult) -> Tally {
             Outcome::Passed => t.passed += 1,
             Outcome::Failed => t.failed += 1,
             Outcome::Error => t.errors += 1,
+            Outcome::Skipped => t.skipped += 1,
         }
     }
     t.findings = scenario.all_findings().filter(|f| f.is_failure()).count();
@@ -211,15 +307,17 @@ fn scenario_header(scenario: &ScenarioResult, p: Painter) -> String {
         Outcome::Passed => p.paint(GREEN, "PASS "),
         Outcome::Failed => p.paint(RED, "FAIL "),
         Outcome::Error => p.paint(RED, "ERROR"),
+        Outcome::Skipped => p.paint(DIM, "SKIP "),
     };
     format!(
-        "{label} {} → {} — {}: {} passed, {} failed, {}; {}",
+        "{label} {} → {} — {}: {} passed, {} failed, {}{}; {}",
         p.paint(BOLD, &one_line(&scenario.name)),
         one_line(&scenario.target),
         plural(scenario.exchanges.len(), "exchange", "exchanges"),
         t.passed,
         t.failed,
         plural(t.errors, "error", "errors"),
+        skipped(t.skipped),
         plural(t.findings, "finding", "findings"),
     )
 }
@@ -255,6 +353,7 @@ fn write_scenario(out: &mut String, scenario: &ScenarioResult, p: Painter) -> fm
 fn write_exchange(out: &mut String, exchange: &ExchangeResult, p: Painter) -> fmt::Result {
     let outcome = exchange.outcome();
     let status = match (outcome, exchange.live_status) {
+        (Outcome::Skipped, _) => "skipped by the scenario".to_owned(),
         (Outcome::Passed, live) => live.unwrap_or(exchange.recorded_status).to_string(),
         (_, Some(live)) => format!("recorded {} → live {live}", exchange.recorded_status),
         (_, None) => format!("recorded {} → no response", exchange.recorded_status),
@@ -289,12 +388,8 @@ fn finding_line(finding: &Finding, p: Painter) -> String {
     } else {
         format!("{kind} {place}")
     });
-    if finding.old.is_some() || finding.new.is_some() {
-        parts.push(format!(
-            "{} → {}",
-            shown(finding.old.as_ref(), VALUE_WIDTH),
-            shown(finding.new.as_ref(), VALUE_WIDTH)
-        ));
+    if let Some(values) = values(finding, VALUE_WIDTH) {
+        parts.push(values);
     }
     parts.push(one_line(&finding.message));
     if !finding.affected.is_empty() {
@@ -324,6 +419,22 @@ fn pointer(path: String) -> String {
         "/".to_owned()
     } else {
         path
+    }
+}
+
+/// `old → new`; for a schema violation without a recorded value, only the live one
+/// (`live "800000.00"`): the recording may simply not have been compared.
+pub(super) fn values(finding: &Finding, width: usize) -> Option<String> {
+    match (&finding.old, &finding.new) {
+        (None, None) => None,
+        (None, Some(new)) if finding.kind == FindingKind::SchemaViolation => {
+            Some(format!("live {}", shorten(&new.to_string(), width)))
+        }
+        (old, new) => Some(format!(
+            "{} → {}",
+            shown(old.as_ref(), width),
+            shown(new.as_ref(), width)
+        )),
     }
 }
 
@@ -378,22 +489,34 @@ fn write_latency(out: &mut String, latency: &[Latency], p: Painter) -> fmt::Resu
     Ok(())
 }
 
-fn summary_line(result: &RunResult, p: Painter) -> String {
+fn summary_line(result: &RunResult, causes: &[Cause], p: Painter) -> String {
     let c = result.counts();
     let verdict = match result.verdict() {
         "passed" => p.paint(GREEN, "passed"),
         other => p.paint(RED, other),
     };
+    let failing = causes.iter().filter(|c| c.rank != Rank::Info).count();
     format!(
-        "interlock: {verdict} — {}, {}: {} passed, {} failed, {}; {} ({:.2} s)",
+        "interlock: {verdict} — {}, {}: {} passed, {} failed, {}{}; {} ({}) ({:.2} s)",
         plural(c.scenarios, "scenario", "scenarios"),
         plural(c.exchanges, "exchange", "exchanges"),
         c.passed,
         c.failed,
         plural(c.errors, "error", "errors"),
+        skipped(c.skipped),
+        plural(failing, "cause", "causes"),
         plural(c.findings, "finding", "findings"),
         result.duration.as_secs_f64(),
     )
+}
+
+/// `, 2 skipped` when some exchanges were skipped.
+pub(crate) fn skipped(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(", {n} skipped")
+    }
 }
 
 /// `1 scenario`, `3 scenarios`.
@@ -430,6 +553,7 @@ pub(crate) mod sample {
             error: None,
             recorded_body: None,
             live_body: None,
+            skipped: false,
         }
     }
 
@@ -648,7 +772,7 @@ mod tests {
         let last = output.lines().last().expect("a summary line");
         assert_eq!(
             last,
-            "interlock: error — 2 scenarios, 6 exchanges: 4 passed, 1 failed, 1 error; 6 findings (5.23 s)"
+            "interlock: error — 2 scenarios, 6 exchanges: 4 passed, 1 failed, 1 error; 5 causes (6 findings) (5.23 s)"
         );
     }
 
@@ -701,9 +825,10 @@ mod tests {
             duration: Duration::from_millis(10),
         };
         let output = render(&run, false);
-        assert!(output.starts_with("ERROR billing → recorded — 0 exchanges"));
+        assert!(output.starts_with("1 cause (0 findings, 1 error)\n  1. ERROR scenario `billing` could not run: cannot bind peer erp"));
+        assert!(output.contains("\n\nERROR billing → recorded — 0 exchanges"));
         assert!(output.contains("  ERROR scenario  cannot bind peer erp"));
-        assert!(output.ends_with("interlock: error — 1 scenario, 0 exchanges: 0 passed, 0 failed, 1 error; 0 findings (0.01 s)\n"));
+        assert!(output.ends_with("interlock: error — 1 scenario, 0 exchanges: 0 passed, 0 failed, 1 error; 1 cause (0 findings) (0.01 s)\n"));
     }
 
     #[test]

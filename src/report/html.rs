@@ -568,6 +568,7 @@ fn outcome_id(outcome: Outcome) -> &'static str {
         Outcome::Passed => "passed",
         Outcome::Failed => "failed",
         Outcome::Error => "error",
+        Outcome::Skipped => "skipped",
     }
 }
 

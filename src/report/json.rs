@@ -1,8 +1,8 @@
 //! The JSON report: the whole run as one machine-readable document.
 //!
 //! Written once, atomically, when the run finishes. The document is versioned by its first key,
-//! `"interlock_report": 1`, and carries the verdict and exit code the gate used, the counts, and
-//! every scenario with its exchanges, findings and latency — the result model's own
+//! `"interlock_report": 2`, and carries the verdict and exit code the gate used, the counts, the
+//! ranked causes (each finding names its cause by id), and every scenario with its exchanges, findings and latency — the result model's own
 //! serialization, with each scenario and exchange's outcome added. The format is specified in
 //! `docs/json-report.md`.
 
@@ -13,10 +13,16 @@ use serde::Serialize;
 use super::{Event, Reporter};
 use crate::error::Error;
 use crate::fsutil::write_atomic;
-use crate::model::{Counts, ExchangeResult, Finding, Latency, Outcome, RunResult, ScenarioResult};
+use crate::model::cause::causes;
+use crate::model::{
+    Cause, Counts, ExchangeResult, Finding, Latency, Outcome, RunResult, ScenarioResult,
+};
 
 /// The version of the document, bumped on any incompatible change.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
+
+/// The versions `interlock report merge` reads: 1 had no `causes`.
+pub(crate) const READABLE_VERSIONS: [u32; 2] = [1, 2];
 
 /// Writes the JSON report to a file when the run finishes.
 pub(crate) struct JsonReporter {
@@ -71,6 +77,7 @@ struct Report<'a> {
     exit_code: u8,
     counts: Counts,
     duration_ms: f64,
+    causes: Vec<Cause>,
     scenarios: Vec<ScenarioReport<'a>>,
 }
 
@@ -102,6 +109,7 @@ impl<'a> Report<'a> {
             exit_code: result.exit_code(),
             counts: result.counts(),
             duration_ms: millis(result.duration),
+            causes: causes(result),
             scenarios: result.scenarios.iter().map(ScenarioReport::of).collect(),
         }
     }
@@ -149,7 +157,7 @@ mod tests {
     fn header_matches_the_run() {
         let run = sample::run();
         let report = parsed(&run);
-        assert_eq!(report["interlock_report"], json!(1));
+        assert_eq!(report["interlock_report"], json!(2));
         assert_eq!(report["verdict"], json!(run.verdict()));
         assert_eq!(report["exit_code"], json!(run.exit_code()));
         assert_eq!(report["duration_ms"], json!(5234.0));
@@ -167,6 +175,7 @@ mod tests {
                 "exit_code",
                 "counts",
                 "duration_ms",
+                "causes",
                 "scenarios"
             ]
         );

@@ -14,11 +14,12 @@ use junit_report::{
     Duration, OffsetDateTime, Report, TestCase, TestCaseBuilder, TestSuite, TestSuiteBuilder,
 };
 
-use super::console::shown;
+use super::console::values;
 use super::{Event, Reporter};
 use crate::error::Error;
 use crate::fsutil::write_atomic;
-use crate::model::{ExchangeResult, Finding, Location, Outcome, RunResult, ScenarioResult};
+use crate::model::cause::causes;
+use crate::model::{Cause, ExchangeResult, Finding, Location, Outcome, RunResult, ScenarioResult};
 
 /// The `type` of an `<error>` for an exchange that could not be sent or answered.
 pub(crate) const TRANSPORT: &str = "transport";
@@ -106,25 +107,36 @@ fn to_xml(
     timestamp: &dyn Fn(&ScenarioResult) -> OffsetDateTime,
 ) -> Result<String, junit_report::Error> {
     let mut report = Report::new();
-    report.add_testsuites(result.scenarios.iter().map(|s| suite(s, timestamp(s))));
+    let causes = causes(result);
+    report.add_testsuites(
+        result
+            .scenarios
+            .iter()
+            .map(|s| suite(s, timestamp(s), &causes)),
+    );
     let mut bytes = Vec::new();
     report.write_xml(&mut bytes)?;
     bytes.push(b'\n');
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-fn suite(scenario: &ScenarioResult, timestamp: OffsetDateTime) -> TestSuite {
+fn suite(scenario: &ScenarioResult, timestamp: OffsetDateTime, causes: &[Cause]) -> TestSuite {
     let name = attr(&scenario.name);
     let mut builder = TestSuiteBuilder::new(&name);
     builder.set_timestamp(timestamp);
-    builder.add_testcases(scenario.exchanges.iter().map(|e| exchange_case(&name, e)));
+    builder.add_testcases(
+        scenario
+            .exchanges
+            .iter()
+            .map(|e| exchange_case(&name, e, causes)),
+    );
     if scenario.error.is_some() || !scenario.findings.is_empty() {
-        builder.add_testcase(scenario_case(&name, scenario));
+        builder.add_testcase(scenario_case(&name, scenario, causes));
     }
     builder.build()
 }
 
-fn exchange_case(classname: &str, exchange: &ExchangeResult) -> TestCase {
+fn exchange_case(classname: &str, exchange: &ExchangeResult, causes: &[Cause]) -> TestCase {
     let name = attr(&exchange.name);
     let time = duration(exchange.duration);
     let header = format!(
@@ -144,14 +156,15 @@ fn exchange_case(classname: &str, exchange: &ExchangeResult) -> TestCase {
             b.set_trace(&cdata(&text));
             b
         }
-        (None, Outcome::Failed) => failure_case(&name, time, &header, &exchange.findings),
+        (None, Outcome::Skipped) => TestCaseBuilder::skipped(&name),
+        (None, Outcome::Failed) => failure_case(&name, time, &header, &exchange.findings, causes),
         (None, _) => passed_case(&name, time, &exchange.findings),
     };
     builder.set_classname(classname);
     builder.build()
 }
 
-fn scenario_case(classname: &str, scenario: &ScenarioResult) -> TestCase {
+fn scenario_case(classname: &str, scenario: &ScenarioResult, causes: &[Cause]) -> TestCase {
     let time = Duration::ZERO;
     let header = format!("scenario {} (target {})", scenario.name, scenario.target);
     let mut builder = match &scenario.error {
@@ -163,7 +176,7 @@ fn scenario_case(classname: &str, scenario: &ScenarioResult) -> TestCase {
             b
         }
         None if scenario.findings.iter().any(Finding::is_failure) => {
-            failure_case(SCENARIO_CASE, time, &header, &scenario.findings)
+            failure_case(SCENARIO_CASE, time, &header, &scenario.findings, causes)
         }
         None => passed_case(SCENARIO_CASE, time, &scenario.findings),
     };
@@ -171,14 +184,30 @@ fn scenario_case(classname: &str, scenario: &ScenarioResult) -> TestCase {
     builder.build()
 }
 
-/// A `<failure>` typed by the first failing finding, summarised in `message`, every finding
-/// in the text.
-fn failure_case(name: &str, time: Duration, header: &str, findings: &[Finding]) -> TestCaseBuilder {
+/// A `<failure>` typed by the first cause of its failing findings (else the first finding's
+/// kind), its causes' lines in `message`, every finding in the text.
+fn failure_case(
+    name: &str,
+    time: Duration,
+    header: &str,
+    findings: &[Finding],
+    causes: &[Cause],
+) -> TestCaseBuilder {
     let failing: Vec<&Finding> = findings.iter().filter(|f| f.is_failure()).collect();
-    let kind = failing.first().map_or("finding", |f| f.kind.id());
+    let mine: Vec<&Cause> = causes
+        .iter()
+        .filter(|c| failing.iter().any(|f| f.cause.as_ref() == Some(&c.id)))
+        .collect();
+    let (kind, message) = match mine.first() {
+        Some(first) => (first.kind.as_str(), cause_summary(&mine)),
+        None => (
+            failing.first().map_or("finding", |f| f.kind.id()),
+            summary(&failing),
+        ),
+    };
     let mut text = format!("{header}\n");
     write_findings(&mut text, findings);
-    let mut builder = TestCaseBuilder::failure(name, time, kind, &attr(&summary(&failing)));
+    let mut builder = TestCaseBuilder::failure(name, time, kind, &attr(&message));
     builder.set_trace(&cdata(&text));
     builder
 }
@@ -192,6 +221,16 @@ fn passed_case(name: &str, time: Duration, findings: &[Finding]) -> TestCaseBuil
         builder.set_system_out(&cdata(&text));
     }
     builder
+}
+
+/// `2 causes: `tax_id` renamed to `taxNumber`; `credit_limit` changed type number → string`
+fn cause_summary(causes: &[&Cause]) -> String {
+    let lines: Vec<&str> = causes.iter().map(|c| c.line.as_str()).collect();
+    format!(
+        "{}: {}",
+        super::console::plural(causes.len(), "cause", "causes"),
+        lines.join("; ")
+    )
 }
 
 /// `3 findings: field-removed /tax_id, field-added /taxNumber, type-changed /credit_limit, …`
@@ -232,13 +271,8 @@ fn write_findings(text: &mut String, findings: &[Finding]) {
             let _ = write!(text, " ({interface})");
         }
         text.push('\n');
-        if finding.old.is_some() || finding.new.is_some() {
-            let _ = writeln!(
-                text,
-                "  {} → {}",
-                shown(finding.old.as_ref(), VALUE_WIDTH),
-                shown(finding.new.as_ref(), VALUE_WIDTH)
-            );
+        if let Some(values) = values(finding, VALUE_WIDTH) {
+            let _ = writeln!(text, "  {values}");
         }
         let _ = writeln!(text, "  {}", attr(&finding.message));
         if !finding.affected.is_empty() {
@@ -308,6 +342,19 @@ mod tests {
         ]}, {
             insta::assert_snapshot!(xml());
         });
+    }
+
+    #[test]
+    fn skipped_exchanges_are_skipped_testcases_and_failures_name_their_causes() {
+        let mut run = sample::run();
+        run.scenarios[1].exchanges[1].skipped = true;
+        crate::model::cause::annotate(&mut run);
+        let xml = render_at(&run, datetime!(2026-01-01 00:00 UTC));
+        assert_eq!(xml.matches("<skipped/>").count(), 1, "{xml}");
+        assert!(
+            xml.contains(r#"<failure type="peer-contract" message="4 causes: `erp` rejects"#),
+            "{xml}"
+        );
     }
 
     #[test]

@@ -14,12 +14,13 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use super::console::{one_line, plural, shorten, shown};
+use super::console::{cause_count, one_line, plural, seen, shorten, shown};
 use super::{Event, Reporter};
 use crate::error::Error;
 use crate::fsutil::{append_text, write_atomic};
 use crate::json::wildcard_indices;
-use crate::model::{Finding, Location, RunResult};
+use crate::model::cause::causes;
+use crate::model::{Cause, Finding, Location, Rank, RunResult};
 
 /// How many failing findings the table shows.
 pub(crate) const TOP_FINDINGS: usize = 20;
@@ -92,9 +93,65 @@ pub(crate) fn render(result: &RunResult) -> String {
         plural(c.findings, "failing finding", "failing findings"),
         result.duration.as_secs_f64()
     );
-    findings_table(&mut out, result);
+    let causes = causes(result);
+    causes_table(&mut out, &causes, result);
+    findings_table(&mut out, result, &causes);
     errors(&mut out, result);
     out
+}
+
+/// How many causes the causes table shows.
+pub(crate) const TOP_CAUSES: usize = 20;
+
+/// `**6 causes** (45 findings)` and one row per cause, most harmful first, so a cut never
+/// hides a cause behind a less harmful one.
+fn causes_table(out: &mut String, causes: &[Cause], result: &RunResult) {
+    let failing: Vec<&Cause> = causes.iter().filter(|c| c.rank != Rank::Info).collect();
+    if failing.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "**{}**\n", cause_count(failing.len(), result));
+    let _ = writeln!(out, "| # | Cause | Seen | Consumers |");
+    let _ = writeln!(out, "|---|---|---|---|");
+    for (n, cause) in failing.iter().take(TOP_CAUSES).enumerate() {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            n + 1,
+            rich(&shorten(&cause.line, 2 * MESSAGE_WIDTH)),
+            seen(cause),
+            text(&cause.consumers.join(", "))
+        );
+    }
+    let more = failing.len().saturating_sub(TOP_CAUSES);
+    if more > 0 {
+        let _ = writeln!(
+            out,
+            "\n…and {more} less harmful causes: see the HTML or JSON report."
+        );
+    }
+    out.push('\n');
+}
+
+/// Text whose backtick-quoted parts stay code: in `` `tax_id` renamed ``, `tax_id` is a code
+/// span.
+fn rich(value: &str) -> String {
+    let parts: Vec<&str> = value.split('`').collect();
+    if parts.len() % 2 == 0 {
+        // An unpaired backtick: all plain text.
+        return text(value);
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 && !part.is_empty() {
+                code(part)
+            } else {
+                text(part)
+            }
+        })
+        .collect()
 }
 
 /// One table row: a failing finding, with the same change elsewhere in its scenario folded in
@@ -178,8 +235,17 @@ fn rows(result: &RunResult) -> Vec<Row<'_>> {
     rows
 }
 
-fn findings_table(out: &mut String, result: &RunResult) {
-    let rows = rows(result);
+fn findings_table(out: &mut String, result: &RunResult, causes: &[Cause]) {
+    let mut rows = rows(result);
+    // Rows follow their causes' rank, so the cut keeps the most harmful.
+    let position = |row: &Row<'_>| {
+        row.finding
+            .cause
+            .as_ref()
+            .and_then(|id| causes.iter().position(|c| &c.id == id))
+            .unwrap_or(usize::MAX)
+    };
+    rows.sort_by_key(position);
     if rows.is_empty() {
         let _ = writeln!(out, "No finding fails the gate.");
         return;
@@ -223,7 +289,7 @@ fn change(finding: &Finding) -> String {
         None => "(absent)".to_owned(),
     };
     if finding.old.is_none() && finding.new.is_none() {
-        return text(&shorten(&finding.message, MESSAGE_WIDTH));
+        return rich(&shorten(&finding.message, MESSAGE_WIDTH));
     }
     format!(
         "{} → {}",

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::json::FORMAT_VERSION;
+use super::json::{FORMAT_VERSION, READABLE_VERSIONS};
 use crate::error::{Error, InputError, Position};
 use crate::model::RunResult;
 
@@ -33,13 +33,13 @@ pub(crate) fn read(path: &Path) -> Result<RunResult, InputError> {
         .get("interlock_report")
         .and_then(serde_json::Value::as_u64)
     {
-        Some(version) if version == u64::from(FORMAT_VERSION) => {}
+        Some(version) if READABLE_VERSIONS.iter().any(|v| u64::from(*v) == version) => {}
         Some(version) => {
             return Err(InputError::at_pointer(
                 path,
                 "/interlock_report",
                 format!(
-                    "report format {version} is not the format {FORMAT_VERSION} this interlock reads"
+                    "report format {version} is not one this interlock reads (1 to {FORMAT_VERSION})"
                 ),
             )
             .with_hint("merge reports written by the same interlock version"));
@@ -99,5 +99,6 @@ pub(crate) fn merge(results: Vec<(PathBuf, RunResult)>) -> Result<RunResult, Err
         return Err(Error::Input(errors));
     }
     merged.scenarios.sort_by(|a, b| a.name.cmp(&b.name));
+    crate::model::cause::annotate(&mut merged);
     Ok(merged)
 }

@@ -63,6 +63,9 @@ pub(crate) struct Outputs {
     pub junit: Option<std::path::PathBuf>,
     pub html: Option<std::path::PathBuf>,
     pub summary_md: Option<std::path::PathBuf>,
+    /// The console shows the causes and the summary line only, not the per-scenario detail
+    /// (`-q`).
+    pub quiet: bool,
 }
 
 impl Outputs {
@@ -71,7 +74,8 @@ impl Outputs {
         let console = console::ConsoleReporter::new(
             Box::new(std::io::stdout()),
             console::ConsoleStyle::detect(),
-        );
+        )
+        .with_detail(!self.quiet);
         let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(console)];
         reporters.extend(self.reporters());
         reporters

@@ -8,7 +8,7 @@ use crate::contract::{Contract, ContractSet};
 use crate::error::Error;
 use crate::json::display_pointer;
 use crate::model::{ExchangeResult, Finding, FindingKind, Location};
-use crate::recording::Exchange;
+use crate::recording::{Body, Exchange};
 use crate::replay::LiveResponse;
 use crate::scenario::{Expectation, IgnoreRules, SCENARIO_FILE, Scenario};
 use crate::snapshot::{self, Mode, SNAPSHOT_DIR};
@@ -26,7 +26,8 @@ pub(super) struct Replayed<'p> {
     pub snapshot: Option<snapshot::Outcome>,
 }
 
-/// Replays the exchange at `index` of the scenario's recording, unless the scenario skips it.
+/// Replays the exchange at `index` of the scenario's recording; one the scenario skips is
+/// reported as skipped, not replayed.
 pub(super) async fn replay<'p>(
     scenario: &Scenario,
     index: usize,
@@ -41,9 +42,6 @@ pub(super) async fn replay<'p>(
         .map(|c| c.interface.clone())
         .or_else(|| exchange.interface.clone());
     let expectation = scenario.expectation_for(index, interface.as_deref());
-    if expectation.skip {
-        return Ok(None);
-    }
     let route = contract.map_or_else(
         || exchange.request.path().to_string(),
         |c| c.path.to_string(),
@@ -62,8 +60,18 @@ pub(super) async fn replay<'p>(
         error: None,
         recorded_body: None,
         live_body: None,
+        skipped: expectation.skip,
     };
     let ignore = scenario.ignore.with(&expectation.ignore);
+    if expectation.skip {
+        return Ok(Some(Replayed {
+            result,
+            live: None,
+            contract,
+            ignore,
+            snapshot: None,
+        }));
+    }
     let mut live_response = None;
     match stage.replayer.send(&exchange.request).await {
         Ok(live) => {
@@ -174,12 +182,16 @@ pub(crate) fn check_exchange(
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     match contract {
-        Some(c) => findings.extend(check::schema::check_response(
-            c,
-            live.response.status,
-            &live.response.headers,
-            &live.response.body,
-        )),
+        Some(c) => findings.extend(
+            check::schema::check_response(
+                c,
+                live.response.status,
+                &live.response.headers,
+                &live.response.body,
+            )
+            .into_iter()
+            .map(|f| with_recorded_value(f, exchange)),
+        ),
         None => findings.push(Finding::new(
             FindingKind::NoContract,
             Location::Response,
@@ -192,6 +204,9 @@ pub(crate) fn check_exchange(
         )),
     }
     findings.extend(check_expectation(exchange, live, expectation));
+    // A success that became an error is one change: its status (with the error body); the
+    // error body is not diffed field by field against the recorded success body.
+    let became_error = exchange.response.status < 400 && live.response.status >= 400;
     if !expectation.contract_only {
         let declared = declared_headers(contract, live.response.status);
         let drift = check::drift::compare_headers(
@@ -201,11 +216,11 @@ pub(crate) fn check_exchange(
             ignore,
         )
         .into_iter()
-        .chain(check::drift::compare_bodies(
-            &exchange.response.body,
-            &live.response.body,
-            ignore,
-        ));
+        .chain(if became_error {
+            Vec::new()
+        } else {
+            check::drift::compare_bodies(&exchange.response.body, &live.response.body, ignore)
+        });
         findings.extend(drift.map(|f| f.for_contract(contract)));
     }
     findings
@@ -238,10 +253,7 @@ fn check_expectation(
                 FindingKind::StatusChanged,
                 Location::Response,
                 "status",
-                format!(
-                    "status changed from {} to {}",
-                    exchange.response.status, live.response.status
-                ),
+                status_change(exchange.response.status, live),
             )
             .with_values(
                 Some(exchange.response.status.into()),
@@ -285,4 +297,38 @@ fn check_expectation(
         }
     }
     findings
+}
+
+/// A schema violation of the response body shows the recorded value at its path too, when the
+/// recording has one there.
+fn with_recorded_value(mut finding: Finding, exchange: &Exchange) -> Finding {
+    if finding.kind == FindingKind::SchemaViolation
+        && finding.old.is_none()
+        && finding.path.starts_with('/')
+        && let Some(recorded) = exchange.response.body.json()
+    {
+        finding.old = check::schema::scalar_at(recorded, &finding.path);
+    }
+    finding
+}
+
+/// `status changed from 201 to 502`, with the error body when a success became an error.
+fn status_change(recorded: u16, live: &LiveResponse) -> String {
+    let mut text = format!("status changed from {recorded} to {}", live.response.status);
+    if recorded < 400 && live.response.status >= 400 {
+        let body = match &live.response.body {
+            Body::Json(value) => value.to_string(),
+            Body::Text(text) => text.clone(),
+            Body::Empty | Body::Base64(_) => String::new(),
+        };
+        if !body.is_empty() {
+            let short: String = body.chars().take(200).collect();
+            text.push_str(": ");
+            text.push_str(&short);
+            if short.len() < body.len() {
+                text.push('…');
+            }
+        }
+    }
+    text
 }

@@ -68,10 +68,11 @@ pub async fn run(
             joined.map_err(|err| Error::environment(format!("a scenario task failed: {err}")))?;
         results[index] = Some(result?);
     }
-    let result = RunResult {
+    let mut result = RunResult {
         scenarios: results.into_iter().flatten().collect(),
         duration: started.elapsed(),
     };
+    crate::model::cause::annotate(&mut result);
     emit(&reporters, &Event::RunFinished { result: &result })?;
     Ok(result)
 }

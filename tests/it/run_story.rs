@@ -366,9 +366,10 @@ fn a_slow_erp_pushes_the_crm_over_its_latency_budget() {
     assert!(out.stdout.contains("latency-exceeded"), "{}", out.stdout);
 }
 
-#[test]
-fn a_fault_given_on_the_command_line_reaches_the_scenarios_peer() {
-    let (project, out) = run_edited_against_with(
+/// `customer-onboarding` against CRM v1, with a fault given on the command line: the ERP answers
+/// the customer sync 503, so the CRM answers its create 502.
+fn onboarding_with_the_erp_failing_syncs() -> (Project, Output) {
+    run_edited_against_with(
         CrmVersion::V1,
         "customer-onboarding",
         |_| {},
@@ -376,7 +377,12 @@ fn a_fault_given_on_the_command_line_reaches_the_scenarios_peer() {
             "--fault",
             "customer-onboarding/erp=status:503,route=POST /erp/v2/customers",
         ],
-    );
+    )
+}
+
+#[test]
+fn a_fault_given_on_the_command_line_reaches_the_scenarios_peer() {
+    let (project, out) = onboarding_with_the_erp_failing_syncs();
     out.assert_code(1);
     let failures = exchange_failures(&project, 1);
     let status = failures
@@ -390,4 +396,98 @@ fn a_fault_given_on_the_command_line_reaches_the_scenarios_peer() {
             .is_some_and(|m| m.contains("status 503 on call 1 of `POST /erp/v2/customers`")),
         "{status:#}"
     );
+}
+
+/// The `line` of every cause in the JSON report, in rank order.
+fn cause_lines(project: &Project) -> Vec<String> {
+    let report: Value = project.json("out/report.json");
+    report["causes"]
+        .as_array()
+        .expect("causes")
+        .iter()
+        .filter(|c| c["rank"] != "info")
+        .map(|c| c["line"].as_str().expect("a cause line").to_string())
+        .collect()
+}
+
+#[test]
+fn crm_v2_causes_lead_with_the_erp_rejection_and_name_each_break_once() {
+    let (project, out) = run_against(CrmVersion::V2, "customer-onboarding");
+    out.assert_code(1);
+    assert_eq!(
+        cause_lines(&project),
+        [
+            "`erp` rejects the target's requests to `erp.customer-sync`: \"tax_id\" is a required property; Additional properties are not allowed ('taxNumber' was unexpected)",
+            "`tax_id` renamed to `taxNumber`",
+            "`credit_limit` changed type number → string",
+            "date-time offset changed +08:00 → +09:00 in `crm` date-time values",
+        ]
+    );
+    // Every finding names its cause.
+    let report: Value = project.json("out/report.json");
+    let ids: Vec<&str> = report["causes"]
+        .as_array()
+        .expect("causes")
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    for finding in findings(&project) {
+        let cause = finding["cause"].as_str().unwrap_or_default();
+        assert!(ids.contains(&cause), "{finding:#}");
+    }
+    // The console opens with the same list, in at most ten lines.
+    let block: Vec<&str> = out
+        .stdout
+        .split("\n\n")
+        .next()
+        .unwrap_or("")
+        .lines()
+        .collect();
+    assert_eq!(block[0], "4 causes (45 findings)", "{}", out.stdout);
+    assert!(block.len() <= 10, "{}", out.stdout);
+    assert!(
+        block[1].starts_with("  1. FAIL  `erp` rejects"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .trim_end()
+            .ends_with("; 4 causes (45 findings) ([duration])")
+            || out.stdout.contains("; 4 causes (45 findings) ("),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn hidden_rollback_gives_one_cause_for_the_peer_request_and_one_for_the_stage() {
+    let (project, out) = run_against(CrmVersion::V1HiddenRollback, "opportunity-stage");
+    out.assert_code(1);
+    let lines = cause_lines(&project);
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert!(lines[0].contains("rollback"), "{lines:#?}");
+    assert!(
+        lines[1].contains("`/stage` changed \"negotiation\" → \"proposal\""),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn a_success_that_became_a_502_is_one_cause_carrying_the_error_body() {
+    let (project, out) = onboarding_with_the_erp_failing_syncs();
+    out.assert_code(1);
+    let failures = exchange_failures(&project, 1);
+    assert!(
+        !failures.iter().any(|f| f["kind"] == "field-removed"),
+        "an error body is not diffed against a success body: {failures:#?}"
+    );
+    let lines = cause_lines(&project);
+    let status: Vec<&String> = lines.iter().filter(|l| l.contains("502")).collect();
+    assert_eq!(status.len(), 1, "{lines:#?}");
+    assert!(
+        status[0].contains("answers 502 instead of 201"),
+        "{lines:#?}"
+    );
+    assert!(status[0].contains("erp_unavailable"), "{lines:#?}");
 }
