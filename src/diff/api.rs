@@ -4,10 +4,11 @@
 //! is written once and reports at the operation level (request, or response with its status),
 //! never as a free-floating "schema changed".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use super::compare::Wire;
 use super::normalize::{Normalizer, Quirk};
 use super::schema::{Arena, NodeId};
 use crate::contract::document::escape_pointer_token;
@@ -43,6 +44,22 @@ pub struct Operation {
     pub body: Option<Body>,
     /// By status key (`200`, `2XX`, `DEFAULT`); a bare response schema uses the key `""`.
     pub responses: BTreeMap<String, Response>,
+    /// OpenAPI: the security requirements that apply (operation-level, else global); `None`
+    /// where the input says nothing about security (contracts, schema files).
+    pub security: Option<Requirements>,
+    /// An OpenAPI 3.1 webhook: the provider sends the request and reads the subscriber's
+    /// response, so both messages are judged in the reverse direction.
+    pub webhook: bool,
+}
+
+/// Security requirements: any one alternative suffices; each names schemes (all needed) with
+/// the scopes they need. An open operation is one alternative needing nothing. `apiKey`
+/// schemes are left out: they are compared as the parameter they put on the request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Requirements {
+    pub alternatives: Vec<BTreeMap<String, BTreeSet<String>>>,
+    /// The pointer of the `security` that applies (`/security` when global).
+    pub pointer: String,
 }
 
 impl Operation {
@@ -50,6 +67,8 @@ impl Operation {
     pub fn display(&self) -> String {
         if self.method.is_empty() {
             String::new()
+        } else if self.webhook {
+            format!("{} webhook {}", self.method, self.path)
         } else {
             format!("{} {}", self.method, self.path)
         }
@@ -68,6 +87,8 @@ pub struct Param {
     /// The file (arena file id) and pointer the parameter is written at.
     pub file: usize,
     pub pointer: String,
+    /// How its value travels: text (exploded or not), or a JSON document (`content`).
+    pub wire: Wire,
 }
 
 impl Param {
@@ -197,6 +218,8 @@ pub fn contract_operation(n: &mut Normalizer<'_>, file: usize) -> Option<Operati
         additional_query,
         body,
         responses,
+        security: None,
+        webhook: false,
     })
 }
 
@@ -224,6 +247,12 @@ fn contract_params(
                 schema,
                 file,
                 pointer,
+                // Contract query parameters repeat their name per array item.
+                wire: if location == "query" {
+                    Wire::TextExploded
+                } else {
+                    Wire::Text
+                },
             }
         })
         .collect()

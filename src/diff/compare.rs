@@ -41,8 +41,24 @@ pub struct SchemaDiff<'a> {
     pub direction: Direction,
     /// How the reader of this message treats properties it does not know.
     pub policy: ReaderPolicy,
+    /// How the values travel: as JSON, or as strings on the wire (parameters and headers).
+    pub wire: Wire,
     seen: HashSet<(NodeId, NodeId)>,
     pub out: Vec<RawChange>,
+}
+
+/// How a schema's values are serialised, which decides what a type change means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Wire {
+    /// A JSON document: `5` and `"5"` are different values.
+    #[default]
+    Json,
+    /// A parameter or header value: every scalar is text, so a `string` accepts what a
+    /// `number` or `boolean` did; one value of an array is sent as one separated token.
+    Text,
+    /// A parameter sent `explode`d (`form` query parameters by default): every array item is
+    /// its own `name=value` pair, so one old scalar is a one-item array.
+    TextExploded,
 }
 
 pub fn join(field: &str, name: &str) -> String {
@@ -60,6 +76,7 @@ impl<'a> SchemaDiff<'a> {
             new,
             direction,
             policy,
+            wire: Wire::Json,
             seen: HashSet::new(),
             out: Vec::new(),
         }
@@ -68,6 +85,7 @@ impl<'a> SchemaDiff<'a> {
     /// A fresh comparison with the same arenas and direction, for trial matches.
     pub fn scratch(&self, o: NodeId, n: NodeId) -> Vec<RawChange> {
         let mut s = SchemaDiff::new(self.old, self.new, self.direction, self.policy);
+        s.wire = self.wire;
         s.compare(o, n, "");
         s.out
     }
@@ -161,6 +179,10 @@ impl<'a> SchemaDiff<'a> {
         }
         let old_types = implied_types(old);
         let new_types = implied_types(new);
+        if self.wire == Wire::TextExploded && self.scalar_to_list(o, n, old_types, new_types, field)
+        {
+            return;
+        }
         if self.types(old_types, new_types, field, n) {
             return;
         }
@@ -190,18 +212,57 @@ impl<'a> SchemaDiff<'a> {
                 false,
             );
         }
-        match (old.not, new.not) {
-            (None, None) => {}
-            (Some(a), Some(b)) if self.equivalent(a, b) => {}
-            (a, b) => self.push(
-                Kind::NotChanged,
-                field,
-                self.at_new(n),
-                json!(a.is_some()),
-                json!(b.is_some()),
-                format!("`not` schema of {} changed", describe(field)),
-            ),
-        }
+        self.keywords(o, n, field);
+    }
+
+    /// An exploded parameter going from a scalar to an array (or back): one old value is a
+    /// one-item array on the wire, so the scalar is compared with the items.
+    fn scalar_to_list(
+        &mut self,
+        o: NodeId,
+        n: NodeId,
+        old_types: Option<TypeSet>,
+        new_types: Option<TypeSet>,
+        field: &str,
+    ) -> bool {
+        let scalar = |t: Option<TypeSet>| {
+            t.is_some_and(|t| t.bits() != 0 && !t.has(TypeSet::ARRAY | TypeSet::OBJECT))
+        };
+        let list = |t: Option<TypeSet>| t == Some(TypeSet::of(TypeSet::ARRAY));
+        let (old, new) = (self.old.node(o), self.new.node(n));
+        let (kind, text) = match (old.items, new.items) {
+            (_, Some(items)) if scalar(old_types) && list(new_types) => {
+                self.compare(o, items, field);
+                (
+                    Kind::TypeWidened,
+                    "an exploded array: every old value is sent as a one-item array",
+                )
+            }
+            (Some(items), _) if list(old_types) && scalar(new_types) => {
+                self.compare(items, n, field);
+                (
+                    Kind::TypeNarrowed,
+                    "a single value: old clients sending several values are rejected",
+                )
+            }
+            _ => return false,
+        };
+        let message = format!(
+            "type of {} changed from {} to {}, {text}",
+            describe(field),
+            type_text(old_types),
+            type_text(new_types)
+        );
+        let at = self.at_new(n);
+        self.push(
+            kind,
+            field,
+            at,
+            type_value(old_types),
+            type_value(new_types),
+            message,
+        );
+        true
     }
 
     /// Returns true when the types share no value (nothing deeper is worth comparing).
@@ -212,7 +273,7 @@ impl<'a> SchemaDiff<'a> {
         field: &str,
         at: NodeId,
     ) -> bool {
-        let (kind, disjoint) = match (old, new) {
+        let (kind, disjoint) = match (on_wire(old, self.wire), on_wire(new, self.wire)) {
             (None, None) => return false,
             (Some(a), Some(b)) if a == b => return false,
             (None, Some(_)) => (Kind::TypeNarrowed, false),
@@ -276,8 +337,30 @@ impl<'a> SchemaDiff<'a> {
                 ),
             ),
             (Some(a), Some(b)) => {
-                let added: Vec<Value> = b.iter().filter(|v| !a.contains(v)).cloned().collect();
-                let removed: Vec<Value> = a.iter().filter(|v| !b.contains(v)).cloned().collect();
+                let wire = self.wire;
+                let within = |v: &Value, list: &[Value]| list.iter().any(|w| same(v, w, wire));
+                let added: Vec<Value> = b.iter().filter(|v| !within(v, a)).cloned().collect();
+                let removed: Vec<Value> = a.iter().filter(|v| !within(v, b)).cloned().collect();
+                if let ([was], [is]) = (removed.as_slice(), added.as_slice())
+                    && a.len() == 1
+                    && b.len() == 1
+                {
+                    let message = format!(
+                        "constant {} changed from {} to {}",
+                        describe(field),
+                        list(std::slice::from_ref(was)),
+                        list(std::slice::from_ref(is))
+                    );
+                    self.push(
+                        Kind::ConstChanged,
+                        field,
+                        self.at_new(at),
+                        was.clone(),
+                        is.clone(),
+                        message,
+                    );
+                    return;
+                }
                 if !removed.is_empty() {
                     let message = format!(
                         "enum value{} {} removed from {}",
@@ -570,12 +653,16 @@ impl<'a> SchemaDiff<'a> {
         );
     }
 
+    /// `items` and positional items (`prefixItems`, or `items` as an array). A position is
+    /// compared with whatever governs it on each side, its own schema or `items`, so moving
+    /// from `items` to `prefixItems` still compares every position.
     fn arrays(&mut self, o: NodeId, n: NodeId, field: &str) {
-        let (old, new) = (self.old.node(o), self.new.node(n));
+        let (old_arena, new_arena) = (self.old, self.new);
+        let (old, new) = (old_arena.node(o), new_arena.node(n));
         let item_field = format!("{field}[]");
         match (old.items, new.items) {
             (Some(a), Some(b)) => self.compare(a, b, &item_field),
-            (None, Some(_)) if old.tuple.is_empty() => {
+            (None, Some(_)) => {
                 let at = self.at_new(n);
                 let message = format!("items of {} are now constrained", describe(field));
                 self.push(
@@ -587,7 +674,7 @@ impl<'a> SchemaDiff<'a> {
                     message,
                 );
             }
-            (Some(_), None) if new.tuple.is_empty() => {
+            (Some(_), None) => {
                 let at = self.at_new(n);
                 let message = format!("items of {} are no longer constrained", describe(field));
                 self.push(
@@ -599,14 +686,15 @@ impl<'a> SchemaDiff<'a> {
                     message,
                 );
             }
-            _ => {}
+            (None, None) => {}
         }
-        let (a, b) = (old.tuple.clone(), new.tuple.clone());
-        for i in 0..a.len().max(b.len()) {
+        for i in 0..old.tuple.len().max(new.tuple.len()) {
             let f = format!("{field}[{i}]");
-            match (a.get(i), b.get(i)) {
-                (Some(&x), Some(&y)) => self.compare(x, y, &f),
-                (None, Some(&y)) => {
+            let x = old.tuple.get(i).copied();
+            let y = new.tuple.get(i).copied();
+            match (x.or(old.items), y.or(new.items)) {
+                (Some(x), Some(y)) => self.compare(x, y, &f),
+                (None, Some(y)) => {
                     let at = self.at_new(y);
                     self.push(
                         Kind::ItemsAdded,
@@ -617,7 +705,7 @@ impl<'a> SchemaDiff<'a> {
                         format!("position {i} of {} is now constrained", describe(field)),
                     );
                 }
-                (Some(&x), None) => {
+                (Some(x), None) => {
                     let at = self.at_old(x);
                     self.push(
                         Kind::ItemsRemoved,
@@ -728,6 +816,17 @@ fn implied_types(node: &Node) -> Option<TypeSet> {
     (!values.is_empty()).then_some(set)
 }
 
+/// The types a parameter value accepts on the wire: text is any scalar's spelling, so `string`
+/// accepts what `integer`, `number` and `boolean` did.
+fn on_wire(t: Option<TypeSet>, wire: Wire) -> Option<TypeSet> {
+    match t {
+        Some(t) if wire != Wire::Json && t.has(TypeSet::STRING) => Some(TypeSet::of(
+            t.bits() | TypeSet::BOOLEAN | TypeSet::INTEGER | TypeSet::NUMBER,
+        )),
+        other => other,
+    }
+}
+
 /// Whether every value of format `a` is a value of format `b`. `date` is *not* contained in
 /// `date-time`.
 pub fn format_subset(a: &str, b: &str) -> bool {
@@ -736,6 +835,15 @@ pub fn format_subset(a: &str, b: &str) -> bool {
             (a, b),
             ("int32", "int64") | ("int32", "double") | ("float", "double")
         )
+}
+
+/// Whether two enum values are the same value (on the wire: the same text, `1` and `"1"`).
+fn same(a: &Value, b: &Value, wire: Wire) -> bool {
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    a == b || wire != Wire::Json && text(a) == text(b)
 }
 
 fn is_multiple(a: f64, b: f64) -> bool {
@@ -769,7 +877,7 @@ fn bound_value(b: Option<Bound>) -> Value {
     }
 }
 
-fn additional_value(a: Additional) -> Value {
+pub fn additional_value(a: Additional) -> Value {
     match a {
         Additional::Open => json!(true),
         Additional::Closed => json!(false),
@@ -786,7 +894,7 @@ pub fn describe(field: &str) -> String {
     }
 }
 
-fn describe_object(field: &str) -> String {
+pub fn describe_object(field: &str) -> String {
     if field.is_empty() {
         "the object".to_string()
     } else {
@@ -794,7 +902,7 @@ fn describe_object(field: &str) -> String {
     }
 }
 
-fn list(values: &[Value]) -> String {
+pub fn list(values: &[Value]) -> String {
     values
         .iter()
         .map(|v| match v {
@@ -805,7 +913,7 @@ fn list(values: &[Value]) -> String {
         .join(", ")
 }
 
-fn plural(n: usize) -> &'static str {
+pub fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 

@@ -13,6 +13,7 @@ pub mod change;
 pub mod compare;
 pub mod git;
 pub mod input;
+pub mod keywords;
 pub mod normalize;
 pub mod openapi;
 pub mod ops;
@@ -20,6 +21,7 @@ pub mod rename;
 pub mod render;
 pub mod rules;
 pub mod schema;
+pub mod security;
 pub mod settings;
 pub mod waivers;
 
