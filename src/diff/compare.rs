@@ -14,6 +14,8 @@ use super::rename;
 use super::rules::{Direction, Kind};
 use super::schema::{Additional, Arena, Bound, Node, NodeId, TypeSet};
 use super::settings::ReaderPolicy;
+pub use super::wire::Wire;
+use super::wire::{on_wire, same};
 
 /// Where a change sits in a source file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,20 +47,6 @@ pub struct SchemaDiff<'a> {
     pub wire: Wire,
     seen: HashSet<(NodeId, NodeId)>,
     pub out: Vec<RawChange>,
-}
-
-/// How a schema's values are serialised, which decides what a type change means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Wire {
-    /// A JSON document: `5` and `"5"` are different values.
-    #[default]
-    Json,
-    /// A parameter or header value: every scalar is text, so a `string` accepts what a
-    /// `number` or `boolean` did; one value of an array is sent as one separated token.
-    Text,
-    /// A parameter sent `explode`d (`form` query parameters by default): every array item is
-    /// its own `name=value` pair, so one old scalar is a one-item array.
-    TextExploded,
 }
 
 pub fn join(field: &str, name: &str) -> String {
@@ -213,56 +201,6 @@ impl<'a> SchemaDiff<'a> {
             );
         }
         self.keywords(o, n, field);
-    }
-
-    /// An exploded parameter going from a scalar to an array (or back): one old value is a
-    /// one-item array on the wire, so the scalar is compared with the items.
-    fn scalar_to_list(
-        &mut self,
-        o: NodeId,
-        n: NodeId,
-        old_types: Option<TypeSet>,
-        new_types: Option<TypeSet>,
-        field: &str,
-    ) -> bool {
-        let scalar = |t: Option<TypeSet>| {
-            t.is_some_and(|t| t.bits() != 0 && !t.has(TypeSet::ARRAY | TypeSet::OBJECT))
-        };
-        let list = |t: Option<TypeSet>| t == Some(TypeSet::of(TypeSet::ARRAY));
-        let (old, new) = (self.old.node(o), self.new.node(n));
-        let (kind, text) = match (old.items, new.items) {
-            (_, Some(items)) if scalar(old_types) && list(new_types) => {
-                self.compare(o, items, field);
-                (
-                    Kind::TypeWidened,
-                    "an exploded array: every old value is sent as a one-item array",
-                )
-            }
-            (Some(items), _) if list(old_types) && scalar(new_types) => {
-                self.compare(items, n, field);
-                (
-                    Kind::TypeNarrowed,
-                    "a single value: old clients sending several values are rejected",
-                )
-            }
-            _ => return false,
-        };
-        let message = format!(
-            "type of {} changed from {} to {}, {text}",
-            describe(field),
-            type_text(old_types),
-            type_text(new_types)
-        );
-        let at = self.at_new(n);
-        self.push(
-            kind,
-            field,
-            at,
-            type_value(old_types),
-            type_value(new_types),
-            message,
-        );
-        true
     }
 
     /// Returns true when the types share no value (nothing deeper is worth comparing).
@@ -816,17 +754,6 @@ fn implied_types(node: &Node) -> Option<TypeSet> {
     (!values.is_empty()).then_some(set)
 }
 
-/// The types a parameter value accepts on the wire: text is any scalar's spelling, so `string`
-/// accepts what `integer`, `number` and `boolean` did.
-fn on_wire(t: Option<TypeSet>, wire: Wire) -> Option<TypeSet> {
-    match t {
-        Some(t) if wire != Wire::Json && t.has(TypeSet::STRING) => Some(TypeSet::of(
-            t.bits() | TypeSet::BOOLEAN | TypeSet::INTEGER | TypeSet::NUMBER,
-        )),
-        other => other,
-    }
-}
-
 /// Whether every value of format `a` is a value of format `b`. `date` is *not* contained in
 /// `date-time`.
 pub fn format_subset(a: &str, b: &str) -> bool {
@@ -837,21 +764,12 @@ pub fn format_subset(a: &str, b: &str) -> bool {
         )
 }
 
-/// Whether two enum values are the same value (on the wire: the same text, `1` and `"1"`).
-fn same(a: &Value, b: &Value, wire: Wire) -> bool {
-    let text = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    a == b || wire != Wire::Json && text(a) == text(b)
-}
-
 fn is_multiple(a: f64, b: f64) -> bool {
     let r = a / b;
     (r - r.round()).abs() < 1e-9
 }
 
-fn type_value(t: Option<TypeSet>) -> Value {
+pub(super) fn type_value(t: Option<TypeSet>) -> Value {
     match t {
         None => Value::Null,
         Some(t) => match t.names().as_slice() {
@@ -861,7 +779,7 @@ fn type_value(t: Option<TypeSet>) -> Value {
     }
 }
 
-fn type_text(t: Option<TypeSet>) -> String {
+pub(super) fn type_text(t: Option<TypeSet>) -> String {
     match t {
         None => "any".to_string(),
         Some(t) if t.bits() == 0 => "null".to_string(),

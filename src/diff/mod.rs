@@ -3,10 +3,11 @@
 //! Two versions of an API (contract directories, a git revision and the working tree, OpenAPI
 //! documents, or JSON Schema files with a role) are loaded into operations with normalised
 //! schemas ([`input`], [`openapi`], [`normalize`]), compared message by message in the direction
-//! data flows ([`ops`], [`compare`], [`rename`]), judged by the rule table ([`rules`]) and the
-//! project's `[diff]` settings ([`settings`]), matched against reviewed [`waivers`], and rendered
-//! ([`render`]). Findings are data; only input that cannot be read or resolved is an error.
-//! Usage and formats: `docs/diff.md`; the rule table: `docs/diff-rules.md`.
+//! data flows ([`ops`], [`compare`], [`keywords`], [`rename`]) with their security requirements
+//! ([`security`]), judged by the rule table ([`rules`]) and the project's `[diff]` settings
+//! ([`settings`]), matched against reviewed [`waivers`], and rendered ([`render`]). Findings are
+//! data; only input that cannot be read or resolved is an error. Usage and formats:
+//! `docs/diff.md`; the rule table: `docs/diff-rules.md`.
 
 pub mod api;
 pub mod change;
@@ -14,6 +15,7 @@ pub mod compare;
 pub mod git;
 pub mod input;
 pub mod keywords;
+pub mod merge;
 pub mod normalize;
 pub mod openapi;
 pub mod ops;
@@ -24,6 +26,7 @@ pub mod schema;
 pub mod security;
 pub mod settings;
 pub mod waivers;
+pub mod wire;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
