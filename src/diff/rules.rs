@@ -181,7 +181,8 @@ kinds! {
     PropertyRemovedFromClosedObject = "property-removed-from-closed-object", Some(B), None,
         "a property is gone from an object that rejects unknown properties",
         "old clients still send it and are rejected (`additionalProperties: false` honoured)";
-    PropertyRenamed = "property-renamed", Some(B), Some(B), "a property removed and a compatible one added in the same object",
+    PropertyRenamed = "property-renamed", Some(B), Some(B),
+        "a property removed and one with the same schema added in the same object, the old one required or the object closed",
         "possibly a rename: the old name is gone for every reader and writer";
     PropertyBecameRequired = "property-became-required", Some(B), Some(S), "an optional property became required",
         "request: old clients that omit it are rejected; response: always present now";
