@@ -53,13 +53,15 @@ pub struct Operation {
 }
 
 /// Security requirements: any one alternative suffices; each names schemes (all needed) with
-/// the scopes they need. An open operation is one alternative needing nothing. `apiKey`
-/// schemes are left out: they are compared as the parameter they put on the request.
+/// the scopes they need. An open operation is one alternative needing nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Requirements {
     pub alternatives: Vec<BTreeMap<String, BTreeSet<String>>>,
     /// The pointer of the `security` that applies (`/security` when global).
     pub pointer: String,
+    /// `apiKey` schemes every alternative needs: each is also a required header, query
+    /// parameter or cookie of the operation, reported as such when it is added.
+    pub as_parameters: BTreeSet<String>,
 }
 
 impl Operation {

@@ -191,8 +191,9 @@ impl Security {
         }
     }
 
-    /// The requirements a `security` list states, `apiKey` schemes left out (they are the
-    /// parameters [`Security::params`] adds). Absent or empty: open, one empty alternative.
+    /// The requirements a `security` list states. Absent or empty: open, one empty
+    /// alternative. An `apiKey` scheme every alternative needs is also a required parameter
+    /// ([`Security::params`]), which already reports it when it is added.
     fn requirements(&self, security: Option<&Value>, pointer: String) -> Requirements {
         let mut alternatives: Vec<BTreeMap<String, BTreeSet<String>>> = security
             .and_then(Value::as_array)
@@ -201,7 +202,6 @@ impl Security {
             .filter_map(Value::as_object)
             .map(|alt| {
                 alt.iter()
-                    .filter(|(name, _)| !self.schemes.contains_key(*name))
                     .map(|(name, scopes)| {
                         let scopes = scopes
                             .as_array()
@@ -219,9 +219,16 @@ impl Security {
             alternatives.push(BTreeMap::new());
         }
         alternatives.dedup();
+        let as_parameters = self
+            .schemes
+            .keys()
+            .filter(|name| alternatives.iter().all(|alt| alt.contains_key(*name)))
+            .cloned()
+            .collect();
         Requirements {
             alternatives,
             pointer,
+            as_parameters,
         }
     }
 

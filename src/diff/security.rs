@@ -4,8 +4,9 @@
 //! one). It still gets in when some new alternative needs no scheme and no scope that old
 //! alternative did not already need; otherwise it is rejected: `security-requirement-added`
 //! (a scheme it does not send) or `security-scope-added` (its token lacks a scope), both
-//! breaking. The reverse check finds requirements that were relaxed, which is safe. `apiKey`
-//! schemes are compared as the header, query parameter or cookie they put on the request.
+//! breaking. The reverse check finds requirements that were relaxed, which is safe. An `apiKey`
+//! scheme every new alternative needs is a required parameter too; a requirement added only
+//! by such schemes is reported once, as `request-required-parameter-added`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -55,8 +56,12 @@ fn describe(alt: &Alternative) -> String {
 /// The changes from `old` to `new` requirements of the operation shown as `op`.
 pub fn compare(old: &Requirements, new: &Requirements, op: &str) -> Vec<SecurityChange> {
     let mut out = Vec::new();
-    one_way(&old.alternatives, &new.alternatives, op, true, &mut out);
-    one_way(&new.alternatives, &old.alternatives, op, false, &mut out);
+    one_way(&old.alternatives, new, op, true, &mut out);
+    let relaxed = Requirements {
+        alternatives: old.alternatives.clone(),
+        ..Requirements::default()
+    };
+    one_way(&new.alternatives, &relaxed, op, false, &mut out);
     out
 }
 
@@ -64,18 +69,19 @@ pub fn compare(old: &Requirements, new: &Requirements, op: &str) -> Vec<Security
 /// whether `from` is the old side (so `to` asks for more).
 fn one_way(
     from: &[Alternative],
-    to: &[Alternative],
+    to: &Requirements,
     op: &str,
     tighter: bool,
     out: &mut Vec<SecurityChange>,
 ) {
     for have in from {
-        if to.iter().any(|need| satisfies(have, need)) {
+        if to.alternatives.iter().any(|need| satisfies(have, need)) {
             continue;
         }
         // The closest alternative: same schemes with other scopes if there is one, else the
         // one needing the fewest schemes `have` lacks.
         let closest = to
+            .alternatives
             .iter()
             .min_by_key(|need| {
                 let missing = need.keys().filter(|s| !have.contains_key(*s)).count();
@@ -84,6 +90,16 @@ fn one_way(
             .cloned()
             .unwrap_or_default();
         let scopes_only = closest.keys().all(|s| have.contains_key(s));
+        // Only required `apiKey` parameters missing: the parameter finding reports it.
+        if tighter
+            && closest
+                .keys()
+                .filter(|s| !have.contains_key(*s))
+                .all(|s| to.as_parameters.contains(s))
+            && !scopes_only
+        {
+            continue;
+        }
         let kind = match (tighter, scopes_only) {
             (true, true) => Kind::SecurityScopeAdded,
             (true, false) => Kind::SecurityRequirementAdded,
@@ -126,7 +142,7 @@ mod tests {
             serde_json::from_value(alternatives).unwrap_or_default();
         Requirements {
             alternatives,
-            pointer: String::new(),
+            ..Requirements::default()
         }
     }
 

@@ -2061,6 +2061,7 @@ fn secured(global: Option<Value>, op_security: Option<Value>) -> Value {
     }));
     doc["components"]["securitySchemes"] = json!({
         "bearer": {"type": "http", "scheme": "bearer"},
+        "key": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
         "oauth": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "https://x/token", "scopes": {"read": "", "write": ""}}}}
     });
     if let Some(g) = global {
@@ -2129,6 +2130,24 @@ fn security_requirements_added_break_old_clients_and_removed_ones_are_safe() {
     );
     assert_finding(&report, "security-scope-removed", S, get);
     assert!(!report.failed);
+    // An apiKey alternative added next to basic auth lets more clients in (Kill Bill 0.20).
+    let report = diff_docs(
+        &secured(None, Some(json!([{"bearer": []}]))),
+        &secured(None, Some(json!([{"bearer": []}, {"key": []}]))),
+    );
+    let c = assert_finding(&report, "security-requirement-removed", S, get);
+    assert!(c.message.contains("`key`"), "{}", c.message);
+    assert!(!report.failed, "{:?}", kinds(&report));
+    // An apiKey every alternative needs is a required header: reported once, as the parameter.
+    let report = diff_docs(&open, &secured(None, Some(json!([{"key": []}]))));
+    assert_finding(&report, "request-required-parameter-added", B, |c| {
+        get(c) && c.location.name.as_deref() == Some("X-Api-Key")
+    });
+    assert!(
+        find(&report, "security-requirement-added").is_empty(),
+        "{:?}",
+        kinds(&report)
+    );
 }
 
 fn with_webhooks(webhooks: Value) -> Value {
