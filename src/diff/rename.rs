@@ -118,8 +118,12 @@ pub fn properties(d: &mut SchemaDiff<'_>, o: NodeId, n: NodeId, field: &str) {
             continue;
         }
         let required = old.required.contains(name);
+        // A property made readOnly is still named, so a closed object still accepts it.
+        let still_named = new.properties.contains_key(name);
         let kind = match (d.direction, required) {
-            (Direction::Request, _) if new_closed => Kind::PropertyRemovedFromClosedObject,
+            (Direction::Request, _) if new_closed && !still_named => {
+                Kind::PropertyRemovedFromClosedObject
+            }
             (_, true) => Kind::RequiredPropertyRemoved,
             (_, false) => Kind::OptionalPropertyRemoved,
         };

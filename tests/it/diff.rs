@@ -1266,6 +1266,16 @@ fn read_only_and_write_only_properties_bind_one_direction() {
         Role::Request,
         "property made writeOnly",
     );
+    // Made readOnly in a closed request object: the provider ignores it, but still accepts it.
+    let closed = |name: Value| json!({"type": "object", "properties": {"name": name}, "additionalProperties": false});
+    assert_everywhere(
+        &closed(s.clone()),
+        &closed(ro.clone()),
+        Role::Request,
+        "request-optional-property-removed",
+        P,
+        "name",
+    );
     // readOnly next to a `$ref` (OpenAPI 3.1) counts too.
     let reffed = json!({"type": "object", "properties": {"name": {"$ref": "#/$defs/Name", "readOnly": true}}, "required": ["name"], "$defs": {"Name": s.clone()}});
     let report = diff_schema(
