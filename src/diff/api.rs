@@ -4,10 +4,11 @@
 //! is written once and reports at the operation level (request, or response with its status),
 //! never as a free-floating "schema changed".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use super::compare::Wire;
 use super::normalize::{Normalizer, Quirk};
 use super::schema::{Arena, NodeId};
 use crate::json::escape_pointer_token;
@@ -43,6 +44,24 @@ pub(crate) struct Operation {
     pub body: Option<Body>,
     /// By status key (`200`, `2XX`, `DEFAULT`); a bare response schema uses the key `""`.
     pub responses: BTreeMap<String, Response>,
+    /// OpenAPI: the security requirements that apply (operation-level, else global); `None`
+    /// where the input says nothing about security (contracts, schema files).
+    pub security: Option<Requirements>,
+    /// An OpenAPI 3.1 webhook: the provider sends the request and reads the subscriber's
+    /// response, so both messages are judged in the reverse direction.
+    pub webhook: bool,
+}
+
+/// Security requirements: any one alternative suffices; each names schemes (all needed) with
+/// the scopes they need. An open operation is one alternative needing nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Requirements {
+    pub alternatives: Vec<BTreeMap<String, BTreeSet<String>>>,
+    /// The pointer of the `security` that applies (`/security` when global).
+    pub pointer: String,
+    /// `apiKey` schemes every alternative needs: each is also a required header, query
+    /// parameter or cookie of the operation, reported as such when it is added.
+    pub as_parameters: BTreeSet<String>,
 }
 
 impl Operation {
@@ -50,6 +69,8 @@ impl Operation {
     pub(crate) fn display(&self) -> String {
         if self.method.is_empty() {
             String::new()
+        } else if self.webhook {
+            format!("{} webhook {}", self.method, self.path)
         } else {
             format!("{} {}", self.method, self.path)
         }
@@ -68,6 +89,8 @@ pub(crate) struct Param {
     /// The file (arena file id) and pointer the parameter is written at.
     pub file: usize,
     pub pointer: String,
+    /// How its value travels: text (exploded or not), or a JSON document (`content`).
+    pub wire: Wire,
 }
 
 impl Param {
@@ -197,6 +220,8 @@ pub(crate) fn contract_operation(n: &mut Normalizer<'_>, file: usize) -> Option<
         additional_query,
         body,
         responses,
+        security: None,
+        webhook: false,
     })
 }
 
@@ -224,6 +249,12 @@ fn contract_params(
                 schema,
                 file,
                 pointer,
+                // Contract query parameters repeat their name per array item.
+                wire: if location == "query" {
+                    Wire::TextExploded
+                } else {
+                    Wire::Text
+                },
             }
         })
         .collect()

@@ -34,7 +34,8 @@ pub struct Change {
 /// Where a change sits.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Location {
-    /// `request`, `response` or `operation`.
+    /// `request`, `response` or `operation`; `webhook request` / `webhook response` for an
+    /// OpenAPI 3.1 webhook.
     pub message: String,
     /// Response status key (`200`, `2XX`, `DEFAULT`).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -14,6 +14,8 @@ use super::rename;
 use super::rules::{Direction, Kind};
 use super::schema::{Additional, Arena, Bound, Node, NodeId, TypeSet};
 use super::settings::ReaderPolicy;
+pub(crate) use super::wire::Wire;
+use super::wire::{on_wire, same};
 
 /// Where a change sits in a source file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +43,8 @@ pub(crate) struct SchemaDiff<'a> {
     pub direction: Direction,
     /// How the reader of this message treats properties it does not know.
     pub policy: ReaderPolicy,
+    /// How the values travel: as JSON, or as strings on the wire (parameters and headers).
+    pub wire: Wire,
     seen: HashSet<(NodeId, NodeId)>,
     pub out: Vec<RawChange>,
 }
@@ -65,6 +69,7 @@ impl<'a> SchemaDiff<'a> {
             new,
             direction,
             policy,
+            wire: Wire::Json,
             seen: HashSet::new(),
             out: Vec::new(),
         }
@@ -73,6 +78,7 @@ impl<'a> SchemaDiff<'a> {
     /// A fresh comparison with the same arenas and direction, for trial matches.
     pub(crate) fn scratch(&self, o: NodeId, n: NodeId) -> Vec<RawChange> {
         let mut s = SchemaDiff::new(self.old, self.new, self.direction, self.policy);
+        s.wire = self.wire;
         s.compare(o, n, "");
         s.out
     }
@@ -166,6 +172,10 @@ impl<'a> SchemaDiff<'a> {
         }
         let old_types = implied_types(old);
         let new_types = implied_types(new);
+        if self.wire == Wire::TextExploded && self.scalar_to_list(o, n, old_types, new_types, field)
+        {
+            return;
+        }
         if self.types(old_types, new_types, field, n) {
             return;
         }
@@ -195,18 +205,7 @@ impl<'a> SchemaDiff<'a> {
                 false,
             );
         }
-        match (old.not, new.not) {
-            (None, None) => {}
-            (Some(a), Some(b)) if self.equivalent(a, b) => {}
-            (a, b) => self.push(
-                Kind::NotChanged,
-                field,
-                self.at_new(n),
-                json!(a.is_some()),
-                json!(b.is_some()),
-                format!("`not` schema of {} changed", describe(field)),
-            ),
-        }
+        self.keywords(o, n, field);
     }
 
     /// Returns true when the types share no value (nothing deeper is worth comparing).
@@ -217,7 +216,7 @@ impl<'a> SchemaDiff<'a> {
         field: &str,
         at: NodeId,
     ) -> bool {
-        let (kind, disjoint) = match (old, new) {
+        let (kind, disjoint) = match (on_wire(old, self.wire), on_wire(new, self.wire)) {
             (None, None) => return false,
             (Some(a), Some(b)) if a == b => return false,
             (None, Some(_)) => (Kind::TypeNarrowed, false),
@@ -281,8 +280,30 @@ impl<'a> SchemaDiff<'a> {
                 ),
             ),
             (Some(a), Some(b)) => {
-                let added: Vec<Value> = b.iter().filter(|v| !a.contains(v)).cloned().collect();
-                let removed: Vec<Value> = a.iter().filter(|v| !b.contains(v)).cloned().collect();
+                let wire = self.wire;
+                let within = |v: &Value, list: &[Value]| list.iter().any(|w| same(v, w, wire));
+                let added: Vec<Value> = b.iter().filter(|v| !within(v, a)).cloned().collect();
+                let removed: Vec<Value> = a.iter().filter(|v| !within(v, b)).cloned().collect();
+                if let ([was], [is]) = (removed.as_slice(), added.as_slice())
+                    && a.len() == 1
+                    && b.len() == 1
+                {
+                    let message = format!(
+                        "constant {} changed from {} to {}",
+                        describe(field),
+                        list(std::slice::from_ref(was)),
+                        list(std::slice::from_ref(is))
+                    );
+                    self.push(
+                        Kind::ConstChanged,
+                        field,
+                        self.at_new(at),
+                        was.clone(),
+                        is.clone(),
+                        message,
+                    );
+                    return;
+                }
                 if !removed.is_empty() {
                     let message = format!(
                         "enum value{} {} removed from {}",
@@ -575,12 +596,16 @@ impl<'a> SchemaDiff<'a> {
         );
     }
 
+    /// `items` and positional items (`prefixItems`, or `items` as an array). A position is
+    /// compared with whatever governs it on each side, its own schema or `items`, so moving
+    /// from `items` to `prefixItems` still compares every position.
     fn arrays(&mut self, o: NodeId, n: NodeId, field: &str) {
-        let (old, new) = (self.old.node(o), self.new.node(n));
+        let (old_arena, new_arena) = (self.old, self.new);
+        let (old, new) = (old_arena.node(o), new_arena.node(n));
         let item_field = format!("{field}[]");
         match (old.items, new.items) {
             (Some(a), Some(b)) => self.compare(a, b, &item_field),
-            (None, Some(_)) if old.tuple.is_empty() => {
+            (None, Some(_)) => {
                 let at = self.at_new(n);
                 let message = format!("items of {} are now constrained", describe(field));
                 self.push(
@@ -592,7 +617,7 @@ impl<'a> SchemaDiff<'a> {
                     message,
                 );
             }
-            (Some(_), None) if new.tuple.is_empty() => {
+            (Some(_), None) => {
                 let at = self.at_new(n);
                 let message = format!("items of {} are no longer constrained", describe(field));
                 self.push(
@@ -604,14 +629,15 @@ impl<'a> SchemaDiff<'a> {
                     message,
                 );
             }
-            _ => {}
+            (None, None) => {}
         }
-        let (a, b) = (old.tuple.clone(), new.tuple.clone());
-        for i in 0..a.len().max(b.len()) {
+        for i in 0..old.tuple.len().max(new.tuple.len()) {
             let f = format!("{field}[{i}]");
-            match (a.get(i), b.get(i)) {
-                (Some(&x), Some(&y)) => self.compare(x, y, &f),
-                (None, Some(&y)) => {
+            let x = old.tuple.get(i).copied();
+            let y = new.tuple.get(i).copied();
+            match (x.or(old.items), y.or(new.items)) {
+                (Some(x), Some(y)) => self.compare(x, y, &f),
+                (None, Some(y)) => {
                     let at = self.at_new(y);
                     self.push(
                         Kind::ItemsAdded,
@@ -622,7 +648,7 @@ impl<'a> SchemaDiff<'a> {
                         format!("position {i} of {} is now constrained", describe(field)),
                     );
                 }
-                (Some(&x), None) => {
+                (Some(x), None) => {
                     let at = self.at_old(x);
                     self.push(
                         Kind::ItemsRemoved,
@@ -748,7 +774,7 @@ fn is_multiple(a: f64, b: f64) -> bool {
     (r - r.round()).abs() < 1e-9
 }
 
-fn type_value(t: Option<TypeSet>) -> Value {
+pub(super) fn type_value(t: Option<TypeSet>) -> Value {
     match t {
         None => Value::Null,
         Some(t) => match t.names().as_slice() {
@@ -758,7 +784,7 @@ fn type_value(t: Option<TypeSet>) -> Value {
     }
 }
 
-fn type_text(t: Option<TypeSet>) -> String {
+pub(super) fn type_text(t: Option<TypeSet>) -> String {
     match t {
         None => "any".to_string(),
         Some(t) if t.bits() == 0 => "null".to_string(),
@@ -774,7 +800,7 @@ fn bound_value(b: Option<Bound>) -> Value {
     }
 }
 
-fn additional_value(a: Additional) -> Value {
+pub(crate) fn additional_value(a: Additional) -> Value {
     match a {
         Additional::Open => json!(true),
         Additional::Closed => json!(false),
@@ -791,7 +817,7 @@ pub(crate) fn describe(field: &str) -> String {
     }
 }
 
-fn describe_object(field: &str) -> String {
+pub(crate) fn describe_object(field: &str) -> String {
     if field.is_empty() {
         "the object".to_string()
     } else {
@@ -799,7 +825,7 @@ fn describe_object(field: &str) -> String {
     }
 }
 
-fn list(values: &[Value]) -> String {
+pub(crate) fn list(values: &[Value]) -> String {
     values
         .iter()
         .map(|v| match v {
@@ -810,7 +836,7 @@ fn list(values: &[Value]) -> String {
         .join(", ")
 }
 
-fn plural(n: usize) -> &'static str {
+pub(crate) fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 

@@ -3,16 +3,19 @@
 //! Two versions of an API (contract directories, a git revision and the working tree, OpenAPI
 //! documents, or JSON Schema files with a role) are loaded into operations with normalised
 //! schemas ([`input`], [`openapi`], [`normalize`]), compared message by message in the direction
-//! data flows ([`ops`], [`compare`], [`rename`]), judged by the rule table ([`rules`]) and the
-//! project's `[diff]` settings ([`settings`]), matched against reviewed [`waivers`], and rendered
-//! ([`render`]). Findings are data; only input that cannot be read or resolved is an error.
-//! Usage and formats: `docs/diff.md`; the rule table: `docs/diff-rules.md`.
+//! data flows ([`ops`], [`compare`], [`keywords`], [`rename`]) with their security requirements
+//! ([`security`]), judged by the rule table ([`rules`]) and the project's `[diff]` settings
+//! ([`settings`]), matched against reviewed [`waivers`], and rendered ([`render`]). Findings are
+//! data; only input that cannot be read or resolved is an error. Usage and formats:
+//! `docs/diff.md`; the rule table: `docs/diff-rules.md`.
 
 pub(crate) mod api;
 pub(crate) mod change;
 pub(crate) mod compare;
 pub(crate) mod git;
 pub(crate) mod input;
+pub(crate) mod keywords;
+pub(crate) mod merge;
 pub(crate) mod normalize;
 pub(crate) mod openapi;
 pub(crate) mod ops;
@@ -20,8 +23,10 @@ pub(crate) mod rename;
 pub mod render;
 pub mod rules;
 pub(crate) mod schema;
+pub(crate) mod security;
 pub(crate) mod settings;
 pub(crate) mod waivers;
+pub(crate) mod wire;
 
 use std::path::{Path, PathBuf};
 

@@ -5,7 +5,8 @@
 //! file and pointer, never a silent skip. Each location is normalised once, so a schema used a
 //! hundred times is one node, and a recursive schema is a cycle in the arena, not an endless
 //! copy. The three spellings of "nullable" become [`Node::nullable`], and `allOf` parts are
-//! merged into their parent so `$ref` restructuring does not look like a change.
+//! merged into their parent ([`super::merge`]) so `$ref` restructuring does not look like a
+//! change.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::schema::{Additional, Arena, Bound, Node, NodeId, Origin, TypeSet};
+use super::schema::{Additional, Arena, Bound, Conditional, Node, NodeId, Origin, TypeSet};
 use crate::error::{InputError, did_you_mean};
 use crate::json::{DocumentStore, escape_pointer_token};
 
@@ -31,36 +32,27 @@ fn is_annotation(key: &str) -> bool {
                 | "$comment"
                 | "externalDocs"
                 | "xml"
-                | "readOnly"
-                | "writeOnly"
                 | "discriminator"
                 | "$schema"
                 | "$id"
                 | "$anchor"
                 | "$defs"
                 | "definitions"
-                | "contentMediaType"
-                | "contentEncoding"
                 | "$dynamicAnchor"
         )
 }
 
-/// Keywords compared as written, because their meaning cannot be compared structurally.
-const OPAQUE: &[&str] = &[
-    "patternProperties",
-    "propertyNames",
-    "dependentRequired",
-    "dependentSchemas",
-    "dependencies",
-    "if",
-    "then",
-    "else",
-    "contains",
-    "minContains",
-    "maxContains",
-    "unevaluatedProperties",
-    "unevaluatedItems",
-];
+/// Keywords compared as written, because their meaning depends on the dynamic scope of the
+/// evaluation and cannot be compared structurally.
+const OPAQUE: &[&str] = &["$dynamicRef", "$recursiveRef"];
+
+/// Whether a `pattern` accepts every string, so it constrains nothing (`''`, `.*`, `^.*$`).
+fn matches_everything(pattern: &str) -> bool {
+    matches!(
+        pattern,
+        "" | ".*" | "^.*" | ".*$" | "^.*$" | "(.*)" | "^(.*)$"
+    )
+}
 
 /// A harmless spec quirk that was tolerated, with how often and where first.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +69,8 @@ pub(crate) struct Normalizer<'s> {
     docs: Vec<Arc<Value>>,
     file_ids: HashMap<PathBuf, usize>,
     by_loc: HashMap<(usize, String), NodeId>,
-    complete: Vec<bool>,
+    /// Whether each node is fully built (a node still being built is part of a cycle).
+    pub(super) complete: Vec<bool>,
     ref_cache: HashMap<(usize, String), Option<(usize, String)>>,
     resolving: HashSet<(usize, String)>,
     pub errors: Vec<InputError>,
@@ -333,6 +326,7 @@ impl<'s> Normalizer<'s> {
         };
         let mut parts: Vec<NodeId> = Vec::new();
         let mut all_of_nullable: Option<bool> = None;
+        let (mut if_, mut then, mut otherwise) = (None, None, None);
         for (key, v) in map {
             let at = format!("{pointer}/{}", escape_pointer_token(key));
             match key.as_str() {
@@ -358,7 +352,62 @@ impl<'s> Normalizer<'s> {
                     }
                 }
                 "format" => node.format = self.string(file, &at, key, v),
-                "pattern" => node.pattern = self.string(file, &at, key, v),
+                "pattern" => {
+                    node.pattern = self
+                        .string(file, &at, key, v)
+                        .filter(|p| !matches_everything(p))
+                }
+                "readOnly" | "writeOnly" => match v {
+                    Value::Bool(b) if key == "readOnly" => node.read_only = *b,
+                    Value::Bool(b) => node.write_only = *b,
+                    _ => self.error(file, &at, format!("`{key}` must be true or false")),
+                },
+                "discriminator" => {
+                    let mapping = v.get("mapping").and_then(Value::as_object);
+                    node.discriminator = Some(
+                        mapping
+                            .map(|m| {
+                                m.iter()
+                                    .map(|(k, t)| (k.clone(), t.as_str().unwrap_or("").to_string()))
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                    );
+                }
+                "contentEncoding" => node.content_encoding = self.string(file, &at, key, v),
+                "contentMediaType" => node.content_media_type = self.string(file, &at, key, v),
+                "contentSchema" => node.content_schema = Some(self.schema(file, &at, v)),
+                "dependentRequired" | "dependentSchemas" | "dependencies" => {
+                    self.dependencies(file, &at, key, v, &mut node)
+                }
+                "if" => if_ = Some(self.schema(file, &at, v)),
+                "then" => then = Some(self.schema(file, &at, v)),
+                "else" => otherwise = Some(self.schema(file, &at, v)),
+                "contains" => node.contains = Some(self.schema(file, &at, v)),
+                "minContains" => node.min_contains = self.count(file, &at, key, v),
+                "maxContains" => node.max_contains = self.count(file, &at, key, v),
+                "patternProperties" => match v.as_object() {
+                    Some(map) => {
+                        for (re, schema) in map {
+                            let id = self.child(file, &at, re, schema);
+                            node.pattern_properties.insert(re.clone(), id);
+                        }
+                    }
+                    None => self.error(file, &at, "`patternProperties` must map patterns to schemas"),
+                },
+                "propertyNames" => node.property_names = Some(self.schema(file, &at, v)),
+                "unevaluatedProperties" | "unevaluatedItems" => {
+                    let rest = match v {
+                        Value::Bool(true) => Additional::Open,
+                        Value::Bool(false) => Additional::Closed,
+                        _ => Additional::Schema(self.schema(file, &at, v)),
+                    };
+                    if key == "unevaluatedProperties" {
+                        node.unevaluated_properties = Some(rest);
+                    } else {
+                        node.unevaluated_items = Some(rest);
+                    }
+                }
                 "minLength" => node.min_length = self.count(file, &at, key, v),
                 "maxLength" => node.max_length = self.count(file, &at, key, v),
                 "minItems" => node.min_items = self.count(file, &at, key, v),
@@ -462,12 +511,67 @@ impl<'s> Normalizer<'s> {
                 _ => {}
             }
         }
+        if let Some(condition) = if_ {
+            node.condition = Some(Conditional {
+                condition,
+                then,
+                otherwise,
+            });
+        }
         let own_nullable = node.nullable;
         for part in parts {
             self.merge(&mut node, part);
         }
         node.nullable = own_nullable || all_of_nullable.unwrap_or(false) || node.nullable;
         node
+    }
+
+    /// `dependentRequired`, `dependentSchemas`, and draft 4–7 `dependencies` (an array is a
+    /// required list, anything else a schema).
+    fn dependencies(&mut self, file: usize, pointer: &str, key: &str, v: &Value, node: &mut Node) {
+        let Some(map) = v.as_object() else {
+            self.error(
+                file,
+                pointer,
+                format!(
+                    "`{key}` must map property names to {}",
+                    if key == "dependentRequired" {
+                        "lists of names"
+                    } else {
+                        "schemas"
+                    }
+                ),
+            );
+            return;
+        };
+        for (name, dep) in map {
+            match dep {
+                Value::Array(names) if key != "dependentSchemas" => {
+                    let list = node.dependent_required.entry(name.clone()).or_default();
+                    for (i, n) in names.iter().enumerate() {
+                        match n.as_str() {
+                            Some(n) => {
+                                list.insert(n.to_string());
+                            }
+                            None => self.error(
+                                file,
+                                &format!("{pointer}/{}/{i}", escape_pointer_token(name)),
+                                format!("`{key}` lists property names (strings)"),
+                            ),
+                        }
+                    }
+                }
+                _ if key == "dependentRequired" => self.error(
+                    file,
+                    &format!("{pointer}/{}", escape_pointer_token(name)),
+                    "`dependentRequired` maps a property to a list of property names",
+                ),
+                _ => {
+                    let id = self.child(file, pointer, name, dep);
+                    node.dependent_schemas.insert(name.clone(), id);
+                }
+            }
+        }
     }
 
     fn nodes_nullable(&self, id: NodeId) -> bool {
@@ -570,6 +674,16 @@ impl<'s> Normalizer<'s> {
                                 TypeSet::NAMES.iter().map(|(n, _)| *n).chain(["null"]),
                             ),
                         };
+                        // A name `--lenient` can repair says so.
+                        let hint = match (hint, lenient_type(name)) {
+                            (Some(h), Some((read_as, _))) => Some(format!(
+                                "{h}; or pass `--lenient` to read it as `{read_as}` with a warning"
+                            )),
+                            (None, Some((read_as, _))) => Some(format!(
+                                "pass `--lenient` to read it as `{read_as}` with a warning"
+                            )),
+                            (hint, None) => hint,
+                        };
                         let path = self.path(file).to_path_buf();
                         self.errors.push(
                             InputError::at_pointer(path, &at, format!("unknown type `{name}`"))
@@ -651,82 +765,6 @@ impl<'s> Normalizer<'s> {
                 });
             }
             _ => self.error(file, pointer, format!("`{key}` must be a number")),
-        }
-    }
-
-    /// Merges an `allOf` part (or the single non-null alternative) into `node`.
-    fn merge(&mut self, node: &mut Node, part: NodeId) {
-        if !self.complete[part] {
-            node.all_of.push(part);
-            return;
-        }
-        let p = self.arena.nodes[part].clone();
-        if !p.alternatives.is_empty() && !node.alternatives.is_empty()
-            || p.not.is_some() && node.not.is_some()
-        {
-            node.all_of.push(part);
-            return;
-        }
-        node.types = match (node.types, p.types) {
-            (Some(a), Some(b)) => Some(a.intersect(b)),
-            (a, b) => a.or(b),
-        };
-        node.nullable = node.nullable || (p.nullable && node.types.is_none() && p.types.is_some());
-        if node.enumeration.is_none() {
-            node.enumeration = p.enumeration;
-        } else if let (Some(a), Some(b)) = (node.enumeration.as_mut(), p.enumeration.as_ref()) {
-            a.retain(|v| b.contains(v));
-        }
-        macro_rules! take { ($($f:ident),*) => { $( if node.$f.is_none() { node.$f = p.$f.clone(); } )* } }
-        take!(
-            format,
-            pattern,
-            min_length,
-            max_length,
-            minimum,
-            maximum,
-            multiple_of,
-            min_items,
-            max_items,
-            min_properties,
-            max_properties,
-            not,
-            default,
-            name
-        );
-        node.unique_items |= p.unique_items;
-        node.deprecated |= p.deprecated;
-        for (name, id) in p.properties {
-            match node.properties.get(&name) {
-                Some(&existing) if existing != id => {
-                    let both = self.arena.nodes.len();
-                    let mut combined = Node::any(node.origin.clone());
-                    combined.all_of = vec![existing, id];
-                    self.arena.nodes.push(combined);
-                    self.complete.push(true);
-                    node.properties.insert(name, both);
-                }
-                _ => {
-                    node.properties.insert(name, id);
-                }
-            }
-        }
-        node.required.extend(p.required);
-        if node.additional == Additional::Open {
-            node.additional = p.additional;
-        }
-        if node.items.is_none() {
-            node.items = p.items;
-        }
-        if node.tuple.is_empty() {
-            node.tuple = p.tuple;
-        }
-        if node.alternatives.is_empty() {
-            node.alternatives = p.alternatives;
-        }
-        node.all_of.extend(p.all_of);
-        for (k, v) in p.opaque {
-            node.opaque.entry(k).or_insert(v);
         }
     }
 }

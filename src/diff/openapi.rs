@@ -7,11 +7,12 @@
 //! request body, `formData` parameters one object body, and `consumes` / `produces` its media
 //! types.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::api::{Body, Operation, Param, Response};
+use super::api::{Body, Operation, Param, Requirements, Response};
+use super::compare::Wire;
 use super::normalize::Normalizer;
 use super::schema::{Node, Origin, TypeSet};
 use crate::json::escape_pointer_token;
@@ -49,21 +50,49 @@ pub(crate) fn version(doc: &Value) -> Option<Result<Version, String>> {
     })
 }
 
-/// Every operation of the document loaded as `file`.
+/// Every operation of the document loaded as `file`, then its OpenAPI 3.1 webhooks.
 pub(crate) fn operations(n: &mut Normalizer<'_>, file: usize, version: Version) -> Vec<Operation> {
     let doc = n.doc(file);
-    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
-        if doc.get("paths").is_some() {
+    let paths = match doc.get("paths") {
+        Some(Value::Object(paths)) => Some(paths),
+        Some(_) => {
             n.error(file, "/paths", "`paths` must be an object");
+            return Vec::new();
         }
-        return Vec::new();
+        None => None,
+    };
+    let webhooks = match doc.get("webhooks") {
+        Some(Value::Object(hooks)) if version == Version::OpenApi31 => Some(hooks),
+        Some(Value::Object(_)) | None => None,
+        Some(_) => {
+            n.error(file, "/webhooks", "`webhooks` must be an object");
+            None
+        }
     };
     let mut security = Security::read(n, file, &doc, version);
     let global_consumes = media_list(doc.get("consumes"));
     let global_produces = media_list(doc.get("produces"));
     let mut out = Vec::new();
-    for (path, item) in paths {
-        let item_pointer = format!("/paths/{}", escape_pointer_token(path));
+    let items = paths
+        .into_iter()
+        .flatten()
+        .map(|(path, item)| {
+            (
+                false,
+                path,
+                format!("/paths/{}", escape_pointer_token(path)),
+                item,
+            )
+        })
+        .chain(webhooks.into_iter().flatten().map(|(name, item)| {
+            (
+                true,
+                name,
+                format!("/webhooks/{}", escape_pointer_token(name)),
+                item,
+            )
+        }));
+    for (webhook, path, item_pointer, item) in items {
         let Some((item_file, item_pointer, item)) = follow(n, file, &item_pointer, item) else {
             continue;
         };
@@ -87,11 +116,25 @@ pub(crate) fn operations(n: &mut Normalizer<'_>, file: usize, version: Version) 
                 produces: media_list(op_value.get("produces")).or(global_produces.clone()),
             };
             let mut op = operation(n, &ctx, method, path, params);
-            for p in security.params(n, op_value.get("security").or(doc.get("security"))) {
+            if webhook {
+                op.webhook = true;
+                op.key = format!("WEBHOOK {} {path}", op.method);
+                if ctx.op.get("operationId").is_none() {
+                    op.interface = format!("webhook {path}");
+                }
+                out.push(op);
+                continue;
+            }
+            let (applied, pointer) = match op_value.get("security") {
+                Some(list) => (Some(list), format!("{op_pointer}/security")),
+                None => (doc.get("security"), "/security".to_string()),
+            };
+            for p in security.params(n, applied) {
                 if op.params.iter().all(|q| q.key() != p.key()) {
                     op.params.push(p);
                 }
             }
+            op.security = Some(security.requirements(applied, pointer));
             out.push(op);
         }
     }
@@ -148,6 +191,47 @@ impl Security {
         }
     }
 
+    /// The requirements a `security` list states. Absent or empty: open, one empty
+    /// alternative. An `apiKey` scheme every alternative needs is also a required parameter
+    /// ([`Security::params`]), which already reports it when it is added.
+    fn requirements(&self, security: Option<&Value>, pointer: String) -> Requirements {
+        let mut alternatives: Vec<BTreeMap<String, BTreeSet<String>>> = security
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object)
+            .map(|alt| {
+                alt.iter()
+                    .map(|(name, scopes)| {
+                        let scopes = scopes
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(Value::as_str)
+                            .map(String::from)
+                            .collect();
+                        (name.clone(), scopes)
+                    })
+                    .collect()
+            })
+            .collect();
+        if alternatives.is_empty() {
+            alternatives.push(BTreeMap::new());
+        }
+        alternatives.dedup();
+        let as_parameters = self
+            .schemes
+            .keys()
+            .filter(|name| alternatives.iter().all(|alt| alt.contains_key(*name)))
+            .cloned()
+            .collect();
+        Requirements {
+            alternatives,
+            pointer,
+            as_parameters,
+        }
+    }
+
     /// The parameters a `security` requirement list implies; one is required when every
     /// alternative of the list needs it.
     fn params(&mut self, n: &mut Normalizer<'_>, security: Option<&Value>) -> Vec<Param> {
@@ -179,6 +263,7 @@ impl Security {
                 schema: Some(schema),
                 file: self.file,
                 pointer: pointer.clone(),
+                wire: Wire::Text,
             });
         }
         out
@@ -267,6 +352,8 @@ fn operation(
         additional_query: None,
         body,
         responses,
+        security: None,
+        webhook: false,
     }
 }
 
@@ -297,6 +384,11 @@ fn response_of(
                 schema,
                 file: hf,
                 pointer: hp,
+                wire: if hv.get("content").is_some() {
+                    Wire::Json
+                } else {
+                    Wire::Text
+                },
             });
         }
     }
@@ -401,12 +493,38 @@ fn params_list(
                 schema,
                 file: pf,
                 pointer: pp,
+                wire: param_wire(location, &pv),
             },
             file: pf,
             value: pv,
         });
     }
     out
+}
+
+/// How a parameter's value is serialised: `content` is a JSON document; otherwise text,
+/// exploded (one `name=value` per array item) for `form` query and cookie parameters unless
+/// `explode: false`, and for Swagger 2.0 `collectionFormat: multi`.
+fn param_wire(location: &str, value: &Value) -> Wire {
+    if value.get("content").is_some() {
+        return Wire::Json;
+    }
+    let style = value.get("style").and_then(Value::as_str);
+    let form = match style {
+        Some(style) => style == "form" || style == "deepObject",
+        None => matches!(location, "query" | "cookie"),
+    };
+    let explode = value
+        .get("explode")
+        .and_then(Value::as_bool)
+        .unwrap_or(form);
+    let multi = value.get("collectionFormat").and_then(Value::as_str) == Some("multi");
+    let swagger = value.get("schema").is_none() && value.get("type").is_some();
+    if multi || explode && !swagger {
+        Wire::TextExploded
+    } else {
+        Wire::Text
+    }
 }
 
 /// A 3.x parameter or header's schema: `schema`, or the one schema under `content`.

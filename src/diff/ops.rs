@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::api::{Api, Body, Operation, Param};
 use super::change::{Change, Location};
-use super::compare::{RawChange, SchemaDiff, Where};
+use super::compare::{RawChange, SchemaDiff, Where, Wire};
 use super::openapi::template_key;
 use super::rules::{Direction, Kind};
 use super::schema::{Arena, NodeId};
@@ -15,7 +15,7 @@ use super::settings::DiffConfig;
 
 /// Changes found under one pair of root schemas, by direction: many operations share their
 /// request and response schemas, and each pair is walked once.
-type Memo = HashMap<(NodeId, NodeId, Direction), Vec<RawChange>>;
+type Memo = HashMap<(NodeId, NodeId, Direction, Wire), Vec<RawChange>>;
 
 /// Every change from `old` to `new`, with severities from `config`.
 pub(crate) fn diff_apis(old: &Api, new: &Api, config: &DiffConfig) -> Vec<Change> {
@@ -54,14 +54,13 @@ pub(crate) fn diff_apis(old: &Api, new: &Api, config: &DiffConfig) -> Vec<Change
     }
     for op in removed {
         let at = where_of(old, op.file, &op.pointer);
-        let message = format!("operation {} ({}) removed", op.display(), op.interface);
-        let change = raw(
-            Kind::OperationRemoved,
-            at,
-            json!(op.display()),
-            Value::Null,
-            message,
-        );
+        let (kind, what) = if op.webhook {
+            (Kind::WebhookRemoved, "webhook")
+        } else {
+            (Kind::OperationRemoved, "operation")
+        };
+        let message = format!("{what} {} ({}) removed", op.display(), op.interface);
+        let change = raw(kind, at, json!(op.display()), Value::Null, message);
         out.push(finish(
             config,
             op,
@@ -73,14 +72,13 @@ pub(crate) fn diff_apis(old: &Api, new: &Api, config: &DiffConfig) -> Vec<Change
     }
     for op in new_left.into_iter().flatten() {
         let at = where_of(new, op.file, &op.pointer);
-        let message = format!("operation {} ({}) added", op.display(), op.interface);
-        let change = raw(
-            Kind::OperationAdded,
-            at,
-            Value::Null,
-            json!(op.display()),
-            message,
-        );
+        let (kind, what) = if op.webhook {
+            (Kind::WebhookAdded, "webhook")
+        } else {
+            (Kind::OperationAdded, "operation")
+        };
+        let message = format!("{what} {} ({}) added", op.display(), op.interface);
+        let change = raw(kind, at, Value::Null, json!(op.display()), message);
         out.push(finish(
             config,
             op,
@@ -214,13 +212,45 @@ fn operation(
         );
         out.push(finish(config, o, n, Direction::Request, &op_ctx, change));
     }
+    if let (Some(a), Some(b)) = (&o.security, &n.security) {
+        for c in super::security::compare(a, b, &n.display()) {
+            let change = raw(
+                c.kind,
+                where_of(new, n.file, &b.pointer),
+                c.old,
+                c.new,
+                c.message,
+            );
+            out.push(finish(config, o, n, Direction::Request, &op_ctx, change));
+        }
+    }
 
-    // The request: the consumer writes, the provider reads.
-    let dir = Direction::Request;
-    let mut d = SchemaDiff::new(&old.arena, &new.arena, dir, config.content_model.request);
+    // The request: the consumer writes, the provider reads — except for a webhook, whose
+    // request the provider writes and subscribers read.
+    let (dir, reply_dir, req_message, resp_message) = if n.webhook {
+        (
+            Direction::Response,
+            Direction::Request,
+            "webhook request",
+            "webhook response",
+        )
+    } else {
+        (
+            Direction::Request,
+            Direction::Response,
+            "request",
+            "response",
+        )
+    };
+    let mut d = SchemaDiff::new(
+        &old.arena,
+        &new.arena,
+        dir,
+        config.content_model.for_direction(dir),
+    );
     let mut tagged: Vec<(Ctx, RawChange)> = Vec::new();
     let req = Ctx {
-        message: "request",
+        message: req_message,
         ..Ctx::default()
     };
     params(&mut d, memo, &req, &o.params, &n.params, dir, &mut tagged);
@@ -261,8 +291,9 @@ fn operation(
         out.push(finish(config, o, n, dir, &ctx, c));
     }
 
-    // Each response: the provider writes, the consumers read.
-    let dir = Direction::Response;
+    // Each response: the provider writes, the consumers read (for a webhook: the subscriber
+    // writes, the provider reads).
+    let dir = reply_dir;
     let statuses: Vec<&String> = o
         .responses
         .keys()
@@ -270,12 +301,14 @@ fn operation(
         .collect();
     for status in statuses {
         let ctx = Ctx {
-            message: "response",
+            message: resp_message,
             status: Some(status.clone()),
             ..Ctx::default()
         };
         let success = status.starts_with('2');
         match (o.responses.get(status), n.responses.get(status)) {
+            // The provider reading a subscriber's reply accepts any status it sends.
+            (Some(_), None) | (None, Some(_)) if n.webhook => {}
             (Some(_), None) => {
                 let kind = if success {
                     Kind::SuccessStatusRemoved
@@ -307,8 +340,12 @@ fn operation(
                 out.push(finish(config, o, n, dir, &ctx, c));
             }
             (Some(a), Some(b)) => {
-                let mut d =
-                    SchemaDiff::new(&old.arena, &new.arena, dir, config.content_model.response);
+                let mut d = SchemaDiff::new(
+                    &old.arena,
+                    &new.arena,
+                    dir,
+                    config.content_model.for_direction(dir),
+                );
                 let mut tagged = Vec::new();
                 params(&mut d, memo, &ctx, &a.headers, &b.headers, dir, &mut tagged);
                 body(
@@ -361,6 +398,7 @@ fn params(
             None => removed.push(p),
         }
     }
+    // Written by the provider: response headers, and the headers of a webhook request.
     let header = dir == Direction::Response;
     let ctx_for = |p: &Param| Ctx {
         part: Some(p.location.clone()),
@@ -446,7 +484,11 @@ fn params(
             out.push((ctx.clone(), c));
         }
         if let (Some(a), Some(b)) = (p.schema, q.schema) {
-            for c in root(d, memo, a, b) {
+            // Parameter values are compared as they travel: as text, unless sent as `content`.
+            d.wire = q.wire;
+            let found = root(d, memo, a, b);
+            d.wire = Wire::Json;
+            for c in found {
                 out.push((ctx.clone(), c));
             }
         }
@@ -578,7 +620,7 @@ fn root(d: &mut SchemaDiff<'_>, memo: &mut Memo, a: NodeId, b: NodeId) -> Vec<Ra
     if !d.first_visit(a, b) {
         return Vec::new();
     }
-    memo.entry((a, b, d.direction))
+    memo.entry((a, b, d.direction, d.wire))
         .or_insert_with(|| d.scratch(a, b))
         .clone()
 }

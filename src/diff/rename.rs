@@ -1,27 +1,70 @@
 //! Object properties: added, removed, required-ness, and removed + added pairs recognised as a
 //! possible rename.
 //!
-//! A property removed and another added in the same object with a compatible schema (moving
-//! from one to the other raises nothing above `safe`) are reported once, as "possibly renamed
-//! `tax_id` → `taxNumber`". Candidates are paired one to one, most similar names first.
+//! A property removed and another added in the same object with the same schema, where the old
+//! one was required or the object closed, are reported once, as "possibly renamed `tax_id` →
+//! `taxNumber`"; without that evidence they are two changes. Candidates are paired one to one,
+//! most similar names first. `readOnly` properties are not part of requests and `writeOnly` ones
+//! not part of responses, so only the properties a message carries are compared.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
 use super::compare::{SchemaDiff, Where, join};
-use super::rules::{Direction, Kind, Severity};
-use super::schema::{Additional, NodeId};
+use super::rules::{Direction, Kind};
+use super::schema::{Additional, Arena, Node, NodeId};
 use super::settings::ReaderPolicy;
 
 /// Compares the properties of the objects `o` (old) and `n` (new) found at `field`.
 pub(crate) fn properties(d: &mut SchemaDiff<'_>, o: NodeId, n: NodeId, field: &str) {
     let (old_arena, new_arena) = (d.old, d.new);
     let (old, new) = (old_arena.node(o), new_arena.node(n));
-    let old_names: BTreeSet<&String> = old.properties.keys().chain(old.required.iter()).collect();
-    let new_names: BTreeSet<&String> = new.properties.keys().chain(new.required.iter()).collect();
+    // A `readOnly` property is not part of a request, a `writeOnly` one not part of a response
+    // (OpenAPI): only the properties the message carries are compared.
+    let direction = d.direction;
+    let carried = |arena: &'_ Arena, node: &'_ Node| -> BTreeSet<String> {
+        let in_message = |name: &&String| {
+            node.properties.get(*name).is_none_or(|&id| {
+                let (read_only, write_only) = arena.access(id);
+                match direction {
+                    Direction::Request => !read_only,
+                    Direction::Response => !write_only,
+                }
+            })
+        };
+        node.properties
+            .keys()
+            .chain(node.required.iter())
+            .filter(in_message)
+            .cloned()
+            .collect()
+    };
+    let (old_set, new_set) = (carried(old_arena, old), carried(new_arena, new));
+    let old_names: BTreeSet<&String> = old_set.iter().collect();
+    let new_names: BTreeSet<&String> = new_set.iter().collect();
     let removed: Vec<&String> = old_names.difference(&new_names).copied().collect();
     let added: Vec<&String> = new_names.difference(&old_names).copied().collect();
+    // Why a property still written in the schema left (or joined) the message.
+    let access_note = |name: &String, arena: &Arena, node: &Node, other: &Node| -> &'static str {
+        if !other.properties.contains_key(name) {
+            return "";
+        }
+        match (
+            direction,
+            node.properties.get(name).map(|&id| arena.access(id)),
+        ) {
+            (Direction::Request, Some((true, _))) => " (now readOnly: no longer part of requests)",
+            (Direction::Response, Some((_, true))) => {
+                " (now writeOnly: no longer part of responses)"
+            }
+            (Direction::Request, Some((false, _))) => " (no longer readOnly: now part of requests)",
+            (Direction::Response, Some((_, false))) => {
+                " (no longer writeOnly: now part of responses)"
+            }
+            _ => "",
+        }
+    };
 
     for name in old_names.intersection(&new_names) {
         let f = join(field, name);
@@ -37,7 +80,18 @@ pub(crate) fn properties(d: &mut SchemaDiff<'_>, o: NodeId, n: NodeId, field: &s
         );
     }
 
-    let renames = pair_renames(d, &removed, &added, old, new);
+    // A property still written on the other side only changed access: it is no rename.
+    let rename_from: Vec<&String> = removed
+        .iter()
+        .copied()
+        .filter(|name| !new.properties.contains_key(*name))
+        .collect();
+    let rename_to: Vec<&String> = added
+        .iter()
+        .copied()
+        .filter(|name| !old.properties.contains_key(*name))
+        .collect();
+    let renames = pair_renames(d, &rename_from, &rename_to, old, new);
     for &(r, a) in &renames {
         let f = join(field, a);
         let at = new
@@ -64,8 +118,12 @@ pub(crate) fn properties(d: &mut SchemaDiff<'_>, o: NodeId, n: NodeId, field: &s
             continue;
         }
         let required = old.required.contains(name);
+        // A property made readOnly is still named, so a closed object still accepts it.
+        let still_named = new.properties.contains_key(name);
         let kind = match (d.direction, required) {
-            (Direction::Request, _) if new_closed => Kind::PropertyRemovedFromClosedObject,
+            (Direction::Request, _) if new_closed && !still_named => {
+                Kind::PropertyRemovedFromClosedObject
+            }
             (_, true) => Kind::RequiredPropertyRemoved,
             (_, false) => Kind::OptionalPropertyRemoved,
         };
@@ -75,8 +133,9 @@ pub(crate) fn properties(d: &mut SchemaDiff<'_>, o: NodeId, n: NodeId, field: &s
             .map_or_else(|| d.at_old(o), |&id| d.at_old(id));
         let f = join(field, name);
         let message = format!(
-            "{} property `{f}` removed",
-            if required { "required" } else { "optional" }
+            "{} property `{f}` removed{}",
+            if required { "required" } else { "optional" },
+            access_note(name, new_arena, new, old)
         );
         d.push(kind, &f, at, json!(name), Value::Null, message);
     }
@@ -96,8 +155,9 @@ pub(crate) fn properties(d: &mut SchemaDiff<'_>, o: NodeId, n: NodeId, field: &s
             .map_or_else(|| d.at_new(n), |&id| d.at_new(id));
         let f = join(field, name);
         let message = format!(
-            "{} property `{f}` added",
-            if required { "required" } else { "optional" }
+            "{} property `{f}` added{}",
+            if required { "required" } else { "optional" },
+            access_note(name, new_arena, new, old)
         );
         d.push(kind, &f, at, Value::Null, json!(name), message);
     }
@@ -123,7 +183,10 @@ fn required_change(d: &mut SchemaDiff<'_>, n: NodeId, field: &str, was: bool, is
     );
 }
 
-/// Removed / added pairs with compatible schemas, paired one to one by name similarity.
+/// Removed / added pairs that are probably one property renamed, paired one to one by name
+/// similarity. A rename needs evidence: the same type and constraints, and an old property
+/// that every old value carried (required) or an object that rejects unknown properties, so the
+/// old name cannot simply be dropped while the new one is ignored.
 fn pair_renames<'n>(
     d: &SchemaDiff<'_>,
     removed: &[&'n String],
@@ -134,19 +197,24 @@ fn pair_renames<'n>(
     if removed.is_empty() || added.is_empty() {
         return Vec::new();
     }
+    let closed = old.additional == Additional::Closed;
     let mut candidates = Vec::new();
     for &r in removed {
         let Some(&x) = old.properties.get(r) else {
             continue;
         };
+        if !closed && !old.required.contains(r) {
+            continue;
+        }
         for &a in added {
             let Some(&y) = new.properties.get(a) else {
                 continue;
             };
-            let compatible = d.scratch(x, y).iter().all(|c| {
-                c.kind.default_severity(d.direction) == Severity::Safe
-                    && !matches!(c.kind, Kind::TypeNarrowed | Kind::TypeWidened)
-            });
+            // Same type and constraints: only annotations with no effect on values may differ.
+            let compatible = d
+                .scratch(x, y)
+                .iter()
+                .all(|c| matches!(c.kind, Kind::DeprecatedAdded | Kind::DefaultChanged));
             if compatible {
                 candidates.push((similarity(r, a), r.as_str(), a.as_str()));
             }

@@ -105,6 +105,20 @@ kinds! {
         "nobody calls it yet";
     OperationDeprecated = "operation-deprecated", Some(S), None, "an operation is marked deprecated",
         "a notice, not a change in behaviour";
+    SecurityRequirementAdded = "security-requirement-added", Some(B), None,
+        "an operation now needs a security scheme (operation-level or global `security`) that an old requirement did not",
+        "old clients call it without those credentials and are rejected";
+    SecurityScopeAdded = "security-scope-added", Some(B), None, "a security requirement now needs an OAuth scope it did not",
+        "old clients' tokens lack the scope and are rejected";
+    SecurityRequirementRemoved = "security-requirement-removed", Some(S), None,
+        "a security scheme is no longer needed (a requirement dropped or a new alternative added)",
+        "every old client's credentials still satisfy it";
+    SecurityScopeRemoved = "security-scope-removed", Some(S), None, "a security requirement needs fewer scopes",
+        "every old client's token still carries enough scopes";
+    WebhookRemoved = "webhook-removed", Some(B), None, "an OpenAPI 3.1 webhook is gone",
+        "subscribers waiting for it no longer receive it";
+    WebhookAdded = "webhook-added", Some(S), None, "a new OpenAPI 3.1 webhook",
+        "nobody subscribed to it yet";
     // Parameters, headers, bodies, media types and statuses.
     RequiredParameterAdded = "required-parameter-added", Some(B), None, "a new required parameter or request header",
         "old clients do not send it and are rejected";
@@ -167,7 +181,8 @@ kinds! {
     PropertyRemovedFromClosedObject = "property-removed-from-closed-object", Some(B), None,
         "a property is gone from an object that rejects unknown properties",
         "old clients still send it and are rejected (`additionalProperties: false` honoured)";
-    PropertyRenamed = "property-renamed", Some(B), Some(B), "a property removed and a compatible one added in the same object",
+    PropertyRenamed = "property-renamed", Some(B), Some(B),
+        "a property removed and one with the same schema added in the same object, the old one required or the object closed",
         "possibly a rename: the old name is gone for every reader and writer";
     PropertyBecameRequired = "property-became-required", Some(B), Some(S), "an optional property became required",
         "request: old clients that omit it are rejected; response: always present now";
@@ -203,6 +218,12 @@ kinds! {
         "request: old values outside the list are rejected";
     EnumRemoved = "enum-removed", Some(S), Some(P), "an enum restriction was dropped",
         "response: consumers switching on the value meet values they do not know";
+    ConstChanged = "const-changed", Some(B), Some(B), "a constant (`const` or one-value `enum`) now has another value",
+        "request: old clients send the old value and are rejected; response: readers get a value they never could";
+    DiscriminatorMappingAdded = "discriminator-mapping-added", Some(S), Some(P), "a new `discriminator.mapping` value",
+        "response: consumers dispatching on the discriminator meet a value they do not know";
+    DiscriminatorMappingRemoved = "discriminator-mapping-removed", Some(B), Some(P), "a `discriminator.mapping` value is gone",
+        "request: old clients' payloads with that value are no longer mapped; response: consumers never see it again";
     // Constraints.
     PatternAdded = "pattern-added", Some(B), Some(S), "a `pattern` constrains a field that had none",
         "request: old values may not match";
@@ -216,8 +237,8 @@ kinds! {
         "response: readers with fixed buffers may get longer values";
     RangeTightened = "range-tightened", Some(B), Some(S), "`minimum`/`maximum` (or exclusive forms) narrowed or added",
         "request: old values outside the new range are rejected";
-    RangeLoosened = "range-loosened", Some(S), Some(P), "`minimum`/`maximum` (or exclusive forms) widened or removed",
-        "response: readers may get values outside the range they handle";
+    RangeLoosened = "range-loosened", Some(S), Some(B), "`minimum`/`maximum` (or exclusive forms) widened or removed",
+        "response: readers get values they never could (a team may soften it per rule id in `[diff] severity`)";
     MultipleOfTightened = "multiple-of-tightened", Some(B), Some(S), "`multipleOf` added or made coarser",
         "request: old values are rejected";
     MultipleOfLoosened = "multiple-of-loosened", Some(S), Some(P), "`multipleOf` removed or made finer",
@@ -255,11 +276,70 @@ kinds! {
         "every value must now match one more schema";
     AllOfBranchRemoved = "all-of-branch-removed", Some(S), Some(B), "an `allOf` part that could not be merged is gone",
         "response: readers lose a guarantee";
-    NotChanged = "not-changed", Some(P), Some(P), "the `not` schema changed",
-        "exclusions cannot be compared in general: review it";
+    NotNarrowed = "not-narrowed", Some(B), Some(S), "a `not` was added, or its excluded schema accepts more",
+        "request: old values now excluded are rejected";
+    NotWidened = "not-widened", Some(S), Some(B), "a `not` was removed, or its excluded schema accepts less",
+        "response: readers get values that were excluded";
+    NotChanged = "not-changed", Some(P), Some(P), "the `not` schema both gained and lost values",
+        "the exclusion moved both ways: review it";
+    ConditionalAdded = "conditional-added", Some(B), Some(S), "an `if`/`then`/`else`, or a `then`/`else` branch, now constrains values",
+        "request: old values taking that branch may not match it";
+    ConditionalRemoved = "conditional-removed", Some(S), Some(B), "an `if`/`then`/`else`, or a `then`/`else` branch, is gone",
+        "response: readers lose what the branch guaranteed";
+    ConditionalChanged = "conditional-changed", Some(P), Some(P), "the `if` condition changed",
+        "values may now take the other branch; two conditions cannot be compared in general: review it";
+    DependentRequiredAdded = "dependent-required-added", Some(B), Some(S),
+        "`dependentRequired` added, or a property added to one of its lists",
+        "request: old objects with the trigger property but without the newly required one are rejected";
+    DependentRequiredRemoved = "dependent-required-removed", Some(S), Some(B),
+        "`dependentRequired` removed, or a property removed from one of its lists",
+        "response: readers relying on the dependent property being present miss it";
+    DependentSchemaAdded = "dependent-schema-added", Some(B), Some(S), "a `dependentSchemas` entry added",
+        "request: old objects with the trigger property may not match it";
+    DependentSchemaRemoved = "dependent-schema-removed", Some(S), Some(B), "a `dependentSchemas` entry removed",
+        "response: readers lose what it guaranteed";
+    ContainsAdded = "contains-added", Some(B), Some(S), "arrays must now `contain` a matching item",
+        "request: old arrays without one are rejected";
+    ContainsRemoved = "contains-removed", Some(S), Some(B), "arrays no longer need to `contain` a matching item",
+        "response: readers relying on a matching item may find none";
+    ContainsCountTightened = "contains-count-tightened", Some(B), Some(S), "`minContains` raised or `maxContains` lowered or added",
+        "request: old arrays with the old number of matching items are rejected";
+    ContainsCountLoosened = "contains-count-loosened", Some(S), Some(P), "`minContains` lowered or `maxContains` raised or removed",
+        "response: readers may get more or fewer matching items than they handle";
+    PatternPropertiesAdded = "pattern-properties-added", Some(B), Some(S), "a `patternProperties` entry now constrains properties with matching names",
+        "request: old objects with such a property may not match it";
+    PatternPropertiesRemoved = "pattern-properties-removed", Some(S), Some(B), "a `patternProperties` entry is gone",
+        "response: readers get properties of any shape under those names";
+    PropertyNamesAdded = "property-names-added", Some(B), Some(S), "`propertyNames` now constrains property names",
+        "request: old objects with other names are rejected";
+    PropertyNamesRemoved = "property-names-removed", Some(S), Some(B), "`propertyNames` was removed",
+        "response: readers get property names they never could";
+    UnevaluatedPropertiesNarrowed = "unevaluated-properties-narrowed", Some(B), Some(S),
+        "`unevaluatedProperties` closed (`false`) or restricted to a schema",
+        "request: old clients sending other properties are rejected";
+    UnevaluatedPropertiesWidened = "unevaluated-properties-widened", Some(S), Some(P),
+        "`unevaluatedProperties` opened or its schema dropped",
+        "response: strict readers meet properties they do not know";
+    UnevaluatedItemsNarrowed = "unevaluated-items-narrowed", Some(B), Some(S),
+        "`unevaluatedItems` closed (`false`) or restricted to a schema",
+        "request: old arrays with more items are rejected";
+    UnevaluatedItemsWidened = "unevaluated-items-widened", Some(S), Some(B), "`unevaluatedItems` opened or its schema dropped",
+        "response: readers get items of any shape";
+    ContentEncodingChanged = "content-encoding-changed", Some(B), Some(B), "`contentEncoding` added, removed or changed",
+        "the bytes are encoded differently: the reader decodes them wrongly on both sides";
+    ContentMediaTypeAdded = "content-media-type-added", Some(B), Some(S), "`contentMediaType` now says what a string carries",
+        "request: old strings that are not such a document are rejected";
+    ContentMediaTypeRemoved = "content-media-type-removed", Some(S), Some(P), "`contentMediaType` was removed",
+        "response: readers parsing the document may get something else";
+    ContentMediaTypeChanged = "content-media-type-changed", Some(B), Some(B), "`contentMediaType` changed to another media type",
+        "writers and readers parse the string as different documents";
+    ContentSchemaAdded = "content-schema-added", Some(B), Some(S), "`contentSchema` now constrains the decoded document",
+        "request: old documents may not match it";
+    ContentSchemaRemoved = "content-schema-removed", Some(S), Some(B), "`contentSchema` was removed",
+        "response: readers get decoded documents of any shape";
     KeywordChanged = "keyword-changed", Some(P), Some(P),
-        "a keyword compared as written changed (`patternProperties`, `if`/`then`/`else`, `contains`, …)",
-        "its effect on the accepted values cannot be judged structurally: review it";
+        "a keyword compared as written changed (`$dynamicRef`, `$recursiveRef`)",
+        "its target depends on where evaluation started, so it cannot be judged structurally: review it";
     // Annotations with effect.
     DefaultChanged = "default-changed", Some(P), Some(S), "the `default` changed",
         "request: clients omitting the field get a different value";
@@ -276,6 +356,12 @@ impl Kind {
                 | Kind::OperationPathChanged
                 | Kind::OperationAdded
                 | Kind::OperationDeprecated
+                | Kind::SecurityRequirementAdded
+                | Kind::SecurityScopeAdded
+                | Kind::SecurityRequirementRemoved
+                | Kind::SecurityScopeRemoved
+                | Kind::WebhookRemoved
+                | Kind::WebhookAdded
         )
     }
 

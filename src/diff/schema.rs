@@ -106,6 +106,14 @@ pub(crate) enum Additional {
     Schema(NodeId),
 }
 
+/// `if` / `then` / `else`: a missing `then` or `else` accepts everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Conditional {
+    pub condition: NodeId,
+    pub then: Option<NodeId>,
+    pub otherwise: Option<NodeId>,
+}
+
 /// Where a node is written: file and JSON pointer.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Origin {
@@ -147,7 +155,39 @@ pub(crate) struct Node {
     pub not: Option<NodeId>,
     pub default: Option<Value>,
     pub deprecated: bool,
-    /// Keywords compared as written (`patternProperties`, `if`/`then`/`else`, …).
+    /// `readOnly`: sent in responses only (OpenAPI); a request need not carry it.
+    pub read_only: bool,
+    /// `writeOnly`: sent in requests only (OpenAPI); a response never carries it.
+    pub write_only: bool,
+    /// `discriminator.mapping`: discriminator value → the `$ref` it selects.
+    pub discriminator: Option<BTreeMap<String, String>>,
+    /// `contentEncoding` of a string carrying encoded content (`base64`).
+    pub content_encoding: Option<String>,
+    /// `contentMediaType` of a string carrying a document.
+    pub content_media_type: Option<String>,
+    /// `contentSchema`: the schema of the decoded document.
+    pub content_schema: Option<NodeId>,
+    /// `dependentRequired` (and array-valued `dependencies`): property → properties it requires.
+    pub dependent_required: BTreeMap<String, BTreeSet<String>>,
+    /// `dependentSchemas` (and schema-valued `dependencies`): property → schema the object must
+    /// then match.
+    pub dependent_schemas: BTreeMap<String, NodeId>,
+    /// `if` / `then` / `else`.
+    pub condition: Option<Conditional>,
+    /// `contains`, with `minContains` / `maxContains`.
+    pub contains: Option<NodeId>,
+    pub min_contains: Option<u64>,
+    pub max_contains: Option<u64>,
+    /// `patternProperties`: name pattern → schema.
+    pub pattern_properties: BTreeMap<String, NodeId>,
+    /// `propertyNames`: the schema every property name (a string) matches.
+    pub property_names: Option<NodeId>,
+    /// `unevaluatedProperties` (`None`: absent).
+    pub unevaluated_properties: Option<Additional>,
+    /// `unevaluatedItems` (`None`: absent).
+    pub unevaluated_items: Option<Additional>,
+    /// Keywords compared as written because nothing structural can be said about them
+    /// (`$dynamicRef`, `$recursiveRef`).
     pub opaque: BTreeMap<String, Value>,
     /// The name of the reusable schema it was defined as (`Invoice`), for messages.
     pub name: Option<String>,
@@ -171,7 +211,8 @@ impl Node {
                 || self.types.is_some_and(|t| t.has(TypeSet::OBJECT)))
     }
 
-    /// Only a wrapper around one unmerged `allOf` part (plus nullability).
+    /// Only a wrapper around one unmerged `allOf` part (plus nullability and `readOnly` /
+    /// `writeOnly`, read with [`Arena::access`]).
     pub(crate) fn is_wrapper(&self) -> bool {
         self.all_of.len() == 1
             && self.types.is_none()
@@ -190,6 +231,18 @@ impl Node {
             && self.min_length.is_none()
             && self.max_length.is_none()
             && self.opaque.is_empty()
+            && self.discriminator.is_none()
+            && self.content_encoding.is_none()
+            && self.content_media_type.is_none()
+            && self.content_schema.is_none()
+            && self.dependent_required.is_empty()
+            && self.dependent_schemas.is_empty()
+            && self.condition.is_none()
+            && self.contains.is_none()
+            && self.pattern_properties.is_empty()
+            && self.property_names.is_none()
+            && self.unevaluated_properties.is_none()
+            && self.unevaluated_items.is_none()
     }
 }
 
@@ -209,6 +262,22 @@ impl Arena {
         self.files
             .get(origin.file)
             .map_or(std::path::Path::new(""), PathBuf::as_path)
+    }
+
+    /// Whether the schema `id` (or a wrapper on the way to its content) says `readOnly` /
+    /// `writeOnly`.
+    pub(crate) fn access(&self, mut id: NodeId) -> (bool, bool) {
+        let (mut read_only, mut write_only) = (false, false);
+        for _ in 0..64 {
+            let node = &self.nodes[id];
+            read_only |= node.read_only;
+            write_only |= node.write_only;
+            if !node.is_wrapper() {
+                break;
+            }
+            id = node.all_of[0];
+        }
+        (read_only, write_only)
     }
 
     /// Follows wrapper nodes; returns the node that carries content and whether a wrapper on

@@ -71,7 +71,15 @@ impl Default for ContentModel {
     }
 }
 
-impl ContentModel {}
+impl ContentModel {
+    /// The reader policy of one direction.
+    pub(crate) fn for_direction(&self, direction: Direction) -> ReaderPolicy {
+        match direction {
+            Direction::Request => self.request,
+            Direction::Response => self.response,
+        }
+    }
+}
 
 /// How a reader treats properties its schema does not name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

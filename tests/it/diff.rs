@@ -129,7 +129,7 @@ fn cases() -> Vec<Case> {
     let s = json!({"type": "string"});
     let ab = json!({"a": {"type": "string"}, "b": {"type": "string"}});
     let a = json!({"a": {"type": "string"}});
-    vec![
+    let mut all = vec![
         case(
             "optional property added",
             obj(a.clone(), &["a"]),
@@ -436,7 +436,7 @@ fn cases() -> Vec<Case> {
             json!({"type": "number", "exclusiveMinimum": 0}),
             "range-loosened",
             S,
-            P,
+            B,
             "",
         ),
         case(
@@ -445,7 +445,7 @@ fn cases() -> Vec<Case> {
             json!({"type": "number"}),
             "range-loosened",
             S,
-            P,
+            B,
             "",
         ),
         case(
@@ -589,13 +589,506 @@ fn cases() -> Vec<Case> {
             B,
             "addr.zip",
         ),
+    ];
+    all.extend(keyword_cases());
+    all
+}
+
+/// Issue 17: every JSON Schema 2020-12 / 2019-09 keyword decided by what it accepts.
+fn keyword_cases() -> Vec<Case> {
+    let s = json!({"type": "string"});
+    let arr = |extra: Value| {
+        let mut v = json!({"type": "array", "items": {"type": "string"}});
+        if let (Some(m), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+            m.extend(e.clone());
+        }
+        v
+    };
+    let party = |extra: Value| {
+        let mut v = json!({"type": "object", "properties": {"kind": {"type": "string"}, "vat": {"type": "string"}, "reg": {"type": "string"}}});
+        if let (Some(m), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+            m.extend(e.clone());
+        }
+        v
+    };
+    let company = json!({"properties": {"kind": {"const": "company"}}, "required": ["kind"]});
+    vec![
+        case(
+            "contains added",
+            arr(json!({})),
+            arr(json!({"contains": {"const": "EUR"}})),
+            "contains-added",
+            B,
+            S,
+            "[contains]",
+        ),
+        case(
+            "contains removed",
+            arr(json!({"contains": {"const": "EUR"}})),
+            arr(json!({})),
+            "contains-removed",
+            S,
+            B,
+            "[contains]",
+        ),
+        case(
+            "contains schema widened",
+            json!({"type": "array", "contains": {"type": "integer"}}),
+            json!({"type": "array", "contains": {"type": "number"}}),
+            "type-widened",
+            S,
+            B,
+            "[contains]",
+        ),
+        case(
+            "minContains raised",
+            arr(json!({"contains": {"const": "EUR"}})),
+            arr(json!({"contains": {"const": "EUR"}, "minContains": 2})),
+            "contains-count-tightened",
+            B,
+            S,
+            "",
+        ),
+        case(
+            "maxContains removed",
+            arr(json!({"contains": {"const": "EUR"}, "maxContains": 1})),
+            arr(json!({"contains": {"const": "EUR"}})),
+            "contains-count-loosened",
+            S,
+            P,
+            "",
+        ),
+        case(
+            "dependentRequired added",
+            party(json!({})),
+            party(json!({"dependentRequired": {"vat": ["kind"]}})),
+            "dependent-required-added",
+            B,
+            S,
+            "vat",
+        ),
+        case(
+            "dependentRequired list grown",
+            party(json!({"dependentRequired": {"vat": ["kind"]}})),
+            party(json!({"dependentRequired": {"vat": ["kind", "reg"]}})),
+            "dependent-required-added",
+            B,
+            S,
+            "vat",
+        ),
+        case(
+            "dependentRequired removed",
+            party(json!({"dependentRequired": {"vat": ["kind"]}})),
+            party(json!({})),
+            "dependent-required-removed",
+            S,
+            B,
+            "vat",
+        ),
+        case(
+            "dependencies (draft 7 array form) removed",
+            party(json!({"dependencies": {"vat": ["kind"]}})),
+            party(json!({})),
+            "dependent-required-removed",
+            S,
+            B,
+            "vat",
+        ),
+        case(
+            "dependentSchemas entry added",
+            party(json!({})),
+            party(json!({"dependentSchemas": {"vat": {"required": ["reg"]}}})),
+            "dependent-schema-added",
+            B,
+            S,
+            "<when vat>",
+        ),
+        case(
+            "dependentSchemas entry removed",
+            party(json!({"dependentSchemas": {"vat": {"required": ["reg"]}}})),
+            party(json!({})),
+            "dependent-schema-removed",
+            S,
+            B,
+            "<when vat>",
+        ),
+        case(
+            "required added inside a dependentSchemas entry",
+            party(json!({"dependentSchemas": {"vat": {"required": ["reg"]}}})),
+            party(json!({"dependentSchemas": {"vat": {"required": ["reg", "kind"]}}})),
+            "required-property-added",
+            B,
+            S,
+            "<when vat>.kind",
+        ),
+        case(
+            "if/then added",
+            party(json!({})),
+            party(json!({"if": company.clone(), "then": {"required": ["vat"]}})),
+            "conditional-added",
+            B,
+            S,
+            "",
+        ),
+        case(
+            "if/then/else removed",
+            party(
+                json!({"if": company.clone(), "then": {"required": ["vat"]}, "else": {"required": ["reg"]}}),
+            ),
+            party(json!({})),
+            "conditional-removed",
+            S,
+            B,
+            "",
+        ),
+        case(
+            "required added inside then",
+            party(json!({"if": company.clone(), "then": {"required": ["vat"]}})),
+            party(json!({"if": company.clone(), "then": {"required": ["vat", "reg"]}})),
+            "required-property-added",
+            B,
+            S,
+            "<then>.reg",
+        ),
+        case(
+            "required added inside else",
+            party(
+                json!({"if": company.clone(), "then": {"required": ["vat"]}, "else": {"required": ["reg"]}}),
+            ),
+            party(
+                json!({"if": company.clone(), "then": {"required": ["vat"]}, "else": {"required": ["reg", "kind"]}}),
+            ),
+            "required-property-added",
+            B,
+            S,
+            "<else>.kind",
+        ),
+        case(
+            "else branch added under the same if",
+            party(json!({"if": company.clone(), "then": {"required": ["vat"]}})),
+            party(
+                json!({"if": company.clone(), "then": {"required": ["vat"]}, "else": {"required": ["reg"]}}),
+            ),
+            "conditional-added",
+            B,
+            S,
+            "<else>",
+        ),
+        case(
+            "if condition changed",
+            party(json!({"if": company.clone(), "then": {"required": ["vat"]}})),
+            party(
+                json!({"if": {"properties": {"kind": {"const": "firm"}}, "required": ["kind"]}, "then": {"required": ["vat"]}}),
+            ),
+            "conditional-changed",
+            P,
+            P,
+            "",
+        ),
+        case(
+            "patternProperties added",
+            json!({"type": "object"}),
+            json!({"type": "object", "patternProperties": {"^x-": {"type": "string"}}}),
+            "pattern-properties-added",
+            B,
+            S,
+            "",
+        ),
+        case(
+            "patternProperties removed",
+            json!({"type": "object", "patternProperties": {"^x-": {"type": "string"}}}),
+            json!({"type": "object"}),
+            "pattern-properties-removed",
+            S,
+            B,
+            "",
+        ),
+        case(
+            "patternProperties entry widened",
+            json!({"type": "object", "patternProperties": {"^x-": {"type": "integer"}}}),
+            json!({"type": "object", "patternProperties": {"^x-": {"type": "number"}}}),
+            "type-widened",
+            S,
+            B,
+            "/^x-/",
+        ),
+        case(
+            "patternProperties name pattern changed",
+            json!({"type": "object", "patternProperties": {"^x-": {"type": "string"}}}),
+            json!({"type": "object", "patternProperties": {"^X-": {"type": "string"}}}),
+            "pattern-changed",
+            P,
+            P,
+            "",
+        ),
+        case(
+            "patternProperties added to a closed object",
+            json!({"type": "object", "additionalProperties": false}),
+            json!({"type": "object", "additionalProperties": false, "patternProperties": {"^x-": {"type": "string"}}}),
+            "additional-properties-widened",
+            S,
+            P,
+            "",
+        ),
+        case(
+            "propertyNames added",
+            json!({"type": "object"}),
+            json!({"type": "object", "propertyNames": {"maxLength": 8}}),
+            "property-names-added",
+            B,
+            S,
+            "<name>",
+        ),
+        case(
+            "propertyNames removed",
+            json!({"type": "object", "propertyNames": {"maxLength": 8}}),
+            json!({"type": "object"}),
+            "property-names-removed",
+            S,
+            B,
+            "<name>",
+        ),
+        case(
+            "propertyNames tightened",
+            json!({"type": "object", "propertyNames": {"maxLength": 8}}),
+            json!({"type": "object", "propertyNames": {"maxLength": 4}}),
+            "length-tightened",
+            B,
+            S,
+            "<name>",
+        ),
+        case(
+            "unevaluatedProperties closed",
+            json!({"type": "object", "properties": {"a": s.clone()}}),
+            json!({"type": "object", "properties": {"a": s.clone()}, "unevaluatedProperties": false}),
+            "unevaluated-properties-narrowed",
+            B,
+            S,
+            "",
+        ),
+        case(
+            "unevaluatedProperties opened",
+            json!({"type": "object", "properties": {"a": s.clone()}, "unevaluatedProperties": false}),
+            json!({"type": "object", "properties": {"a": s.clone()}}),
+            "unevaluated-properties-widened",
+            S,
+            P,
+            "",
+        ),
+        case(
+            "unevaluatedItems opened",
+            json!({"type": "array", "prefixItems": [s.clone()], "unevaluatedItems": false}),
+            json!({"type": "array", "prefixItems": [s.clone()]}),
+            "unevaluated-items-widened",
+            S,
+            B,
+            "",
+        ),
+        case(
+            "unevaluatedItems schema narrowed",
+            json!({"type": "array", "prefixItems": [s.clone()], "unevaluatedItems": {"type": "number"}}),
+            json!({"type": "array", "prefixItems": [s.clone()], "unevaluatedItems": {"type": "integer"}}),
+            "type-narrowed",
+            B,
+            S,
+            "[*]",
+        ),
+        case(
+            "not added",
+            s.clone(),
+            json!({"type": "string", "not": {"const": "N/A"}}),
+            "not-narrowed",
+            B,
+            S,
+            "",
+        ),
+        case(
+            "not removed",
+            json!({"type": "string", "not": {"const": "N/A"}}),
+            s.clone(),
+            "not-widened",
+            S,
+            B,
+            "",
+        ),
+        case(
+            "not excludes more",
+            json!({"type": "string", "not": {"enum": ["N/A"]}}),
+            json!({"type": "string", "not": {"enum": ["N/A", "none"]}}),
+            "not-narrowed",
+            B,
+            S,
+            "",
+        ),
+        case(
+            "not excludes less",
+            json!({"type": "string", "not": {"enum": ["N/A", "none"]}}),
+            json!({"type": "string", "not": {"enum": ["N/A"]}}),
+            "not-widened",
+            S,
+            B,
+            "",
+        ),
+        case(
+            "prefixItems position type changed",
+            json!({"type": "array", "prefixItems": [s.clone(), {"type": "number"}]}),
+            json!({"type": "array", "prefixItems": [{"type": "integer"}, {"type": "number"}]}),
+            "type-changed",
+            B,
+            B,
+            "[0]",
+        ),
+        case(
+            "prefixItems position narrowed",
+            json!({"type": "array", "prefixItems": [s.clone(), {"type": "number"}]}),
+            json!({"type": "array", "prefixItems": [s.clone(), {"type": "integer"}]}),
+            "type-narrowed",
+            B,
+            S,
+            "[1]",
+        ),
+        case(
+            "items replaced by prefixItems of another type",
+            json!({"type": "array", "items": s.clone()}),
+            json!({"type": "array", "prefixItems": [{"type": "integer"}], "items": s.clone()}),
+            "type-changed",
+            B,
+            B,
+            "[0]",
+        ),
+        case(
+            "contentEncoding added",
+            s.clone(),
+            json!({"type": "string", "contentEncoding": "base64"}),
+            "content-encoding-changed",
+            B,
+            B,
+            "",
+        ),
+        case(
+            "contentEncoding changed",
+            json!({"type": "string", "contentEncoding": "base64"}),
+            json!({"type": "string", "contentEncoding": "base32"}),
+            "content-encoding-changed",
+            B,
+            B,
+            "",
+        ),
+        case(
+            "contentMediaType added",
+            s.clone(),
+            json!({"type": "string", "contentMediaType": "application/json"}),
+            "content-media-type-added",
+            B,
+            S,
+            "",
+        ),
+        case(
+            "contentMediaType removed",
+            json!({"type": "string", "contentMediaType": "application/json"}),
+            s.clone(),
+            "content-media-type-removed",
+            S,
+            P,
+            "",
+        ),
+        case(
+            "contentMediaType changed",
+            json!({"type": "string", "contentMediaType": "application/json"}),
+            json!({"type": "string", "contentMediaType": "application/xml"}),
+            "content-media-type-changed",
+            B,
+            B,
+            "",
+        ),
+        case(
+            "contentSchema added",
+            json!({"type": "string", "contentMediaType": "application/json"}),
+            json!({"type": "string", "contentMediaType": "application/json", "contentSchema": {"type": "object"}}),
+            "content-schema-added",
+            B,
+            S,
+            "<content>",
+        ),
+        case(
+            "contentSchema removed",
+            json!({"type": "string", "contentMediaType": "application/json", "contentSchema": {"type": "object"}}),
+            json!({"type": "string", "contentMediaType": "application/json"}),
+            "content-schema-removed",
+            S,
+            B,
+            "<content>",
+        ),
+        case(
+            "required added inside contentSchema",
+            json!({"type": "string", "contentSchema": obj(json!({"a": s.clone(), "b": s.clone()}), &["a"])}),
+            json!({"type": "string", "contentSchema": obj(json!({"a": s.clone(), "b": s.clone()}), &["a", "b"])}),
+            "property-became-required",
+            B,
+            S,
+            "<content>.b",
+        ),
+        case(
+            "const changed",
+            json!({"const": "ok"}),
+            json!({"const": "success"}),
+            "const-changed",
+            B,
+            B,
+            "",
+        ),
+        case(
+            "minimum lowered",
+            json!({"type": "integer", "minimum": 1}),
+            json!({"type": "integer", "minimum": 0}),
+            "range-loosened",
+            S,
+            B,
+            "",
+        ),
+        case(
+            "maximum raised",
+            json!({"type": "integer", "maximum": 10}),
+            json!({"type": "integer", "maximum": 100}),
+            "range-loosened",
+            S,
+            B,
+            "",
+        ),
+        case(
+            "empty pattern replaced by a real one",
+            json!({"type": "string", "pattern": ""}),
+            json!({"type": "string", "pattern": "^[A-Z]{3}$"}),
+            "pattern-added",
+            B,
+            S,
+            "",
+        ),
+        case(
+            "discriminator mapping value removed",
+            json!({"type": "object", "properties": {"kind": s.clone()}, "discriminator": {"propertyName": "kind", "mapping": {"card": "#/$defs/Card", "bank": "#/$defs/Bank"}}}),
+            json!({"type": "object", "properties": {"kind": s.clone()}, "discriminator": {"propertyName": "kind", "mapping": {"card": "#/$defs/Card"}}}),
+            "discriminator-mapping-removed",
+            B,
+            P,
+            "",
+        ),
+        case(
+            "discriminator mapping value added",
+            json!({"type": "object", "properties": {"kind": s.clone()}, "discriminator": {"propertyName": "kind", "mapping": {"card": "#/$defs/Card"}}}),
+            json!({"type": "object", "properties": {"kind": s.clone()}, "discriminator": {"propertyName": "kind", "mapping": {"card": "#/$defs/Card", "bank": "#/$defs/Bank"}}}),
+            "discriminator-mapping-added",
+            S,
+            P,
+            "",
+        ),
     ]
 }
 
 fn nest(field: &str) -> String {
     match field {
         "" => "outer".to_string(),
-        f if f.starts_with('[') => format!("outer{f}"),
+        f if f.starts_with('[') || f.starts_with('<') => format!("outer{f}"),
         f => format!("outer.{f}"),
     }
 }
@@ -632,6 +1125,250 @@ fn every_change_kind_in_request_and_response_root_nested_and_behind_ref() {
         }
     }
     assert!(checked >= 60 * 2, "only {checked} checks");
+}
+
+/// Asserts `id` with `severity` at `field` (root placement) at the root, nested and behind a
+/// `$ref`, and that nothing else in the report is breaking unless `id` is.
+fn assert_everywhere(
+    old: &Value,
+    new: &Value,
+    role: Role,
+    id: &str,
+    severity: Severity,
+    field: &str,
+) {
+    for placement in [Placement::Root, Placement::Nested, Placement::BehindRef] {
+        let report = diff_schema(old, new, role, placement, &DiffConfig::default());
+        let want = match placement {
+            Placement::Root => field.to_string(),
+            _ => nest(field),
+        };
+        let found = find(&report, id);
+        assert!(
+            found
+                .iter()
+                .any(|c| c.location.field == want && c.severity == severity),
+            "{placement:?}: expected {id} ({severity}) at `{want}`, got {:?}",
+            kinds(&report)
+        );
+        assert!(
+            report
+                .changes
+                .iter()
+                .all(|c| c.kind == id || c.severity < severity.max(P)),
+            "{placement:?}: unexpected findings {:?}",
+            kinds(&report)
+        );
+    }
+}
+
+/// Asserts that the change gives no finding at all in `role`, at every placement.
+fn assert_no_change(old: &Value, new: &Value, role: Role, why: &str) {
+    for placement in [Placement::Root, Placement::Nested, Placement::BehindRef] {
+        let report = diff_schema(old, new, role, placement, &DiffConfig::default());
+        assert!(
+            report.changes.is_empty(),
+            "{why} ({role:?}, {placement:?}): {:?}",
+            kinds(&report)
+        );
+    }
+}
+
+#[test]
+fn read_only_and_write_only_properties_bind_one_direction() {
+    let s = json!({"type": "string"});
+    let ro = json!({"type": "string", "readOnly": true});
+    let wo = json!({"type": "string", "writeOnly": true});
+    // A required readOnly property added: responses only carry it.
+    let old = obj(json!({"name": s.clone()}), &["name"]);
+    let new = obj(
+        json!({"name": s.clone(), "id": ro.clone()}),
+        &["name", "id"],
+    );
+    assert_no_change(
+        &old,
+        &new,
+        Role::Request,
+        "required readOnly property added",
+    );
+    assert_everywhere(
+        &old,
+        &new,
+        Role::Response,
+        "response-required-property-added",
+        S,
+        "id",
+    );
+    // A writeOnly property removed, or no longer required: responses never carried it.
+    let with_secret = obj(
+        json!({"name": s.clone(), "secret": wo.clone()}),
+        &["name", "secret"],
+    );
+    assert_no_change(
+        &with_secret,
+        &old,
+        Role::Response,
+        "writeOnly property removed",
+    );
+    assert_everywhere(
+        &with_secret,
+        &old,
+        Role::Request,
+        "request-required-property-removed",
+        P,
+        "secret",
+    );
+    let optional_secret = obj(json!({"name": s.clone(), "secret": wo.clone()}), &["name"]);
+    assert_no_change(
+        &with_secret,
+        &optional_secret,
+        Role::Response,
+        "writeOnly property no longer required",
+    );
+    assert_everywhere(
+        &with_secret,
+        &optional_secret,
+        Role::Request,
+        "request-property-became-optional",
+        S,
+        "secret",
+    );
+    // A required response property made writeOnly disappears from responses.
+    let plain = obj(
+        json!({"name": s.clone(), "secret": s.clone()}),
+        &["name", "secret"],
+    );
+    assert_everywhere(
+        &plain,
+        &with_secret,
+        Role::Response,
+        "response-required-property-removed",
+        B,
+        "secret",
+    );
+    let report = diff_schema(
+        &plain,
+        &with_secret,
+        Role::Response,
+        Placement::Root,
+        &DiffConfig::default(),
+    );
+    assert!(
+        find(&report, "response-required-property-removed")[0]
+            .message
+            .contains("now writeOnly"),
+        "{:?}",
+        report.changes
+    );
+    assert_no_change(
+        &plain,
+        &with_secret,
+        Role::Request,
+        "property made writeOnly",
+    );
+    // Made readOnly in a closed request object: the provider ignores it, but still accepts it.
+    let closed = |name: Value| json!({"type": "object", "properties": {"name": name}, "additionalProperties": false});
+    assert_everywhere(
+        &closed(s.clone()),
+        &closed(ro.clone()),
+        Role::Request,
+        "request-optional-property-removed",
+        P,
+        "name",
+    );
+    // readOnly next to a `$ref` (OpenAPI 3.1) counts too.
+    let reffed = json!({"type": "object", "properties": {"name": {"$ref": "#/$defs/Name", "readOnly": true}}, "required": ["name"], "$defs": {"Name": s.clone()}});
+    let report = diff_schema(
+        &json!({"type": "object"}),
+        &reffed,
+        Role::Request,
+        Placement::Root,
+        &DiffConfig::default(),
+    );
+    assert!(report.changes.is_empty(), "{:?}", kinds(&report));
+}
+
+#[test]
+fn renames_need_evidence() {
+    let s = json!({"type": "string"});
+    // Optional in an open request object: two separate changes, not a breaking rename.
+    let old = obj(json!({"name": s.clone(), "role": s.clone()}), &["name"]);
+    let new = obj(
+        json!({"name": s.clone(), "newRoleName": s.clone()}),
+        &["name"],
+    );
+    for role in [Role::Request, Role::Response] {
+        let report = diff_schema(&old, &new, role, Placement::Root, &DiffConfig::default());
+        let prefix = if role == Role::Request {
+            "request"
+        } else {
+            "response"
+        };
+        assert!(
+            find(&report, &format!("{prefix}-property-renamed")).is_empty(),
+            "{:?}",
+            kinds(&report)
+        );
+        assert_eq!(
+            find(&report, &format!("{prefix}-optional-property-removed"))[0]
+                .location
+                .field,
+            "role"
+        );
+        assert_eq!(
+            find(&report, &format!("{prefix}-optional-property-removed"))[0].severity,
+            P
+        );
+        assert_eq!(
+            find(&report, &format!("{prefix}-property-added"))[0]
+                .location
+                .field,
+            "newRoleName"
+        );
+        assert_eq!(
+            find(&report, &format!("{prefix}-property-added"))[0].severity,
+            S
+        );
+    }
+    // Required, but the constraints differ: no rename either.
+    let old = obj(
+        json!({"code": {"type": "string", "maxLength": 3}}),
+        &["code"],
+    );
+    let new = obj(
+        json!({"isoCode": {"type": "string", "maxLength": 5}}),
+        &["isoCode"],
+    );
+    let report = diff_schema(
+        &old,
+        &new,
+        Role::Request,
+        Placement::Root,
+        &DiffConfig::default(),
+    );
+    assert!(
+        find(&report, "request-property-renamed").is_empty(),
+        "{:?}",
+        kinds(&report)
+    );
+    assert_eq!(
+        find(&report, "request-required-property-added")[0]
+            .location
+            .field,
+        "isoCode"
+    );
+    // Optional but in a closed object: evidence enough.
+    let old =
+        json!({"type": "object", "properties": {"role": s.clone()}, "additionalProperties": false});
+    let new = json!({"type": "object", "properties": {"roleName": s.clone()}, "additionalProperties": false});
+    assert_everywhere(
+        &old,
+        &new,
+        Role::Request,
+        "request-property-renamed",
+        B,
+        "roleName",
+    );
 }
 
 #[test]
@@ -732,6 +1469,21 @@ fn equivalent_spellings_are_not_changes() {
             "x-nullable vs nullable",
             json!({"type": "integer", "x-nullable": true}),
             json!({"type": "integer", "nullable": true}),
+        ),
+        (
+            "allOf part repeating a property constraint added",
+            obj(json!({"name": {"type": "string"}}), &["name"]),
+            json!({"allOf": [obj(json!({"name": {"type": "string"}}), &["name"]), {"properties": {"name": {"type": "string"}}}]}),
+        ),
+        (
+            "allOf part repeating a property constraint removed",
+            json!({"allOf": [{"type": "object", "properties": {"name": {"type": "string", "maxLength": 10}}}, {"properties": {"name": {"type": "string"}}}, {"properties": {"name": {"maxLength": 20}}}]}),
+            json!({"type": "object", "properties": {"name": {"type": "string", "maxLength": 10}}}),
+        ),
+        (
+            "empty pattern vs none",
+            json!({"type": "string", "pattern": ""}),
+            json!({"type": "string"}),
         ),
         (
             "enum with null vs nullable",
@@ -970,6 +1722,52 @@ fn invalid_schema_is_an_error_with_a_hint() {
 }
 
 #[test]
+fn type_int_is_invalid_without_lenient_and_the_hint_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_json(&dir.path().join("old.json"), &json!({"type": "object"}));
+    write_json(
+        &dir.path().join("new.json"),
+        &json!({"type": "object", "properties": {"n": {"type": "int"}}}),
+    );
+    let err = diff::diff_paths(
+        &dir.path().join("old.json"),
+        &dir.path().join("new.json"),
+        Some(Role::Request),
+        &DiffConfig::default(),
+    )
+    .expect_err("invalid type");
+    assert_eq!(err.exit_code(), 2);
+    let Error::Input(errors) = err else {
+        panic!("expected an input error")
+    };
+    assert_eq!(
+        errors[0].position,
+        Position::Pointer("/properties/n/type".into())
+    );
+    let hint = errors[0].hint.as_deref().unwrap_or("");
+    assert!(
+        hint.contains("type: integer") && hint.contains("--lenient"),
+        "{hint}"
+    );
+    let lenient = DiffConfig {
+        lenient: true,
+        ..DiffConfig::default()
+    };
+    let report = diff::diff_paths(
+        &dir.path().join("old.json"),
+        &dir.path().join("new.json"),
+        Some(Role::Request),
+        &lenient,
+    )
+    .expect("lenient read");
+    assert_eq!(
+        find(&report, "request-property-added")[0].location.field,
+        "n"
+    );
+    assert!(!report.warnings.is_empty());
+}
+
+#[test]
 fn schema_files_need_a_role_and_syntax_errors_have_line_and_column() {
     let dir = tempfile::tempdir().expect("tempdir");
     write_json(&dir.path().join("a.json"), &json!({"type": "string"}));
@@ -1165,6 +1963,265 @@ fn openapi_operation_level_changes() {
         );
         assert_eq!(found[0].severity, severity, "{name}");
     }
+}
+
+/// One change found in `report`, asserted by rule id, severity and where.
+fn assert_finding<'r>(
+    report: &'r DiffReport,
+    id: &str,
+    severity: Severity,
+    at: impl Fn(&Change) -> bool,
+) -> &'r Change {
+    let found = find(report, id);
+    let hit = found
+        .iter()
+        .find(|c| at(c))
+        .unwrap_or_else(|| panic!("expected {id}, got {:?}", kinds(report)));
+    assert_eq!(hit.severity, severity, "{id}: {}", hit.message);
+    hit
+}
+
+/// Diffs an operation whose parameter `name` in `location` changes from `old` to `new` (the
+/// parameter object's other fields: `schema`, `style`, `explode`, `content`).
+fn param_diff(name: &str, location: &str, old: Value, new: Value) -> DiffReport {
+    let doc = |extra: Value| {
+        let mut p = json!({"name": name, "in": location, "required": false});
+        if let (Some(m), Some(e)) = (p.as_object_mut(), extra.as_object()) {
+            m.extend(e.clone());
+        }
+        openapi(get_customer(json!([id_param(), p]), ok_json()))
+    };
+    diff_docs(&doc(old), &doc(new))
+}
+
+#[test]
+fn parameters_are_compared_as_they_travel_on_the_wire() {
+    let schema = |s: Value| json!({"schema": s});
+    let ty = |t: &str| schema(json!({"type": t}));
+    let strings = json!({"type": "array", "items": {"type": "string"}});
+    let deep = |t: &str| json!({"style": "deepObject", "explode": true, "schema": {"type": "object", "properties": {"min": {"type": t}}}});
+    // (name, location, old, new, rule id, severity, field), each widening the only finding.
+    let widenings = vec![
+        // A form-exploded query value widening from number to string accepts every old request.
+        ("limit", "query", ty("number"), ty("string"), ""),
+        // deepObject: each property travels as text.
+        ("filter", "query", deep("number"), deep("string"), "min"),
+        // [string, integer] → a form-exploded array of strings: an old value is a one-item array.
+        (
+            "tag",
+            "query",
+            schema(json!({"type": ["string", "integer"]})),
+            schema(strings.clone()),
+            "",
+        ),
+        // Header values are text too.
+        ("X-Page", "header", ty("integer"), ty("string"), ""),
+    ];
+    for (name, location, old, new, field) in widenings {
+        let report = param_diff(name, location, old, new);
+        let c = assert_finding(&report, "request-type-widened", S, |c| {
+            c.location.name.as_deref() == Some(name) && c.location.field == field
+        });
+        assert_eq!(c.location.part.as_deref(), Some(location));
+        assert!(
+            report.changes.iter().all(|c| c.severity == S),
+            "{name}: {:?}",
+            kinds(&report)
+        );
+    }
+    // Narrowing on the wire is still breaking; an array not exploded, or a JSON `content`
+    // parameter, keeps the JSON comparison.
+    let not_exploded = |s: Value| json!({"explode": false, "schema": s});
+    let as_json = |t: &str| json!({"content": {"application/json": {"schema": {"type": t}}}});
+    let breaking = vec![
+        (
+            "limit",
+            ty("string"),
+            ty("integer"),
+            "request-type-narrowed",
+        ),
+        (
+            "tag",
+            not_exploded(json!({"type": "string"})),
+            not_exploded(strings),
+            "request-type-changed",
+        ),
+        (
+            "q",
+            as_json("number"),
+            as_json("string"),
+            "request-type-changed",
+        ),
+    ];
+    for (name, old, new, id) in breaking {
+        let report = param_diff(name, "query", old, new);
+        assert_finding(&report, id, B, |c| c.location.name.as_deref() == Some(name));
+    }
+}
+
+fn secured(global: Option<Value>, op_security: Option<Value>) -> Value {
+    let mut op =
+        json!({"operationId": "getCustomer", "parameters": [id_param()], "responses": ok_json()});
+    if let Some(sec) = op_security {
+        op["security"] = sec;
+    }
+    let mut doc = openapi(json!({
+        "/customers/{id}": {"get": op},
+        "/health": {"get": {"operationId": "health", "responses": {"200": {"description": "ok"}}}}
+    }));
+    doc["components"]["securitySchemes"] = json!({
+        "bearer": {"type": "http", "scheme": "bearer"},
+        "key": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+        "oauth": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "https://x/token", "scopes": {"read": "", "write": ""}}}}
+    });
+    if let Some(g) = global {
+        doc["security"] = g;
+    }
+    doc
+}
+
+#[test]
+fn security_requirements_added_break_old_clients_and_removed_ones_are_safe() {
+    let open = secured(None, None);
+    let get = |c: &Change| c.operation == "GET /customers/{id}";
+    // A requirement on an open operation.
+    let report = diff_docs(&open, &secured(None, Some(json!([{"bearer": []}]))));
+    let c = assert_finding(&report, "security-requirement-added", B, get);
+    assert_eq!(c.location.path, "/paths/~1customers~1{id}/get/security");
+    assert_eq!(c.location.message, "operation");
+    assert!(
+        find(&report, "security-requirement-added")
+            .iter()
+            .all(|c| get(c))
+    );
+    // An OAuth scope added to a requirement.
+    let report = diff_docs(
+        &secured(None, Some(json!([{"oauth": ["read"]}]))),
+        &secured(None, Some(json!([{"oauth": ["read", "write"]}]))),
+    );
+    let c = assert_finding(&report, "security-scope-added", B, get);
+    assert!(c.message.contains("write"), "{}", c.message);
+    // Global security added: every open operation now needs it.
+    let report = diff_docs(&open, &secured(Some(json!([{"bearer": []}])), None));
+    let ops: Vec<&str> = find(&report, "security-requirement-added")
+        .iter()
+        .map(|c| c.operation.as_str())
+        .collect();
+    assert_eq!(
+        ops,
+        vec!["GET /customers/{id}", "GET /health"],
+        "{:?}",
+        kinds(&report)
+    );
+    assert!(
+        find(&report, "security-requirement-added")
+            .iter()
+            .all(|c| c.severity == B && c.location.path == "/security")
+    );
+    // An operation opting out of global security with `security: []` is still open.
+    let report = diff_docs(
+        &open,
+        &secured(Some(json!([{"bearer": []}])), Some(json!([]))),
+    );
+    assert_eq!(
+        find(&report, "security-requirement-added")
+            .iter()
+            .map(|c| c.operation.as_str())
+            .collect::<Vec<_>>(),
+        vec!["GET /health"]
+    );
+    // Removing requirements or scopes is safe.
+    let report = diff_docs(&secured(None, Some(json!([{"bearer": []}]))), &open);
+    assert_finding(&report, "security-requirement-removed", S, get);
+    assert!(!report.failed);
+    let report = diff_docs(
+        &secured(None, Some(json!([{"oauth": ["read", "write"]}]))),
+        &secured(None, Some(json!([{"oauth": ["read"]}]))),
+    );
+    assert_finding(&report, "security-scope-removed", S, get);
+    assert!(!report.failed);
+    // An apiKey alternative added next to basic auth lets more clients in (Kill Bill 0.20).
+    let report = diff_docs(
+        &secured(None, Some(json!([{"bearer": []}]))),
+        &secured(None, Some(json!([{"bearer": []}, {"key": []}]))),
+    );
+    let c = assert_finding(&report, "security-requirement-removed", S, get);
+    assert!(c.message.contains("`key`"), "{}", c.message);
+    assert!(!report.failed, "{:?}", kinds(&report));
+    // An apiKey every alternative needs is a required header: reported once, as the parameter.
+    let report = diff_docs(&open, &secured(None, Some(json!([{"key": []}]))));
+    assert_finding(&report, "request-required-parameter-added", B, |c| {
+        get(c) && c.location.name.as_deref() == Some("X-Api-Key")
+    });
+    assert!(
+        find(&report, "security-requirement-added").is_empty(),
+        "{:?}",
+        kinds(&report)
+    );
+}
+
+fn with_webhooks(webhooks: Value) -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "webhooks": webhooks,
+        "components": {"schemas": {
+            "InvoicePaid": {"type": "object", "required": ["id", "amount"], "properties": {"id": {"type": "string"}, "amount": {"type": "number"}}}
+        }}
+    })
+}
+
+fn invoice_paid(payload: Value, reply: Value) -> Value {
+    json!({"invoicePaid": {"post": {
+        "requestBody": {"required": true, "content": {"application/json": {"schema": payload}}},
+        "responses": {"200": {"description": "received", "content": {"application/json": {"schema": reply}}}}
+    }}})
+}
+
+#[test]
+fn webhooks_are_judged_with_the_provider_writing_the_request() {
+    let payload = json!({"$ref": "#/components/schemas/InvoicePaid"});
+    let reply = obj(
+        json!({"ok": {"type": "boolean"}, "note": {"type": "string"}}),
+        &["ok"],
+    );
+    let base = with_webhooks(invoice_paid(payload.clone(), reply.clone()));
+    let hook = |c: &Change| c.operation == "POST webhook invoicePaid";
+    // A webhook removed: subscribers wait for events that never come.
+    let report = diff_docs(&base, &with_webhooks(json!({})));
+    assert_finding(&report, "webhook-removed", B, hook);
+    let report = diff_docs(&with_webhooks(json!({})), &base);
+    assert_finding(&report, "webhook-added", S, hook);
+    // The payload is written by the provider and read by subscribers: judged as a response,
+    // also behind a `$ref`.
+    let mut new = base.clone();
+    new["components"]["schemas"]["InvoicePaid"]["required"] = json!(["id"]);
+    let report = diff_docs(&base, &new);
+    let c = assert_finding(&report, "response-property-became-optional", B, |c| {
+        hook(c) && c.location.field == "amount"
+    });
+    assert_eq!(c.location.message, "webhook request");
+    assert_eq!(c.location.path, "/components/schemas/InvoicePaid");
+    let report = diff_docs(&new, &base);
+    assert_finding(&report, "response-property-became-required", S, |c| {
+        hook(c) && c.location.field == "amount"
+    });
+    assert!(!report.failed);
+    // The subscriber's reply is written by the subscriber and read by the provider: judged as a
+    // request.
+    let stricter = obj(
+        json!({"ok": {"type": "boolean"}, "note": {"type": "string"}}),
+        &["ok", "note"],
+    );
+    let report = diff_docs(
+        &base,
+        &with_webhooks(invoice_paid(payload.clone(), stricter)),
+    );
+    let c = assert_finding(&report, "request-property-became-required", B, |c| {
+        hook(c) && c.location.field == "note"
+    });
+    assert_eq!(c.location.message, "webhook response");
+    assert_eq!(c.location.status.as_deref(), Some("200"));
 }
 
 #[test]
@@ -1502,7 +2559,7 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn base_revision_is_read_from_git_without_a_checkout() {
     if Command::new("git").arg("--version").output().is_err() {
-        println!("skipped: git is not installed");
+        crate::support::skip("git is not installed");
         return;
     }
     let repo = tempfile::tempdir().expect("tempdir");
@@ -1566,13 +2623,7 @@ fn base_revision_is_read_from_git_without_a_checkout() {
 // nothing the upstream commit did not change is reported as breaking.
 
 fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real-apis");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: the shared corpus is absent ({})", dir.display());
-        None
-    }
+    crate::support::shared_corpus()
 }
 
 fn corpus_pair(old: &str, new: &str, lenient: bool) -> Option<DiffReport> {
