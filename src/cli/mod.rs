@@ -25,7 +25,8 @@ pub struct Cli {
 /// Options every subcommand takes.
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
-    /// Project file (default: ./interlock.toml, else the embedded default).
+    /// Project file (default: interlock.toml in the current folder or the nearest parent
+    /// holding one, else the embedded default).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }

@@ -48,8 +48,10 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .map_err(|err| Error::environment(format!("cannot start the async runtime: {err}")))
 }
 
-/// The project file: `--config`, else `./interlock.toml`, else the embedded default. Paths
-/// stay relative to the working directory, so messages name `contracts/x.json`.
+/// The project file: `--config`, else `interlock.toml` in the current folder or the nearest
+/// folder above it holding one, else the embedded default. Paths stay relative to the current
+/// folder, so messages name `contracts/x.json` at the project root and
+/// `../../contracts/x.json` two folders down.
 fn config(global: &GlobalArgs) -> Result<Config, Error> {
     Config::discover(global.config.as_deref(), Path::new(""))
 }

@@ -4,6 +4,7 @@ mod architecture;
 mod check_cmd;
 mod diff;
 mod diff_cli;
+mod discovery;
 mod faults;
 mod harness;
 mod html_report;
