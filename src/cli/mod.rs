@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::scenario::behaviour::Playback;
+use crate::terminal::{ColorChoice, Verbosity};
 
 /// Interlock: catch the contract change that breaks a neighbour before it ships.
 #[derive(Debug, Parser)]
@@ -29,6 +30,34 @@ pub struct GlobalArgs {
     /// holding one, else the embedded default).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// When to colour the output: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE or
+    /// FORCE_COLOR force it), always, never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value_t = ColorChoice::Auto
+    )]
+    pub color: ColorChoice,
+
+    /// Say less: results, failures and errors only (no progress, no passing scenarios, no
+    /// "done" lines).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Say more, on standard error: each exchange as it finishes (`run`), each file read
+    /// (`check`).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+impl GlobalArgs {
+    /// `-q` / `-v` as one value.
+    pub fn verbosity(&self) -> Verbosity {
+        Verbosity::from_flags(self.quiet, self.verbose)
+    }
 }
 
 /// Where a run (or a merge of runs) writes its reports.

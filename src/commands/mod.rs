@@ -27,9 +27,9 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
     match &cli.command {
         Command::Run(args) => run::run(args, global),
         Command::Mock(args) => mock::run(args, global),
-        Command::Report(args) => report::run(args),
+        Command::Report(args) => report::run(args, global),
         Command::Import(args) => import::run(args, global),
-        Command::Infer(args) => infer::run(args),
+        Command::Infer(args) => infer::run(args, global),
         Command::Redact(args) => redact::run(args, global),
         Command::Record(args) => record::run(args, global),
         Command::Check(args) => check::run(args, global),
@@ -56,12 +56,24 @@ fn config(global: &GlobalArgs) -> Result<Config, Error> {
     Config::discover(global.config.as_deref(), Path::new(""))
 }
 
-/// Where the report flags say to write.
-fn outputs(args: &OutputArgs) -> Outputs {
+/// Where the report flags say to write, and how the console report looks (`--color`, `-q`,
+/// `-v`).
+fn outputs(args: &OutputArgs, global: &GlobalArgs) -> Outputs {
     Outputs {
         report_json: args.report_json.clone(),
         junit: args.junit.clone(),
         html: args.html.clone(),
         summary_md: args.summary_md.clone(),
+        color: global.color,
+        verbosity: global.verbosity(),
+    }
+}
+
+/// Prints an informational line on standard output unless `-q` was given; results and errors
+/// never go through here.
+fn inform(global: &GlobalArgs, line: std::fmt::Arguments<'_>) {
+    if !global.verbosity().is_quiet() {
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), "{line}");
     }
 }

@@ -2,6 +2,7 @@
 //! `interlock` executable. Each module reads like a spec of one command or component.
 mod architecture;
 mod check_cmd;
+mod cli_conventions;
 mod diff;
 mod diff_cli;
 mod discovery;
