@@ -3,15 +3,18 @@
 //! the exit code; the engines below know nothing of clap.
 
 pub(crate) mod check;
+pub(crate) mod completions;
 pub mod diff;
 pub(crate) mod import;
 pub(crate) mod infer;
+pub(crate) mod man;
 pub(crate) mod mock;
 pub(crate) mod record;
 pub(crate) mod redact;
 pub(crate) mod report;
 pub(crate) mod review;
 pub(crate) mod run;
+pub(crate) mod version;
 
 use std::path::Path;
 
@@ -37,6 +40,9 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Accept(args) => review::decide(args, global, Decision::Accept),
         Command::Reject(args) => review::decide(args, global, Decision::Reject),
         Command::Diff(args) => diff::run(args, &config(global)?),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args, global),
+        Command::Version => version::run(global),
     }
 }
 

@@ -3,6 +3,7 @@
 mod architecture;
 mod check_cmd;
 mod cli_conventions;
+mod completions_man;
 mod diff;
 mod diff_cli;
 mod discovery;
