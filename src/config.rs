@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, InputError, Position, did_you_mean};
 
-/// The project file's name, looked up in the current directory.
+/// The project file's name, looked up in the current folder and each folder above it.
 pub(crate) const CONFIG_FILE: &str = "interlock.toml";
 
 /// The commented default, used when a project has no `interlock.toml`.
@@ -24,7 +24,10 @@ pub(crate) const DEFAULT_CONFIG: &str = include_str!("default_config.toml");
 pub struct Config {
     /// The file it came from (`<embedded default>` when none).
     pub file: PathBuf,
-    /// Directory paths are relative to (the config file's folder).
+    /// The folder the paths in the file are relative to: the folder holding the project file,
+    /// else the folder the embedded default was rooted at. Spelled as found, relative to the
+    /// current folder (`""` for the current folder itself, `../..` from two levels down), so
+    /// the paths joined to it are the ones a user recognises; see [`Config::project_root`].
     pub root: PathBuf,
     pub contracts: Vec<PathBuf>,
     pub scenarios: PathBuf,
@@ -104,16 +107,29 @@ impl Config {
         }
     }
 
-    /// Finds `interlock.toml` in `root`, or uses the embedded default.
-    pub(crate) fn discover(explicit: Option<&Path>, root: &Path) -> Result<Config, Error> {
+    /// The project file, like cargo and git find theirs: `explicit` (`--config`) when given,
+    /// else `interlock.toml` in `start` or the nearest folder above it holding one, else the
+    /// embedded default rooted at `start`. Every command loads its configuration here.
+    pub(crate) fn discover(explicit: Option<&Path>, start: &Path) -> Result<Config, Error> {
         if let Some(path) = explicit {
-            return Self::load(Some(path), root);
+            return Self::load(Some(path), start);
         }
-        let candidate = root.join(CONFIG_FILE);
-        if candidate.is_file() {
-            Self::load(Some(&candidate), root)
+        match find_project_file(start) {
+            Some(file) => Self::load(Some(&file), start),
+            None => Self::load(None, start),
+        }
+    }
+
+    /// The project root: the folder holding `interlock.toml`, else the current folder (where
+    /// the embedded default was rooted). Relative to the current folder unless the project
+    /// file was given as an absolute path; `.` rather than an empty path, so it can be
+    /// canonicalised. Paths in the project file are relative to it, and files a project
+    /// refers to are expected below it.
+    pub fn project_root(&self) -> &Path {
+        if self.root.as_os_str().is_empty() {
+            Path::new(".")
         } else {
-            Self::load(None, root)
+            &self.root
         }
     }
 
@@ -210,6 +226,30 @@ impl Config {
     }
 }
 
+/// `start/interlock.toml`, else `start/../interlock.toml`, and so on up to the file system
+/// root. A relative `start` gives relative answers (`../../interlock.toml`), so messages keep
+/// naming paths from the current folder.
+pub(crate) fn find_project_file(start: &Path) -> Option<PathBuf> {
+    let levels = match std::env::current_dir() {
+        Ok(cwd) => cwd.join(start).ancestors().count(),
+        // The current folder is gone: only `start` itself can be looked at.
+        Err(_) => 1,
+    };
+    let mut dir = start.to_path_buf();
+    for _ in 0..levels.max(1) {
+        let candidate = dir.join(CONFIG_FILE);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        dir = if dir.is_absolute() {
+            dir.parent()?.to_path_buf()
+        } else {
+            dir.join("..")
+        };
+    }
+    None
+}
+
 /// Replaces `${VAR}` and `${VAR:-fallback}`; returns the name of the first unset variable.
 pub(crate) fn interpolate(
     value: &str,
@@ -303,6 +343,32 @@ mod tests {
         assert_eq!(c.default_profile, "local");
         assert_eq!(c.timeout, Duration::from_secs(10));
         assert!(c.profile("local").unwrap().targets.is_empty());
+    }
+
+    #[test]
+    fn the_project_file_is_found_in_a_parent_folder() {
+        let project = tempfile::tempdir().expect("temporary folder");
+        let nested = project.path().join("scenarios/customer-onboarding");
+        std::fs::create_dir_all(&nested).expect("folders");
+        std::fs::write(
+            project.path().join(CONFIG_FILE),
+            "scenarios = \"scenarios\"\n",
+        )
+        .expect("project file");
+        assert_eq!(
+            find_project_file(&nested).as_deref(),
+            Some(project.path().join(CONFIG_FILE).as_path())
+        );
+        let config = Config::discover(None, &nested).expect("config");
+        assert_eq!(config.project_root(), project.path());
+        assert_eq!(config.scenarios, project.path().join("scenarios"));
+    }
+
+    #[test]
+    fn the_embedded_default_is_rooted_in_the_current_folder() {
+        let config = Config::load(None, Path::new("")).expect("config");
+        assert_eq!(config.project_root(), Path::new("."));
+        assert_eq!(config.scenarios, Path::new("scenarios"));
     }
 
     #[test]

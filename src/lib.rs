@@ -32,3 +32,4 @@ pub mod run;
 pub mod scenario;
 pub mod server;
 pub mod snapshot;
+pub mod terminal;

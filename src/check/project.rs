@@ -44,6 +44,8 @@ pub(crate) struct Report {
     pub invalid: Vec<InputError>,
     /// Exchanges that break their contracts (exit 1).
     pub problems: Vec<Problem>,
+    /// Every contract, scenario and recording file read, in that order (for `check -v`).
+    pub read: Vec<PathBuf>,
 }
 
 impl Report {
@@ -109,11 +111,16 @@ pub(crate) fn check_project(
         Err(other) => return Err(other),
     };
     report.contracts = contracts.len();
+    let contract_files: BTreeSet<&Path> = contracts.iter().map(|c| c.file.as_path()).collect();
+    report
+        .read
+        .extend(contract_files.into_iter().map(Path::to_path_buf));
     let mut files: BTreeSet<PathBuf> = BTreeSet::new();
     // Recordings a scenario has already read (without a bad line), so they are not read twice.
     let mut read: BTreeMap<PathBuf, Recording> = BTreeMap::new();
     if scenarios.is_dir() {
         for file in scenario::scenario_files(scenarios).unwrap_or_default() {
+            report.read.push(file.clone());
             match scenario::load(&file) {
                 Ok(s) => {
                     report.scenarios += 1;
@@ -143,6 +150,7 @@ pub(crate) fn check_project(
             )));
         }
     }
+    report.read.extend(files.iter().cloned());
     for file in &files {
         match read.remove(file) {
             Some(recording) => {

@@ -10,10 +10,22 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::scenario::behaviour::Playback;
+use crate::terminal::{ColorChoice, Verbosity};
+
+/// `interlock 0.1.0 (abc1234 2026-12-04)`: the version, git commit and build date, as
+/// `build.rs` found them (`unknown` without git).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("INTERLOCK_GIT_COMMIT"),
+    " ",
+    env!("INTERLOCK_BUILD_DATE"),
+    ")"
+);
 
 /// Interlock: catch the contract change that breaks a neighbour before it ships.
 #[derive(Debug, Parser)]
-#[command(name = "interlock", version, about, long_about = None)]
+#[command(name = "interlock", version = VERSION, about, long_about = None)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -25,9 +37,38 @@ pub struct Cli {
 /// Options every subcommand takes.
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
-    /// Project file (default: ./interlock.toml, else the embedded default).
+    /// Project file (default: interlock.toml in the current folder or the nearest parent
+    /// holding one, else the embedded default).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// When to colour the output: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE or
+    /// FORCE_COLOR force it), always, never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value_t = ColorChoice::Auto
+    )]
+    pub color: ColorChoice,
+
+    /// Say less: results, failures and errors only (no progress, no passing scenarios, no
+    /// "done" lines).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Say more, on standard error: each exchange as it finishes (`run`), each file read
+    /// (`check`), build details (`version`).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+impl GlobalArgs {
+    /// `-q` / `-v` as one value.
+    pub fn verbosity(&self) -> Verbosity {
+        Verbosity::from_flags(self.quiet, self.verbose)
+    }
 }
 
 /// Where a run (or a merge of runs) writes its reports.
@@ -76,6 +117,28 @@ pub enum Command {
     Accept(DecideArgs),
     /// Reject pending snapshots (`.snap.new` is deleted), for scripts.
     Reject(DecideArgs),
+    /// Print a shell completion script on standard output.
+    Completions(CompletionsArgs),
+    /// Write man pages: interlock.1 and one page per subcommand (interlock-run.1, …).
+    Man(ManArgs),
+    /// Print the version, git commit and build date; with -v also the target, rustc and features.
+    Version,
+}
+
+/// `interlock completions SHELL`.
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `interlock man --out DIR`.
+#[derive(Debug, Args, Clone)]
+pub struct ManArgs {
+    /// Folder to write the pages into (created if needed; pages are replaced atomically).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args, Clone, Default)]

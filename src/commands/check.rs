@@ -8,6 +8,11 @@ use crate::error::Error;
 pub(crate) fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let config = super::config(global)?;
     let report = check_project(&config.contracts, &config.scenarios, &args.recordings)?;
+    if global.verbosity().is_verbose() {
+        for file in &report.read {
+            eprintln!("read {}", file.display());
+        }
+    }
     print!("{}", report.render());
     Ok(report.exit_code())
 }

@@ -8,7 +8,7 @@ use crate::import::{har, openapi};
 pub(crate) fn run(args: &ImportArgs, global: &GlobalArgs) -> Result<u8, Error> {
     match &args.command {
         ImportCommand::Har(args) => har(args, global),
-        ImportCommand::Openapi(args) => openapi(args),
+        ImportCommand::Openapi(args) => openapi(args, global),
     }
 }
 
@@ -20,7 +20,10 @@ fn har(args: &HarArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let summary = har::import(&args.file, &args.out, &options, &mut |exchange| {
         redactor.redact_exchange(exchange);
     })?;
-    println!("{}", har::describe(&summary, &args.file, &args.out));
+    super::inform(
+        global,
+        format_args!("{}", har::describe(&summary, &args.file, &args.out)),
+    );
     Ok(crate::exit_code::OK)
 }
 
@@ -43,7 +46,7 @@ fn har_options(args: &HarArgs) -> Result<har::Options, Error> {
 }
 
 /// Runs `interlock import openapi`.
-fn openapi(args: &OpenApiArgs) -> Result<u8, Error> {
+fn openapi(args: &OpenApiArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let doc = crate::json::read_value(&args.spec)?;
     let options = openapi::Options {
         provider: args.provider.clone(),
@@ -55,13 +58,16 @@ fn openapi(args: &OpenApiArgs) -> Result<u8, Error> {
     for quirk in &converted.quirks {
         println!("repaired: {quirk}");
     }
-    println!(
-        "imported {} operations ({} contracts, {} shared schemas) from {} into {}",
-        converted.contracts.len(),
-        converted.contracts.len(),
-        converted.schemas.len(),
-        args.spec.display(),
-        args.out.display()
+    super::inform(
+        global,
+        format_args!(
+            "imported {} operations ({} contracts, {} shared schemas) from {} into {}",
+            converted.contracts.len(),
+            converted.contracts.len(),
+            converted.schemas.len(),
+            args.spec.display(),
+            args.out.display()
+        ),
     );
     Ok(crate::exit_code::OK)
 }

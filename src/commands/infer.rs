@@ -4,13 +4,13 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::cli::InferArgs;
+use crate::cli::{GlobalArgs, InferArgs};
 use crate::error::{Error, InputError};
 use crate::infer;
 use crate::recording;
 
 /// Runs `interlock infer`.
-pub(crate) fn run(args: &InferArgs) -> Result<u8, Error> {
+pub(crate) fn run(args: &InferArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let mut exchanges = Vec::new();
     let mut errors = Vec::new();
     for path in &args.recordings {
@@ -42,16 +42,19 @@ pub(crate) fn run(args: &InferArgs) -> Result<u8, Error> {
     let drafts = infer::draft(&exchanges, &settings);
     let files: BTreeMap<&String, &Value> = drafts.iter().collect();
     crate::import::openapi::write_files(&files, &args.out)?;
-    println!(
-        "drafted {} {} from {} exchanges into {} (review them: they are marked as drafts)",
-        drafts.len(),
-        if drafts.len() == 1 {
-            "contract"
-        } else {
-            "contracts"
-        },
-        exchanges.len(),
-        args.out.display()
+    super::inform(
+        global,
+        format_args!(
+            "drafted {} {} from {} exchanges into {} (review them: they are marked as drafts)",
+            drafts.len(),
+            if drafts.len() == 1 {
+                "contract"
+            } else {
+                "contracts"
+            },
+            exchanges.len(),
+            args.out.display()
+        ),
     );
     Ok(crate::exit_code::OK)
 }

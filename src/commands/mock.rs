@@ -162,7 +162,7 @@ fn scenarios(args: &MockArgs, config: &Config) -> Result<Vec<scenario::Scenario>
         return Err(
             InputError::in_file(&config.scenarios, "scenarios directory does not exist")
                 .with_hint(
-                    "run from the project root, pass --config, or serve --recording NAME=REC@PORT",
+                    "run inside the project (the folder holding interlock.toml, or one below it), pass --config, or serve --recording NAME=REC@PORT",
                 )
                 .into(),
         );

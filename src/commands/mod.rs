@@ -3,15 +3,18 @@
 //! the exit code; the engines below know nothing of clap.
 
 pub(crate) mod check;
+pub(crate) mod completions;
 pub mod diff;
 pub(crate) mod import;
 pub(crate) mod infer;
+pub(crate) mod man;
 pub(crate) mod mock;
 pub(crate) mod record;
 pub(crate) mod redact;
 pub(crate) mod report;
 pub(crate) mod review;
 pub(crate) mod run;
+pub(crate) mod version;
 
 use std::path::Path;
 
@@ -27,9 +30,9 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
     match &cli.command {
         Command::Run(args) => run::run(args, global),
         Command::Mock(args) => mock::run(args, global),
-        Command::Report(args) => report::run(args),
+        Command::Report(args) => report::run(args, global),
         Command::Import(args) => import::run(args, global),
-        Command::Infer(args) => infer::run(args),
+        Command::Infer(args) => infer::run(args, global),
         Command::Redact(args) => redact::run(args, global),
         Command::Record(args) => record::run(args, global),
         Command::Check(args) => check::run(args, global),
@@ -37,6 +40,9 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Accept(args) => review::decide(args, global, Decision::Accept),
         Command::Reject(args) => review::decide(args, global, Decision::Reject),
         Command::Diff(args) => diff::run(args, &config(global)?),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args, global),
+        Command::Version => version::run(global),
     }
 }
 
@@ -48,19 +54,32 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .map_err(|err| Error::environment(format!("cannot start the async runtime: {err}")))
 }
 
-/// The project file: `--config`, else `./interlock.toml`, else the embedded default. Paths
-/// stay relative to the working directory, so messages name `contracts/x.json`.
+/// The project file: `--config`, else `interlock.toml` in the current folder or the nearest
+/// folder above it holding one, else the embedded default. Paths stay relative to the current
+/// folder, so messages name `contracts/x.json` at the project root and
+/// `../../contracts/x.json` two folders down.
 fn config(global: &GlobalArgs) -> Result<Config, Error> {
     Config::discover(global.config.as_deref(), Path::new(""))
 }
 
-/// Where the report flags say to write.
-fn outputs(args: &OutputArgs) -> Outputs {
+/// Where the report flags say to write, and how the console report looks (`--color`, `-q`,
+/// `-v`).
+fn outputs(args: &OutputArgs, global: &GlobalArgs) -> Outputs {
     Outputs {
         report_json: args.report_json.clone(),
         junit: args.junit.clone(),
         html: args.html.clone(),
         summary_md: args.summary_md.clone(),
-        ..Outputs::default()
+        color: global.color,
+        verbosity: global.verbosity(),
+    }
+}
+
+/// Prints an informational line on standard output unless `-q` was given; results and errors
+/// never go through here.
+fn inform(global: &GlobalArgs, line: std::fmt::Arguments<'_>) {
+    if !global.verbosity().is_quiet() {
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), "{line}");
     }
 }

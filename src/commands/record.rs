@@ -31,6 +31,7 @@ pub(crate) fn run(args: &RecordArgs, global: &GlobalArgs) -> Result<u8, Error> {
         peer: args.peer.clone(),
         timeout: Duration::from_secs_f64(args.timeout),
         fsync: !args.no_fsync,
+        quiet: global.verbosity().is_quiet(),
     };
     super::runtime()?.block_on(record::serve(&recorder, redactor, contracts))
 }

@@ -1,7 +1,7 @@
 //! `interlock review` (interactive), `interlock accept` and `interlock reject` (for scripts):
 //! deciding about pending snapshots.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 use crate::cli::{DecideArgs, GlobalArgs, ReviewArgs};
 use crate::error::{Error, InputError};
@@ -29,21 +29,25 @@ pub(crate) fn decide(
         );
     }
     let found = pending::find(&super::config(global)?.scenarios, &args.scenarios)?;
-    let mut out = std::io::stdout().lock();
     if found.is_empty() {
-        let _ = writeln!(out, "No pending snapshots.");
+        super::inform(global, format_args!("No pending snapshots."));
         return Ok(crate::exit_code::OK);
     }
     for item in &found {
         decision.apply(item)?;
-        let _ = writeln!(out, "{} {}", decision.past(), item.new.display());
+        super::inform(
+            global,
+            format_args!("{} {}", decision.past(), item.new.display()),
+        );
     }
-    let _ = writeln!(
-        out,
-        "{} {} snapshot{}",
-        decision.past(),
-        found.len(),
-        if found.len() == 1 { "" } else { "s" }
+    super::inform(
+        global,
+        format_args!(
+            "{} {} snapshot{}",
+            decision.past(),
+            found.len(),
+            if found.len() == 1 { "" } else { "s" }
+        ),
     );
     Ok(crate::exit_code::OK)
 }
@@ -52,7 +56,7 @@ pub(crate) fn decide(
 pub(crate) fn review(args: &ReviewArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let found = pending::find(&super::config(global)?.scenarios, &args.scenarios)?;
     if found.is_empty() {
-        println!("No pending snapshots.");
+        super::inform(global, format_args!("No pending snapshots."));
         return Ok(crate::exit_code::OK);
     }
     if !std::io::stdin().is_terminal() {
@@ -64,7 +68,7 @@ pub(crate) fn review(args: &ReviewArgs, global: &GlobalArgs) -> Result<u8, Error
         .with_hint("in scripts use `interlock accept [--all | SCENARIO…]` or `interlock reject [--all | SCENARIO…]`")
         .into());
     }
-    let colour = crate::report::console::ConsoleStyle::detect().color;
+    let colour = global.color.for_stdout();
     let stdin = std::io::stdin();
     let mut session = review::interactive::Session::new(stdin.lock(), std::io::stdout(), colour);
     session.run(&found)?;

@@ -25,10 +25,13 @@ pub(crate) fn run(args: &RunArgs, global: &GlobalArgs) -> Result<u8, Error> {
         timeout: args.timeout,
         snapshots: args.snapshots,
     };
-    // Paths stay relative to the working directory, so messages name `contracts/x.json`.
+    // The project is discovered from the current folder upwards; paths stay relative to the
+    // current folder, so messages name `contracts/x.json` (or `../contracts/x.json` below it).
     let plan = run::plan(&request, Path::new(""))?;
-    let mut reporters = super::outputs(&args.output).with_console();
-    reporters.push(Box::new(SnapshotSummary::new(Box::new(std::io::stderr()))));
+    let mut reporters = super::outputs(&args.output, global).with_console();
+    if !global.verbosity().is_quiet() {
+        reporters.push(Box::new(SnapshotSummary::new(Box::new(std::io::stderr()))));
+    }
     let result = super::runtime()?.block_on(run::run(Arc::new(plan), reporters))?;
     Ok(result.exit_code())
 }

@@ -50,6 +50,8 @@ pub(crate) struct Recorder {
     pub timeout: Duration,
     /// fsync after each appended exchange.
     pub fsync: bool,
+    /// Say only where it listens (`-q`): no shutdown lines.
+    pub quiet: bool,
 }
 
 /// Runs the recording proxy until SIGINT or SIGTERM; returns the exit code.
@@ -90,16 +92,20 @@ pub(crate) async fn serve(
         move |stream, builder, stop| serve_connection(stream, Arc::clone(&serving), builder, stop),
     ));
     let signal = crate::server::shutdown_signal().await;
-    println!("interlock record: {signal}: finishing exchanges in flight");
+    if !recorder.quiet {
+        println!("interlock record: {signal}: finishing exchanges in flight");
+    }
     let _ = stop.send(true);
     let _ = accept.await;
     let recorded = proxy.recorded.load(Ordering::Relaxed);
     drop(proxy);
     writer.finish();
-    println!(
-        "interlock record: stopped; {recorded} exchanges recorded in {}",
-        recorder.out.display()
-    );
+    if !recorder.quiet {
+        println!(
+            "interlock record: stopped; {recorded} exchanges recorded in {}",
+            recorder.out.display()
+        );
+    }
     Ok(exit_code::OK)
 }
 

@@ -14,9 +14,15 @@
 //! `--jobs` is. While the run goes, a progress bar on standard error (only when it is a
 //! terminal) counts exchanges and prints one line per finished scenario above itself.
 //!
-//! Colour is plain ANSI and only on when standard output is a terminal and `NO_COLOR` is unset
-//! or empty. Without colour, every distinction (failure, error, info) is still spelled out in
-//! words.
+//! Colour is plain ANSI, as `--color` and the environment decide ([`ColorChoice`]): by default
+//! only when standard output is a terminal and `NO_COLOR` is unset or empty. Without colour,
+//! every distinction (failure, error, info) is still spelled out in words.
+//!
+//! Verbosity ([`Verbosity`]): `-q` drops the progress bar and every passing scenario, finding
+//! line and latency table, and keeps, for each scenario that did not pass, its header line and
+//! the outcome line of each exchange that did not pass (plus the scenario's own `ERROR` /
+//! `FAIL` line), then the summary line. `-v` adds one line per exchange on standard error as
+//! it finishes: outcome, scenario, exchange, status and duration.
 
 use std::fmt::{self, Write as _};
 use std::io::{IsTerminal, Write};
@@ -32,6 +38,7 @@ use crate::model::{
     Cause, ExchangeResult, Finding, FindingKind, Latency, Location, Outcome, Rank, RunResult,
     ScenarioResult,
 };
+use crate::terminal::{ColorChoice, Verbosity};
 
 /// Longest rendering of an old or new value before it is shortened with `…`.
 const VALUE_WIDTH: usize = 48;
@@ -43,16 +50,19 @@ pub(crate) struct ConsoleStyle {
     pub color: bool,
     /// A progress bar on standard error.
     pub progress: bool,
+    /// How much to say: `-q` keeps the causes and the summary line, `-v` adds a line
+    /// per exchange as it finishes.
+    pub verbosity: Verbosity,
 }
 
 impl ConsoleStyle {
-    /// Colour when standard output is a terminal and `NO_COLOR` is unset or empty; a progress
-    /// bar when standard error is a terminal.
-    pub(crate) fn detect() -> Self {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    /// Colour as `color` and the environment decide for standard output; a progress bar when
+    /// standard error is a terminal and the output is not quiet.
+    pub(crate) fn new(color: ColorChoice, verbosity: Verbosity) -> Self {
         ConsoleStyle {
-            color: !no_color && std::io::stdout().is_terminal(),
-            progress: std::io::stderr().is_terminal(),
+            color: color.for_stdout(),
+            progress: !verbosity.is_quiet() && std::io::stderr().is_terminal(),
+            verbosity,
         }
     }
 
@@ -62,6 +72,7 @@ impl ConsoleStyle {
         ConsoleStyle {
             color: false,
             progress: false,
+            verbosity: Verbosity::Normal,
         }
     }
 }
@@ -69,26 +80,31 @@ impl ConsoleStyle {
 /// Writes the console report when the run finishes, with a progress bar meanwhile.
 pub(crate) struct ConsoleReporter {
     out: Box<dyn Write + Send>,
+    /// Where `-v` writes its line per exchange (standard error).
+    detail: Box<dyn Write + Send>,
     style: ConsoleStyle,
     progress: Option<ProgressBar>,
-    detail: bool,
 }
 
 impl ConsoleReporter {
     pub(crate) fn new(out: Box<dyn Write + Send>, style: ConsoleStyle) -> Self {
         ConsoleReporter {
             out,
+            detail: Box::new(std::io::stderr()),
             style,
             progress: None,
-            detail: true,
         }
     }
 
-    /// Whether the per-scenario detail follows the causes (on unless quiet).
-    #[must_use]
-    pub(crate) fn with_detail(mut self, detail: bool) -> Self {
-        self.detail = detail;
-        self
+    /// `-v`'s line for one finished exchange, above the progress bar when there is one.
+    fn exchange_detail(&mut self, scenario: &str, exchange: &ExchangeResult) {
+        let line = exchange_detail_line(scenario, exchange);
+        match &self.progress {
+            Some(bar) => bar.println(line),
+            None => {
+                let _ = writeln!(self.detail, "{line}");
+            }
+        }
     }
 }
 
@@ -107,7 +123,12 @@ impl Reporter for ConsoleReporter {
                 }
                 Ok(())
             }
-            Event::ExchangeFinished { .. } => {
+            Event::ExchangeFinished {
+                scenario, result, ..
+            } => {
+                if self.style.verbosity.is_verbose() {
+                    self.exchange_detail(&scenario.name, result);
+                }
                 if let Some(bar) = &self.progress {
                     bar.inc(1);
                 }
@@ -123,7 +144,11 @@ impl Reporter for ConsoleReporter {
                 if let Some(bar) = self.progress.take() {
                     bar.finish_and_clear();
                 }
-                let text = render_with(result, self.style.color, self.detail);
+                let text = if self.style.verbosity.is_quiet() {
+                    render_quiet(result, self.style.color)
+                } else {
+                    render(result, self.style.color)
+                };
                 self.out
                     .write_all(text.as_bytes())
                     .and_then(|()| self.out.flush())
@@ -135,19 +160,11 @@ impl Reporter for ConsoleReporter {
 
 /// The whole console report of a finished run at once: the causes, every scenario block, then
 /// the summary line.
-#[cfg(test)]
 pub(crate) fn render(result: &RunResult, color: bool) -> String {
-    render_with(result, color, true)
-}
-
-/// [`render`], with or without the per-scenario detail.
-pub(crate) fn render_with(result: &RunResult, color: bool, detail: bool) -> String {
     let painter = Painter(color);
     let causes = causes(result);
     let mut text = causes_block(&causes, result, painter);
-    if detail {
-        text.extend(result.scenarios.iter().map(|s| scenario_block(s, painter)));
-    }
+    text.extend(result.scenarios.iter().map(|s| scenario_block(s, painter)));
     text.push_str(&summary_line(result, &causes, painter));
     text.push('\n');
     text
@@ -175,6 +192,17 @@ fn causes_block(causes: &[Cause], result: &RunResult, p: Painter) -> String {
             plural(more, "more cause", "more causes")
         );
     }
+    text.push('\n');
+    text
+}
+
+/// The `-q` console report: the causes and the summary line, without the per-scenario
+/// detail.
+pub(crate) fn render_quiet(result: &RunResult, color: bool) -> String {
+    let painter = Painter(color);
+    let causes = causes(result);
+    let mut text = causes_block(&causes, result, painter);
+    text.push_str(&summary_line(result, &causes, painter));
     text.push('\n');
     text
 }
@@ -227,6 +255,19 @@ pub(crate) fn seen(cause: &Cause) -> String {
     } else {
         format!("{findings} in {exchanges}")
     }
+}
+
+/// `ok    customer-sync  POST /customers #1  201  12.3 ms`: one finished exchange, for `-v`.
+fn exchange_detail_line(scenario: &str, exchange: &ExchangeResult) -> String {
+    let p = Painter(false);
+    format!(
+        "{} {}  {}  {}  {:.1} ms",
+        p.label(exchange.outcome()),
+        one_line(scenario),
+        one_line(&exchange.name),
+        exchange_status(exchange),
+        exchange.duration.as_secs_f64() * 1000.0
+    )
 }
 
 fn progress_bar(exchanges: usize) -> ProgressBar {
@@ -327,20 +368,8 @@ fn write_scenario(out: &mut String, scenario: &ScenarioResult, p: Painter) -> fm
     for exchange in &scenario.exchanges {
         write_exchange(out, exchange, p)?;
     }
-    if let Some(error) = &scenario.error {
-        writeln!(
-            out,
-            "  {} scenario  {}",
-            p.label(Outcome::Error),
-            one_line(error)
-        )?;
-    }
-    if !scenario.findings.is_empty() {
-        let outcome = if scenario.findings.iter().any(Finding::is_failure) {
-            Outcome::Failed
-        } else {
-            Outcome::Passed
-        };
+    write_scenario_error(out, scenario, p)?;
+    if let Some(outcome) = scenario_findings_outcome(scenario) {
         writeln!(out, "  {} scenario", p.label(outcome))?;
         for finding in &scenario.findings {
             writeln!(out, "        {}", finding_line(finding, p))?;
@@ -350,20 +379,51 @@ fn write_scenario(out: &mut String, scenario: &ScenarioResult, p: Painter) -> fm
     writeln!(out)
 }
 
-fn write_exchange(out: &mut String, exchange: &ExchangeResult, p: Painter) -> fmt::Result {
-    let outcome = exchange.outcome();
-    let status = match (outcome, exchange.live_status) {
+fn write_scenario_error(out: &mut String, scenario: &ScenarioResult, p: Painter) -> fmt::Result {
+    match &scenario.error {
+        Some(error) => writeln!(
+            out,
+            "  {} scenario  {}",
+            p.label(Outcome::Error),
+            one_line(error)
+        ),
+        None => Ok(()),
+    }
+}
+
+/// How the scenario-level findings went, when there are any.
+fn scenario_findings_outcome(scenario: &ScenarioResult) -> Option<Outcome> {
+    if scenario.findings.is_empty() {
+        None
+    } else if scenario.findings.iter().any(Finding::is_failure) {
+        Some(Outcome::Failed)
+    } else {
+        Some(Outcome::Passed)
+    }
+}
+
+/// `201`, or `recorded 201 → live 500` / `recorded 201 → no response` when it did not pass.
+fn exchange_status(exchange: &ExchangeResult) -> String {
+    match (exchange.outcome(), exchange.live_status) {
         (Outcome::Skipped, _) => "skipped by the scenario".to_owned(),
         (Outcome::Passed, live) => live.unwrap_or(exchange.recorded_status).to_string(),
         (_, Some(live)) => format!("recorded {} → live {live}", exchange.recorded_status),
         (_, None) => format!("recorded {} → no response", exchange.recorded_status),
-    };
+    }
+}
+
+fn write_exchange_line(out: &mut String, exchange: &ExchangeResult, p: Painter) -> fmt::Result {
     writeln!(
         out,
-        "  {} {}  {status}",
-        p.label(outcome),
-        one_line(&exchange.name)
-    )?;
+        "  {} {}  {}",
+        p.label(exchange.outcome()),
+        one_line(&exchange.name),
+        exchange_status(exchange)
+    )
+}
+
+fn write_exchange(out: &mut String, exchange: &ExchangeResult, p: Painter) -> fmt::Result {
+    write_exchange_line(out, exchange, p)?;
     if let Some(error) = &exchange.error {
         writeln!(out, "        {} {}", p.paint(RED, "ERROR"), one_line(error))?;
     }
@@ -859,10 +919,54 @@ mod tests {
         let style = ConsoleStyle {
             color: false,
             progress: true,
+            verbosity: Verbosity::Normal,
         };
         let mut reporter = ConsoleReporter::new(Box::new(captured.clone()), style);
         replay_events(&mut reporter, &run).expect("console report");
         assert_eq!(captured.text(), render(&run, false));
+    }
+
+    #[test]
+    fn quiet_keeps_the_causes_and_the_summary() {
+        let run = sample::run();
+        let quiet = render_quiet(&run, false);
+        let full = render(&run, false);
+        let lines: Vec<&str> = quiet.lines().collect();
+        assert_eq!(lines[0], "5 causes (6 findings, 1 error)");
+        assert_eq!(
+            lines[1],
+            "  1. FAIL  `erp` rejects the target's requests to `erp.customers.upsert`: missing required property `tax_id`  (1 finding in 1 exchange)  affects: erp, crm"
+        );
+        let causes = 1 + 5 + 1;
+        assert_eq!(lines[..causes], full.lines().collect::<Vec<_>>()[..causes]);
+        assert_eq!(lines.len(), causes + 1, "{quiet}");
+        assert_eq!(lines[causes], full.lines().last().expect("summary"));
+        assert!(!quiet.contains("customer-sync →"), "{quiet}");
+    }
+
+    #[test]
+    fn verbose_writes_a_line_per_exchange_on_the_detail_stream() {
+        let run = sample::run();
+        let (out, detail) = (Captured::default(), Captured::default());
+        let style = ConsoleStyle {
+            verbosity: Verbosity::Verbose,
+            ..ConsoleStyle::plain()
+        };
+        let mut reporter = ConsoleReporter::new(Box::new(out.clone()), style);
+        reporter.detail = Box::new(detail.clone());
+        replay_events(&mut reporter, &run).expect("console report");
+        assert_eq!(out.text(), render(&run, false));
+        let detail = detail.text();
+        let lines: Vec<&str> = detail.lines().collect();
+        assert_eq!(lines.len(), 6, "{detail}");
+        assert_eq!(
+            lines[0],
+            "ok    customer-sync  GET /customers/{id} #0  200  12.0 ms"
+        );
+        assert_eq!(
+            lines[3],
+            "ERROR customer-sync  POST /orders #3  recorded 201 → no response  5000.0 ms"
+        );
     }
 
     #[test]

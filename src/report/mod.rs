@@ -63,19 +63,20 @@ pub(crate) struct Outputs {
     pub junit: Option<std::path::PathBuf>,
     pub html: Option<std::path::PathBuf>,
     pub summary_md: Option<std::path::PathBuf>,
-    /// The console shows the causes and the summary line only, not the per-scenario detail
-    /// (`-q`).
-    pub quiet: bool,
+    /// `--color` of the console report.
+    pub color: crate::terminal::ColorChoice,
+    /// `-q` / `-v` of the console report.
+    pub verbosity: crate::terminal::Verbosity,
 }
 
 impl Outputs {
-    /// The console report on stdout (styled for the terminal), then [`Outputs::reporters`].
+    /// The console report on stdout (styled by `color`, `verbosity` and the terminal), then
+    /// [`Outputs::reporters`].
     pub(crate) fn with_console(&self) -> Vec<Box<dyn Reporter>> {
         let console = console::ConsoleReporter::new(
             Box::new(std::io::stdout()),
-            console::ConsoleStyle::detect(),
-        )
-        .with_detail(!self.quiet);
+            console::ConsoleStyle::new(self.color, self.verbosity),
+        );
         let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(console)];
         reporters.extend(self.reporters());
         reporters

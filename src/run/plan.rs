@@ -55,7 +55,8 @@ pub struct Request {
     pub snapshots: Option<Mode>,
 }
 
-/// Loads and validates everything a run needs.
+/// Loads and validates everything a run needs. The project file is discovered from `root`
+/// upwards ([`Config::discover`]) unless the request names one.
 pub fn plan(args: &Request, root: &Path) -> Result<RunPlan, Error> {
     let config = Config::discover(args.config.as_deref(), root)?;
     let timeout = match args.timeout {
@@ -222,7 +223,7 @@ fn project(args: &Request, config: &Config) -> Result<Loaded, Error> {
     if !config.scenarios.is_dir() {
         errors.push(
             InputError::in_file(&config.scenarios, "scenarios directory does not exist").with_hint(
-                "run from the project root, pass --config, or use ad-hoc mode with --replay",
+                "run inside the project (the folder holding interlock.toml, or one below it), pass --config, or use ad-hoc mode with --replay",
             ),
         );
         return Err(Error::Input(errors));

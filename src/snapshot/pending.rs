@@ -62,7 +62,7 @@ pub(crate) fn find(scenarios_dir: &Path, names: &[String]) -> Result<Vec<Pending
     if !scenarios_dir.is_dir() {
         return Err(
             InputError::in_file(scenarios_dir, "scenarios directory does not exist")
-                .with_hint("run from the project root or pass --config")
+                .with_hint("run inside the project (the folder holding interlock.toml, or one below it) or pass --config")
                 .into(),
         );
     }

@@ -196,11 +196,17 @@ impl Project {
     }
 
     pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.run_in("", args, env)
+    }
+
+    /// As [`Project::run_with_env`], from the folder `relative` of the project (`""` for the
+    /// project folder itself).
+    pub fn run_in(&self, relative: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
         let started = Instant::now();
         let mut command = Command::new(env!("CARGO_BIN_EXE_interlock"));
         command
             .args(args)
-            .current_dir(self.path())
+            .current_dir(self.file(relative))
             .env("NO_COLOR", "1")
             .env_remove("GITHUB_STEP_SUMMARY")
             .env_remove("INTERLOCK_REDACT_KEY");

@@ -2,8 +2,11 @@
 //! `interlock` executable. Each module reads like a spec of one command or component.
 mod architecture;
 mod check_cmd;
+mod cli_conventions;
+mod completions_man;
 mod diff;
 mod diff_cli;
+mod discovery;
 mod faults;
 mod harness;
 mod html_report;
