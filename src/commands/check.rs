@@ -8,6 +8,6 @@ use crate::error::Error;
 pub(crate) fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let config = super::config(global)?;
     let report = check_project(&config.contracts, &config.scenarios, &args.recordings)?;
-    print!("{}", report.render());
+    crate::out!("{}", report.render());
     Ok(report.exit_code())
 }

@@ -36,7 +36,7 @@ pub fn run(args: &DiffArgs, config: &Config) -> Result<u8, Error> {
     match &args.output {
         Some(path) => crate::fsutil::write_atomic(path, rendered.as_bytes())?,
         None => {
-            let mut stdout = std::io::stdout().lock();
+            let mut stdout = crate::fsutil::stdout();
             stdout
                 .write_all(rendered.as_bytes())
                 .and_then(|()| stdout.flush())

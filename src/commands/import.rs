@@ -20,7 +20,7 @@ fn har(args: &HarArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let summary = har::import(&args.file, &args.out, &options, &mut |exchange| {
         redactor.redact_exchange(exchange);
     })?;
-    println!("{}", har::describe(&summary, &args.file, &args.out));
+    crate::outln!("{}", har::describe(&summary, &args.file, &args.out));
     Ok(crate::exit_code::OK)
 }
 
@@ -53,9 +53,9 @@ fn openapi(args: &OpenApiArgs) -> Result<u8, Error> {
     let converted = openapi::convert(&args.spec, &doc, &options)?;
     openapi::write(&converted, &args.out)?;
     for quirk in &converted.quirks {
-        println!("repaired: {quirk}");
+        crate::outln!("repaired: {quirk}");
     }
-    println!(
+    crate::outln!(
         "imported {} operations ({} contracts, {} shared schemas) from {} into {}",
         converted.contracts.len(),
         converted.contracts.len(),

@@ -42,7 +42,7 @@ pub(crate) fn run(args: &InferArgs) -> Result<u8, Error> {
     let drafts = infer::draft(&exchanges, &settings);
     let files: BTreeMap<&String, &Value> = drafts.iter().collect();
     crate::import::openapi::write_files(&files, &args.out)?;
-    println!(
+    crate::outln!(
         "drafted {} {} from {} exchanges into {} (review them: they are marked as drafts)",
         drafts.len(),
         if drafts.len() == 1 {

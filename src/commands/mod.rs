@@ -54,12 +54,14 @@ fn config(global: &GlobalArgs) -> Result<Config, Error> {
     Config::discover(global.config.as_deref(), Path::new(""))
 }
 
-/// Where the report flags say to write.
-fn outputs(args: &OutputArgs) -> Outputs {
-    Outputs {
+/// Where the report flags say to write; at most one of them may be `-`.
+fn outputs(args: &OutputArgs) -> Result<Outputs, Error> {
+    let outputs = Outputs {
         report_json: args.report_json.clone(),
         junit: args.junit.clone(),
         html: args.html.clone(),
         summary_md: args.summary_md.clone(),
-    }
+    };
+    outputs.validate()?;
+    Ok(outputs)
 }

@@ -10,6 +10,6 @@ pub(crate) fn run(args: &RedactArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let config = super::config(global)?;
     let redactor = Redactor::from_config(&config.redact, &config.file)?;
     let count = redact_file(&redactor, &args.file)?;
-    println!("redacted {count} exchanges in {}", args.file.display());
+    crate::outln!("redacted {count} exchanges in {}", args.file.display());
     Ok(exit_code::OK)
 }

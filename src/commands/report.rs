@@ -24,7 +24,7 @@ fn merge(args: &MergeArgs) -> Result<u8, Error> {
         return Err(Error::Input(errors));
     }
     let merged = merge::merge(results)?;
-    let mut reporters = super::outputs(&args.output).with_console();
+    let mut reporters = super::outputs(&args.output)?.with_console();
     for reporter in &mut reporters {
         reporter.report(&Event::RunFinished { result: &merged })?;
     }

@@ -29,7 +29,7 @@ pub(crate) fn decide(
         );
     }
     let found = pending::find(&super::config(global)?.scenarios, &args.scenarios)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::fsutil::stdout();
     if found.is_empty() {
         let _ = writeln!(out, "No pending snapshots.");
         return Ok(crate::exit_code::OK);
@@ -52,7 +52,7 @@ pub(crate) fn decide(
 pub(crate) fn review(args: &ReviewArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let found = pending::find(&super::config(global)?.scenarios, &args.scenarios)?;
     if found.is_empty() {
-        println!("No pending snapshots.");
+        crate::outln!("No pending snapshots.");
         return Ok(crate::exit_code::OK);
     }
     if !std::io::stdin().is_terminal() {
@@ -66,7 +66,8 @@ pub(crate) fn review(args: &ReviewArgs, global: &GlobalArgs) -> Result<u8, Error
     }
     let colour = crate::report::console::ConsoleStyle::detect().color;
     let stdin = std::io::stdin();
-    let mut session = review::interactive::Session::new(stdin.lock(), std::io::stdout(), colour);
+    let mut session =
+        review::interactive::Session::new(stdin.lock(), crate::fsutil::stdout(), colour);
     session.run(&found)?;
     Ok(crate::exit_code::OK)
 }

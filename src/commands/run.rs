@@ -27,7 +27,7 @@ pub(crate) fn run(args: &RunArgs, global: &GlobalArgs) -> Result<u8, Error> {
     };
     // Paths stay relative to the working directory, so messages name `contracts/x.json`.
     let plan = run::plan(&request, Path::new(""))?;
-    let mut reporters = super::outputs(&args.output).with_console();
+    let mut reporters = super::outputs(&args.output)?.with_console();
     reporters.push(Box::new(SnapshotSummary::new(Box::new(std::io::stderr()))));
     let result = super::runtime()?.block_on(run::run(Arc::new(plan), reporters))?;
     Ok(result.exit_code())

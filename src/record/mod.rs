@@ -68,7 +68,7 @@ pub(crate) async fn serve(
     let (writer, appender) = Writer::open(&recorder.out, recorder.fsync)?;
     let client = Proxy::client(recorder.timeout)
         .map_err(|err| Error::environment(format!("cannot build the HTTP client: {err}")))?;
-    println!(
+    crate::outln!(
         "interlock record: listening on http://{addr}, forwarding to {upstream}, appending to {}",
         recorder.out.display()
     );
@@ -90,13 +90,13 @@ pub(crate) async fn serve(
         move |stream, builder, stop| serve_connection(stream, Arc::clone(&serving), builder, stop),
     ));
     let signal = crate::server::shutdown_signal().await;
-    println!("interlock record: {signal}: finishing exchanges in flight");
+    crate::outln!("interlock record: {signal}: finishing exchanges in flight");
     let _ = stop.send(true);
     let _ = accept.await;
     let recorded = proxy.recorded.load(Ordering::Relaxed);
     drop(proxy);
     writer.finish();
-    println!(
+    crate::outln!(
         "interlock record: stopped; {recorded} exchanges recorded in {}",
         recorder.out.display()
     );
