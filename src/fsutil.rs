@@ -1,14 +1,16 @@
-//! File output shared by every writer: atomic replacement, appending, `-` for standard
-//! output, and standard output that ends quietly on a closed pipe.
+//! File input and output shared by every reader and writer: atomic replacement, appending,
+//! `-` for standard output, standard output that ends quietly on a closed pipe, and reading
+//! whole documents with a size cap, a stripped byte-order mark and positioned UTF-8 errors.
 //!
 //! Outputs follow the habits of Unix tools: a device or FIFO is written through (never
 //! replaced by a regular file), a symlink is followed and its target replaced, `-` is
 //! standard output, and a new file gets `0666` less the umask.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::error::Error;
+use crate::error::{Error, InputError, Position};
 
 /// The path that means standard output (for outputs) or standard input (for inputs).
 pub const STDIO: &str = "-";
@@ -16,6 +18,21 @@ pub const STDIO: &str = "-";
 /// Whether `path` is `-`, standard input or output.
 pub fn is_stdio(path: &Path) -> bool {
     path.as_os_str() == STDIO
+}
+
+/// The default cap on a document read whole: 64 MiB.
+pub const DEFAULT_MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
+
+static MAX_DOCUMENT_BYTES: AtomicU64 = AtomicU64::new(DEFAULT_MAX_DOCUMENT_BYTES);
+
+/// Sets the cap on documents read whole (`[limits] max_document_mib` of the project file).
+pub(crate) fn set_max_document_bytes(bytes: u64) {
+    MAX_DOCUMENT_BYTES.store(bytes.max(1), Ordering::Relaxed);
+}
+
+/// The cap on documents read whole, in bytes.
+pub fn max_document_bytes() -> u64 {
+    MAX_DOCUMENT_BYTES.load(Ordering::Relaxed)
 }
 
 /// Writes a file atomically: a temporary file in the same directory, then a rename, so a
@@ -261,4 +278,110 @@ macro_rules! outln {
 #[macro_export]
 macro_rules! out {
     ($($arg:tt)*) => { $crate::fsutil::print_out(format_args!($($arg)*)) };
+}
+
+/// Reads a document whole: at most [`max_document_bytes`], from a regular file (or standard
+/// input for `-`), as UTF-8 with a leading byte-order mark removed. Invalid UTF-8 is an input
+/// error naming the byte offset; an unreadable file is an input error naming the file.
+pub fn read_document(path: &Path, what: &str) -> Result<String, InputError> {
+    let limit = max_document_bytes();
+    let bytes = if is_stdio(path) {
+        read_capped(std::io::stdin().lock(), limit)
+    } else {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                return Err(InputError::in_file(
+                    path,
+                    format!("cannot read {what}: it is a directory"),
+                ));
+            }
+            Ok(meta) if !meta.is_file() => {
+                return Err(InputError::in_file(
+                    path,
+                    format!("cannot read {what}: not a regular file"),
+                ));
+            }
+            _ => {}
+        }
+        std::fs::File::open(path).and_then(|f| read_capped(f, limit))
+    }
+    .map_err(|err| InputError::in_file(path, format!("cannot read {what}: {err}")))?;
+    let Some(bytes) = bytes else {
+        return Err(too_large(path, what, limit));
+    };
+    decode_text(path, bytes)
+}
+
+fn too_large(path: &Path, what: &str, limit: u64) -> InputError {
+    InputError::in_file(
+        path,
+        format!(
+            "{what} is larger than {} MiB, the cap on a document read whole",
+            limit / (1024 * 1024)
+        ),
+    )
+    .with_hint(
+        "raise `[limits] max_document_mib` in interlock.toml if the file is meant to be this large",
+    )
+}
+
+/// Reads at most `limit` bytes; `None` when there is more.
+fn read_capped(reader: impl Read, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
+}
+
+/// Bytes as text without a leading byte-order mark; invalid UTF-8 names its byte offset.
+pub fn decode_text(path: &Path, bytes: Vec<u8>) -> Result<String, InputError> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(strip_bom(&text).to_string()),
+        Err(err) => {
+            let offset = err.utf8_error().valid_up_to();
+            let before = &err.as_bytes()[..offset];
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let column = offset
+                - before
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |i| i + 1)
+                + 1;
+            Err(InputError::new(
+                path,
+                Position::LineColumn { line, column },
+                format!("invalid UTF-8 at byte offset {offset}"),
+            )
+            .with_hint("save the file as UTF-8"))
+        }
+    }
+}
+
+/// Text without a leading UTF-8 byte-order mark.
+pub fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bom_is_stripped_and_bad_utf8_names_its_offset() {
+        let p = Path::new("x.json");
+        assert_eq!(decode_text(p, b"\xef\xbb\xbf{}".to_vec()).unwrap(), "{}");
+        let err = decode_text(p, b"{\n\"a\xff\"}".to_vec()).unwrap_err();
+        assert_eq!(err.position, Position::LineColumn { line: 2, column: 3 });
+        assert!(err.message.contains("byte offset 4"), "{}", err.message);
+    }
+
+    #[test]
+    fn reads_are_capped() {
+        assert_eq!(
+            read_capped(&b"abcd"[..], 4).unwrap(),
+            Some(b"abcd".to_vec())
+        );
+        assert_eq!(read_capped(&b"abcde"[..], 4).unwrap(), None);
+    }
 }

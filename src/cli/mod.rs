@@ -28,6 +28,10 @@ pub struct GlobalArgs {
     /// Project file (default: ./interlock.toml, else the embedded default).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Let contract `$ref`s read files outside the project root.
+    #[arg(long, global = true)]
+    pub allow_outside_refs: bool,
 }
 
 /// Where a run (or a merge of runs) writes its reports.

@@ -7,7 +7,11 @@ use crate::error::Error;
 /// Runs `interlock check`; returns the exit code.
 pub(crate) fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let config = super::config(global)?;
-    let report = check_project(&config.contracts, &config.scenarios, &args.recordings)?;
+    let mut report = check_project(&config.contracts, &config.scenarios, &args.recordings)?;
+    // The profile `interlock run` would use, checked as `run` checks it.
+    if let Err(Error::Input(mut errors)) = config.profile(&config.default_profile) {
+        report.invalid.append(&mut errors);
+    }
     crate::out!("{}", report.render());
     Ok(report.exit_code())
 }

@@ -24,6 +24,7 @@ use crate::review::Decision;
 /// Runs the parsed command; returns the exit code.
 pub fn dispatch(cli: Cli) -> Result<u8, Error> {
     let global = &cli.global;
+    crate::json::allow_outside_refs(global.allow_outside_refs);
     match &cli.command {
         Command::Run(args) => run::run(args, global),
         Command::Mock(args) => mock::run(args, global),

@@ -271,6 +271,9 @@ impl Sink<'_> {
         match convert(entry, self.options) {
             Ok(mut exchange) => {
                 (self.redact)(&mut exchange);
+                // What is written must load and replay: the same validation as every recording.
+                recording::validate(&exchange)
+                    .map_err(|message| format!("at `log.entries[{index}]`: {message}"))?;
                 if let Err(err) = (self.write)(&exchange) {
                     self.failure = Some(Error::environment(format!(
                         "cannot write the recording: {err}"

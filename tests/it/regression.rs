@@ -235,3 +235,312 @@ fn a_closed_pipe_ends_check_quietly_with_status_0() {
     assert_eq!(status.code(), Some(0), "stderr: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+// ---- 6: import har writes recordings that cannot be replayed ----
+
+#[test]
+fn import_har_rejects_a_status_run_cannot_replay() {
+    let project = Project::empty();
+    project.write("capture.har", &har(vec![har_entry("GET", 999)]));
+    let out = interlock(
+        &project,
+        &["import", "har", "capture.har", "--out", "out/rec.jsonl"],
+    );
+    out.assert_code(2);
+    assert!(out.stderr.contains("log.entries[0]"), "{}", out.stderr);
+    assert!(
+        !project.file("out").exists(),
+        "the --out folder was left behind"
+    );
+}
+
+#[test]
+fn import_har_rejects_a_method_http_cannot_send() {
+    let project = Project::empty();
+    project.write("capture.har", &har(vec![har_entry("G E\r\nT", 200)]));
+    let out = interlock(
+        &project,
+        &["import", "har", "capture.har", "--out", "rec.jsonl"],
+    );
+    out.assert_code(2);
+    assert!(out.stderr.contains("request.method"), "{}", out.stderr);
+    assert!(!project.file("rec.jsonl").exists());
+}
+
+// ---- the committed corpus of bad inputs: `check` and `run` agree, both exit 2 ----
+
+fn corpus() -> std::path::PathBuf {
+    crate::harness::repo_root().join("tests/fixtures/bad-input")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create folder");
+    for entry in std::fs::read_dir(from).expect("read corpus case") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// A copy of one corpus case, as a project.
+fn bad_project(case: &str) -> Project {
+    let project = Project::empty();
+    copy_tree(&corpus().join(case), project.path());
+    project
+}
+
+/// `check` and `run` over one corpus case: both exit 2, and the error names a file.
+#[track_caller]
+fn check_and_run_reject(case: &str) -> (Output, Output) {
+    let project = bad_project(case);
+    let check = interlock(&project, &["check"]);
+    let run = interlock(&project, &["run"]);
+    assert_eq!(
+        (check.code, run.code),
+        (2, 2),
+        "{case}: check and run must both exit 2\n--- check\n{}{}\n--- run\n{}{}",
+        check.stdout,
+        check.stderr,
+        run.stdout,
+        run.stderr
+    );
+    (check, run)
+}
+
+#[test]
+fn every_bad_input_in_the_corpus_is_rejected_by_check_and_run_alike() {
+    let mut cases: Vec<String> = std::fs::read_dir(corpus())
+        .expect("corpus")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 20, "{cases:?}");
+    for case in cases {
+        let (check, run) = check_and_run_reject(&case);
+        for (what, out) in [("check", &check), ("run", &run)] {
+            let text = format!("{}{}", out.stdout, out.stderr);
+            assert!(!text.contains("panicked"), "{case} {what}: {text}");
+            assert!(
+                text.contains("interlock.toml")
+                    || text.contains(".json")
+                    || text.contains(".yaml")
+                    || text.contains(".txt"),
+                "{case} {what}: the error names no file: {text}"
+            );
+        }
+    }
+}
+
+// ---- 3: a scenario's name escapes its folder ----
+
+#[test]
+fn a_scenario_name_climbing_out_of_its_folder_is_rejected_with_a_suggestion() {
+    let (check, _) = check_and_run_reject("scenario-name-escapes");
+    assert!(
+        check.stdout.contains("scenario.yaml: at /name"),
+        "{}",
+        check.stdout
+    );
+    assert!(check.stdout.contains("e.g. `escaped`"), "{}", check.stdout);
+    check_and_run_reject("scenario-name-absolute");
+}
+
+// ---- 4: a `$ref` reads any file ----
+
+#[test]
+fn a_ref_outside_the_project_is_refused_without_reading_it() {
+    for case in ["ref-outside-project", "ref-file-uri-outside"] {
+        let (check, _) = check_and_run_reject(case);
+        assert!(
+            check.stdout.contains("leads outside the project"),
+            "{}",
+            check.stdout
+        );
+        assert!(
+            !check.stdout.contains("root:"),
+            "echoes /etc/passwd: {}",
+            check.stdout
+        );
+    }
+}
+
+#[test]
+fn a_ref_to_dev_zero_is_refused_at_once() {
+    let (check, run) = check_and_run_reject("ref-dev-zero");
+    assert!(check.elapsed < std::time::Duration::from_secs(20));
+    assert!(run.elapsed < std::time::Duration::from_secs(20));
+}
+
+#[test]
+fn allow_outside_refs_lets_a_ref_leave_the_project_but_never_reads_a_device() {
+    let project = bad_project("ref-dev-zero");
+    let out = interlock(&project, &["--allow-outside-refs", "check"]);
+    out.assert_code(2);
+    assert!(out.stdout.contains("not a regular file"), "{}", out.stdout);
+}
+
+#[test]
+fn a_document_over_the_size_cap_is_refused() {
+    let project = bad_project("empty-replay");
+    project.write("interlock.toml", "[limits]\nmax_document_mib = 1\n");
+    project.write("scenarios/lookup/crm.jsonl", "");
+    let big = format!(
+        "{{\"type\":\"object\",\"description\":\"{}\"}}",
+        "x".repeat(2 << 20)
+    );
+    project.write("contracts/schemas/customer.json", &big);
+    let out = interlock(&project, &["check"]);
+    out.assert_code(2);
+    assert!(out.stdout.contains("larger than 1 MiB"), "{}", out.stdout);
+}
+
+// ---- 5: `check` passes what `run` rejects ----
+
+#[test]
+fn check_reports_a_bad_line_of_a_recording_that_is_not_jsonl_or_outside_scenarios() {
+    for case in ["recording-not-jsonl", "recording-outside-scenarios"] {
+        let (check, _) = check_and_run_reject(case);
+        assert!(
+            check.stdout.contains("truncated exchange"),
+            "{case}: {}",
+            check.stdout
+        );
+        assert_eq!(
+            check.stdout.matches("truncated exchange").count(),
+            1,
+            "{}",
+            check.stdout
+        );
+    }
+}
+
+#[test]
+fn check_rejects_invalid_project_file_values_as_run_does() {
+    for case in [
+        "default-profile-unknown",
+        "redact-pointer-without-slash",
+        "target-not-a-url",
+        "target-file-url",
+        "target-ftp-url",
+    ] {
+        let (check, _) = check_and_run_reject(case);
+        assert!(
+            check.stderr.contains("interlock.toml"),
+            "{case}: {}",
+            check.stderr
+        );
+    }
+}
+
+#[test]
+fn check_rejects_recordings_http_cannot_send_as_run_does() {
+    for case in [
+        "method-with-space",
+        "method-empty",
+        "header-name-with-space",
+        "header-value-crlf",
+        "status-out-of-range",
+    ] {
+        let (check, run) = check_and_run_reject(case);
+        assert!(
+            check.stdout.contains("crm.jsonl:1:"),
+            "{case}: {}",
+            check.stdout
+        );
+        assert!(
+            !run.stderr.contains("builder error"),
+            "{case}: {}",
+            run.stderr
+        );
+    }
+}
+
+// ---- 9: walks and empty recordings ----
+
+#[test]
+fn an_empty_replay_recording_is_rejected() {
+    let (check, _) = check_and_run_reject("empty-replay");
+    assert!(check.stdout.contains("no exchanges"), "{}", check.stdout);
+}
+
+#[test]
+fn a_symlink_loop_under_scenarios_is_not_followed() {
+    let project = bad_project("empty-replay");
+    project.write("scenarios/lookup/crm.jsonl", &format!("{}\n", GOOD_LINE));
+    std::os::unix::fs::symlink("..", project.file("scenarios/lookup/loop")).expect("symlink");
+    let out = interlock(&project, &["check"]);
+    out.assert_code(0);
+    assert!(
+        out.stdout.contains(" 1 recordings with 1 exchanges"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn scenarios_at_the_file_system_root_end_in_bounded_time() {
+    let project = Project::empty();
+    project.write("interlock.toml", "scenarios = \"/\"\ncontracts = []\n");
+    let out = interlock(&project, &["check"]);
+    assert!(
+        out.elapsed < std::time::Duration::from_secs(20),
+        "{:?}",
+        out.elapsed
+    );
+    assert!(!out.stdout.contains("panicked"), "{}", out.stdout);
+}
+
+const GOOD_LINE: &str = r#"{"request":{"method":"GET","url":"/api/v1/customers/C-1","headers":{"accept":"application/json"}},"response":{"status":200,"headers":{"content-type":"application/json"},"body":{"id":"C-1"}}}"#;
+
+// ---- 8: error messages ----
+
+#[test]
+fn a_bom_is_accepted_in_contracts_scenarios_recordings_and_the_project_file() {
+    let project = bad_project("empty-replay");
+    let bom = "\u{feff}";
+    project.write("scenarios/lookup/crm.jsonl", &format!("{bom}{GOOD_LINE}\n"));
+    project.write(
+        "scenarios/lookup/scenario.yaml",
+        &format!("{bom}target: crm\nreplay: crm.jsonl\n"),
+    );
+    project.write(
+        "interlock.toml",
+        &format!("{bom}contracts = [\"contracts\"]\n"),
+    );
+    let contract = project.read("contracts/crm/customer.get.contract.json");
+    project.write(
+        "contracts/crm/customer.get.contract.json",
+        &format!("{bom}{contract}"),
+    );
+    let schema = project.read("contracts/schemas/customer.json");
+    project.write("contracts/schemas/customer.json", &format!("{bom}{schema}"));
+    interlock(&project, &["check"]).assert_code(0);
+}
+
+#[test]
+fn invalid_utf8_names_the_byte_offset() {
+    let (check, _) = check_and_run_reject("contract-invalid-utf8");
+    assert!(check.stdout.contains("byte offset 12"), "{}", check.stdout);
+    let (check, _) = check_and_run_reject("recording-invalid-utf8");
+    assert!(check.stdout.contains("byte offset"), "{}", check.stdout);
+}
+
+#[test]
+fn an_unknown_default_profile_is_attributed_to_the_project_file() {
+    let (check, run) = check_and_run_reject("default-profile-unknown");
+    assert!(
+        check.stderr.contains("interlock.toml: at /default_profile"),
+        "{}",
+        check.stderr
+    );
+    assert!(
+        run.stderr.contains("interlock.toml: at /default_profile"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("<command line>"), "{}", run.stderr);
+}
