@@ -40,6 +40,8 @@ pub struct Config {
     pub diff: crate::diff::DiffConfig,
     /// Redaction rules of the recorder, the importers and `interlock redact`.
     pub redact: crate::redact::RedactConfig,
+    /// The cap on a document read whole, in bytes (`[limits] max_document_mib`).
+    pub max_document_bytes: u64,
 }
 
 /// One environment: a URL per target name.
@@ -65,6 +67,14 @@ struct RawConfig {
     diff: crate::diff::DiffConfig,
     #[serde(default)]
     redact: crate::redact::RedactConfig,
+    #[serde(default)]
+    limits: RawLimits,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    max_document_mib: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -97,9 +107,7 @@ impl Config {
     pub fn load(path: Option<&Path>, root: &Path) -> Result<Config, Error> {
         match path {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|err| {
-                    InputError::in_file(path, format!("cannot read configuration: {err}"))
-                })?;
+                let text = crate::fsutil::read_document(path, "configuration")?;
                 let root = path.parent().unwrap_or(Path::new(""));
                 Self::parse(path, &text, root)
             }
@@ -110,34 +118,49 @@ impl Config {
     /// The project file, like cargo and git find theirs: `explicit` (`--config`) when given,
     /// else `interlock.toml` in `start` or the nearest folder above it holding one, else the
     /// embedded default rooted at `start`. Every command loads its configuration here.
+    ///
+    /// The project's read policy then applies to the whole process: `$ref`s stay inside the
+    /// project root, documents read whole are capped.
     pub(crate) fn discover(explicit: Option<&Path>, start: &Path) -> Result<Config, Error> {
-        if let Some(path) = explicit {
-            return Self::load(Some(path), start);
-        }
-        match find_project_file(start) {
-            Some(file) => Self::load(Some(&file), start),
-            None => Self::load(None, start),
+        let config = Self::find(explicit, start)?;
+        crate::fsutil::set_max_document_bytes(config.max_document_bytes);
+        crate::json::set_project_root(config.project_root());
+        Ok(config)
+    }
+
+    /// [`Config::discover`] without applying the read policy.
+    fn find(explicit: Option<&Path>, start: &Path) -> Result<Config, Error> {
+        match explicit {
+            Some(path) => Self::load(Some(path), start),
+            None => match find_project_file(start) {
+                Some(file) => Self::load(Some(&file), start),
+                None => Self::load(None, start),
+            },
         }
     }
 
-    /// The project root: the folder holding `interlock.toml`, else the current folder (where
-    /// the embedded default was rooted). Relative to the current folder unless the project
-    /// file was given as an absolute path; `.` rather than an empty path, so it can be
-    /// canonicalised. Paths in the project file are relative to it, and files a project
-    /// refers to are expected below it.
-    pub fn project_root(&self) -> &Path {
-        if self.root.as_os_str().is_empty() {
+    /// The project root: the folder holding the project file, else the folder paths are
+    /// relative to (the current one). `$ref`s resolve only inside it. Computed here alone, so
+    /// it follows wherever the project file is found.
+    pub fn project_root(&self) -> PathBuf {
+        let folder = if self.file.is_file() {
+            self.file.parent().unwrap_or(Path::new(""))
+        } else {
+            self.root.as_path()
+        };
+        let folder = if folder.as_os_str().is_empty() {
             Path::new(".")
         } else {
-            &self.root
-        }
+            folder
+        };
+        std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf())
     }
 
     /// Parses configuration text (target URLs are interpolated later, per chosen profile).
     pub fn parse(file: &Path, text: &str, root: &Path) -> Result<Config, Error> {
         let raw: RawConfig = toml::from_str(text).map_err(|err| toml_error(file, text, &err))?;
         let mut errors = Vec::new();
-        let profiles = raw
+        let profiles: BTreeMap<String, Profile> = raw
             .profiles
             .into_iter()
             .map(|(name, p)| (name, Profile { targets: p.targets }))
@@ -157,6 +180,51 @@ impl Config {
                 "jobs must be at least 1",
             ));
         }
+        if raw.default_profile != "local" && !profiles.contains_key(&raw.default_profile) {
+            errors.push(
+                InputError::at_pointer(
+                    file,
+                    "/default_profile",
+                    format!("no profile named `{}`", raw.default_profile),
+                )
+                .with_hint_opt(did_you_mean(
+                    &raw.default_profile,
+                    profiles.keys().map(String::as_str),
+                ))
+                .with_hint_opt(profiles.is_empty().then(|| {
+                    "declare it under [profiles.NAME.targets], or use `local`".to_string()
+                })),
+            );
+        }
+        for (name, profile) in &profiles {
+            for (target, url) in &profile.targets {
+                // A `${VAR}` is checked once it is filled in, when the profile is chosen.
+                if !url.contains("${") {
+                    if let Err(message) = check_target_url(url) {
+                        errors.push(InputError::at_pointer(
+                            file,
+                            format!("/profiles/{name}/targets/{target}"),
+                            message,
+                        ));
+                    }
+                }
+            }
+        }
+        if let Err(mut errs) = crate::redact::rules::Rules::new(&raw.redact, file) {
+            errors.append(&mut errs);
+        }
+        let max_document_bytes = match raw.limits.max_document_mib {
+            Some(0) => {
+                errors.push(InputError::at_pointer(
+                    file,
+                    "/limits/max_document_mib",
+                    "max_document_mib must be at least 1",
+                ));
+                crate::fsutil::DEFAULT_MAX_DOCUMENT_BYTES
+            }
+            Some(mib) => mib.saturating_mul(1024 * 1024),
+            None => crate::fsutil::DEFAULT_MAX_DOCUMENT_BYTES,
+        };
         if !errors.is_empty() {
             return Err(Error::Input(errors));
         }
@@ -175,6 +243,7 @@ impl Config {
             retries: raw.run.retries.unwrap_or(0),
             diff: raw.diff,
             redact: raw.redact,
+            max_document_bytes,
         })
     }
 
@@ -196,9 +265,16 @@ impl Config {
                 let mut targets = BTreeMap::new();
                 for (target, value) in &p.targets {
                     match interpolate(value, env) {
-                        Ok(url) => {
-                            targets.insert(target.clone(), url);
-                        }
+                        Ok(url) => match check_target_url(&url) {
+                            Ok(()) => {
+                                targets.insert(target.clone(), url);
+                            }
+                            Err(message) => errors.push(InputError::at_pointer(
+                                &self.file,
+                                format!("/profiles/{name}/targets/{target}"),
+                                message,
+                            )),
+                        },
                         Err(var) => errors.push(
                             InputError::at_pointer(
                                 &self.file,
@@ -248,6 +324,21 @@ pub(crate) fn find_project_file(start: &Path) -> Option<PathBuf> {
         };
     }
     None
+}
+
+/// A target's base URL must be an absolute `http` or `https` URL with a host.
+fn check_target_url(url: &str) -> Result<(), String> {
+    match url::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {
+            Ok(())
+        }
+        Ok(parsed) => Err(format!(
+            "target URL `{url}` is not an http(s) URL with a host (scheme `{}`)",
+            parsed.scheme()
+        )),
+        Err(err) => Err(format!("target URL `{url}` is not a URL: {err}")),
+    }
+    .map_err(|m| format!("{m}; e.g. https://crm.staging.example.com"))
 }
 
 /// Replaces `${VAR}` and `${VAR:-fallback}`; returns the name of the first unset variable.
@@ -359,15 +450,21 @@ mod tests {
             find_project_file(&nested).as_deref(),
             Some(project.path().join(CONFIG_FILE).as_path())
         );
-        let config = Config::discover(None, &nested).expect("config");
-        assert_eq!(config.project_root(), project.path());
+        let config = Config::find(None, &nested).expect("config");
+        assert_eq!(
+            config.project_root(),
+            std::fs::canonicalize(project.path()).expect("canonical")
+        );
         assert_eq!(config.scenarios, project.path().join("scenarios"));
     }
 
     #[test]
     fn the_embedded_default_is_rooted_in_the_current_folder() {
         let config = Config::load(None, Path::new("")).expect("config");
-        assert_eq!(config.project_root(), Path::new("."));
+        assert_eq!(
+            config.project_root(),
+            std::fs::canonicalize(".").expect("the current folder")
+        );
         assert_eq!(config.scenarios, Path::new("scenarios"));
     }
 

@@ -1,37 +1,387 @@
-//! File output shared by every writer: atomic replacement and appending.
+//! File input and output shared by every reader and writer: atomic replacement, appending,
+//! `-` for standard output, standard output that ends quietly on a closed pipe, and reading
+//! whole documents with a size cap, a stripped byte-order mark and positioned UTF-8 errors.
+//!
+//! Outputs follow the habits of Unix tools: a device or FIFO is written through (never
+//! replaced by a regular file), a symlink is followed and its target replaced, `-` is
+//! standard output, and a new file gets `0666` less the umask.
 
-use std::io::Write;
-use std::path::Path;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::error::Error;
+use crate::error::{Error, InputError, Position};
+
+/// The path that means standard output (for outputs) or standard input (for inputs).
+pub const STDIO: &str = "-";
+
+/// Whether `path` is `-`, standard input or output.
+pub fn is_stdio(path: &Path) -> bool {
+    path.as_os_str() == STDIO
+}
+
+/// The default cap on a document read whole: 64 MiB.
+pub const DEFAULT_MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
+
+static MAX_DOCUMENT_BYTES: AtomicU64 = AtomicU64::new(DEFAULT_MAX_DOCUMENT_BYTES);
+
+/// Sets the cap on documents read whole (`[limits] max_document_mib` of the project file).
+pub(crate) fn set_max_document_bytes(bytes: u64) {
+    MAX_DOCUMENT_BYTES.store(bytes.max(1), Ordering::Relaxed);
+}
+
+/// The cap on documents read whole, in bytes.
+pub fn max_document_bytes() -> u64 {
+    MAX_DOCUMENT_BYTES.load(Ordering::Relaxed)
+}
 
 /// Writes a file atomically: a temporary file in the same directory, then a rename, so a
-/// reader never sees half a report.
+/// reader never sees half a report. See [`AtomicFile`] for `-`, devices, FIFOs and symlinks.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let mut file = AtomicFile::create(path)?;
+    file.write_all(bytes)
+        .map_err(|err| Error::io("write", path, &err))?;
+    file.commit()
+}
+
+/// An output written whole or not at all, committed by [`AtomicFile::commit`].
+///
+/// `-` is standard output; an existing device or FIFO is written through (never replaced by a
+/// regular file); a symlink is followed and the file it points to replaced. A replaced file
+/// keeps its mode, a new one gets `0666` less the umask. Folders created for the file are
+/// removed again when it is dropped without a commit.
+pub(crate) struct AtomicFile {
+    path: PathBuf,
+    target: PathBuf,
+    sink: Sink,
+    created_dirs: Vec<PathBuf>,
+}
+
+enum Sink {
+    /// A temporary file beside the target, renamed over it on commit.
+    Temp(tempfile::NamedTempFile),
+    /// Bytes for standard output, a device or a FIFO, written on commit.
+    Buffer(Vec<u8>),
+    Committed,
+}
+
+impl AtomicFile {
+    pub(crate) fn create(path: &Path) -> Result<AtomicFile, Error> {
+        let mut file = AtomicFile {
+            path: path.to_path_buf(),
+            target: path.to_path_buf(),
+            sink: Sink::Buffer(Vec::new()),
+            created_dirs: Vec::new(),
+        };
+        if is_stdio(path) {
+            return Ok(file);
+        }
+        file.target = follow_symlinks(path);
+        let existing = std::fs::metadata(&file.target).ok();
+        if let Some(meta) = &existing {
+            if meta.is_dir() {
+                return Err(Error::environment(format!(
+                    "cannot write {}: it is a directory",
+                    path.display()
+                )));
+            }
+            if !meta.is_file() {
+                return Ok(file);
+            }
+        }
+        let dir = match file.target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        file.created_dirs = create_dirs(&dir)?;
+        let tmp = new_file_builder()
+            .tempfile_in(&dir)
+            .map_err(|err| Error::io("create a temporary file in", &dir, &err))?;
+        if let Some(meta) = &existing {
+            std::fs::set_permissions(tmp.path(), meta.permissions())
+                .map_err(|err| Error::io("write", tmp.path(), &err))?;
+        }
+        file.sink = Sink::Temp(tmp);
+        Ok(file)
+    }
+
+    /// Puts the written bytes in place.
+    pub(crate) fn commit(mut self) -> Result<(), Error> {
+        match std::mem::replace(&mut self.sink, Sink::Committed) {
+            Sink::Temp(tmp) => {
+                tmp.as_file()
+                    .sync_all()
+                    .map_err(|err| Error::io("write", &self.path, &err))?;
+                tmp.persist(&self.target)
+                    .map_err(|err| Error::io("write", &self.path, &err.error))?;
+            }
+            Sink::Buffer(bytes) if is_stdio(&self.path) => {
+                let mut out = stdout();
+                out.write_all(&bytes)
+                    .and_then(|()| out.flush())
+                    .map_err(|err| {
+                        Error::environment(format!("cannot write to standard output: {err}"))
+                    })?;
+            }
+            Sink::Buffer(bytes) => std::fs::OpenOptions::new()
+                .write(true)
+                .open(&self.target)
+                .and_then(|mut f| f.write_all(&bytes))
+                .map_err(|err| Error::io("write", &self.path, &err))?,
+            Sink::Committed => {}
+        }
+        self.created_dirs.clear();
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &mut self.sink {
+            Sink::Temp(tmp) => tmp.write(buf),
+            Sink::Buffer(bytes) => {
+                bytes.extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            Sink::Committed => Ok(0),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.sink {
+            Sink::Temp(tmp) => tmp.flush(),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        // The temporary file removes itself; folders made for it go too (innermost first).
+        self.sink = Sink::Committed;
+        for dir in self.created_dirs.iter().rev() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+/// Creates `dir` and its missing parents; returns the folders it created, outermost first.
+fn create_dirs(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let mut missing = Vec::new();
+    let mut current = Some(dir);
+    while let Some(d) = current {
+        if d.as_os_str().is_empty() || d.exists() {
+            break;
+        }
+        missing.push(d.to_path_buf());
+        current = d.parent();
+    }
+    missing.reverse();
     std::fs::create_dir_all(dir).map_err(|err| Error::io("create directory", dir, &err))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|err| Error::io("create a temporary file in", dir, &err))?;
-    tmp.write_all(bytes)
-        .map_err(|err| Error::io("write", tmp.path(), &err))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|err| Error::io("write", tmp.path(), &err))?;
-    tmp.persist(path)
-        .map_err(|err| Error::io("write", path, &err.error))?;
-    Ok(())
+    Ok(missing)
+}
+
+/// A temporary-file builder whose files are created `0666` less the umask, like any file a
+/// Unix tool creates (tempfile's own default is `0600`).
+fn new_file_builder() -> tempfile::Builder<'static, 'static> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".interlock-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder
+}
+
+/// The file a chain of symlinks ends at (the path itself when it is no symlink); a loop or
+/// an overly long chain stops at the last link, whose replacement then fails or replaces it.
+fn follow_symlinks(path: &Path) -> PathBuf {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        let is_link = std::fs::symlink_metadata(&current).is_ok_and(|m| m.file_type().is_symlink());
+        if !is_link {
+            return current;
+        }
+        let Ok(target) = std::fs::read_link(&current) else {
+            return current;
+        };
+        current = if target.is_absolute() {
+            target
+        } else {
+            current.parent().unwrap_or(Path::new("")).join(target)
+        };
+    }
+    current
 }
 
 /// Appends text to a file, creating it: what earlier writers (e.g. a CI job's earlier steps
-/// in `$GITHUB_STEP_SUMMARY`) put there stays.
+/// in `$GITHUB_STEP_SUMMARY`) put there stays. `-` appends to standard output.
 pub(crate) fn append_text(path: &Path, text: &str) -> Result<(), Error> {
+    if is_stdio(path) {
+        return write_atomic(path, text.as_bytes());
+    }
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
         .and_then(|mut f| f.write_all(text.as_bytes()))
         .map_err(|err| Error::io("append to", path, &err))
+}
+
+/// Standard output that ends the process quietly, with status 0, when the reader has gone
+/// (`interlock check | head -1`), as ripgrep does.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stdout;
+
+/// Standard output through [`Stdout`].
+pub fn stdout() -> Stdout {
+    Stdout
+}
+
+fn quiet_on_broken_pipe<T>(result: std::io::Result<T>) -> std::io::Result<T> {
+    match result {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        other => other,
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        quiet_on_broken_pipe(std::io::stdout().lock().write(buf))
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        quiet_on_broken_pipe(std::io::stdout().lock().write_all(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        quiet_on_broken_pipe(std::io::stdout().lock().flush())
+    }
+}
+
+/// What `print!` does, through [`Stdout`]; any other write error is ignored, as there is
+/// nowhere left to say it.
+pub fn print_out(args: std::fmt::Arguments<'_>) {
+    let mut out = stdout();
+    let _ = out.write_fmt(args).and_then(|()| out.flush());
+}
+
+/// `println!` through [`Stdout`]: a closed pipe ends the process quietly.
+#[macro_export]
+macro_rules! outln {
+    () => { $crate::fsutil::print_out(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::fsutil::print_out(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `print!` through [`Stdout`]: a closed pipe ends the process quietly.
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::fsutil::print_out(format_args!($($arg)*)) };
+}
+
+/// Reads a document whole: at most [`max_document_bytes`], from a regular file (or standard
+/// input for `-`), as UTF-8 with a leading byte-order mark removed. Invalid UTF-8 is an input
+/// error naming the byte offset; an unreadable file is an input error naming the file.
+pub fn read_document(path: &Path, what: &str) -> Result<String, InputError> {
+    let limit = max_document_bytes();
+    let bytes = if is_stdio(path) {
+        read_capped(std::io::stdin().lock(), limit)
+    } else {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                return Err(InputError::in_file(
+                    path,
+                    format!("cannot read {what}: it is a directory"),
+                ));
+            }
+            Ok(meta) if !meta.is_file() => {
+                return Err(InputError::in_file(
+                    path,
+                    format!("cannot read {what}: not a regular file"),
+                ));
+            }
+            _ => {}
+        }
+        std::fs::File::open(path).and_then(|f| read_capped(f, limit))
+    }
+    .map_err(|err| InputError::in_file(path, format!("cannot read {what}: {err}")))?;
+    let Some(bytes) = bytes else {
+        return Err(too_large(path, what, limit));
+    };
+    decode_text(path, bytes)
+}
+
+fn too_large(path: &Path, what: &str, limit: u64) -> InputError {
+    InputError::in_file(
+        path,
+        format!(
+            "{what} is larger than {} MiB, the cap on a document read whole",
+            limit / (1024 * 1024)
+        ),
+    )
+    .with_hint(
+        "raise `[limits] max_document_mib` in interlock.toml if the file is meant to be this large",
+    )
+}
+
+/// Reads at most `limit` bytes; `None` when there is more.
+fn read_capped(reader: impl Read, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
+}
+
+/// Bytes as text without a leading byte-order mark; invalid UTF-8 names its byte offset.
+pub fn decode_text(path: &Path, bytes: Vec<u8>) -> Result<String, InputError> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(strip_bom(&text).to_string()),
+        Err(err) => {
+            let offset = err.utf8_error().valid_up_to();
+            let before = &err.as_bytes()[..offset];
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let column = offset
+                - before
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |i| i + 1)
+                + 1;
+            Err(InputError::new(
+                path,
+                Position::LineColumn { line, column },
+                format!("invalid UTF-8 at byte offset {offset}"),
+            )
+            .with_hint("save the file as UTF-8"))
+        }
+    }
+}
+
+/// Text without a leading UTF-8 byte-order mark.
+pub fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bom_is_stripped_and_bad_utf8_names_its_offset() {
+        let p = Path::new("x.json");
+        assert_eq!(decode_text(p, b"\xef\xbb\xbf{}".to_vec()).unwrap(), "{}");
+        let err = decode_text(p, b"{\n\"a\xff\"}".to_vec()).unwrap_err();
+        assert_eq!(err.position, Position::LineColumn { line: 2, column: 3 });
+        assert!(err.message.contains("byte offset 4"), "{}", err.message);
+    }
+
+    #[test]
+    fn reads_are_capped() {
+        assert_eq!(
+            read_capped(&b"abcd"[..], 4).unwrap(),
+            Some(b"abcd".to_vec())
+        );
+        assert_eq!(read_capped(&b"abcde"[..], 4).unwrap(), None);
+    }
 }

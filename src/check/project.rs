@@ -118,12 +118,17 @@ pub(crate) fn check_project(
     let mut files: BTreeSet<PathBuf> = BTreeSet::new();
     // Recordings a scenario has already read (without a bad line), so they are not read twice.
     let mut read: BTreeMap<PathBuf, Recording> = BTreeMap::new();
+    // Bad recording lines a scenario reported: dropped below when the file is read again anyway.
+    let mut line_errors = Vec::new();
     if scenarios.is_dir() {
         for file in scenario::scenario_files(scenarios).unwrap_or_default() {
             report.read.push(file.clone());
             match scenario::load(&file) {
                 Ok(s) => {
                     report.scenarios += 1;
+                    if let Err(err) = scenario::check_replayable(&s) {
+                        report.invalid.push(err);
+                    }
                     files.insert(s.replay_file.clone());
                     read.insert(s.replay_file, s.replay);
                     for peer in s.peers {
@@ -131,15 +136,28 @@ pub(crate) fn check_project(
                         read.insert(peer.recording_file, peer.recording);
                     }
                 }
-                // Bad recording lines are reported below, once, with the rest of their file.
-                Err(Error::Input(errors)) => report
-                    .invalid
-                    .extend(errors.into_iter().filter(|e| !is_recording_line(e))),
+                Err(Error::Input(errors)) => {
+                    let (lines, other): (Vec<_>, Vec<_>) =
+                        errors.into_iter().partition(is_recording_line);
+                    report.invalid.extend(other);
+                    line_errors.extend(lines);
+                }
                 Err(other) => return Err(other),
             }
         }
-        collect_recordings(scenarios, &mut files);
+        if let Err(err) = collect_recordings(scenarios, &mut files) {
+            report.invalid.push(err);
+        }
     }
+    // A bad line is reported once, with the rest of its file, when the file is read below;
+    // a scenario's recording that is not read below (not `*.jsonl`, or outside the
+    // scenarios folder) keeps the scenario's report of it.
+    let read_below: BTreeSet<PathBuf> = files.iter().map(|f| canonical(f)).collect();
+    report.invalid.extend(
+        line_errors
+            .into_iter()
+            .filter(|e| !read_below.contains(&canonical(&e.file))),
+    );
     for path in extra {
         if path.is_file() {
             files.insert(path.clone());
@@ -167,35 +185,63 @@ fn is_recording_line(error: &InputError) -> bool {
     matches!(error.position, crate::error::Position::Line(_))
 }
 
-/// Every `*.jsonl` under `dir`, recursively.
-fn collect_recordings(dir: &Path, files: &mut BTreeSet<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect_recordings(&path, files);
-        } else if path.extension().is_some_and(|e| e == "jsonl") {
-            files.insert(path);
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// How many folder entries a walk looks at before it gives up: a scenarios folder is a
+/// project's, not a file system's.
+const WALK_BUDGET: usize = 100_000;
+/// How deep a walk goes.
+const WALK_DEPTH: usize = 32;
+
+/// Every `*.jsonl` under `dir`, recursively. Symlinked folders are not followed (no loops, no
+/// leaving the project); a symlinked file counts only when it points inside `dir`. A folder
+/// too large or too deep to be a project's is an input error.
+fn collect_recordings(dir: &Path, files: &mut BTreeSet<PathBuf>) -> Result<(), InputError> {
+    let top = canonical(dir);
+    let mut budget = WALK_BUDGET;
+    let mut pending = vec![(dir.to_path_buf(), 0usize)];
+    while let Some((current, depth)) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&current) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            budget = budget.checked_sub(1).ok_or_else(|| {
+                InputError::in_file(
+                    dir,
+                    format!("the scenarios folder holds more than {WALK_BUDGET} entries; it is not a project folder"),
+                )
+                .with_hint("point `scenarios` in interlock.toml at the project's scenarios folder")
+            })?;
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                if depth < WALK_DEPTH {
+                    pending.push((path, depth + 1));
+                }
+            } else if path.extension().is_some_and(|e| e == "jsonl")
+                && (kind.is_file() || (path.is_file() && canonical(&path).starts_with(&top)))
+            {
+                files.insert(path);
+            }
         }
     }
+    Ok(())
 }
 
 /// Reads and checks a recording no scenario has read: its bad lines and its exchanges.
 fn check_recording(file: &Path, contracts: &ContractSet, report: &mut Report) {
-    let text = match std::fs::read_to_string(file) {
-        Ok(text) => text,
+    let (recording, mut errors) = match recording::read_all(file) {
+        Ok(read) => read,
         Err(err) => {
-            report.invalid.push(InputError::in_file(
-                file,
-                format!("cannot read recording: {err}"),
-            ));
+            report.invalid.push(err);
             return;
         }
     };
     report.recordings += 1;
-    let (recording, mut errors) = recording::parse(file, &text);
     report.invalid.append(&mut errors);
     check_exchanges(file, &recording, contracts, report);
 }

@@ -62,6 +62,10 @@ pub struct GlobalArgs {
     /// (`check`), build details (`version`).
     #[arg(short, long, global = true)]
     pub verbose: bool,
+
+    /// Let contract `$ref`s read files outside the project root.
+    #[arg(long, global = true)]
+    pub allow_outside_refs: bool,
 }
 
 impl GlobalArgs {

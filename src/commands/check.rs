@@ -7,12 +7,16 @@ use crate::error::Error;
 /// Runs `interlock check`; returns the exit code.
 pub(crate) fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let config = super::config(global)?;
-    let report = check_project(&config.contracts, &config.scenarios, &args.recordings)?;
+    let mut report = check_project(&config.contracts, &config.scenarios, &args.recordings)?;
+    // The profile `interlock run` would use, checked as `run` checks it.
+    if let Err(Error::Input(mut errors)) = config.profile(&config.default_profile) {
+        report.invalid.append(&mut errors);
+    }
     if global.verbosity().is_verbose() {
         for file in &report.read {
             eprintln!("read {}", file.display());
         }
     }
-    print!("{}", report.render());
+    crate::out!("{}", report.render());
     Ok(report.exit_code())
 }

@@ -11,7 +11,7 @@ use crate::error::Error;
 pub(crate) fn run(args: &CompletionsArgs) -> Result<u8, Error> {
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut Cli::command(), "interlock", &mut script);
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::fsutil::stdout();
     stdout
         .write_all(&script)
         .and_then(|()| stdout.flush())

@@ -12,6 +12,23 @@ use crate::error::{Error, InputError};
 /// (environment).
 pub fn run(args: &DiffArgs, config: &Config) -> Result<u8, Error> {
     let inputs = inputs(args, config)?;
+    if let Inputs::Paths { old, new } = &inputs {
+        // The two versions named on the command line are read, and what they reference
+        // inside their own folders.
+        for side in [old, new] {
+            let folder = if side.is_dir() {
+                side.as_path()
+            } else {
+                side.parent().unwrap_or(std::path::Path::new("."))
+            };
+            let folder = if folder.as_os_str().is_empty() {
+                std::path::Path::new(".")
+            } else {
+                folder
+            };
+            crate::json::add_ref_root(folder);
+        }
+    }
     let waivers = match &args.waivers {
         Some(path) => Some(path.clone()),
         None => {
@@ -36,7 +53,7 @@ pub fn run(args: &DiffArgs, config: &Config) -> Result<u8, Error> {
     match &args.output {
         Some(path) => crate::fsutil::write_atomic(path, rendered.as_bytes())?,
         None => {
-            let mut stdout = std::io::stdout().lock();
+            let mut stdout = crate::fsutil::stdout();
             stdout
                 .write_all(rendered.as_bytes())
                 .and_then(|()| stdout.flush())

@@ -56,7 +56,7 @@ fn openapi(args: &OpenApiArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let converted = openapi::convert(&args.spec, &doc, &options)?;
     openapi::write(&converted, &args.out)?;
     for quirk in &converted.quirks {
-        println!("repaired: {quirk}");
+        crate::outln!("repaired: {quirk}");
     }
     super::inform(
         global,

@@ -16,7 +16,7 @@ pub(crate) fn run(args: &ManArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let mut written = Vec::new();
     write_pages(&command, &args.out, &mut written)?;
     if !global.verbosity().is_quiet() {
-        println!(
+        crate::outln!(
             "wrote {} man pages to {}",
             written.len(),
             args.out.display()

@@ -187,7 +187,7 @@ async fn serve(planned: Vec<Planned>, log: LogArg) -> Result<u8, Error> {
             }
         }
     }
-    let mut out = std::io::stdout();
+    let mut out = crate::fsutil::stdout();
     let mut banner = format!(
         "interlock mock: serving {} peer{} (Ctrl-C to stop)\n",
         servers.len(),
@@ -260,7 +260,7 @@ fn write_log(
     servers: &[PeerServer],
     totals: &mut [Totals],
     log: LogArg,
-    out: &mut std::io::Stdout,
+    out: &mut crate::fsutil::Stdout,
 ) {
     let mut text = String::new();
     for ((p, server), totals) in planned.iter().zip(servers).zip(totals.iter_mut()) {

@@ -27,6 +27,7 @@ use crate::review::Decision;
 /// Runs the parsed command; returns the exit code.
 pub fn dispatch(cli: Cli) -> Result<u8, Error> {
     let global = &cli.global;
+    crate::json::allow_outside_refs(global.allow_outside_refs);
     match &cli.command {
         Command::Run(args) => run::run(args, global),
         Command::Mock(args) => mock::run(args, global),
@@ -62,24 +63,25 @@ fn config(global: &GlobalArgs) -> Result<Config, Error> {
     Config::discover(global.config.as_deref(), Path::new(""))
 }
 
-/// Where the report flags say to write, and how the console report looks (`--color`, `-q`,
-/// `-v`).
-fn outputs(args: &OutputArgs, global: &GlobalArgs) -> Outputs {
-    Outputs {
+/// Where the report flags say to write (at most one of them may be `-`), and how the console
+/// report looks (`--color`, `-q`, `-v`).
+fn outputs(args: &OutputArgs, global: &GlobalArgs) -> Result<Outputs, Error> {
+    let outputs = Outputs {
         report_json: args.report_json.clone(),
         junit: args.junit.clone(),
         html: args.html.clone(),
         summary_md: args.summary_md.clone(),
         color: global.color,
         verbosity: global.verbosity(),
-    }
+    };
+    outputs.validate()?;
+    Ok(outputs)
 }
 
 /// Prints an informational line on standard output unless `-q` was given; results and errors
-/// never go through here.
+/// never go through here. A closed standard output ends the process quietly.
 fn inform(global: &GlobalArgs, line: std::fmt::Arguments<'_>) {
     if !global.verbosity().is_quiet() {
-        use std::io::Write;
-        let _ = writeln!(std::io::stdout(), "{line}");
+        crate::fsutil::print_out(format_args!("{line}\n"));
     }
 }

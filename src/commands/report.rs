@@ -42,7 +42,7 @@ fn merge(args: &MergeArgs, global: &GlobalArgs) -> Result<u8, Error> {
         return Err(Error::Input(errors));
     }
     let merged = merge::merge(results)?;
-    let mut reporters = super::outputs(&args.output, global).with_console();
+    let mut reporters = super::outputs(&args.output, global)?.with_console();
     for reporter in &mut reporters {
         reporter.report(&Event::RunFinished { result: &merged })?;
     }

@@ -70,7 +70,8 @@ pub(crate) fn review(args: &ReviewArgs, global: &GlobalArgs) -> Result<u8, Error
     }
     let colour = global.color.for_stdout();
     let stdin = std::io::stdin();
-    let mut session = review::interactive::Session::new(stdin.lock(), std::io::stdout(), colour);
+    let mut session =
+        review::interactive::Session::new(stdin.lock(), crate::fsutil::stdout(), colour);
     session.run(&found)?;
     Ok(crate::exit_code::OK)
 }

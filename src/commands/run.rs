@@ -28,7 +28,7 @@ pub(crate) fn run(args: &RunArgs, global: &GlobalArgs) -> Result<u8, Error> {
     // The project is discovered from the current folder upwards; paths stay relative to the
     // current folder, so messages name `contracts/x.json` (or `../contracts/x.json` below it).
     let plan = run::plan(&request, Path::new(""))?;
-    let mut reporters = super::outputs(&args.output, global).with_console();
+    let mut reporters = super::outputs(&args.output, global)?.with_console();
     if !global.verbosity().is_quiet() {
         reporters.push(Box::new(SnapshotSummary::new(Box::new(std::io::stderr()))));
     }

@@ -5,14 +5,14 @@ use crate::error::Error;
 
 /// Prints the version; returns the exit code.
 pub(crate) fn run(global: &GlobalArgs) -> Result<u8, Error> {
-    println!("interlock {VERSION}");
+    crate::outln!("interlock {VERSION}");
     if global.verbosity().is_verbose() {
-        println!("commit: {}", env!("INTERLOCK_GIT_COMMIT"));
-        println!("build date: {}", env!("INTERLOCK_BUILD_DATE"));
-        println!("target: {}", env!("INTERLOCK_TARGET"));
-        println!("rustc: {}", env!("INTERLOCK_RUSTC"));
-        println!("features: {}", env!("INTERLOCK_FEATURES"));
-        println!("profile: {}", env!("INTERLOCK_PROFILE"));
+        crate::outln!("commit: {}", env!("INTERLOCK_GIT_COMMIT"));
+        crate::outln!("build date: {}", env!("INTERLOCK_BUILD_DATE"));
+        crate::outln!("target: {}", env!("INTERLOCK_TARGET"));
+        crate::outln!("rustc: {}", env!("INTERLOCK_RUSTC"));
+        crate::outln!("features: {}", env!("INTERLOCK_FEATURES"));
+        crate::outln!("profile: {}", env!("INTERLOCK_PROFILE"));
     }
     Ok(crate::exit_code::OK)
 }

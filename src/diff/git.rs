@@ -128,6 +128,8 @@ pub(crate) fn snapshot(rev: &str, target: &Path) -> Result<Snapshot, Error> {
         .prefix("interlock-base-")
         .tempdir()
         .map_err(|err| Error::environment(format!("cannot create a temporary directory: {err}")))?;
+    // The revision is the project as it was: its `$ref`s may lead anywhere inside it.
+    crate::json::add_ref_root(dir.path());
     let mut written = std::collections::HashSet::new();
     let mut pending: Vec<String> = files;
     while let Some(file) = pending.pop() {

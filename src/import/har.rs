@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{BufReader, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use base64::Engine as _;
 use serde::Deserialize;
@@ -109,20 +109,17 @@ pub(crate) fn import(
     options: &Options,
     redact: &mut dyn FnMut(&mut Exchange),
 ) -> Result<Summary, Error> {
-    let input = std::fs::File::open(har)
-        .map_err(|err| InputError::in_file(har, format!("cannot read HAR file: {err}")))?;
-    let dir = match out.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
+    let input: Box<dyn std::io::Read> = if crate::fsutil::is_stdio(har) {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(
+            std::fs::File::open(har)
+                .map_err(|err| InputError::in_file(har, format!("cannot read HAR file: {err}")))?,
+        )
     };
-    std::fs::create_dir_all(&dir).map_err(|err| Error::io("create folder", &dir, &err))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".interlock-import-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(|err| Error::io("create a temporary file in", &dir, &err))?;
+    let mut file = crate::fsutil::AtomicFile::create(out)?;
     let summary = {
-        let mut writer = BufWriter::with_capacity(1 << 16, &mut temp);
+        let mut writer = BufWriter::with_capacity(1 << 16, &mut file);
         let mut write = |exchange: &Exchange| -> std::io::Result<()> {
             writer.write_all(recording::to_line(exchange).as_bytes())?;
             writer.write_all(b"\n")
@@ -133,11 +130,7 @@ pub(crate) fn import(
             .map_err(|err| Error::io("write", out, &err))?;
         summary
     };
-    temp.as_file()
-        .sync_all()
-        .map_err(|err| Error::io("write", out, &err))?;
-    temp.persist(out)
-        .map_err(|err| Error::io("write", out, &err.error))?;
+    file.commit()?;
     Ok(summary)
 }
 
@@ -278,6 +271,9 @@ impl Sink<'_> {
         match convert(entry, self.options) {
             Ok(mut exchange) => {
                 (self.redact)(&mut exchange);
+                // What is written must load and replay: the same validation as every recording.
+                recording::validate(&exchange)
+                    .map_err(|message| format!("at `log.entries[{index}]`: {message}"))?;
                 if let Err(err) = (self.write)(&exchange) {
                     self.failure = Some(Error::environment(format!(
                         "cannot write the recording: {err}"

@@ -8,7 +8,8 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 
 use serde_json::Value;
 
@@ -16,11 +17,82 @@ use crate::error::{InputError, Position, did_you_mean};
 
 use super::pointer::{escape_pointer_token, unescape_pointer_token};
 
-/// Reads a JSON or YAML file (by extension; `.yaml` / `.yml` are YAML, everything else JSON).
+/// Reads a JSON or YAML file (by extension; `.yaml` / `.yml` are YAML, everything else JSON),
+/// at most [`crate::fsutil::max_document_bytes`] of it; `-` reads standard input as YAML
+/// (which JSON is a subset of).
 pub fn read_value(path: &Path) -> Result<Value, InputError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| InputError::in_file(path, format!("cannot read file: {err}")))?;
+    let text = crate::fsutil::read_document(path, "file")?;
+    if crate::fsutil::is_stdio(path) {
+        return parse_yaml(path, &text);
+    }
     parse_value(path, &text)
+}
+
+/// Where `$ref`s may lead: `None` anywhere (`--allow-outside-refs`, or no project chosen yet,
+/// as in the library's own tests), else inside one of these folders (canonical paths).
+static REF_ROOTS: RwLock<Option<Vec<PathBuf>>> = RwLock::new(None);
+static ALLOW_OUTSIDE_REFS: AtomicBool = AtomicBool::new(false);
+
+/// Lets `$ref`s lead anywhere (`--allow-outside-refs`).
+pub(crate) fn allow_outside_refs(allow: bool) {
+    ALLOW_OUTSIDE_REFS.store(allow, Ordering::Relaxed);
+}
+
+/// Confines `$ref`s to the project root (see [`crate::config::Config::project_root`]).
+pub(crate) fn set_project_root(root: PathBuf) {
+    set_ref_roots(vec![root]);
+}
+
+/// Confines `$ref`s to these folders (ad-hoc mode: the contract folders).
+pub(crate) fn set_ref_roots(roots: Vec<PathBuf>) {
+    let roots = roots
+        .into_iter()
+        .map(|r| std::fs::canonicalize(&r).unwrap_or(r))
+        .collect();
+    if let Ok(mut guard) = REF_ROOTS.write() {
+        *guard = Some(roots);
+    }
+}
+
+/// Lets `$ref`s also lead into `dir` (a revision of the project checked out from git).
+pub(crate) fn add_ref_root(dir: &Path) {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if let Ok(mut guard) = REF_ROOTS.write() {
+        if let Some(roots) = guard.as_mut() {
+            roots.push(dir);
+        }
+    }
+}
+
+/// The folders `$ref`s must stay inside, when confined.
+fn ref_roots() -> Option<Vec<PathBuf>> {
+    if ALLOW_OUTSIDE_REFS.load(Ordering::Relaxed) {
+        return None;
+    }
+    REF_ROOTS.read().ok().and_then(|guard| guard.clone())
+}
+
+/// An absolute path with `.` and `..` removed without touching the file system (for paths
+/// that do not exist, so they cannot be canonicalized).
+fn lexical_absolute(path: &Path) -> PathBuf {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
+    let mut out = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Parses text as JSON or YAML, chosen by the file's extension.
@@ -41,6 +113,7 @@ fn is_yaml(path: &Path) -> bool {
 
 /// Parses JSON text; a syntax error names the line and column.
 pub fn parse_json(path: &Path, text: &str) -> Result<Value, InputError> {
+    let text = crate::fsutil::strip_bom(text);
     serde_json::from_str(text).map_err(|err| {
         InputError::new(
             path,
@@ -55,6 +128,7 @@ pub fn parse_json(path: &Path, text: &str) -> Result<Value, InputError> {
 
 /// Parses YAML text into a JSON value; a syntax error names the line and column.
 pub fn parse_yaml(path: &Path, text: &str) -> Result<Value, InputError> {
+    let text = crate::fsutil::strip_bom(text);
     let yaml: serde_yaml_ng::Value =
         serde_yaml_ng::from_str(text).map_err(|err| yaml_error(path, &err))?;
     yaml_to_json(path, yaml)
@@ -211,6 +285,26 @@ impl DocumentStore {
             let base = from_file.parent().unwrap_or(Path::new("."));
             base.join(percent_decode(file_part))
         };
+        if let Some(roots) = ref_roots() {
+            let real = std::fs::canonicalize(&target_file)
+                .unwrap_or_else(|_| lexical_absolute(&target_file));
+            if !roots.iter().any(|root| real.starts_with(root)) {
+                // Nothing outside the project is read, listed or echoed.
+                return Err(InputError::at_pointer(
+                    from_file,
+                    ref_pointer,
+                    format!(
+                        "$ref `{reference}` leads outside the project ({}): Interlock reads only files inside it",
+                        roots
+                            .iter()
+                            .map(|r| r.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .with_hint("copy the schema into the project, or pass --allow-outside-refs"));
+            }
+        }
         if !target_file.exists() {
             let hint = sibling_hint(&target_file);
             return Err(InputError::at_pointer(
@@ -222,6 +316,16 @@ impl DocumentStore {
                 ),
             )
             .with_hint_opt(hint));
+        }
+        if !target_file.is_file() {
+            return Err(InputError::at_pointer(
+                from_file,
+                ref_pointer,
+                format!(
+                    "$ref `{reference}`: {} is not a regular file",
+                    target_file.display()
+                ),
+            ));
         }
         let doc = self.load(&target_file).map_err(|mut err| {
             err.message = format!(

@@ -8,6 +8,7 @@ pub use document::{
     DocumentStore, Resolved, collect_refs, file_uri, parse_json, parse_value, parse_yaml,
     read_value, yaml_error,
 };
+pub(crate) use document::{add_ref_root, allow_outside_refs, set_project_root, set_ref_roots};
 pub(crate) use pointer::{
     display_pointer, escape_pointer_token, unescape_pointer_token, wildcard_indices,
 };

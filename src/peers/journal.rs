@@ -43,13 +43,22 @@ struct Stripe {
     calls: VecDeque<(u64, Arc<PeerCall>)>,
     /// Position of the first call not taken yet.
     untaken: usize,
+    /// What the calls weigh together ([`weight`]).
+    bytes: usize,
+}
+
+/// What a journalled call holds on to, roughly: its head and kept body plus a fixed part.
+fn weight(call: &PeerCall) -> usize {
+    256 + call.head.len() + call.body.len()
 }
 
 impl Stripe {
     /// Forgets calls that are both taken and cleared.
     fn trim(&mut self, visible: u64) {
         while self.untaken > 0 && self.calls.front().is_some_and(|(seq, _)| *seq < visible) {
-            self.calls.pop_front();
+            if let Some((_, call)) = self.calls.pop_front() {
+                self.bytes = self.bytes.saturating_sub(weight(&call));
+            }
             self.untaken -= 1;
         }
     }
@@ -67,6 +76,9 @@ fn stripe_of_this_thread() -> usize {
 impl Journal {
     /// Calls kept at most per stripe.
     pub(crate) const CAPACITY: usize = 10_000;
+    /// Bytes of calls kept at most per stripe (64 MiB in all), so large bodies cannot make
+    /// the journal grow to the count cap times the body cap.
+    pub(crate) const BYTES_PER_STRIPE: usize = 8 * 1024 * 1024;
 
     pub(crate) fn new(capacity: usize) -> Self {
         Journal {
@@ -100,6 +112,9 @@ impl Journal {
         let mut oldest = None;
         if stripe.calls.len() >= self.capacity {
             oldest = stripe.calls.pop_front().map(|(_, call)| call);
+            if let Some(call) = &oldest {
+                stripe.bytes = stripe.bytes.saturating_sub(weight(call));
+            }
             if stripe.untaken > 0 {
                 stripe.untaken -= 1;
             } else {
@@ -113,8 +128,24 @@ impl Journal {
         if let Some(slot) = Arc::get_mut(&mut call) {
             fill(slot);
         }
+        stripe.bytes += weight(&call);
         stripe.calls.push_back((seq, call));
+        // Past the byte cap the oldest calls go too, as past the count cap (the newest stays).
+        let mut released = Vec::new();
+        while stripe.bytes > Self::BYTES_PER_STRIPE && stripe.calls.len() > 1 {
+            let Some((_, old)) = stripe.calls.pop_front() else {
+                break;
+            };
+            stripe.bytes = stripe.bytes.saturating_sub(weight(&old));
+            if stripe.untaken > 0 {
+                stripe.untaken -= 1;
+            } else {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            released.push(old);
+        }
         drop(stripe);
+        drop(released);
         // A call a reader still holds is released outside the lock.
         drop(held);
     }
@@ -197,6 +228,24 @@ mod tests {
             status: n,
             ..PeerCall::new("GET", &format!("/{n}"))
         }
+    }
+
+    #[test]
+    fn journal_memory_is_capped_by_bytes_as_well_as_count() {
+        let journal = Journal::new(Journal::CAPACITY);
+        let body = bytes::Bytes::from(vec![b'x'; PeerCall::MAX_KEPT_BODY]);
+        for n in 0..1000 {
+            journal.push(PeerCall {
+                body: body.clone(),
+                body_size: body.len(),
+                ..call(n)
+            });
+        }
+        let kept = journal.take();
+        let bytes: usize = kept.iter().map(|c| weight(c)).sum();
+        assert!(bytes <= Journal::BYTES_PER_STRIPE, "{bytes} bytes kept");
+        assert!(kept.len() < 1000 && !kept.is_empty(), "{}", kept.len());
+        assert_eq!(journal.dropped() as usize, 1000 - kept.len());
     }
 
     #[test]

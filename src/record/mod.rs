@@ -70,7 +70,7 @@ pub(crate) async fn serve(
     let (writer, appender) = Writer::open(&recorder.out, recorder.fsync)?;
     let client = Proxy::client(recorder.timeout)
         .map_err(|err| Error::environment(format!("cannot build the HTTP client: {err}")))?;
-    println!(
+    crate::outln!(
         "interlock record: listening on http://{addr}, forwarding to {upstream}, appending to {}",
         recorder.out.display()
     );
@@ -93,7 +93,7 @@ pub(crate) async fn serve(
     ));
     let signal = crate::server::shutdown_signal().await;
     if !recorder.quiet {
-        println!("interlock record: {signal}: finishing exchanges in flight");
+        crate::outln!("interlock record: {signal}: finishing exchanges in flight");
     }
     let _ = stop.send(true);
     let _ = accept.await;
@@ -101,7 +101,7 @@ pub(crate) async fn serve(
     drop(proxy);
     writer.finish();
     if !recorder.quiet {
-        println!(
+        crate::outln!(
             "interlock record: stopped; {recorded} exchanges recorded in {}",
             recorder.out.display()
         );

@@ -248,7 +248,7 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 /// One line per exchange on stdout, flushed at once.
 fn log_line(line: &str) {
     use std::io::Write;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::fsutil::stdout();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
 }

@@ -276,10 +276,22 @@ impl Recording {
 pub fn parse(path: &Path, text: &str) -> (Recording, Vec<InputError>) {
     let mut recording = Recording::default();
     let mut errors = Vec::new();
-    for (i, line) in text.lines().enumerate() {
+    let limit = crate::fsutil::max_document_bytes();
+    for (i, line) in crate::fsutil::strip_bom(text).lines().enumerate() {
         let line_no = i + 1;
         let trimmed = line.trim();
         if trimmed.is_empty() {
+            continue;
+        }
+        if trimmed.len() as u64 > limit {
+            errors.push(InputError::new(
+                path,
+                Position::Line(line_no),
+                format!(
+                    "the exchange is larger than {} MiB, the cap on one recording line",
+                    limit / (1024 * 1024)
+                ),
+            ));
             continue;
         }
         match serde_json::from_str::<Exchange>(trimmed) {
@@ -305,7 +317,9 @@ pub fn parse(path: &Path, text: &str) -> (Recording, Vec<InputError>) {
     (recording, errors)
 }
 
-fn validate(exchange: &Exchange) -> Result<(), String> {
+/// Checks that an exchange can be loaded and replayed: one body kind per side, valid base64, a
+/// path URL, an HTTP status, and a method, header names and header values HTTP can send.
+pub(crate) fn validate(exchange: &Exchange) -> Result<(), String> {
     for (side, body) in [
         ("request", &exchange.request.body),
         ("response", &exchange.response.body),
@@ -331,23 +345,52 @@ fn validate(exchange: &Exchange) -> Result<(), String> {
             exchange.response.status
         ));
     }
+    let method = &exchange.request.method;
+    if reqwest::Method::from_bytes(method.as_bytes()).is_err() {
+        return Err(format!(
+            "request.method {method:?} is not an HTTP method (a token such as GET or POST, no spaces or control characters)"
+        ));
+    }
+    for (side, headers) in [
+        ("request", &exchange.request.headers),
+        ("response", &exchange.response.headers),
+    ] {
+        for (name, value) in headers {
+            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                return Err(format!(
+                    "{side}.headers: {name:?} is not an HTTP header name (a token, no spaces or control characters)"
+                ));
+            }
+            if value
+                .values()
+                .any(|v| reqwest::header::HeaderValue::from_str(v).is_err())
+            {
+                return Err(format!(
+                    "{side}.headers.{name}: the value holds a line break or another control character HTTP cannot send"
+                ));
+            }
+        }
+    }
     Ok(())
 }
 
 /// Reads a recording; any bad line fails the whole read with every problem listed.
 pub fn read(path: &Path) -> Result<Recording, Vec<InputError>> {
-    let text = std::fs::read_to_string(path).map_err(|err| {
-        vec![InputError::in_file(
-            path,
-            format!("cannot read recording: {err}"),
-        )]
-    })?;
-    let (recording, errors) = parse(path, &text);
+    let (recording, errors) = read_all(path).map_err(|err| vec![err])?;
     if errors.is_empty() {
         Ok(recording)
     } else {
         Err(errors)
     }
+}
+
+/// Reads a recording: the exchanges of its good lines and an error for each bad line. Fails
+/// only when the file cannot be read at all.
+pub(crate) fn read_all(path: &Path) -> Result<(Recording, Vec<InputError>), InputError> {
+    let bytes = std::fs::read(path)
+        .map_err(|err| InputError::in_file(path, format!("cannot read recording: {err}")))?;
+    let text = crate::fsutil::decode_text(path, bytes)?;
+    Ok(parse(path, &text))
 }
 
 /// One exchange as its recording line (no trailing newline).

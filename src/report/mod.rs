@@ -70,11 +70,39 @@ pub(crate) struct Outputs {
 }
 
 impl Outputs {
-    /// The console report on stdout (styled by `color`, `verbosity` and the terminal), then
-    /// [`Outputs::reporters`].
+    /// Whether one of the outputs is `-`, standard output.
+    pub(crate) fn uses_stdout(&self) -> bool {
+        self.paths().any(crate::fsutil::is_stdio)
+    }
+
+    fn paths(&self) -> impl Iterator<Item = &std::path::Path> {
+        [&self.report_json, &self.junit, &self.html, &self.summary_md]
+            .into_iter()
+            .flatten()
+            .map(std::path::PathBuf::as_path)
+    }
+
+    /// At most one output may be `-`: standard output holds one report.
+    pub(crate) fn validate(&self) -> Result<(), crate::error::InputError> {
+        if self.paths().filter(|p| crate::fsutil::is_stdio(p)).count() > 1 {
+            return Err(crate::error::InputError::usage(
+                "only one report can go to standard output (`-`)",
+            )
+            .with_hint("write the others to files"));
+        }
+        Ok(())
+    }
+
+    /// The console report (styled by `color`, `verbosity` and the terminal) on stdout, or on stderr when a report goes
+    /// to stdout; then [`Outputs::reporters`].
     pub(crate) fn with_console(&self) -> Vec<Box<dyn Reporter>> {
+        let sink: Box<dyn std::io::Write + Send> = if self.uses_stdout() {
+            Box::new(std::io::stderr())
+        } else {
+            Box::new(crate::fsutil::stdout())
+        };
         let console = console::ConsoleReporter::new(
-            Box::new(std::io::stdout()),
+            sink,
             console::ConsoleStyle::new(self.color, self.verbosity),
         );
         let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(console)];

@@ -155,11 +155,14 @@ fn ad_hoc(args: &Request, replay: &Path) -> Result<Loaded, Error> {
             replay.display()
         )));
     }
+    // Without a project, `$ref`s stay inside the contract folders given.
+    crate::json::set_ref_roots(args.contracts.clone());
     let contracts = load_contracts(&args.contracts, &mut errors);
     if !errors.is_empty() {
         return Err(Error::Input(errors));
     }
     let scenario = Scenario::ad_hoc(replay.to_path_buf(), peers)?;
+    scenario::check_replayable(&scenario)?;
     let targets = BTreeMap::from([(scenario.target.clone(), url)]);
     Ok((vec![scenario], contracts, targets))
 }
@@ -238,6 +241,11 @@ fn project(args: &Request, config: &Config) -> Result<Loaded, Error> {
         }
         Err(other) => return Err(other),
     };
+    errors.extend(
+        scenarios
+            .iter()
+            .filter_map(|s| scenario::check_replayable(s).err()),
+    );
     let profile_name = args
         .profile
         .clone()

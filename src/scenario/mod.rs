@@ -310,8 +310,7 @@ fn scenario_key(name: &str) -> &str {
 
 /// Loads one `scenario.yaml` and the recordings it names.
 pub(crate) fn load(file: &Path) -> Result<Scenario, Error> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|err| InputError::in_file(file, format!("cannot read scenario: {err}")))?;
+    let text = crate::fsutil::read_document(file, "scenario")?;
     let raw: RawScenario = {
         let de = serde_yaml_ng::Deserializer::from_str(&text);
         serde_path_to_error::deserialize(de).map_err(|err| {
@@ -354,6 +353,15 @@ pub(crate) fn load(file: &Path) -> Result<Scenario, Error> {
                     budget.ratio
                 ),
             ));
+        }
+    }
+
+    if let Some(name) = &raw.name {
+        if let Err(message) = check_name(name) {
+            errors.push(
+                InputError::at_pointer(file, "/name", message)
+                    .with_hint(format!("e.g. `{}`", suggest_name(name))),
+            );
         }
     }
 
@@ -512,6 +520,66 @@ fn load_expectations(
         });
     }
     expectations
+}
+
+/// A scenario name names files (snapshots) inside the scenario's folder, so it is
+/// `[A-Za-z0-9._-]`, not empty and without a leading dot: it can never climb out of the folder.
+fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("the scenario name is empty".to_string());
+    }
+    if name.starts_with('.') {
+        return Err(format!("scenario name `{name}` starts with a dot"));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        return Err(format!(
+            "scenario name `{name}` holds {bad:?}; a name is letters, digits, `.`, `_` and `-`"
+        ));
+    }
+    Ok(())
+}
+
+/// The closest valid name: other characters become `-`, leading dots and dashes go.
+fn suggest_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let trimmed = cleaned.trim_start_matches(['.', '-']).trim_end_matches('-');
+    if trimmed.is_empty() {
+        "scenario".to_string()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+/// A scenario `interlock run` and `interlock check` accept must have something to replay.
+pub(crate) fn check_replayable(scenario: &Scenario) -> Result<(), InputError> {
+    if scenario.replay.len() > 0 {
+        return Ok(());
+    }
+    let named = scenario.replay_file.display();
+    Err(if scenario.file == scenario.replay_file {
+        InputError::in_file(
+            &scenario.replay_file,
+            "the recording has no exchanges: there is nothing to replay",
+        )
+    } else {
+        InputError::at_pointer(
+            &scenario.file,
+            "/replay",
+            format!("replay recording {named} has no exchanges: there is nothing to replay"),
+        )
+    })
 }
 
 fn read_recording(path: &Path, errors: &mut Vec<InputError>) -> Recording {

@@ -17,6 +17,7 @@ mod mock_cli;
 mod peers;
 mod record;
 mod redact;
+mod regression;
 mod review;
 mod run_input;
 mod run_story;
