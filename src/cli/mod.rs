@@ -11,6 +11,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::scenario::behaviour::Playback;
 
+mod db;
+pub use db::{DbArgs, DbCheckArgs, DbCommand, DbPullArgs};
+
 /// Interlock: catch the contract change that breaks a neighbour before it ships.
 #[derive(Debug, Parser)]
 #[command(name = "interlock", version, about, long_about = None)]
@@ -76,6 +79,8 @@ pub enum Command {
     Accept(DecideArgs),
     /// Reject pending snapshots (`.snap.new` is deleted), for scripts.
     Reject(DecideArgs),
+    /// Table contracts: pull them from a database, check a database and its migrations.
+    Db(DbArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -3,6 +3,7 @@
 //! the exit code; the engines below know nothing of clap.
 
 pub(crate) mod check;
+pub(crate) mod db;
 pub mod diff;
 pub(crate) mod import;
 pub(crate) mod infer;
@@ -37,6 +38,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Accept(args) => review::decide(args, global, Decision::Accept),
         Command::Reject(args) => review::decide(args, global, Decision::Reject),
         Command::Diff(args) => diff::run(args, &config(global)?),
+        Command::Db(args) => db::run(args, &config(global)?),
     }
 }
 

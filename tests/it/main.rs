@@ -2,6 +2,8 @@
 //! `interlock` executable. Each module reads like a spec of one command or component.
 mod architecture;
 mod check_cmd;
+mod db;
+mod db_postgres;
 mod diff;
 mod diff_cli;
 mod faults;
