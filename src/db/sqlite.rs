@@ -90,17 +90,21 @@ impl Session {
         fail(&self.path, err)
     }
 
+    /// Every row of `sql`, read by `row`.
+    fn rows<T>(
+        &self,
+        sql: &str,
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, Error> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.fail(&e))?;
+        stmt.query_map([], row)
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(|e| self.fail(&e))
+    }
+
     /// The attached schemas (`main`, …).
     pub fn schemas(&self) -> Result<Vec<String>, Error> {
-        let mut stmt = self
-            .conn
-            .prepare("PRAGMA database_list")
-            .map_err(|e| self.fail(&e))?;
-        let names = stmt
-            .query_map([], |row| row.get::<_, String>(1))
-            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-            .map_err(|e| self.fail(&e))?;
-        Ok(names)
+        self.rows("PRAGMA database_list", |row| row.get::<_, String>(1))
     }
 
     /// Tables and views of `schema`, by name (SQLite's own tables left out).
@@ -113,12 +117,7 @@ impl Session {
              AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
             ident(schema)
         );
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.fail(&e))?;
-        let names = stmt
-            .query_map([], |row| row.get::<_, String>(0))
-            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-            .map_err(|e| self.fail(&e))?;
-        Ok(names)
+        self.rows(&sql, |row| row.get::<_, String>(0))
     }
 
     /// The live table (or view) `schema.name`, or `None` when there is none.
@@ -142,16 +141,9 @@ impl Session {
             .unwrap_or_default();
         let checks = check_in_lists(&create);
 
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "PRAGMA {}.table_info({})",
-                ident(schema),
-                ident(name)
-            ))
-            .map_err(|e| self.fail(&e))?;
-        let rows = stmt
-            .query_map([], |row| {
+        let rows = self.rows(
+            &format!("PRAGMA {}.table_info({})", ident(schema), ident(name)),
+            |row| {
                 Ok((
                     row.get::<_, String>(1)?,
                     row.get::<_, Option<String>>(2)?.unwrap_or_default(),
@@ -159,9 +151,8 @@ impl Session {
                     row.get::<_, Option<String>>(4)?,
                     row.get::<_, i64>(5)?,
                 ))
-            })
-            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-            .map_err(|e| self.fail(&e))?;
+            },
+        )?;
         let mut primary_key: Vec<(i64, String)> = Vec::new();
         let mut columns = Vec::new();
         for (column, native, not_null, default, pk) in rows {
@@ -205,44 +196,26 @@ impl Session {
     }
 
     fn unique(&self, schema: &str, name: &str) -> Result<Vec<Unique>, Error> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "PRAGMA {}.index_list({})",
-                ident(schema),
-                ident(name)
-            ))
-            .map_err(|e| self.fail(&e))?;
-        let indexes = stmt
-            .query_map([], |row| {
+        let indexes = self.rows(
+            &format!("PRAGMA {}.index_list({})", ident(schema), ident(name)),
+            |row| {
                 Ok((
                     row.get::<_, String>(1)?,
                     row.get::<_, bool>(2)?,
                     row.get::<_, String>(3)?,
                     row.get::<_, bool>(4)?,
                 ))
-            })
-            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-            .map_err(|e| self.fail(&e))?;
+            },
+        )?;
         let mut unique = Vec::new();
         for (index, is_unique, origin, partial) in indexes {
             if !is_unique || partial || origin == "pk" {
                 continue;
             }
-            let mut stmt = self
-                .conn
-                .prepare(&format!(
-                    "PRAGMA {}.index_info({})",
-                    ident(schema),
-                    ident(&index)
-                ))
-                .map_err(|e| self.fail(&e))?;
-            let columns = stmt
-                .query_map([], |row| {
-                    Ok((row.get::<_, i64>(0)?, row.get::<_, Option<String>>(2)?))
-                })
-                .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-                .map_err(|e| self.fail(&e))?;
+            let columns = self.rows(
+                &format!("PRAGMA {}.index_info({})", ident(schema), ident(&index)),
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Option<String>>(2)?)),
+            )?;
             // An index on an expression has a column without a name: not a column constraint.
             let Some(mut columns) = columns
                 .into_iter()
@@ -264,20 +237,10 @@ impl Session {
 
     /// The first primary key column of `table` (empty when it has none).
     fn primary_key_column(&self, schema: &str, table: &str) -> Result<String, Error> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "PRAGMA {}.table_info({})",
-                ident(schema),
-                ident(table)
-            ))
-            .map_err(|e| self.fail(&e))?;
-        let columns = stmt
-            .query_map([], |row| {
-                Ok((row.get::<_, i64>(5)?, row.get::<_, String>(1)?))
-            })
-            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-            .map_err(|e| self.fail(&e))?;
+        let columns = self.rows(
+            &format!("PRAGMA {}.table_info({})", ident(schema), ident(table)),
+            |row| Ok((row.get::<_, i64>(5)?, row.get::<_, String>(1)?)),
+        )?;
         Ok(columns
             .into_iter()
             .filter(|(pk, _)| *pk > 0)
@@ -287,16 +250,9 @@ impl Session {
     }
 
     fn foreign_keys(&self, schema: &str, name: &str) -> Result<Vec<ForeignKey>, Error> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "PRAGMA {}.foreign_key_list({})",
-                ident(schema),
-                ident(name)
-            ))
-            .map_err(|e| self.fail(&e))?;
-        let rows = stmt
-            .query_map([], |row| {
+        let rows = self.rows(
+            &format!("PRAGMA {}.foreign_key_list({})", ident(schema), ident(name)),
+            |row| {
                 Ok((
                     row.get::<_, i64>(0)?,
                     row.get::<_, i64>(1)?,
@@ -304,9 +260,8 @@ impl Session {
                     row.get::<_, String>(3)?,
                     row.get::<_, Option<String>>(4)?,
                 ))
-            })
-            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-            .map_err(|e| self.fail(&e))?;
+            },
+        )?;
         let mut keys: Vec<(i64, ForeignKey)> = Vec::new();
         for (id, _seq, target, from, to) in rows {
             let to = match to {
