@@ -44,10 +44,12 @@ pub struct Config {
     pub max_document_bytes: u64,
 }
 
-/// One environment: a URL per target name.
+/// One environment: a URL per target name, and a URL per database (`[profiles.X.databases.NAME]`,
+/// named after the system that owns it, for `interlock db`).
 #[derive(Debug, Clone, Default)]
 pub struct Profile {
     pub targets: BTreeMap<String, String>,
+    pub databases: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,6 +92,15 @@ struct RawRun {
 struct RawProfile {
     #[serde(default)]
     targets: BTreeMap<String, String>,
+    #[serde(default)]
+    databases: BTreeMap<String, RawDatabase>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    /// `postgres://…` or `sqlite://PATH`; a password only through `${VAR}`.
+    url: String,
 }
 
 fn default_contracts() -> Vec<String> {
@@ -163,7 +174,16 @@ impl Config {
         let profiles: BTreeMap<String, Profile> = raw
             .profiles
             .into_iter()
-            .map(|(name, p)| (name, Profile { targets: p.targets }))
+            .map(|(name, p)| {
+                let databases = p.databases.into_iter().map(|(n, d)| (n, d.url)).collect();
+                (
+                    name,
+                    Profile {
+                        targets: p.targets,
+                        databases,
+                    },
+                )
+            })
             .collect();
         let timeout = raw.run.timeout_secs.unwrap_or(10.0);
         if !(timeout > 0.0 && timeout <= 3600.0) {
@@ -285,8 +305,24 @@ impl Config {
                         ),
                     }
                 }
+                let mut databases = BTreeMap::new();
+                for (database, value) in &p.databases {
+                    match interpolate(value, env) {
+                        Ok(url) => {
+                            databases.insert(database.clone(), url);
+                        }
+                        Err(var) => errors.push(
+                            InputError::at_pointer(
+                                &self.file,
+                                format!("/profiles/{name}/databases/{database}/url"),
+                                format!("database `{database}` of profile `{name}` uses ${{{var}}}, which is not set"),
+                            )
+                            .with_hint(format!("export {var}=…")),
+                        ),
+                    }
+                }
                 if errors.is_empty() {
-                    Ok(Profile { targets })
+                    Ok(Profile { targets, databases })
                 } else {
                     Err(Error::Input(errors))
                 }

@@ -23,6 +23,9 @@ pub const VERSION: &str = concat!(
     ")"
 );
 
+mod db;
+pub use db::{DbArgs, DbCheckArgs, DbCommand, DbPullArgs};
+
 /// Interlock: catch the contract change that breaks a neighbour before it ships.
 #[derive(Debug, Parser)]
 #[command(name = "interlock", version = VERSION, about, long_about = None)]
@@ -127,6 +130,8 @@ pub enum Command {
     Man(ManArgs),
     /// Print the version, git commit and build date; with -v also the target, rustc and features.
     Version,
+    /// Table contracts: pull them from a database, check a database and its migrations.
+    Db(DbArgs),
 }
 
 /// `interlock completions SHELL`.

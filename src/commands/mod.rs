@@ -4,6 +4,7 @@
 
 pub(crate) mod check;
 pub(crate) mod completions;
+pub(crate) mod db;
 pub mod diff;
 pub(crate) mod import;
 pub(crate) mod infer;
@@ -44,6 +45,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args, global),
         Command::Version => version::run(global),
+        Command::Db(args) => db::run(args, global),
     }
 }
 

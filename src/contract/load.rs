@@ -507,7 +507,7 @@ impl jsonschema::Retrieve for StoreRetriever {
     }
 }
 
-fn serde_path_to_pointer(path: &serde_path_to_error::Path) -> String {
+pub(crate) fn serde_path_to_pointer(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut pointer = String::new();
     for segment in path.iter() {

@@ -19,6 +19,7 @@ pub use load::{
     CONTRACT_SUFFIXES, dialect_for, is_contract_file, load_contracts, load_dir, meta_errors,
     unknown_field_hint,
 };
+pub(crate) use load::{describe_serde_error, serde_path_to_pointer};
 pub(crate) use path_template::PathTemplate;
 
 /// One interface contract, loaded and compiled.

@@ -45,6 +45,30 @@ pub enum FindingKind {
     LatencyExceeded,
     /// No contract covers the exchange (reported, never a failure).
     NoContract,
+    /// A table with a table contract is gone from the database.
+    TableRemoved,
+    /// A contracted column is gone (and nothing of its type appeared in its place).
+    ColumnRemoved,
+    /// A contracted column is gone and one of the same type and nullability appeared.
+    ColumnRenamed,
+    /// The database has a column the table contract does not list.
+    ColumnAdded,
+    /// A column's type changed: widened, narrowed or to another kind of value.
+    ColumnTypeChanged,
+    /// A NOT NULL column now allows NULL.
+    ColumnBecameNullable,
+    /// A nullable column is now NOT NULL.
+    ColumnBecameNotNull,
+    /// A column's default changed, appeared or disappeared.
+    DefaultChanged,
+    /// A value of an enum type or a `CHECK (col IN …)` list is no longer allowed.
+    EnumValueRemoved,
+    /// An enum type or `CHECK (col IN …)` list allows a new value.
+    EnumValueAdded,
+    /// A primary key, unique constraint, foreign key or value list the contract lacks.
+    ConstraintAdded,
+    /// A contracted primary key, unique constraint, foreign key or value list is gone.
+    ConstraintRemoved,
 }
 
 impl FindingKind {
@@ -68,6 +92,18 @@ impl FindingKind {
             FindingKind::ExpectationFailed => "expectation-failed",
             FindingKind::LatencyExceeded => "latency-exceeded",
             FindingKind::NoContract => "no-contract",
+            FindingKind::TableRemoved => "table-removed",
+            FindingKind::ColumnRemoved => "column-removed",
+            FindingKind::ColumnRenamed => "column-renamed",
+            FindingKind::ColumnAdded => "column-added",
+            FindingKind::ColumnTypeChanged => "column-type-changed",
+            FindingKind::ColumnBecameNullable => "column-became-nullable",
+            FindingKind::ColumnBecameNotNull => "column-became-not-null",
+            FindingKind::DefaultChanged => "default-changed",
+            FindingKind::EnumValueRemoved => "enum-value-removed",
+            FindingKind::EnumValueAdded => "enum-value-added",
+            FindingKind::ConstraintAdded => "constraint-added",
+            FindingKind::ConstraintRemoved => "constraint-removed",
         }
     }
 }

@@ -4,6 +4,8 @@ mod architecture;
 mod check_cmd;
 mod cli_conventions;
 mod completions_man;
+mod db;
+mod db_postgres;
 mod diff;
 mod diff_cli;
 mod discovery;

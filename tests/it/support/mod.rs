@@ -2,6 +2,7 @@
 //! Helpers shared by the integration tests.
 
 pub mod crm;
+pub mod postgres;
 
 /// Notes that a test cannot run here because a tool it drives is missing, and says why on
 /// stderr; fails instead when `INTERLOCK_REQUIRE_TOOLS` is set (`.ci/run` sets it after
