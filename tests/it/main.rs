@@ -10,6 +10,7 @@ mod import_har;
 mod import_openapi;
 mod infer;
 mod mock_cli;
+mod packaging;
 mod peers;
 mod record;
 mod redact;
