@@ -202,6 +202,44 @@ fn actionlint_finds_nothing_in_the_workflows() {
 }
 
 #[test]
+fn the_gate_shares_a_stripped_compressed_binary_and_shows_results_on_the_pull_request() {
+    let (_, yaml) = workflow();
+    let build = scripts(job(&yaml, "build"));
+    assert!(build.contains("strip target/release/interlock"), "{build}");
+    assert!(
+        build.contains("tar -C target/release -czf interlock.tar.gz interlock"),
+        "{build}"
+    );
+    let upload = uses(job(&yaml, "build"), "actions/upload-artifact");
+    assert_eq!(upload[0]["with"]["path"].as_str(), Some("interlock.tar.gz"));
+    for name in ["diff", "run", "gate"] {
+        let script = scripts(job(&yaml, name));
+        assert!(
+            script.contains("tar -xzf bin/interlock.tar.gz -C bin"),
+            "{name} unpacks the shared binary: {script}"
+        );
+    }
+
+    // The diff and the merged run become check runs on the pull request.
+    for (name, report) in [("diff", "out/diff-junit.xml"), ("gate", "merged/junit.xml")] {
+        let job = job(&yaml, name);
+        assert_eq!(
+            job["permissions"]["checks"].as_str(),
+            Some("write"),
+            "{name} may create check runs"
+        );
+        let publish = uses(job, "mikepenz/action-junit-report");
+        assert_eq!(publish.len(), 1, "{name} publishes its JUnit");
+        assert_eq!(publish[0]["with"]["report_paths"].as_str(), Some(report));
+        assert_eq!(publish[0]["if"].as_str(), Some("always()"));
+        assert!(
+            scripts(job).contains(report),
+            "{name} writes the {report} it publishes"
+        );
+    }
+}
+
+#[test]
 fn the_release_workflow_publishes_every_platform_the_deb_checksums_and_the_image() {
     let (_, yaml) = named_workflow("release.yml");
     let tags: Vec<&str> = yaml["on"]["push"]["tags"]
