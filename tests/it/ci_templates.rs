@@ -2,7 +2,8 @@
 //! template (`ci/gitlab/interlock.gitlab-ci.yml`) and the Jenkins pipeline in `docs/ci.md`.
 //! Each is parsed and checked for what its gate needs, every `interlock` command in it is parsed
 //! by the real command line, and the scripts of the action and of the GitLab jobs are run with
-//! bash and the built binary on the bundled example, as a runner would run them.
+//! bash and the built binary on the bundled example, as a runner would run them. The README's
+//! Install section, which points at them, is checked to name only what exists.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -635,5 +636,38 @@ fn every_interlock_command_the_action_can_run_parses() {
                 assert_parses(&expanded, &format!("action.yml, command {command}"));
             }
         }
+    }
+}
+
+// ---- The README -------------------------------------------------------------------------
+
+#[test]
+fn the_readme_starts_with_the_two_commands_and_then_says_how_to_install() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
+    let first_block = readme
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a sh block");
+    assert_eq!(first_block, "cargo run --release -- run\ncargo test\n");
+    let first_heading = readme
+        .lines()
+        .find(|l| l.starts_with("## "))
+        .expect("a section");
+    assert_eq!(first_heading, "## Install");
+    let install = readme
+        .split("## Install\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("the Install section");
+    // Everything the section names is in the repository.
+    for file in [
+        "docs/install.md",
+        "action.yml",
+        "ci/gitlab/interlock.gitlab-ci.yml",
+        "docs/ci.md",
+    ] {
+        assert!(install.contains(file), "{file} in the Install section");
+        assert!(repo_root().join(file).is_file(), "{file}");
     }
 }
