@@ -219,14 +219,14 @@ impl Config {
         for (name, profile) in &profiles {
             for (target, url) in &profile.targets {
                 // A `${VAR}` is checked once it is filled in, when the profile is chosen.
-                if !url.contains("${") {
-                    if let Err(message) = check_target_url(url) {
-                        errors.push(InputError::at_pointer(
-                            file,
-                            format!("/profiles/{name}/targets/{target}"),
-                            message,
-                        ));
-                    }
+                if !url.contains("${")
+                    && let Err(message) = check_target_url(url)
+                {
+                    errors.push(InputError::at_pointer(
+                        file,
+                        format!("/profiles/{name}/targets/{target}"),
+                        message,
+                    ));
                 }
             }
         }

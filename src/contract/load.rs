@@ -457,19 +457,19 @@ pub fn meta_errors(dialect: jsonschema::Draft, schema: &Value) -> Vec<(String, S
 
 fn meta_message(raw: &str, schema: &Value, at: &str) -> String {
     // The meta-schema's own wording for a bad `type` is long; say what is allowed instead.
-    if at.ends_with("/type") || at == "/type" {
-        if let Some(Value::String(bad)) = schema.pointer(at) {
-            const TYPES: &[&str] = &[
-                "array", "boolean", "integer", "null", "number", "object", "string",
-            ];
-            let hint = did_you_mean(bad, TYPES.iter().copied()).unwrap_or_default();
-            return format!(
-                "`{bad}` is not a JSON Schema type (one of {}) {hint}",
-                TYPES.join(", ")
-            )
-            .trim_end()
-            .to_string();
-        }
+    if (at.ends_with("/type") || at == "/type")
+        && let Some(Value::String(bad)) = schema.pointer(at)
+    {
+        const TYPES: &[&str] = &[
+            "array", "boolean", "integer", "null", "number", "object", "string",
+        ];
+        let hint = did_you_mean(bad, TYPES.iter().copied()).unwrap_or_default();
+        return format!(
+            "`{bad}` is not a JSON Schema type (one of {}) {hint}",
+            TYPES.join(", ")
+        )
+        .trim_end()
+        .to_string();
     }
     raw.to_string()
 }

@@ -57,10 +57,10 @@ pub(crate) fn set_ref_roots(roots: Vec<PathBuf>) {
 /// Lets `$ref`s also lead into `dir` (a revision of the project checked out from git).
 pub(crate) fn add_ref_root(dir: &Path) {
     let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    if let Ok(mut guard) = REF_ROOTS.write() {
-        if let Some(roots) = guard.as_mut() {
-            roots.push(dir);
-        }
+    if let Ok(mut guard) = REF_ROOTS.write()
+        && let Some(roots) = guard.as_mut()
+    {
+        roots.push(dir);
     }
 }
 

@@ -388,10 +388,8 @@ impl Peer {
                 .iter()
                 .all(|f| !validate::is_violation(f));
         let by_template = self.behaviour.match_path == PathMatch::Template;
-        if by_contract {
-            if let Some(stub) = self.routes.find_loosely(request, None, &[Part::Body]) {
-                return Some((stub, Outcome::MatchedByContract));
-            }
+        if by_contract && let Some(stub) = self.routes.find_loosely(request, None, &[Part::Body]) {
+            return Some((stub, Outcome::MatchedByContract));
         }
         if by_template {
             if let Some(stub) = self

@@ -190,10 +190,8 @@ impl Body {
             return Body::Empty;
         }
         let says_json = content_type.is_none_or(|ct| ct.contains("json"));
-        if says_json {
-            if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
-                return Body::Json(value);
-            }
+        if says_json && let Ok(value) = serde_json::from_slice::<Value>(bytes) {
+            return Body::Json(value);
         }
         match std::str::from_utf8(bytes) {
             Ok(text) => Body::Text(text.to_string()),
@@ -324,13 +322,12 @@ pub(crate) fn validate(exchange: &Exchange) -> Result<(), String> {
         ("request", &exchange.request.body),
         ("response", &exchange.response.body),
     ] {
-        if let Body::Base64(b64) = body {
-            if base64::engine::general_purpose::STANDARD
+        if let Body::Base64(b64) = body
+            && base64::engine::general_purpose::STANDARD
                 .decode(b64)
                 .is_err()
-            {
-                return Err(format!("{side}.body_base64 is not valid base64"));
-            }
+        {
+            return Err(format!("{side}.body_base64 is not valid base64"));
         }
     }
     if !exchange.request.url.starts_with('/') {

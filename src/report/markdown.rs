@@ -137,7 +137,7 @@ fn causes_table(out: &mut String, causes: &[Cause], result: &RunResult) {
 /// span.
 fn rich(value: &str) -> String {
     let parts: Vec<&str> = value.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         // An unpaired backtick: all plain text.
         return text(value);
     }

@@ -263,12 +263,12 @@ fn parse_route(text: &str) -> Result<Route, String> {
         Some((method, path)) => (Some(method.to_ascii_uppercase()), path.trim()),
         None => (None, text),
     };
-    if let Some(m) = &method {
-        if !m.bytes().all(|b| b.is_ascii_alphabetic()) {
-            return Err(format!(
-                "route `{text}` is not `METHOD /path` (e.g. `POST /erp/v2/customers`)"
-            ));
-        }
+    if let Some(m) = &method
+        && !m.bytes().all(|b| b.is_ascii_alphabetic())
+    {
+        return Err(format!(
+            "route `{text}` is not `METHOD /path` (e.g. `POST /erp/v2/customers`)"
+        ));
     }
     let path = PathTemplate::parse(path).map_err(|err| format!("route `{text}`: {err}"))?;
     Ok(Route { method, path })

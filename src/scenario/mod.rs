@@ -343,26 +343,26 @@ pub(crate) fn load(file: &Path) -> Result<Scenario, Error> {
     let ignore = parse_rules(file, "/ignore", &raw.ignore, &mut errors);
     let peers = load_peers(file, dir, &raw.peers, &mut errors);
     let expectations = load_expectations(file, &raw.expect, replay.len(), &mut errors);
-    if let Some(budget) = raw.latency {
-        if !(budget.ratio.is_finite() && budget.ratio > 0.0) {
-            errors.push(InputError::at_pointer(
-                file,
-                "/latency/max_p95_ratio",
-                format!(
-                    "{} is not a positive ratio (e.g. 3 for three times the recorded p95)",
-                    budget.ratio
-                ),
-            ));
-        }
+    if let Some(budget) = raw.latency
+        && !(budget.ratio.is_finite() && budget.ratio > 0.0)
+    {
+        errors.push(InputError::at_pointer(
+            file,
+            "/latency/max_p95_ratio",
+            format!(
+                "{} is not a positive ratio (e.g. 3 for three times the recorded p95)",
+                budget.ratio
+            ),
+        ));
     }
 
-    if let Some(name) = &raw.name {
-        if let Err(message) = check_name(name) {
-            errors.push(
-                InputError::at_pointer(file, "/name", message)
-                    .with_hint(format!("e.g. `{}`", suggest_name(name))),
-            );
-        }
+    if let Some(name) = &raw.name
+        && let Err(message) = check_name(name)
+    {
+        errors.push(
+            InputError::at_pointer(file, "/name", message)
+                .with_hint(format!("e.g. `{}`", suggest_name(name))),
+        );
     }
 
     if !errors.is_empty() {
@@ -411,14 +411,14 @@ fn load_peers(
             ));
             Recording::default()
         };
-        if let Some(port) = peer.port {
-            if let Some(other) = ports.insert(port, name.clone()) {
-                errors.push(InputError::at_pointer(
-                    file,
-                    format!("{base}/port"),
-                    format!("port {port} is already used by peer `{other}`"),
-                ));
-            }
+        if let Some(port) = peer.port
+            && let Some(other) = ports.insert(port, name.clone())
+        {
+            errors.push(InputError::at_pointer(
+                file,
+                format!("{base}/port"),
+                format!("port {port} is already used by peer `{other}`"),
+            ));
         }
         let mut faults = Vec::new();
         for (i, raw) in peer.faults.iter().enumerate() {
@@ -484,14 +484,14 @@ fn load_expectations(
             (None, Some(name)) => Selector::Interface(name.clone()),
             (None, None) => Selector::All,
         };
-        if let Some(status) = e.status {
-            if !(100..=599).contains(&status) {
-                errors.push(InputError::at_pointer(
-                    file,
-                    format!("{base}/status"),
-                    format!("{status} is not an HTTP status"),
-                ));
-            }
+        if let Some(status) = e.status
+            && !(100..=599).contains(&status)
+        {
+            errors.push(InputError::at_pointer(
+                file,
+                format!("{base}/status"),
+                format!("{status} is not an HTTP status"),
+            ));
         }
         for pointer in e.fields.keys() {
             if !pointer.is_empty() && !pointer.starts_with('/') {

@@ -2,8 +2,10 @@
 //! `interlock` executable. Each module reads like a spec of one command or component.
 mod architecture;
 mod check_cmd;
+mod ci_templates;
 mod cli_conventions;
 mod completions_man;
+mod container;
 mod db;
 mod db_postgres;
 mod diff;
@@ -16,6 +18,7 @@ mod import_har;
 mod import_openapi;
 mod infer;
 mod mock_cli;
+mod packaging;
 mod peers;
 mod record;
 mod redact;

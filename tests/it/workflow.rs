@@ -1,6 +1,8 @@
 //! `.github/workflows/contracts.yml`, the contract gate of a pull request: parsed as YAML and
 //! checked for what the gate needs, every `interlock` command in it parsed by the real command
 //! line, and the whole file linted by actionlint when it is installed (`.ci/run` installs it).
+//! `.github/workflows/release.yml`, which publishes binaries, the `.deb`, checksums and the
+//! container image on a version tag, is checked and linted the same way.
 
 use std::path::Path;
 use std::process::Command;
@@ -12,10 +14,33 @@ use serde_yaml_ng::Value;
 use crate::harness::{RUN_LIMIT, output_within, repo_root};
 
 fn workflow() -> (String, Value) {
-    let path = repo_root().join(".github/workflows/contracts.yml");
-    let text = std::fs::read_to_string(&path).expect("contracts.yml");
-    let yaml = serde_yaml_ng::from_str(&text).expect("contracts.yml is YAML");
+    named_workflow("contracts.yml")
+}
+
+fn named_workflow(name: &str) -> (String, Value) {
+    let path = repo_root().join(".github/workflows").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let yaml = serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{name} is not YAML: {e}"));
     (text, yaml)
+}
+
+fn steps(job: &Value) -> &[Value] {
+    job.get("steps")
+        .and_then(Value::as_sequence)
+        .map(Vec::as_slice)
+        .expect("steps")
+}
+
+/// The step of a job that uses an action (`owner/name@`).
+fn uses<'a>(job: &'a Value, action: &str) -> Vec<&'a Value> {
+    steps(job)
+        .iter()
+        .filter(|s| {
+            s.get("uses")
+                .and_then(Value::as_str)
+                .is_some_and(|u| u.starts_with(&format!("{action}@")))
+        })
+        .collect()
 }
 
 fn job<'a>(yaml: &'a Value, name: &str) -> &'a Value {
@@ -156,6 +181,7 @@ fn actionlint_finds_nothing_in_the_workflows() {
     let files = [
         ".github/workflows/contracts.yml",
         ".github/workflows/ci.yml",
+        ".github/workflows/release.yml",
     ];
     for file in files {
         assert!(Path::new(&root.join(file)).is_file(), "{file}");
@@ -172,5 +198,136 @@ fn actionlint_finds_nothing_in_the_workflows() {
         "actionlint:\n{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_gate_shares_a_stripped_compressed_binary_and_shows_results_on_the_pull_request() {
+    let (_, yaml) = workflow();
+    let build = scripts(job(&yaml, "build"));
+    assert!(build.contains("strip target/release/interlock"), "{build}");
+    assert!(
+        build.contains("tar -C target/release -czf interlock.tar.gz interlock"),
+        "{build}"
+    );
+    let upload = uses(job(&yaml, "build"), "actions/upload-artifact");
+    assert_eq!(upload[0]["with"]["path"].as_str(), Some("interlock.tar.gz"));
+    for name in ["diff", "run", "gate"] {
+        let script = scripts(job(&yaml, name));
+        assert!(
+            script.contains("tar -xzf bin/interlock.tar.gz -C bin"),
+            "{name} unpacks the shared binary: {script}"
+        );
+    }
+
+    // The diff and the merged run become check runs on the pull request.
+    for (name, report) in [("diff", "out/diff-junit.xml"), ("gate", "merged/junit.xml")] {
+        let job = job(&yaml, name);
+        assert_eq!(
+            job["permissions"]["checks"].as_str(),
+            Some("write"),
+            "{name} may create check runs"
+        );
+        let publish = uses(job, "mikepenz/action-junit-report");
+        assert_eq!(publish.len(), 1, "{name} publishes its JUnit");
+        assert_eq!(publish[0]["with"]["report_paths"].as_str(), Some(report));
+        assert_eq!(publish[0]["if"].as_str(), Some("always()"));
+        assert!(
+            scripts(job).contains(report),
+            "{name} writes the {report} it publishes"
+        );
+    }
+}
+
+#[test]
+fn the_release_workflow_publishes_every_platform_the_deb_checksums_and_the_image() {
+    let (_, yaml) = named_workflow("release.yml");
+    let tags: Vec<&str> = yaml["on"]["push"]["tags"]
+        .as_sequence()
+        .expect("on.push.tags")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(tags, ["v*"]);
+
+    let binary = job(&yaml, "binary");
+    let mut targets: Vec<&str> = binary["strategy"]["matrix"]["include"]
+        .as_sequence()
+        .expect("targets")
+        .iter()
+        .filter_map(|t| t["target"].as_str())
+        .collect();
+    targets.sort_unstable();
+    assert_eq!(
+        targets,
+        [
+            "aarch64-apple-darwin",
+            "aarch64-unknown-linux-gnu",
+            "x86_64-apple-darwin",
+            "x86_64-pc-windows-msvc",
+            "x86_64-unknown-linux-gnu",
+        ]
+    );
+    let build = scripts(binary);
+    assert!(
+        build.contains(
+            r#"cargo build --profile dist --locked --bin interlock --target "${{ matrix.target }}""#
+        ),
+        "{build}"
+    );
+    assert!(
+        build.contains(r#""${run[@]}" run"#),
+        "the bundled example runs: {build}"
+    );
+    for archive in [
+        r#""dist/interlock-$TARGET.tar.gz""#,
+        r#""../dist/interlock-$TARGET.zip""#,
+    ] {
+        assert!(build.contains(archive), "{archive}: {build}");
+    }
+
+    let deb = job(&yaml, "deb");
+    let package = scripts(deb);
+    assert!(package.contains("ci/package-deb dist"), "{package}");
+    assert!(package.contains("sudo dpkg -i target/debian/interlock_*.deb"));
+    assert!(package.contains("/usr/bin/interlock run"));
+    let docs_required = steps(deb).iter().any(|s| {
+        s["env"]["INTERLOCK_DEB_DOCS"].as_str() == Some("required")
+            && s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("ci/package-deb"))
+    });
+    assert!(
+        docs_required,
+        "a released .deb has its man pages and completions"
+    );
+
+    let publish = job(&yaml, "publish");
+    let needs: Vec<&str> = publish["needs"]
+        .as_sequence()
+        .expect("needs")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(needs, ["binary", "deb"]);
+    assert_eq!(publish["permissions"]["contents"].as_str(), Some("write"));
+    let release = scripts(publish);
+    assert!(release.contains("sha256sum -- * > SHA256SUMS"), "{release}");
+    assert!(
+        release.contains(r#"gh release create "$TAG" dist/*"#),
+        "{release}"
+    );
+
+    let image = job(&yaml, "image");
+    assert_eq!(image["permissions"]["packages"].as_str(), Some("write"));
+    let login = uses(image, "docker/login-action");
+    assert_eq!(login[0]["with"]["registry"].as_str(), Some("ghcr.io"));
+    let push = uses(image, "docker/build-push-action");
+    assert_eq!(push[0]["with"]["push"], Value::Bool(true));
+    assert_eq!(push[0]["with"]["context"].as_str(), Some("."));
+    let meta = uses(image, "docker/metadata-action");
+    assert_eq!(
+        meta[0]["with"]["images"].as_str(),
+        Some("ghcr.io/${{ github.repository }}")
     );
 }
