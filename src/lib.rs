@@ -22,6 +22,7 @@ pub mod import;
 pub mod infer;
 pub mod json;
 pub mod model;
+pub mod openapi;
 pub mod peers;
 pub mod record;
 pub mod recording;

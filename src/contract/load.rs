@@ -101,7 +101,15 @@ const METHODS: &[&str] = &[
 
 /// Loads every contract under each directory (recursively). Fails with every problem found.
 pub fn load_contracts(dirs: &[PathBuf]) -> Result<ContractSet, Error> {
-    let mut store = DocumentStore::new();
+    load_contracts_with(dirs, &mut DocumentStore::new())
+}
+
+/// [`load_contracts`] reading documents through `store`, which keeps every document parsed
+/// (for a caller that goes on to read the same files, as `interlock diff` does).
+pub(crate) fn load_contracts_with(
+    dirs: &[PathBuf],
+    store: &mut DocumentStore,
+) -> Result<ContractSet, Error> {
     let mut contracts = Vec::new();
     let mut errors = Vec::new();
     for dir in dirs {
@@ -112,12 +120,12 @@ pub fn load_contracts(dirs: &[PathBuf]) -> Result<ContractSet, Error> {
             ));
             continue;
         }
-        match load_dir_into(dir, &mut store) {
+        match load_dir_into(dir, store) {
             Ok(mut loaded) => contracts.append(&mut loaded),
             Err(mut errs) => errors.append(&mut errs),
         }
     }
-    errors.extend(schema_file_errors(&store));
+    errors.extend(schema_file_errors(store));
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
     for c in &contracts {
         if let Some(first) = seen.insert(c.interface.clone(), c.file.clone()) {

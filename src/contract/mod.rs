@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+pub(crate) use load::load_contracts_with;
 pub use load::{
     CONTRACT_SUFFIXES, dialect_for, is_contract_file, load_contracts, load_dir, meta_errors,
     unknown_field_hint,

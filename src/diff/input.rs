@@ -62,7 +62,7 @@ pub(crate) fn detect(path: &Path) -> Result<(InputKind, Option<Value>), Error> {
         return Ok((InputKind::ContractFile, None));
     }
     let doc = crate::json::read_value(path)?;
-    let kind = match openapi::version(&doc) {
+    let kind = match crate::openapi::version(&doc) {
         Some(_) => InputKind::OpenApi,
         None => InputKind::Schema,
     };
@@ -150,11 +150,12 @@ pub(crate) fn load_side(
     parsed: Option<Value>,
     lenient: bool,
 ) -> Result<Api, Error> {
-    if kind == InputKind::ContractDir {
-        // Validates every contract (schemas compiled, references checked) before diffing.
-        crate::contract::load_dir(path)?;
-    }
     let mut store = DocumentStore::new();
+    if kind == InputKind::ContractDir {
+        // Validates every contract (schemas compiled, references checked) before diffing; the
+        // store keeps each file parsed for the comparison below.
+        crate::contract::load_contracts_with(&[path.to_path_buf()], &mut store)?;
+    }
     if let Some(doc) = parsed {
         store.insert(path, doc);
     }
@@ -179,7 +180,7 @@ pub(crate) fn load_side(
         InputKind::OpenApi => {
             let id = n.file(path)?;
             let doc = n.doc(id);
-            match openapi::version(&doc) {
+            match crate::openapi::version(&doc) {
                 Some(Ok(version)) => {
                     check_all_refs(&mut n, id);
                     operations = openapi::operations(&mut n, id, version);

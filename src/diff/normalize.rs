@@ -318,7 +318,7 @@ impl<'s> Normalizer<'s> {
                     pointer,
                     format!(
                         "expected a schema (an object or a boolean), found {}",
-                        json_type(other)
+                        crate::json::described_type(other)
                     ),
                 );
                 return node;
@@ -769,19 +769,9 @@ impl<'s> Normalizer<'s> {
     }
 }
 
-/// The type an unknown type name most likely meant, for lenient reading.
+/// The type an unknown type name most likely meant, for lenient reading, with its bit.
 pub(crate) fn lenient_type(name: &str) -> Option<(&'static str, u8)> {
-    let alias = match name {
-        "int" | "int32" | "int64" | "long" => Some("integer"),
-        "double" | "float" | "decimal" => Some("number"),
-        "bool" => Some("boolean"),
-        "str" => Some("string"),
-        _ => None,
-    };
-    let wanted = alias.map(String::from).or_else(|| {
-        let hint = did_you_mean(name, TypeSet::NAMES.iter().map(|(n, _)| *n))?;
-        hint.split('`').nth(1).map(String::from)
-    })?;
+    let wanted = crate::openapi::lenient_type(name)?;
     TypeSet::NAMES
         .iter()
         .find(|(n, _)| *n == wanted)
@@ -793,15 +783,4 @@ fn reusable_name(pointer: &str) -> Option<String> {
     let (parent, last) = pointer.rsplit_once('/')?;
     matches!(parent, "/components/schemas" | "/definitions" | "/$defs")
         .then(|| crate::json::unescape_pointer_token(last))
-}
-
-pub(crate) fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }

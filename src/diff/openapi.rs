@@ -16,39 +16,7 @@ use super::compare::Wire;
 use super::normalize::Normalizer;
 use super::schema::{Node, Origin, TypeSet};
 use crate::json::escape_pointer_token;
-
-/// The operations a path item can hold, in the order OpenAPI lists them.
-pub(crate) const METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
-
-/// Which OpenAPI generation a document is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Version {
-    Swagger2,
-    OpenApi30,
-    OpenApi31,
-}
-
-/// The version a parsed document declares, if it is an OpenAPI document at all.
-pub(crate) fn version(doc: &Value) -> Option<Result<Version, String>> {
-    if let Some(v) = doc.get("swagger") {
-        return Some(match v.as_str() {
-            Some("2.0") => Ok(Version::Swagger2),
-            _ => Err(format!(
-                "unsupported `swagger` version {v}; expected \"2.0\""
-            )),
-        });
-    }
-    let v = doc.get("openapi")?;
-    Some(match v.as_str() {
-        Some(s) if s.starts_with("3.0") => Ok(Version::OpenApi30),
-        Some(s) if s.starts_with("3.1") => Ok(Version::OpenApi31),
-        _ => Err(format!(
-            "unsupported `openapi` version {v}; expected 3.0.x or 3.1.x"
-        )),
-    })
-}
+use crate::openapi::{METHODS, Version, param_schema_value};
 
 /// Every operation of the document loaded as `file`, then its OpenAPI 3.1 webhooks.
 pub(crate) fn operations(n: &mut Normalizer<'_>, file: usize, version: Version) -> Vec<Operation> {
@@ -544,22 +512,6 @@ fn param_schema(
     ))
 }
 
-/// A Swagger 2.0 parameter or header object without its non-schema fields.
-pub(crate) fn param_schema_value(value: &Value) -> Value {
-    let mut map = value.as_object().cloned().unwrap_or_default();
-    for key in [
-        "name",
-        "in",
-        "required",
-        "description",
-        "allowEmptyValue",
-        "collectionFormat",
-    ] {
-        map.remove(key);
-    }
-    Value::Object(map)
-}
-
 /// Swagger 2.0 `formData` parameters as one object body.
 fn form_body(n: &mut Normalizer<'_>, ctx: &OpContext<'_>, form: Vec<RawParam>) -> Body {
     let mut node = Node::any(Origin {
@@ -658,22 +610,5 @@ mod tests {
             template_key("/a/{accountId}/b/{y}"),
             template_key("/a/{id}/b/{x}")
         );
-    }
-
-    #[test]
-    fn version_detection() {
-        assert_eq!(
-            version(&serde_json::json!({"openapi": "3.1.0"})),
-            Some(Ok(Version::OpenApi31))
-        );
-        assert_eq!(
-            version(&serde_json::json!({"swagger": "2.0"})),
-            Some(Ok(Version::Swagger2))
-        );
-        assert!(matches!(
-            version(&serde_json::json!({"openapi": "4.0"})),
-            Some(Err(_))
-        ));
-        assert_eq!(version(&serde_json::json!({"type": "object"})), None);
     }
 }

@@ -15,16 +15,16 @@
 //! Nothing is written until the whole document converted and the result loaded as a contract
 //! set (schemas meta-checked and compiled, every reference resolved) in a scratch folder; then
 //! the files are written one by one, atomically. Detection of the OpenAPI version is shared with
-//! `interlock diff` ([`crate::diff::openapi::version`]).
+//! `interlock diff` ([`crate::openapi::version`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-use crate::diff::openapi::{METHODS, Version, version};
 use crate::error::{Error, InputError, did_you_mean};
 use crate::json::{escape_pointer_token, unescape_pointer_token};
+use crate::openapi::{METHODS, Version, version};
 
 mod schema;
 
@@ -95,7 +95,7 @@ fn not_openapi(spec: &Path, doc: &Value) -> InputError {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        other => crate::diff::normalize::json_type(other).to_string(),
+        other => crate::json::described_type(other).to_string(),
     };
     InputError::in_file(
         spec,
@@ -424,7 +424,7 @@ impl<'a> Converter<'a> {
             })
         } else if self.version == Version::Swagger2 && param.get("type").is_some() {
             Some(self.schema(
-                &crate::diff::openapi::param_schema_value(param),
+                &crate::openapi::param_schema_value(param),
                 pointer,
                 Place::Contract,
             ))
@@ -467,7 +467,7 @@ impl<'a> Converter<'a> {
                     let swagger2_header;
                     let header = if self.version == Version::Swagger2 {
                         swagger2_header = json!({
-                            "schema": crate::diff::openapi::param_schema_value(header),
+                            "schema": crate::openapi::param_schema_value(header),
                             "description": header.get("description"),
                         });
                         &swagger2_header

@@ -215,7 +215,7 @@ impl SchemaConverter<'_, '_> {
         if name == "file" {
             return Some("string".to_string());
         }
-        let guess = crate::diff::normalize::lenient_type(name).map(|(n, _)| n.to_string());
+        let guess = crate::openapi::lenient_type(name).map(str::to_string);
         if self.c.options.lenient {
             self.c.quirks.insert(match &guess {
                 Some(g) => format!("unknown type `{name}` read as `{g}`"),
