@@ -200,51 +200,11 @@ impl Config {
                 "jobs must be at least 1",
             ));
         }
-        if raw.default_profile != "local" && !profiles.contains_key(&raw.default_profile) {
-            errors.push(
-                InputError::at_pointer(
-                    file,
-                    "/default_profile",
-                    format!("no profile named `{}`", raw.default_profile),
-                )
-                .with_hint_opt(did_you_mean(
-                    &raw.default_profile,
-                    profiles.keys().map(String::as_str),
-                ))
-                .with_hint_opt(profiles.is_empty().then(|| {
-                    "declare it under [profiles.NAME.targets], or use `local`".to_string()
-                })),
-            );
-        }
-        for (name, profile) in &profiles {
-            for (target, url) in &profile.targets {
-                // A `${VAR}` is checked once it is filled in, when the profile is chosen.
-                if !url.contains("${")
-                    && let Err(message) = check_target_url(url)
-                {
-                    errors.push(InputError::at_pointer(
-                        file,
-                        format!("/profiles/{name}/targets/{target}"),
-                        message,
-                    ));
-                }
-            }
-        }
+        check_profiles(file, &raw.default_profile, &profiles, &mut errors);
         if let Err(mut errs) = crate::redact::rules::Rules::new(&raw.redact, file) {
             errors.append(&mut errs);
         }
-        let max_document_bytes = match raw.limits.max_document_mib {
-            Some(0) => {
-                errors.push(InputError::at_pointer(
-                    file,
-                    "/limits/max_document_mib",
-                    "max_document_mib must be at least 1",
-                ));
-                crate::fsutil::DEFAULT_MAX_DOCUMENT_BYTES
-            }
-            Some(mib) => mib.saturating_mul(1024 * 1024),
-            None => crate::fsutil::DEFAULT_MAX_DOCUMENT_BYTES,
-        };
+        let max_document_bytes = max_document_bytes(file, raw.limits.max_document_mib, &mut errors);
         if !errors.is_empty() {
             return Err(Error::Input(errors));
         }
@@ -335,6 +295,63 @@ impl Config {
             .with_hint_opt(did_you_mean(name, self.profiles.keys().map(String::as_str)))
             .into()),
         }
+    }
+}
+
+/// The default profile exists, and every target URL without a `${VAR}` is an http(s) URL.
+fn check_profiles(
+    file: &Path,
+    default_profile: &str,
+    profiles: &BTreeMap<String, Profile>,
+    errors: &mut Vec<InputError>,
+) {
+    if default_profile != "local" && !profiles.contains_key(default_profile) {
+        errors.push(
+            InputError::at_pointer(
+                file,
+                "/default_profile",
+                format!("no profile named `{}`", default_profile),
+            )
+            .with_hint_opt(did_you_mean(
+                default_profile,
+                profiles.keys().map(String::as_str),
+            ))
+            .with_hint_opt(
+                profiles.is_empty().then(|| {
+                    "declare it under [profiles.NAME.targets], or use `local`".to_string()
+                }),
+            ),
+        );
+    }
+    for (name, profile) in profiles {
+        for (target, url) in &profile.targets {
+            // A `${VAR}` is checked once it is filled in, when the profile is chosen.
+            if !url.contains("${")
+                && let Err(message) = check_target_url(url)
+            {
+                errors.push(InputError::at_pointer(
+                    file,
+                    format!("/profiles/{name}/targets/{target}"),
+                    message,
+                ));
+            }
+        }
+    }
+}
+
+/// `[limits] max_document_mib` in bytes, at least 1 MiB.
+fn max_document_bytes(file: &Path, mib: Option<u64>, errors: &mut Vec<InputError>) -> u64 {
+    match mib {
+        Some(0) => {
+            errors.push(InputError::at_pointer(
+                file,
+                "/limits/max_document_mib",
+                "max_document_mib must be at least 1",
+            ));
+            crate::fsutil::DEFAULT_MAX_DOCUMENT_BYTES
+        }
+        Some(mib) => mib.saturating_mul(1024 * 1024),
+        None => crate::fsutil::DEFAULT_MAX_DOCUMENT_BYTES,
     }
 }
 
