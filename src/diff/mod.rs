@@ -25,6 +25,7 @@ pub mod rules;
 pub(crate) mod schema;
 pub(crate) mod security;
 pub(crate) mod settings;
+pub(crate) mod tables;
 pub(crate) mod waivers;
 pub(crate) mod wire;
 
@@ -69,7 +70,13 @@ pub fn diff(
             let (a, b) = input::load_pair(old, new, options.role, config.lenient)?;
             let warnings = quirk_warnings(&a, &b);
             let compared = format!("{} → {}", old.display(), new.display());
-            (ops::diff_apis(&a, &b, config), warnings, compared)
+            let mut changes = ops::diff_apis(&a, &b, config);
+            if old.is_dir() && new.is_dir() {
+                let (ta, tb) = (tables::load(old)?, tables::load(new)?);
+                let shown = |p: &Path| p.display().to_string();
+                changes.extend(tables::diff_tables(&ta, &tb, config, &shown));
+            }
+            (changes, warnings, compared)
         }
         Inputs::Base { rev, path } => {
             let snapshot = git::snapshot(rev, path)?;
@@ -99,7 +106,18 @@ pub fn diff(
             let b = input::load_side(path, new_kind, options.role, new_doc, config.lenient)?;
             let warnings = quirk_warnings(&a, &b);
             let compared = format!("{} → {}", snapshot.label, path.display());
-            (ops::diff_apis(&a, &b, config), warnings, compared)
+            let mut changes = ops::diff_apis(&a, &b, config);
+            if new_kind == input::InputKind::ContractDir {
+                let ta = tables::load(&snapshot.path).map_err(|e| snapshot.relabel(e))?;
+                let tb = tables::load(path)?;
+                let shown = |p: &Path| {
+                    snapshot
+                        .display(p)
+                        .unwrap_or_else(|| p.display().to_string())
+                };
+                changes.extend(tables::diff_tables(&ta, &tb, config, &shown));
+            }
+            (changes, warnings, compared)
         }
     };
     let mut changes = changes;

@@ -345,6 +345,39 @@ kinds! {
         "request: clients omitting the field get a different value";
     DeprecatedAdded = "deprecated-added", Some(S), Some(S), "a field or parameter is marked deprecated",
         "a notice, not a change in behaviour";
+    // Table contracts (no direction: consumers read the table, its system writes it). Shared
+    // with `interlock db check`, which judges a live table against its contract the same way;
+    // the verdict is the one when a consumer reads what changed.
+    TableRemoved = "table-removed", Some(B), None, "a table contract is gone",
+        "its consumers read it; safe when it names no consumers";
+    TableAdded = "table-added", Some(S), None, "a new table contract",
+        "nobody reads it yet";
+    ColumnRemoved = "column-removed", Some(B), None, "a column is gone",
+        "consumers that read it break; safe when no consumer reads it (`read_by: []`)";
+    ColumnRenamed = "column-renamed", Some(B), None,
+        "a column is gone and one of the same type, size and nullability appeared",
+        "consumers that read the old name break; safe when nobody reads it";
+    ColumnAdded = "column-added", Some(S), None, "a new column (nullable or with a default)",
+        "readers ignore it; breaking when it is NOT NULL without a default: an INSERT that does not name it fails";
+    ColumnTypeChanged = "column-type-changed", Some(B), None, "a column's type widened, narrowed or changed kind",
+        "narrowed or another kind: writers and stored data break; widened: breaking only when a consumer reads it";
+    ColumnBecameNullable = "column-became-nullable", Some(B), None, "a NOT NULL column now allows NULL",
+        "readers that assume a value break; safe when nobody reads it";
+    ColumnBecameNotNull = "column-became-not-null", Some(B), None, "a nullable column is now NOT NULL",
+        "writers that leave it empty fail; safe when it has a default";
+    ColumnDefaultChanged = "default-changed", Some(S), None, "a column's default changed, appeared or disappeared",
+        "writers that leave the column out get another value; breaking when a NOT NULL column loses its default";
+    ColumnValueRemoved = "enum-value-removed", Some(B), None,
+        "a value of an enum type or `CHECK (col IN …)` list is no longer allowed",
+        "writers that send it fail";
+    ColumnValueAdded = "enum-value-added", Some(B), None, "an enum type or `CHECK (col IN …)` list allows a new value",
+        "a consumer that reads the column must learn it; safe when nobody reads it";
+    TableConstraintAdded = "constraint-added", Some(B), None,
+        "a new primary key, unique constraint, foreign key or value list",
+        "writers' rows that break it are rejected";
+    TableConstraintRemoved = "constraint-removed", Some(B), None,
+        "a primary key, unique constraint or value list is gone (a foreign key: safe)",
+        "consumers that match rows on the key or rely on the values break; safe when nobody reads the table";
 }
 
 impl Kind {
@@ -362,6 +395,26 @@ impl Kind {
                 | Kind::SecurityScopeRemoved
                 | Kind::WebhookRemoved
                 | Kind::WebhookAdded
+        ) || self.is_table_level()
+    }
+
+    /// Table-contract kinds: compared by [`crate::db::compare`], rule id the bare kind.
+    pub(crate) fn is_table_level(self) -> bool {
+        matches!(
+            self,
+            Kind::TableRemoved
+                | Kind::TableAdded
+                | Kind::ColumnRemoved
+                | Kind::ColumnRenamed
+                | Kind::ColumnAdded
+                | Kind::ColumnTypeChanged
+                | Kind::ColumnBecameNullable
+                | Kind::ColumnBecameNotNull
+                | Kind::ColumnDefaultChanged
+                | Kind::ColumnValueRemoved
+                | Kind::ColumnValueAdded
+                | Kind::TableConstraintAdded
+                | Kind::TableConstraintRemoved
         )
     }
 
@@ -456,7 +509,12 @@ pub fn markdown_table() -> String {
             .filter(|r| r.kind == rule.kind)
             .map(|r| format!("`{}`", r.id))
             .collect();
-        let (request, response) = if rule.kind.is_operation_level() {
+        let (request, response) = if rule.kind.is_table_level() {
+            (
+                format!("{} (table)", verdict(rule.request)),
+                "—".to_string(),
+            )
+        } else if rule.kind.is_operation_level() {
             (
                 format!("{} (operation)", verdict(rule.request)),
                 "—".to_string(),

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use crate::harness::Project;
 
-fn git(project: &Project, args: &[&str]) {
+pub(crate) fn git(project: &Project, args: &[&str]) {
     let status = Command::new("git")
         .args([
             "-c",

@@ -10,6 +10,7 @@ mod db;
 mod db_postgres;
 mod diff;
 mod diff_cli;
+mod diff_tables;
 mod discovery;
 mod faults;
 mod harness;
