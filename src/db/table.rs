@@ -18,6 +18,16 @@ use crate::error::{Error, InputError, did_you_mean};
 /// File names of table contracts end with this.
 pub const TABLE_SUFFIX: &str = ".table.yaml";
 
+/// The same contract written as JSON is read too.
+pub const TABLE_JSON_SUFFIX: &str = ".table.json";
+
+/// The table a contract file is named after: `customers` for `customers.table.yaml` or
+/// `customers.table.json`.
+fn table_stem(name: &str) -> Option<&str> {
+    name.strip_suffix(TABLE_SUFFIX)
+        .or_else(|| name.strip_suffix(TABLE_JSON_SUFFIX))
+}
+
 /// One table as its consumers rely on it (or as the live database has it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -145,7 +155,7 @@ pub struct LoadedTable {
     pub contract: TableContract,
 }
 
-/// Every `*.table.yaml` under `dir` (recursively), sorted by path; every problem in every file
+/// Every `*.table.yaml` (or `*.table.json`) under `dir` (recursively), sorted by path; every problem in every file
 /// is reported, not only the first. A missing folder holds no contracts.
 pub fn load_dir(dir: &Path) -> Result<Vec<LoadedTable>, Error> {
     let mut files = Vec::new();
@@ -195,7 +205,7 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
         } else if path
             .file_name()
             .and_then(|n| n.to_str())
-            .is_some_and(|n| n.ends_with(TABLE_SUFFIX))
+            .is_some_and(|n| table_stem(n).is_some())
         {
             files.push(path);
         }
@@ -228,7 +238,7 @@ fn cross_check(file: &Path, c: &TableContract) -> Vec<InputError> {
     let stem = file
         .file_name()
         .and_then(|n| n.to_str())
-        .and_then(|n| n.strip_suffix(TABLE_SUFFIX));
+        .and_then(table_stem);
     if stem.is_some_and(|s| s != c.table) {
         errors.push(
             InputError::at_pointer(

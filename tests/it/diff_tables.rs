@@ -171,3 +171,26 @@ fn dropped_column_fails_against_the_base_commit() {
     text.assert_code(1);
     assert!(text.stdout.contains("customers.tax_id"), "{}", text.stdout);
 }
+
+#[test]
+fn table_contracts_written_as_json_are_compared() {
+    let project = Project::empty();
+    let json = |columns: &str| {
+        let yaml: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(&customers(columns)).expect("YAML table");
+        serde_json::to_string_pretty(&yaml).expect("JSON table")
+    };
+    project.write(
+        "old/contracts/db/crm/customers.table.json",
+        &json(&old_columns()),
+    );
+    project.write(
+        "new/contracts/db/crm/customers.table.json",
+        &json(&[ID, NAME, CREDIT_LIMIT].concat()),
+    );
+    let out = project.run(&["diff", "old", "new", "--format", "json"]);
+    out.assert_code(1);
+    let removed = only(&changes(&out), "column-removed");
+    assert_eq!(removed["location"]["field"], "customers.tax_id");
+    assert_eq!(removed["location"]["path"], "/columns/2");
+}
