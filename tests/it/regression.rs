@@ -544,3 +544,28 @@ fn an_unknown_default_profile_is_attributed_to_the_project_file() {
     );
     assert!(!run.stderr.contains("<command line>"), "{}", run.stderr);
 }
+
+// ---- a symlink loop under contracts/ is not followed ----
+
+#[test]
+fn a_symlink_loop_under_contracts_is_not_followed() {
+    let project = Project::bundled();
+    // A folder linking to its parent (a loop), and one linking out of the project.
+    std::os::unix::fs::symlink("..", project.file("contracts/crm/loop")).expect("symlink");
+    let outside = tempfile::tempdir().expect("temp folder");
+    std::fs::write(
+        outside.path().join("stray.contract.json"),
+        "{ not a contract",
+    )
+    .expect("write");
+    std::os::unix::fs::symlink(outside.path(), project.file("contracts/outside")).expect("symlink");
+    for args in [&["check"][..], &["diff", "contracts", "contracts"][..]] {
+        let out = interlock(&project, args);
+        let text = format!("{}{}", out.stdout, out.stderr);
+        assert_eq!(out.code, 0, "{args:?}: {text}");
+        assert!(!text.contains("stray"), "{args:?}: {text}");
+        assert!(!text.contains("loop"), "{args:?}: {text}");
+    }
+    let check = interlock(&project, &["check"]);
+    assert!(check.stdout.contains("8 contracts"), "{}", check.stdout);
+}
