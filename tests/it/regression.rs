@@ -569,3 +569,45 @@ fn a_symlink_loop_under_contracts_is_not_followed() {
     let check = interlock(&project, &["check"]);
     assert!(check.stdout.contains("8 contracts"), "{}", check.stdout);
 }
+
+// ---- an outside `$ref` with a syntax error is reported by path and position only ----
+
+#[test]
+fn allow_outside_refs_reports_a_broken_outside_file_without_echoing_it() {
+    let project = bad_project("ref-outside-project");
+    let outside = tempfile::tempdir().expect("temp folder");
+    // JSON and YAML syntax errors, the secret on the failing line.
+    for (name, text, position) in [
+        (
+            "secret.json",
+            "{\"type\": \"object\",\n \"token\": hunter2-SECRET-VALUE }\n",
+            ":2:11:",
+        ),
+        (
+            "secret.yaml",
+            "type: object\ntoken: [hunter2-SECRET-VALUE\n",
+            ":3:1:",
+        ),
+    ] {
+        let file = outside.path().join(name);
+        std::fs::write(&file, text).expect("write");
+        project.edit(
+            "contracts/crm/customer.get.contract.json",
+            "/etc/passwd",
+            &file.display().to_string(),
+        );
+        let out = interlock(&project, &["--allow-outside-refs", "check"]);
+        out.assert_code(2);
+        let text = format!("{}{}", out.stdout, out.stderr);
+        assert!(!text.contains("hunter2"), "echoes the file: {text}");
+        assert!(
+            text.contains(&format!("{}{position} invalid", file.display())),
+            "{text}"
+        );
+        project.edit(
+            "contracts/crm/customer.get.contract.json",
+            &file.display().to_string(),
+            "/etc/passwd",
+        );
+    }
+}
