@@ -611,3 +611,77 @@ fn allow_outside_refs_reports_a_broken_outside_file_without_echoing_it() {
         );
     }
 }
+
+// ---- import openapi: an error names the spec and its pointer, once ----
+
+/// Three operations share one schema with a bad `minimum` and a bad `pattern`.
+const BROKEN_SHARED_SCHEMA: &str = r##"openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Customer"}
+  /b:
+    get:
+      operationId: getB
+      responses: {"200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/Customer"}}}}}
+    post:
+      operationId: postB
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/Customer"}
+      responses:
+        "201": {description: ok}
+components:
+  schemas:
+    Customer:
+      type: object
+      properties:
+        id: {type: string, pattern: "[unclosed"}
+        n: {type: integer, minimum: "x"}
+"##;
+
+#[test]
+fn import_openapi_errors_name_the_spec_and_appear_once() {
+    let project = Project::empty();
+    project.write("spec.yaml", BROKEN_SHARED_SCHEMA);
+    let out = interlock(
+        &project,
+        &[
+            "import",
+            "openapi",
+            "spec.yaml",
+            "--out",
+            "out",
+            "--provider",
+            "crm",
+        ],
+    );
+    out.assert_code(2);
+    let text = format!("{}{}", out.stdout, out.stderr);
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("error:")).collect();
+    let minimum: Vec<&&str> = lines.iter().filter(|l| l.contains("minimum")).collect();
+    assert_eq!(minimum.len(), 1, "{text}");
+    assert!(
+        minimum[0].starts_with(
+            "error: spec.yaml: at /components/schemas/Customer/properties/n/minimum: "
+        ),
+        "{text}"
+    );
+    let pattern: Vec<&&str> = lines.iter().filter(|l| l.contains("[unclosed")).collect();
+    assert_eq!(pattern.len(), 1, "{text}");
+    assert!(
+        pattern[0].starts_with("error: spec.yaml: at /paths/~1a/get: "),
+        "{text}"
+    );
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(!text.contains("out/"), "names a file never written: {text}");
+    assert!(!project.file("out").exists());
+}
