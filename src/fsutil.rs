@@ -363,6 +363,72 @@ pub fn strip_bom(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
+/// How many folder entries a walk looks at before it gives up: a project's folder, not a file
+/// system's.
+const WALK_BUDGET: usize = 100_000;
+/// How deep a walk goes.
+const WALK_DEPTH: usize = 32;
+
+/// The path with symlinks resolved, or the path itself when that fails.
+pub(crate) fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The files under `dir` that `keep` accepts, recursively. Symlinked folders are not followed
+/// (no loops, no leaving the project); a symlinked file counts only when it points inside `dir`.
+/// A folder more than [`WALK_BUDGET`] entries large is an input error naming `what` (e.g. "the
+/// scenarios folder") with `hint`; levels deeper than [`WALK_DEPTH`] are not read. Folders that
+/// cannot be read are skipped, except `dir` itself when `must_read` is set.
+pub(crate) fn walk_files(
+    dir: &Path,
+    what: &str,
+    hint: &str,
+    must_read: bool,
+    keep: &dyn Fn(&Path) -> bool,
+) -> Result<Vec<PathBuf>, InputError> {
+    let top = canonical(dir);
+    let mut budget = WALK_BUDGET;
+    let mut files = Vec::new();
+    let mut pending = vec![(dir.to_path_buf(), 0usize)];
+    while let Some((current, depth)) = pending.pop() {
+        let entries = match std::fs::read_dir(&current) {
+            Ok(entries) => entries,
+            Err(err) if must_read && depth == 0 => {
+                return Err(InputError::in_file(
+                    dir,
+                    format!("cannot read directory: {err}"),
+                ));
+            }
+            Err(_) => continue,
+        };
+        for entry in entries.flatten() {
+            budget = budget.checked_sub(1).ok_or_else(|| {
+                InputError::in_file(
+                    dir,
+                    format!(
+                        "{what} holds more than {WALK_BUDGET} entries; it is not a project folder"
+                    ),
+                )
+                .with_hint(hint)
+            })?;
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                if depth < WALK_DEPTH {
+                    pending.push((path, depth + 1));
+                }
+            } else if keep(&path)
+                && (kind.is_file() || (path.is_file() && canonical(&path).starts_with(&top)))
+            {
+                files.push(path);
+            }
+        }
+    }
+    Ok(files)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,3 +35,6 @@ pub mod scenario;
 pub mod server;
 pub mod snapshot;
 pub mod terminal;
+
+#[cfg(test)]
+mod proptests;

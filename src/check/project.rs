@@ -152,11 +152,11 @@ pub(crate) fn check_project(
     // A bad line is reported once, with the rest of its file, when the file is read below;
     // a scenario's recording that is not read below (not `*.jsonl`, or outside the
     // scenarios folder) keeps the scenario's report of it.
-    let read_below: BTreeSet<PathBuf> = files.iter().map(|f| canonical(f)).collect();
+    let read_below: BTreeSet<PathBuf> = files.iter().map(|f| crate::fsutil::canonical(f)).collect();
     report.invalid.extend(
         line_errors
             .into_iter()
-            .filter(|e| !read_below.contains(&canonical(&e.file))),
+            .filter(|e| !read_below.contains(&crate::fsutil::canonical(&e.file))),
     );
     for path in extra {
         if path.is_file() {
@@ -185,50 +185,15 @@ fn is_recording_line(error: &InputError) -> bool {
     matches!(error.position, crate::error::Position::Line(_))
 }
 
-fn canonical(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
-}
-
-/// How many folder entries a walk looks at before it gives up: a scenarios folder is a
-/// project's, not a file system's.
-const WALK_BUDGET: usize = 100_000;
-/// How deep a walk goes.
-const WALK_DEPTH: usize = 32;
-
-/// Every `*.jsonl` under `dir`, recursively. Symlinked folders are not followed (no loops, no
-/// leaving the project); a symlinked file counts only when it points inside `dir`. A folder
-/// too large or too deep to be a project's is an input error.
+/// Every `*.jsonl` under `dir`, recursively, walked by [`crate::fsutil::walk_files`].
 fn collect_recordings(dir: &Path, files: &mut BTreeSet<PathBuf>) -> Result<(), InputError> {
-    let top = canonical(dir);
-    let mut budget = WALK_BUDGET;
-    let mut pending = vec![(dir.to_path_buf(), 0usize)];
-    while let Some((current, depth)) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&current) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            budget = budget.checked_sub(1).ok_or_else(|| {
-                InputError::in_file(
-                    dir,
-                    format!("the scenarios folder holds more than {WALK_BUDGET} entries; it is not a project folder"),
-                )
-                .with_hint("point `scenarios` in interlock.toml at the project's scenarios folder")
-            })?;
-            let path = entry.path();
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            if kind.is_dir() {
-                if depth < WALK_DEPTH {
-                    pending.push((path, depth + 1));
-                }
-            } else if path.extension().is_some_and(|e| e == "jsonl")
-                && (kind.is_file() || (path.is_file() && canonical(&path).starts_with(&top)))
-            {
-                files.insert(path);
-            }
-        }
-    }
+    files.extend(crate::fsutil::walk_files(
+        dir,
+        "the scenarios folder",
+        "point `scenarios` in interlock.toml at the project's scenarios folder",
+        false,
+        &|path| path.extension().is_some_and(|e| e == "jsonl"),
+    )?);
     Ok(())
 }
 

@@ -54,7 +54,7 @@ fn openapi(args: &OpenApiArgs, global: &GlobalArgs) -> Result<u8, Error> {
         lenient: args.lenient,
     };
     let converted = openapi::convert(&args.spec, &doc, &options)?;
-    openapi::write(&converted, &args.out)?;
+    openapi::write(&converted, &args.spec, &args.out)?;
     for quirk in &converted.quirks {
         crate::outln!("repaired: {quirk}");
     }

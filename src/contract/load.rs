@@ -173,19 +173,16 @@ fn load_dir_into(dir: &Path, store: &mut DocumentStore) -> Result<Vec<Contract>,
     }
 }
 
-fn collect_contract_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|err| InputError::in_file(dir, format!("cannot read directory: {err}")))?;
-    for entry in entries {
-        let entry = entry
-            .map_err(|err| InputError::in_file(dir, format!("cannot read directory: {err}")))?;
-        let path = entry.path();
-        if path.is_dir() {
-            collect_contract_files(&path, out)?;
-        } else if is_contract_file(&path) {
-            out.push(path);
-        }
-    }
+/// Every contract file under `dir`, walked by [`crate::fsutil::walk_files`]: symlinked folders
+/// are not followed, so a loop or a link out of the project is not read.
+pub(crate) fn collect_contract_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
+    out.extend(crate::fsutil::walk_files(
+        dir,
+        "the contracts folder",
+        "point `contracts` in interlock.toml at the project's contracts folder",
+        true,
+        &|path| is_contract_file(path),
+    )?);
     Ok(())
 }
 

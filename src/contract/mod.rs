@@ -15,11 +15,11 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub(crate) use load::load_contracts_with;
 pub use load::{
     CONTRACT_SUFFIXES, dialect_for, is_contract_file, load_contracts, load_dir, meta_errors,
     unknown_field_hint,
 };
+pub(crate) use load::{collect_contract_files, load_contracts_with};
 pub(crate) use load::{describe_serde_error, serde_path_to_pointer};
 pub(crate) use path_template::PathTemplate;
 

@@ -165,7 +165,7 @@ pub(crate) fn load_side(
     match kind {
         InputKind::ContractDir => {
             let mut files = Vec::new();
-            contract_files(path, &mut files)?;
+            crate::contract::collect_contract_files(path, &mut files)?;
             files.sort();
             for file in files {
                 let id = n.file(&file)?;
@@ -285,22 +285,6 @@ pub(crate) fn check_all_refs(n: &mut Normalizer<'_>, file: usize) {
             }
         }
     }
-}
-
-fn contract_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|err| InputError::in_file(dir, format!("cannot read directory: {err}")))?;
-    for entry in entries {
-        let path = entry
-            .map_err(|err| InputError::in_file(dir, format!("cannot read directory: {err}")))?
-            .path();
-        if path.is_dir() {
-            contract_files(&path, out)?;
-        } else if is_contract_file(&path) {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// Shows files as the user named them: `contracts/customer.contract.json`, not an absolute

@@ -49,6 +49,8 @@ pub(crate) struct Converted {
     pub schemas: BTreeMap<String, Value>,
     /// Quirks repaired under `--lenient`, one line each.
     pub quirks: BTreeSet<String>,
+    /// Where in the spec each file comes from (path relative to the output folder → pointer).
+    pub origins: BTreeMap<String, String>,
 }
 
 /// Converts a parsed document; every problem is reported with its pointer.
@@ -78,6 +80,7 @@ pub(crate) fn convert(spec: &Path, doc: &Value, options: &Options) -> Result<Con
         contracts: c.contracts,
         schemas: c.schema_files,
         quirks: c.quirks,
+        origins: c.origins,
     })
 }
 
@@ -108,13 +111,60 @@ fn not_openapi(spec: &Path, doc: &Value) -> InputError {
 
 /// Writes the converted files into `out`: first into a scratch folder beside it, which must
 /// load as a contract set, then each file atomically into place.
-pub(crate) fn write(converted: &Converted, out: &Path) -> Result<(), Error> {
+///
+/// A converted file that does not load is a problem of the spec: it is reported at the spec's
+/// pointer the file came from (a shared schema's pointer plus the pointer inside it), and once,
+/// though every contract using a broken shared schema fails on it.
+pub(crate) fn write(converted: &Converted, spec: &Path, out: &Path) -> Result<(), Error> {
     let files: BTreeMap<&String, &Value> = converted
         .contracts
         .iter()
         .chain(&converted.schemas)
         .collect();
-    write_files(&files, out)
+    write_files(&files, out).map_err(|err| match err {
+        Error::Input(errors) => Error::Input(in_spec(errors, converted, spec, out)),
+        other => other,
+    })
+}
+
+/// Errors about converted files, moved onto the spec; schema files first, each problem once.
+fn in_spec(
+    errors: Vec<InputError>,
+    converted: &Converted,
+    spec: &Path,
+    out: &Path,
+) -> Vec<InputError> {
+    let mut placed: Vec<(bool, InputError)> = errors
+        .into_iter()
+        .map(|mut e| {
+            let relative = e
+                .file
+                .strip_prefix(out)
+                .ok()
+                .map(|rest| rest.to_string_lossy().replace('\\', "/"));
+            let origin = relative
+                .as_ref()
+                .and_then(|rest| converted.origins.get(rest).map(|o| (rest, o)));
+            let Some((relative, origin)) = origin else {
+                return (false, e);
+            };
+            let shared = converted.schemas.contains_key(relative);
+            let inner = match (&e.position, shared) {
+                (crate::error::Position::Pointer(p), true) => p.clone(),
+                _ => String::new(),
+            };
+            e.file = spec.to_path_buf();
+            e.position = crate::error::Position::Pointer(format!("{origin}{inner}"));
+            (shared, e)
+        })
+        .collect();
+    placed.sort_by_key(|(shared, _)| !shared);
+    let mut seen = BTreeSet::new();
+    placed
+        .into_iter()
+        .map(|(_, e)| e)
+        .filter(|e| seen.insert(e.message.clone()))
+        .collect()
 }
 
 /// Writes contract files (path relative to `out` → JSON) so that either all of them are
@@ -173,6 +223,7 @@ struct Converter<'a> {
     names: BTreeMap<String, String>,
     contracts: BTreeMap<String, Value>,
     schema_files: BTreeMap<String, Value>,
+    origins: BTreeMap<String, String>,
     interfaces: BTreeSet<String>,
     errors: Vec<InputError>,
     quirks: BTreeSet<String>,
@@ -219,6 +270,7 @@ impl<'a> Converter<'a> {
             names,
             contracts: BTreeMap::new(),
             schema_files: BTreeMap::new(),
+            origins: BTreeMap::new(),
             interfaces: BTreeSet::new(),
             errors: Vec::new(),
             quirks: BTreeSet::new(),
@@ -245,8 +297,9 @@ impl<'a> Converter<'a> {
                 converted = json!({"$schema": DIALECT, "allOf": [converted]});
             }
             if let Some(file) = self.names.get(name) {
-                self.schema_files
-                    .insert(format!("schemas/{file}"), converted);
+                let file = format!("schemas/{file}");
+                self.origins.insert(file.clone(), pointer);
+                self.schema_files.insert(file, converted);
             }
         }
     }
@@ -370,8 +423,9 @@ impl<'a> Converter<'a> {
             metadata.insert("deprecated".into(), json!(true));
         }
         contract.insert("metadata".into(), Value::Object(metadata));
-        self.contracts
-            .insert(format!("{name}.contract.json"), Value::Object(contract));
+        let file = format!("{name}.contract.json");
+        self.origins.insert(file.clone(), pointer.to_string());
+        self.contracts.insert(file, Value::Object(contract));
     }
 
     /// Parameters by (location, name), later lists overriding earlier ones.

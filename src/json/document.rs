@@ -129,9 +129,47 @@ pub fn parse_json(path: &Path, text: &str) -> Result<Value, InputError> {
 /// Parses YAML text into a JSON value; a syntax error names the line and column.
 pub fn parse_yaml(path: &Path, text: &str) -> Result<Value, InputError> {
     let text = crate::fsutil::strip_bom(text);
-    let yaml: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(text).map_err(|err| yaml_error(path, &err))?;
+    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|err| {
+        let mut e = yaml_error(path, &err);
+        // A second document carries no location in the parser's error: point at its start.
+        if err.location().is_none()
+            && let Some(line) = second_document_line(text)
+        {
+            e.position = Position::LineColumn { line, column: 1 };
+        }
+        e
+    })?;
     yaml_to_json(path, yaml)
+}
+
+/// The 1-based line where a second YAML document starts: the shortest prefix of whole lines
+/// that already holds more than one document ends there.
+fn second_document_line(text: &str) -> Option<usize> {
+    let ends: Vec<usize> = text
+        .match_indices('\n')
+        .map(|(i, _)| i + 1)
+        .chain(std::iter::once(text.len()))
+        .collect();
+    let several = |lines: usize| {
+        let prefix = ends.get(lines.checked_sub(1)?).map(|end| &text[..*end])?;
+        match serde_yaml_ng::from_str::<serde_yaml_ng::Value>(prefix) {
+            Err(err) => Some(err.location().is_none()),
+            Ok(_) => Some(false),
+        }
+    };
+    let (mut low, mut high) = (1, ends.len());
+    if several(high) != Some(true) {
+        return None;
+    }
+    while low < high {
+        let mid = low + (high - low) / 2;
+        if several(mid) == Some(true) {
+            high = mid;
+        } else {
+            low = mid + 1;
+        }
+    }
+    Some(low)
 }
 
 /// Turns a `serde_yaml_ng` error into an input error with its position.
@@ -152,7 +190,8 @@ pub fn yaml_error(path: &Path, err: &serde_yaml_ng::Error) -> InputError {
 
 fn yaml_to_json(path: &Path, yaml: serde_yaml_ng::Value) -> Result<Value, InputError> {
     // YAML allows non-string keys (e.g. response codes written as integers); JSON needs strings.
-    fn convert(value: serde_yaml_ng::Value) -> Result<Value, String> {
+    // A problem is reported at its JSON pointer, without echoing the value.
+    fn convert(value: serde_yaml_ng::Value, pointer: &mut String) -> Result<Value, String> {
         use serde_yaml_ng::Value as Y;
         Ok(match value {
             Y::Null => Value::Null,
@@ -171,7 +210,14 @@ fn yaml_to_json(path: &Path, yaml: serde_yaml_ng::Value) -> Result<Value, InputE
             }
             Y::String(s) => Value::String(s),
             Y::Sequence(items) => {
-                Value::Array(items.into_iter().map(convert).collect::<Result<_, _>>()?)
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.into_iter().enumerate() {
+                    let len = pointer.len();
+                    pointer.push_str(&format!("/{i}"));
+                    out.push(convert(item, pointer)?);
+                    pointer.truncate(len);
+                }
+                Value::Array(out)
             }
             Y::Mapping(map) => {
                 let mut out = serde_json::Map::with_capacity(map.len());
@@ -180,16 +226,35 @@ fn yaml_to_json(path: &Path, yaml: serde_yaml_ng::Value) -> Result<Value, InputE
                         Y::String(s) => s,
                         Y::Number(n) => n.to_string(),
                         Y::Bool(b) => b.to_string(),
-                        other => return Err(format!("mapping key {other:?} is not a string")),
+                        other => {
+                            let kind = match other {
+                                Y::Null => "null",
+                                Y::Sequence(_) => "a sequence",
+                                Y::Mapping(_) => "a mapping",
+                                _ => "a tagged value",
+                            };
+                            return Err(format!("a mapping key is {kind}, not a string"));
+                        }
                     };
-                    out.insert(key, convert(v)?);
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&super::escape_pointer_token(&key));
+                    out.insert(key, convert(v, pointer)?);
+                    pointer.truncate(len);
                 }
                 Value::Object(out)
             }
-            Y::Tagged(tagged) => convert(tagged.value)?,
+            Y::Tagged(tagged) => convert(tagged.value, pointer)?,
         })
     }
-    convert(yaml).map_err(|message| InputError::in_file(path, format!("invalid YAML: {message}")))
+    let mut pointer = String::new();
+    convert(yaml, &mut pointer).map_err(|message| {
+        InputError::new(
+            path,
+            Position::Pointer(pointer.clone()),
+            format!("invalid YAML: {message}"),
+        )
+    })
 }
 
 fn strip_position(message: &str) -> String {

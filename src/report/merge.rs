@@ -16,8 +16,7 @@ use crate::model::RunResult;
 
 /// Reads one JSON report back into the result it was written from.
 pub(crate) fn read(path: &Path) -> Result<RunResult, InputError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| InputError::in_file(path, format!("cannot read the report: {err}")))?;
+    let text = crate::fsutil::read_document(path, "report")?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|err| {
         InputError::new(
             path,

@@ -544,3 +544,144 @@ fn an_unknown_default_profile_is_attributed_to_the_project_file() {
     );
     assert!(!run.stderr.contains("<command line>"), "{}", run.stderr);
 }
+
+// ---- a symlink loop under contracts/ is not followed ----
+
+#[test]
+fn a_symlink_loop_under_contracts_is_not_followed() {
+    let project = Project::bundled();
+    // A folder linking to its parent (a loop), and one linking out of the project.
+    std::os::unix::fs::symlink("..", project.file("contracts/crm/loop")).expect("symlink");
+    let outside = tempfile::tempdir().expect("temp folder");
+    std::fs::write(
+        outside.path().join("stray.contract.json"),
+        "{ not a contract",
+    )
+    .expect("write");
+    std::os::unix::fs::symlink(outside.path(), project.file("contracts/outside")).expect("symlink");
+    for args in [&["check"][..], &["diff", "contracts", "contracts"][..]] {
+        let out = interlock(&project, args);
+        let text = format!("{}{}", out.stdout, out.stderr);
+        assert_eq!(out.code, 0, "{args:?}: {text}");
+        assert!(!text.contains("stray"), "{args:?}: {text}");
+        assert!(!text.contains("loop"), "{args:?}: {text}");
+    }
+    let check = interlock(&project, &["check"]);
+    assert!(check.stdout.contains("8 contracts"), "{}", check.stdout);
+}
+
+// ---- an outside `$ref` with a syntax error is reported by path and position only ----
+
+#[test]
+fn allow_outside_refs_reports_a_broken_outside_file_without_echoing_it() {
+    let project = bad_project("ref-outside-project");
+    let outside = tempfile::tempdir().expect("temp folder");
+    // JSON and YAML syntax errors, the secret on the failing line.
+    for (name, text, position) in [
+        (
+            "secret.json",
+            "{\"type\": \"object\",\n \"token\": hunter2-SECRET-VALUE }\n",
+            ":2:11:",
+        ),
+        (
+            "secret.yaml",
+            "type: object\ntoken: [hunter2-SECRET-VALUE\n",
+            ":3:1:",
+        ),
+    ] {
+        let file = outside.path().join(name);
+        std::fs::write(&file, text).expect("write");
+        project.edit(
+            "contracts/crm/customer.get.contract.json",
+            "/etc/passwd",
+            &file.display().to_string(),
+        );
+        let out = interlock(&project, &["--allow-outside-refs", "check"]);
+        out.assert_code(2);
+        let text = format!("{}{}", out.stdout, out.stderr);
+        assert!(!text.contains("hunter2"), "echoes the file: {text}");
+        assert!(
+            text.contains(&format!("{}{position} invalid", file.display())),
+            "{text}"
+        );
+        project.edit(
+            "contracts/crm/customer.get.contract.json",
+            &file.display().to_string(),
+            "/etc/passwd",
+        );
+    }
+}
+
+// ---- import openapi: an error names the spec and its pointer, once ----
+
+/// Three operations share one schema with a bad `minimum` and a bad `pattern`.
+const BROKEN_SHARED_SCHEMA: &str = r##"openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Customer"}
+  /b:
+    get:
+      operationId: getB
+      responses: {"200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/Customer"}}}}}
+    post:
+      operationId: postB
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/Customer"}
+      responses:
+        "201": {description: ok}
+components:
+  schemas:
+    Customer:
+      type: object
+      properties:
+        id: {type: string, pattern: "[unclosed"}
+        n: {type: integer, minimum: "x"}
+"##;
+
+#[test]
+fn import_openapi_errors_name_the_spec_and_appear_once() {
+    let project = Project::empty();
+    project.write("spec.yaml", BROKEN_SHARED_SCHEMA);
+    let out = interlock(
+        &project,
+        &[
+            "import",
+            "openapi",
+            "spec.yaml",
+            "--out",
+            "out",
+            "--provider",
+            "crm",
+        ],
+    );
+    out.assert_code(2);
+    let text = format!("{}{}", out.stdout, out.stderr);
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("error:")).collect();
+    let minimum: Vec<&&str> = lines.iter().filter(|l| l.contains("minimum")).collect();
+    assert_eq!(minimum.len(), 1, "{text}");
+    assert!(
+        minimum[0].starts_with(
+            "error: spec.yaml: at /components/schemas/Customer/properties/n/minimum: "
+        ),
+        "{text}"
+    );
+    let pattern: Vec<&&str> = lines.iter().filter(|l| l.contains("[unclosed")).collect();
+    assert_eq!(pattern.len(), 1, "{text}");
+    assert!(
+        pattern[0].starts_with("error: spec.yaml: at /paths/~1a/get: "),
+        "{text}"
+    );
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(!text.contains("out/"), "names a file never written: {text}");
+    assert!(!project.file("out").exists());
+}
