@@ -158,8 +158,21 @@ pub struct LoadedTable {
 /// Every `*.table.yaml` (or `*.table.json`) under `dir` (recursively), sorted by path; every problem in every file
 /// is reported, not only the first. A missing folder holds no contracts.
 pub fn load_dir(dir: &Path) -> Result<Vec<LoadedTable>, Error> {
-    let mut files = Vec::new();
-    collect(dir, &mut files).map_err(|err| Error::io("read", dir, &err))?;
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    // Symlinked folders are not followed, so a loop or a link out of the project is not read.
+    let mut files = crate::fsutil::walk_files(
+        dir,
+        "the contracts folder",
+        "point `contracts` in interlock.toml at the project's contracts folder",
+        true,
+        &|path| {
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| table_stem(n).is_some())
+        },
+    )?;
     files.sort();
     let mut tables = Vec::new();
     let mut errors = Vec::new();
@@ -192,25 +205,6 @@ pub fn load_dir(dir: &Path) -> Result<Vec<LoadedTable>, Error> {
     } else {
         Err(Error::Input(errors))
     }
-}
-
-fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if !dir.is_dir() {
-        return Ok(());
-    }
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect(&path, files)?;
-        } else if path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| table_stem(n).is_some())
-        {
-            files.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// Loads and cross-checks one table contract.
