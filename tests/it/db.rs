@@ -49,7 +49,7 @@ fn sqlite(project: &Project, relative: &str, script: &str) {
 }
 
 /// Every finding of a JSON report, flattened.
-fn findings(report: &Value) -> Vec<Value> {
+pub(crate) fn findings(report: &Value) -> Vec<Value> {
     report["scenarios"]
         .as_array()
         .into_iter()
@@ -61,7 +61,7 @@ fn findings(report: &Value) -> Vec<Value> {
 
 /// The one finding of `kind` at `path`, or a panic listing them all.
 #[track_caller]
-fn finding<'a>(all: &'a [Value], kind: &str, path: &str) -> &'a Value {
+pub(crate) fn finding<'a>(all: &'a [Value], kind: &str, path: &str) -> &'a Value {
     all.iter()
         .find(|f| f["kind"] == kind && f["path"] == path)
         .unwrap_or_else(|| panic!("no {kind} at {path} in {all:#?}"))

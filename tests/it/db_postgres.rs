@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::db::{finding, findings};
 use crate::harness::Project;
 use crate::support::postgres::Postgres;
 
@@ -37,22 +38,12 @@ CREATE TABLE customers (
 );
 ";
 
-fn findings(report: &Value) -> Vec<Value> {
-    report["scenarios"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|s| s["exchanges"].as_array().cloned().unwrap_or_default())
-        .flat_map(|e| e["findings"].as_array().cloned().unwrap_or_default())
-        .collect()
-}
-
+/// The severity of the one finding of `kind` at `path`.
 #[track_caller]
 fn severity(all: &[Value], kind: &str, path: &str) -> String {
-    all.iter()
-        .find(|f| f["kind"] == kind && f["path"] == path)
-        .and_then(|f| f["severity"].as_str())
-        .unwrap_or_else(|| panic!("no {kind} at {path} in {all:#?}"))
+    finding(all, kind, path)["severity"]
+        .as_str()
+        .unwrap_or_default()
         .to_owned()
 }
 
@@ -218,19 +209,19 @@ fn postgres_migration_gate_rolls_back_and_names_table_column_and_consumers() {
         "migrations/0002_drop.sql",
         "-- the tax id moved\nALTER TABLE customers DROP COLUMN tax_id;",
     );
-    let out = project.run_with_env(
-        &[
+    let check_migrations = |extra: &[&str]| {
+        let mut args = vec![
             "db",
             "check",
             "--profile",
             "staging",
             "--migrations",
             "migrations",
-            "--junit",
-            "junit.xml",
-        ],
-        &env,
-    );
+        ];
+        args.extend_from_slice(extra);
+        project.run_with_env(&args, &env)
+    };
+    let out = check_migrations(&["--junit", "junit.xml"]);
     out.assert_code(1);
     assert!(
         out.stdout
@@ -259,32 +250,12 @@ fn postgres_migration_gate_rolls_back_and_names_table_column_and_consumers() {
 
     // A migration that commits would defeat the rollback: refused before connecting.
     project.write("migrations/0003_commit.sql", "COMMIT;");
-    let out = project.run_with_env(
-        &[
-            "db",
-            "check",
-            "--profile",
-            "staging",
-            "--migrations",
-            "migrations",
-        ],
-        &env,
-    );
+    let out = check_migrations(&[]);
     out.assert_code(2);
     assert!(out.stderr.contains("0003_commit.sql"), "{}", out.stderr);
     // A migration the server rejects names its file.
     project.write("migrations/0003_commit.sql", "ALTER TABLE nope ADD x int;");
-    let out = project.run_with_env(
-        &[
-            "db",
-            "check",
-            "--profile",
-            "staging",
-            "--migrations",
-            "migrations",
-        ],
-        &env,
-    );
+    let out = check_migrations(&[]);
     out.assert_code(2);
     assert!(out.stderr.contains("0003_commit.sql"), "{}", out.stderr);
     assert!(out.stderr.contains("nope"), "{}", out.stderr);
