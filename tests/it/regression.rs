@@ -761,3 +761,27 @@ fn import_openapi_dash_reads_the_spec_from_standard_input() {
         "{imported:?}"
     );
 }
+
+#[test]
+fn check_rejects_an_invalid_table_contract_as_db_check_does() {
+    let project = Project::bundled();
+    project.edit(
+        "contracts/db/crm/customers.table.yaml",
+        "  nullable: false\n  length: 20\n",
+        "  nullable: maybe\n  length: 20\n",
+    );
+    let check = project.run(&["check"]);
+    check.assert_code(2);
+    assert!(
+        check
+            .stdout
+            .contains("invalid: contracts/db/crm/customers.table.yaml"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check.stdout.contains("/columns/2/nullable"),
+        "{}",
+        check.stdout
+    );
+}
