@@ -15,6 +15,7 @@ pub mod config;
 pub mod contract;
 pub mod db;
 pub mod diff;
+pub mod domains;
 pub mod error;
 pub mod exit_code;
 pub mod fsutil;

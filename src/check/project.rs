@@ -249,7 +249,7 @@ fn check_exchanges(
 
 /// The contract of an exchange: its `interface` (which must exist), else method and path
 /// (restricted to its peer's contracts when it names a peer that provides any).
-fn contract_for<'a>(
+pub(crate) fn contract_for<'a>(
     exchange: &Exchange,
     contracts: &'a ContractSet,
 ) -> Result<Option<&'a Contract>, InputError> {

@@ -2,6 +2,7 @@
 //! `$ref` resolution, and JSON pointers.
 
 pub(crate) mod document;
+pub(crate) mod format;
 pub(crate) mod pointer;
 
 pub use document::{

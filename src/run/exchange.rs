@@ -80,6 +80,11 @@ pub(super) async fn replay<'p>(
             let key = interface.unwrap_or_else(|| format!("{} {route}", exchange.request.method));
             timings.target(key, exchange.duration_ms, live.duration);
             result.findings = check_exchange(exchange, &live, contract, &expectation, &ignore);
+            if let Some(c) = contract
+                && !expectation.contract_only
+            {
+                add_domain_drift(&mut result.findings, contracts, c, &live, &ignore);
+            }
             // Both bodies are kept only where a report will show them side by side.
             if result.findings.iter().any(Finding::is_failure) {
                 result.recorded_body = exchange.response.body.json().cloned();
@@ -170,6 +175,44 @@ fn find_contract<'a>(
         .and_then(|i| contracts.by_interface(i))
         .or_else(|| contracts.find(Some(target), method, path))
         .or_else(|| contracts.find(None, method, path))
+}
+
+/// The live body's values outside the domains learned from recordings. A domain finding says
+/// more than a plain value change at the same field and replaces it (keeping the recorded
+/// value); a field another check already reported otherwise (a type change, a format drift, a
+/// schema violation) is not reported twice.
+fn add_domain_drift(
+    findings: &mut Vec<Finding>,
+    contracts: &ContractSet,
+    contract: &Contract,
+    live: &LiveResponse,
+    ignore: &IgnoreRules,
+) {
+    let Some(body) = live.response.body.json() else {
+        return;
+    };
+    let drift = check::domain::check_body(
+        contracts.domains(),
+        &contract.interface,
+        Some(live.response.status),
+        body,
+        ignore,
+        &Location::Response,
+    );
+    for mut finding in drift {
+        let same_field = |f: &Finding| f.path == finding.path;
+        if findings
+            .iter()
+            .any(|f| same_field(f) && f.kind != FindingKind::ValueChanged)
+        {
+            continue;
+        }
+        if let Some(at) = findings.iter().position(same_field) {
+            finding.old = findings.remove(at).old;
+        }
+        finding.affected = contract.affected();
+        findings.push(finding);
+    }
 }
 
 /// All checks of one live response: contract, expectation, recorded-vs-live drift.

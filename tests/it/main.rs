@@ -12,6 +12,7 @@ mod diff;
 mod diff_cli;
 mod diff_tables;
 mod discovery;
+mod domains;
 mod faults;
 mod harness;
 mod html_report;
