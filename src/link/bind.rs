@@ -127,7 +127,6 @@ impl Chain {
         let mut bound = self.bound();
         if let (Some(recorded), Some(live_text)) = (recorded, text(&live))
             && let Some(recorded_text) = linkable(recorded)
-            && !bound.bindings.iter().any(|b| b.recorded == recorded_text)
         {
             bound.bindings.push(Binding {
                 recorded: recorded_text,

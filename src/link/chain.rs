@@ -237,6 +237,15 @@ pub fn generated(steps: &[Step<'_>]) -> Vec<Link> {
             }
         }
     }
+    // A value that never comes back in a request and is never shown in a target response
+    // (a trace id the target sends a peer) has nothing to bind.
+    links.retain(|link| {
+        !link.uses.is_empty()
+            || link
+                .sightings
+                .iter()
+                .any(|s| s.message == Message::TargetResponse)
+    });
     links
 }
 
