@@ -279,6 +279,7 @@ mod tests {
                 findings: Vec::new(),
                 error: None,
                 latency: Vec::new(),
+                bindings: Vec::new(),
                 duration: Duration::ZERO,
             }],
             duration: Duration::ZERO,
