@@ -18,6 +18,9 @@ use super::stage::{Stage, Timings};
 /// What one exchange left behind.
 pub(super) struct Replayed<'p> {
     pub result: ExchangeResult,
+    /// The recorded exchange with bound values replaced by their live values, when that
+    /// changed it: what the live response was compared with.
+    pub expected: Option<Exchange>,
     pub live: Option<LiveResponse>,
     /// The contract the exchange was checked against.
     pub contract: Option<&'p Contract>,
@@ -66,6 +69,7 @@ pub(super) async fn replay<'p>(
     if expectation.skip {
         return Ok(Some(Replayed {
             result,
+            expected: None,
             live: None,
             contract,
             ignore,
@@ -73,8 +77,23 @@ pub(super) async fn replay<'p>(
         }));
     }
     let mut live_response = None;
-    match stage.replayer.send(&exchange.request).await {
+    let mut expected = None;
+    let request = super::chaining::request_to_send(scenario, index, exchange, &stage.chain);
+    result.url = request.url.clone();
+    match stage.replayer.send(&request).await {
         Ok(live) => {
+            super::chaining::bind_response(scenario, index, exchange, &live.response, &stage.chain);
+            // A generated value that changed is not a finding: the recorded response is
+            // compared with its bound values replaced by the live ones.
+            let translated = Exchange {
+                response: stage.chain.response_to_live(&exchange.response),
+                ..exchange.clone()
+            };
+            let exchange = if translated.response == exchange.response {
+                exchange
+            } else {
+                &*expected.insert(translated)
+            };
             result.live_status = Some(live.response.status);
             result.duration = live.duration;
             let key = interface.unwrap_or_else(|| format!("{} {route}", exchange.request.method));
@@ -101,14 +120,28 @@ pub(super) async fn replay<'p>(
     if !faults.is_empty() {
         note_faults(&mut result, &faults);
     }
+    // Snapshots keep the recorded values, so a new id on every run leaves them unchanged.
     let snapshot = match &live_response {
-        Some(live) => take_snapshot(
-            scenario, &route, &result, live, contract, &ignore, snapshots,
-        )?,
+        Some(live) => {
+            let as_recorded = LiveResponse {
+                response: stage.chain.response_to_recorded(&live.response),
+                duration: live.duration,
+            };
+            take_snapshot(
+                scenario,
+                &route,
+                &result,
+                &as_recorded,
+                contract,
+                &ignore,
+                snapshots,
+            )?
+        }
         None => None,
     };
     Ok(Some(Replayed {
         result,
+        expected,
         live: live_response,
         contract,
         ignore,
