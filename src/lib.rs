@@ -22,6 +22,7 @@ pub mod fsutil;
 pub mod import;
 pub mod infer;
 pub mod json;
+pub mod lineage;
 pub mod link;
 pub mod model;
 pub mod openapi;

@@ -20,6 +20,7 @@ mod html_report;
 mod import_har;
 mod import_openapi;
 mod infer;
+mod lineage;
 mod mock_cli;
 mod packaging;
 mod peers;
