@@ -112,13 +112,13 @@ impl Redactor {
         self.redact_body(
             &mut exchange.request.body,
             request_type.as_deref(),
-            "/request",
+            ("/request/body", "/request/form"),
             &mut found,
         );
         self.redact_body(
             &mut exchange.response.body,
             response_type.as_deref(),
-            "/response",
+            ("/response/body", "/response/form"),
             &mut found,
         );
         found.sweep(exchange);
@@ -191,36 +191,36 @@ impl Redactor {
         }
     }
 
+    /// Redacts a body; `at` is the place of the body itself and of its form fields.
     fn redact_body(
         &self,
         body: &mut Body,
         content_type: Option<&str>,
-        side: &str,
+        (at, form_at): (&str, &str),
         found: &mut Found,
     ) {
-        let at = format!("{side}/body");
         match body {
             Body::Json(value) => {
-                self.redact_json(value, &mut Vec::new(), &at, found);
+                self.redact_json(value, &mut Vec::new(), at, found);
             }
             Body::Text(text) => match sniff::text(content_type, text) {
                 sniff::Text::Json(mut value) => {
                     let before = value.clone();
-                    self.redact_json(&mut value, &mut Vec::new(), &at, found);
+                    self.redact_json(&mut value, &mut Vec::new(), at, found);
                     if value != before {
                         *text = value.to_string();
                     }
                 }
-                sniff::Text::Form => *text = self.redact_form(text, &format!("{side}/form"), found),
+                sniff::Text::Form => *text = self.redact_form(text, form_at, found),
                 sniff::Text::Multipart(boundary) => {
-                    if let Some(redacted) = self.redact_multipart(text, &boundary, side, found) {
+                    if let Some(redacted) = self.redact_multipart(text, &boundary, form_at, found) {
                         *text = redacted;
                     }
                 }
                 sniff::Text::Free => {
                     if let Some((replaced, kind)) = self.free_text(text, found) {
                         *text = replaced;
-                        found.place(at, kind);
+                        found.place(at.to_string(), kind);
                     }
                 }
             },
@@ -234,27 +234,26 @@ impl Redactor {
         &self,
         text: &str,
         boundary: &str,
-        side: &str,
+        form_at: &str,
         found: &mut Found,
     ) -> Option<String> {
         let (preamble, mut parts, epilogue) = sniff::multipart(text, boundary)?;
         for part in &mut parts {
-            let at = format!("{side}/form/{}", escape_pointer_token(&part.name));
+            let at = format!("{form_at}/{}", escape_pointer_token(&part.name));
             match self.rules.parameter(&part.name) {
                 Kind::Keep => {
                     let part_type = part.head.lines().find_map(|l| {
                         let (name, value) = l.split_once(':')?;
                         name.trim()
                             .eq_ignore_ascii_case("content-type")
-                            .then(|| value.trim().to_ascii_lowercase())
+                            .then(|| value.trim().to_string())
                     });
                     let mut body = Body::Text(part.content.clone());
-                    self.redact_body(&mut body, part_type.as_deref(), &at, found);
+                    let nested = format!("{at}/form");
+                    self.redact_body(&mut body, part_type.as_deref(), (&at, &nested), found);
                     if let Body::Text(content) = body {
                         part.content = content;
                     }
-                    // A field's own text is listed at the field, not at `<field>/body`.
-                    found.rename_places(&format!("{at}/body"), &at);
                 }
                 kind => {
                     part.content = self.replace_text(kind, &part.content, found);
@@ -466,7 +465,8 @@ fn pointer_at(at: &str, path: &[String]) -> String {
     pointer
 }
 
-/// The shortest removed value that is also replaced elsewhere in its exchange.
+/// The shortest removed value (in UTF-8 bytes) that is also replaced elsewhere in its
+/// exchange.
 pub(crate) const MIN_SWEPT_LEN: usize = 6;
 
 /// Values removed from one exchange, with what replaced them, and the places replaced.
@@ -478,7 +478,8 @@ struct Found {
 
 impl Found {
     fn add(&mut self, original: String, replacement: String) {
-        if original.chars().count() >= MIN_SWEPT_LEN && original != replacement {
+        // Bytes, not characters: a Chinese name of two or three characters is swept too.
+        if original.len() >= MIN_SWEPT_LEN && original != replacement {
             let encoded: String =
                 url::form_urlencoded::byte_serialize(original.as_bytes()).collect();
             if encoded != original {
@@ -495,14 +496,6 @@ impl Found {
             at,
             kind: kind.to_string(),
         });
-    }
-
-    fn rename_places(&mut self, from: &str, to: &str) {
-        for place in &mut self.places {
-            if place.at == from {
-                place.at = to.to_string();
-            }
-        }
     }
 
     /// Replaces every removed value wherever it still appears: URL, header values, JSON
@@ -534,7 +527,14 @@ impl Found {
                 for (name, value) in headers.iter_mut() {
                     let changed = match value {
                         HeaderValue::One(v) => replace(v),
-                        HeaderValue::Many(vs) => vs.iter_mut().fold(false, |c, v| replace(v) || c),
+                        HeaderValue::Many(vs) => {
+                            // Every value is swept, not only up to the first change.
+                            let mut changed = false;
+                            for v in vs.iter_mut() {
+                                changed |= replace(v);
+                            }
+                            changed
+                        }
                     };
                     if changed {
                         self.place(
@@ -581,7 +581,8 @@ fn sweep_json(
 ) {
     match value {
         Value::String(s) => {
-            if replace(s) {
+            let changed = replace(s);
+            if changed {
                 places.push(Pseudonymised {
                     at: at.clone(),
                     kind: "text".to_string(),
@@ -610,9 +611,7 @@ fn sweep_json(
 }
 
 fn content_type(headers: &Headers) -> Option<String> {
-    headers
-        .get("content-type")
-        .map(|v| v.first().to_ascii_lowercase())
+    headers.get("content-type").map(|v| v.first().to_string())
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@ pub(crate) enum Text {
     Free,
 }
 
-/// Sniffs a text body: multipart by its content type's boundary, JSON when it parses as an
+/// Sniffs a text body (`content_type` as sent: a boundary is case-sensitive): multipart by its
+/// content type's boundary, JSON when it parses as an
 /// object or array, form pairs by content type or by their shape, free text otherwise.
 pub(crate) fn text(content_type: Option<&str>, text: &str) -> Text {
     if let Some(boundary) = content_type.and_then(multipart_boundary) {
@@ -23,7 +24,10 @@ pub(crate) fn text(content_type: Option<&str>, text: &str) -> Text {
     if let Some(value) = json_container(text) {
         return Text::Json(value);
     }
-    let says_form = content_type.is_some_and(|ct| ct.contains("x-www-form-urlencoded"));
+    let says_form = content_type.is_some_and(|ct| {
+        ct.to_ascii_lowercase()
+            .contains("application/x-www-form-urlencoded")
+    });
     if says_form || looks_like_form(text) {
         Text::Form
     } else {

@@ -81,7 +81,7 @@ pub(crate) fn phone<'k>(value: &str, stream: impl FnOnce(&str) -> Stream<'k>) ->
 
 /// Luhn's checksum over digits.
 pub(crate) fn luhn_valid(digits: &str) -> bool {
-    luhn_sum(digits, false) % 10 == 0
+    luhn_sum(digits, false).is_multiple_of(10)
 }
 
 fn luhn_sum(digits: &str, check_missing: bool) -> u32 {
