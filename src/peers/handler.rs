@@ -71,6 +71,7 @@ pub(crate) struct Peer {
     /// Per contract, its path template, shared by the calls it covers.
     templates: Vec<Arc<str>>,
     pub journal: Journal,
+    admin: admin::AdminAccess,
 }
 
 /// Checks decided by the recording alone: a request matching a stub has its query (a multiset
@@ -128,6 +129,7 @@ impl Peer {
             fixed_checks,
             templates,
             journal: Journal::new(Journal::CAPACITY),
+            admin: options.admin,
         }
     }
 
@@ -164,7 +166,7 @@ impl Peer {
 
     /// The admin endpoint's answer, or the recorded answer, journaled.
     fn respond(&self, live: LiveRequest, started: Instant) -> PeerResponse {
-        if let Some(response) = admin::handle(&self.name, &self.journal, &live) {
+        if let Some(response) = admin::handle(&self.name, &self.journal, &self.admin, &live) {
             return response;
         }
         let answer = self.answer(&live);
@@ -206,7 +208,7 @@ impl Peer {
                 return Ok(json_response(status, &json!({ "error": error })));
             }
         };
-        if self.faults.is_empty() || admin::is_admin(&live) {
+        if self.faults.is_empty() || self.admin.serves(&live) {
             return Ok(self.respond(live, started));
         }
         let contract_at = self.contract_of(&live);

@@ -28,7 +28,7 @@ use std::path::Path;
 
 use crate::error::{Error, InputError};
 use crate::json::escape_pointer_token;
-use crate::recording::{Body, Exchange, HeaderValue, Headers, Pseudonymised};
+use crate::recording::{Body, Exchange, HeaderValue, Headers, Pseudonymised, Request};
 
 /// The environment variable holding the pseudonym key.
 pub(crate) const KEY_VARIABLE: &str = "INTERLOCK_REDACT_KEY";
@@ -122,6 +122,30 @@ impl Redactor {
             &mut found,
         );
         found.sweep(exchange);
+    }
+
+    /// The built-in credential rules alone (no personal data, so no key): what a mocked peer
+    /// shows of the requests it was sent, in its journal and its log.
+    pub(crate) fn credentials_only() -> &'static Redactor {
+        static CREDENTIALS: std::sync::LazyLock<Redactor> = std::sync::LazyLock::new(|| {
+            let config = RedactConfig {
+                defaults: false,
+                ..RedactConfig::default()
+            };
+            Redactor::from_config_with_key(&config, Path::new("interlock.toml"), None)
+                .unwrap_or_else(|_| unreachable!("the built-in credential rules need no key"))
+        });
+        &CREDENTIALS
+    }
+
+    /// A request redacted like the request of an exchange.
+    pub(crate) fn redact_request(&self, request: Request) -> Request {
+        let mut exchange = Exchange {
+            request,
+            ..Exchange::default()
+        };
+        self.redact_exchange(&mut exchange);
+        exchange.request
     }
 
     /// The text with every value a detector recognises replaced, for a line printed on a

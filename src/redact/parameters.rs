@@ -23,14 +23,14 @@ pub(crate) fn map_pairs(
         .join("&")
 }
 
-/// The value ranges of `?name=value` / `&name=value` pairs inside free text (an echoed URL)
-/// whose name `is_secret` says is a credential.
+/// The value ranges of `name=value` pairs inside free text (an echoed URL's `?access_token=…`,
+/// a message quoting `api_key=…`) whose name `is_secret` says is a credential.
 pub(crate) fn secret_pairs_in_text(
     text: &str,
     is_secret: impl Fn(&str) -> bool,
 ) -> Vec<std::ops::Range<usize>> {
     static PAIR: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r#"[?&]([A-Za-z0-9_.\-]+)=([^&\s"'<>#]+)"#).ok()
+        regex::Regex::new(r#"(?:^|[^A-Za-z0-9_.\-])([A-Za-z0-9_.\-]+)=([^&\s"'<>#`;,]+)"#).ok()
     });
     let Some(pair) = PAIR.as_ref() else {
         return Vec::new();

@@ -60,6 +60,7 @@ impl Stage {
                     ignore: IgnoreRules::default(),
                     bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
                     validate_requests: false,
+                    admin: crate::peers::AdminAccess::default(),
                     behaviour: Default::default(),
                 };
                 let server = PeerServer::start(options).await?;
