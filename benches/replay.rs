@@ -168,6 +168,7 @@ fn bench(c: &mut Criterion) {
             retries: 0,
             jobs: concurrency,
             snapshots: Mode::No,
+            privacy: interlock::redact::LivePrivacy::default(),
         });
         group.bench_function(format!("interlock-replay-and-check/c{concurrency}"), |b| {
             b.to_async(&runtime).iter(|| async {

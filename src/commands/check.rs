@@ -7,7 +7,13 @@ use crate::error::Error;
 /// Runs `interlock check`; returns the exit code.
 pub(crate) fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let config = super::config(global)?;
-    let mut report = check_project(&config.contracts, &config.scenarios, &args.recordings)?;
+    let audit = crate::redact::Audit::new(&config.redact, &config.file)?;
+    let mut report = check_project(
+        &config.contracts,
+        &config.scenarios,
+        &args.recordings,
+        &audit,
+    )?;
     // The profile `interlock run` would use, checked as `run` checks it.
     if let Err(Error::Input(mut errors)) = config.profile(&config.default_profile) {
         report.invalid.append(&mut errors);

@@ -10,8 +10,10 @@
 //! `interlock redact` all go through [`Redactor::redact_exchange`]. Rules and defaults are
 //! documented in `docs/redaction.md`.
 
+mod audit;
 mod command;
 pub(crate) mod detect;
+mod live;
 mod parameters;
 pub(crate) mod pseudonym;
 pub(crate) mod rules;
@@ -20,7 +22,9 @@ mod valid;
 
 use serde_json::Value;
 
+pub(crate) use audit::Audit;
 pub(crate) use command::redact_file;
+pub use live::LivePrivacy;
 pub(crate) use pseudonym::{Kind, Pseudonymizer, REDACTED};
 pub(crate) use rules::{RedactConfig, Rules};
 
@@ -42,6 +46,9 @@ pub(crate) struct Redactor {
     rules: Rules,
     /// `None` only when no rule makes pseudonyms.
     pseudonyms: Option<Pseudonymizer>,
+    /// Without a key, personal data becomes a typed placeholder (`[pseudonymised:email]`)
+    /// instead of `[redacted]`: what a run shows of live values it cannot pseudonymise.
+    placeholders: bool,
 }
 
 impl Redactor {
@@ -65,6 +72,7 @@ impl Redactor {
             return Ok(Redactor {
                 rules,
                 pseudonyms: None,
+                placeholders: false,
             });
         }
         let key = key.filter(|k| !k.is_empty()).ok_or_else(|| {
@@ -89,6 +97,7 @@ impl Redactor {
         Ok(Redactor {
             rules,
             pseudonyms: Some(Pseudonymizer::new(key.as_bytes())),
+            placeholders: false,
         })
     }
 
@@ -378,7 +387,9 @@ impl Redactor {
             }
             Value::Number(n) => {
                 let replacement = match (&self.pseudonyms, kind) {
-                    (_, Kind::Secret) | (None, _) => Value::String(REDACTED.to_string()),
+                    (_, Kind::Secret) => Value::String(REDACTED.to_string()),
+                    (None, _) if self.placeholders => Value::String(placeholder(kind.name())),
+                    (None, _) => Value::String(REDACTED.to_string()),
                     (Some(p), _) => Value::Number(p.number(n)),
                 };
                 found.add(n.to_string(), replacement.to_string());
@@ -407,6 +418,8 @@ impl Redactor {
         let replacement = match (&self.pseudonyms, kind) {
             (_, Kind::Keep) => return text.to_string(),
             (Some(p), _) => p.text(kind, text),
+            (None, Kind::Secret) => REDACTED.to_string(),
+            (None, _) if self.placeholders => placeholder(kind.name()),
             (None, _) => REDACTED.to_string(),
         };
         found.add(text.to_string(), replacement.clone());
@@ -460,6 +473,11 @@ impl Redactor {
         let whole = kinds.len() == 1 && kinds[0].0.start == 0 && kinds[0].0.end == text.len();
         Some((out, if whole { kinds[0].1.name() } else { "text" }))
     }
+}
+
+/// The typed placeholder snapshots and reports show for a pseudonymised place.
+pub(crate) fn placeholder(kind: &str) -> String {
+    format!("[pseudonymised:{kind}]")
 }
 
 /// Headers that describe the message, never scanned for personal data.

@@ -74,15 +74,18 @@ pub(super) async fn replay<'p>(
     }
     let mut live_response = None;
     match stage.replayer.send(&exchange.request).await {
-        Ok(live) => {
+        Ok(mut live) => {
             result.live_status = Some(live.response.status);
             result.duration = live.duration;
             let key = interface.unwrap_or_else(|| format!("{} {route}", exchange.request.method));
             timings.target(key, exchange.duration_ms, live.duration);
+            // Compared in the pseudonym domain; shown with placeholders from here on.
+            let aligned = stage.privacy.align(exchange, &mut live.response);
             result.findings = check_exchange(exchange, &live, contract, &expectation, &ignore);
+            aligned.mask(&mut live.response, &mut result.findings);
             // Both bodies are kept only where a report will show them side by side.
             if result.findings.iter().any(Finding::is_failure) {
-                result.recorded_body = exchange.response.body.json().cloned();
+                result.recorded_body = aligned.masked_body(&exchange.response.body);
                 result.live_body = live.response.body.json().cloned();
             }
             live_response = Some(live);

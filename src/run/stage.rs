@@ -23,6 +23,8 @@ pub(super) struct Stage {
     /// call on the same operation was made, differently, and is reported as unmatched instead
     /// of missing.
     unmatched_calls: BTreeSet<(String, String, String)>,
+    /// How live responses are compared in the pseudonym domain and shown.
+    pub privacy: crate::redact::LivePrivacy,
 }
 
 impl Stage {
@@ -74,6 +76,7 @@ impl Stage {
             stand_in,
             replayer,
             unmatched_calls: BTreeSet::new(),
+            privacy: plan.privacy.clone(),
         })
     }
 

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{Project, files_under};
 use crate::record::{Recorder, Upstream, client, read_recording};
+use interlock::recording::Exchange;
 
 /// A JWT, an AWS key id, a resident id, mobiles, cards, an IBAN, emails, names, addresses,
 /// each where no built-in field name catches it before this change.
@@ -213,4 +214,189 @@ async fn personal_data_by_value_never_reaches_the_recording_whatever_the_content
     );
     let form = exchanges[4].request.body.text().expect("form text");
     assert!(form.contains("secret_code=%5Bredacted%5D"), "{form}");
+}
+
+/// The key the bundled recordings were pseudonymised with (documented in docs/redaction.md).
+const DEMO_KEY: &str = "interlock-bundled-example-demo-key";
+
+/// What the CRM stand-in answers in clear for its seeded customers.
+const CRM_REAL: &[&str] = &[
+    "王建国",
+    "wang.jianguo@hdjm.example.com",
+    "+86 21 5080 1234",
+    "周敏",
+    "zhou.min@hengxin-elec.example.com",
+    "+86 512 6288 0456",
+    "+86 139 0000 2817",
+];
+
+/// Runs customer-onboarding against the CRM stand-in with every report written.
+fn replay_onboarding(
+    edit: impl FnOnce(&Project),
+    env: &[(&str, &str)],
+) -> (Project, crate::harness::Output) {
+    let summary = tempfile::NamedTempFile::new().expect("summary file");
+    let summary_path = summary.path().display().to_string();
+    let mut env = env.to_vec();
+    env.push(("GITHUB_STEP_SUMMARY", &summary_path));
+    let (project, out) = crate::support::crm::run_bundled_against(
+        crate::support::crm::CrmVersion::V1,
+        "customer-onboarding",
+        edit,
+        &[
+            "--junit",
+            "out/junit.xml",
+            "--report-json",
+            "out/report.json",
+            "--html",
+            "out/report.html",
+            "--summary-md",
+            "out/report.md",
+        ],
+        &env,
+    );
+    let summary_text = std::fs::read_to_string(summary.path()).unwrap_or_default();
+    project.write("out/step-summary.md", &summary_text);
+    (project, out)
+}
+
+/// No value the stand-in answered in clear reaches a file or the console (the contracts are
+/// inputs: their descriptions quote an example number).
+fn assert_no_real_data(project: &Project, out: &crate::harness::Output) {
+    let inputs = project.path().join("contracts");
+    for path in files_under(project.path())
+        .into_iter()
+        .filter(|p| !p.starts_with(&inputs))
+    {
+        let bytes = std::fs::read(&path).expect("read file");
+        for raw in CRM_REAL {
+            assert!(
+                !bytes.windows(raw.len()).any(|w| w == raw.as_bytes()),
+                "`{raw}` found in {}",
+                path.display()
+            );
+        }
+    }
+    for raw in CRM_REAL {
+        assert!(
+            !out.stdout.contains(raw),
+            "`{raw}` on stdout:\n{}",
+            out.stdout
+        );
+        assert!(
+            !out.stderr.contains(raw),
+            "`{raw}` on stderr:\n{}",
+            out.stderr
+        );
+    }
+}
+
+fn findings(project: &Project) -> Vec<Value> {
+    let report: Value = project.json("out/report.json");
+    report["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .flat_map(|s| s["exchanges"].as_array().expect("exchanges").clone())
+        .flat_map(|e| e["findings"].as_array().expect("findings").clone())
+        .filter(|f| f["kind"] != "no-contract")
+        .collect()
+}
+
+#[test]
+fn a_pseudonymised_recording_replays_clean_against_a_target_answering_real_data() {
+    let (project, out) = replay_onboarding(|_| {}, &[("INTERLOCK_REDACT_KEY", DEMO_KEY)]);
+    out.assert_code(0);
+    assert_eq!(findings(&project), Vec::<Value>::new());
+    assert!(
+        !out.stderr.contains("compared by shape only"),
+        "{}",
+        out.stderr
+    );
+    assert_no_real_data(&project, &out);
+    // Without the key: compared by shape, said once, still clean and still nothing in clear.
+    let (project, out) = replay_onboarding(|_| {}, &[]);
+    out.assert_code(0);
+    assert_eq!(
+        out.stderr.matches("compared by shape only").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert_no_real_data(&project, &out);
+}
+
+#[test]
+fn one_changed_email_is_exactly_one_finding_shown_as_a_placeholder() {
+    // The recording's pseudonym of one seeded contact's email no longer matches what the
+    // target answers: as if that email had changed on the target.
+    let (project, out) = replay_onboarding(
+        |project| {
+            let file = "scenarios/customer-onboarding/crm.jsonl";
+            let text = project.read(file);
+            let recorded: Vec<Exchange> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("recording line"))
+                .collect();
+            let list = &recorded[2];
+            let email = list.response.body.json().unwrap()["items"][0]["contacts"][0]["email"]
+                .as_str()
+                .expect("a pseudonymised email")
+                .to_string();
+            assert!(email.ends_with("@example.invalid"), "{email}");
+            let lines: Vec<String> = text
+                .lines()
+                .enumerate()
+                .map(|(i, l)| {
+                    if i == 2 {
+                        l.replace(&email, "uchanged00000@example.invalid")
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect();
+            project.write(file, &(lines.join("\n") + "\n"));
+        },
+        &[("INTERLOCK_REDACT_KEY", DEMO_KEY)],
+    );
+    out.assert_code(1);
+    let found = findings(&project);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["kind"], "value-changed");
+    assert_eq!(found[0]["path"], "/items/0/contacts/0/email");
+    assert_eq!(found[0]["old"], "[pseudonymised:email]");
+    assert_eq!(found[0]["new"], "[pseudonymised:email]");
+    assert_no_real_data(&project, &out);
+}
+
+#[test]
+fn check_warns_once_per_recording_holding_personal_data_in_clear_and_still_exits_0() {
+    let project = Project::bundled();
+    let clean = project.run(&["check"]);
+    clean.assert_code(0);
+    assert!(!clean.stdout.contains("warning:"), "{}", clean.stdout);
+    project.write(
+        "raw.jsonl",
+        concat!(
+            r#"{"request":{"method":"GET","url":"/misc/notes/1"},"response":{"status":200,"body":{"id":"C-1","note":"call 13812345678","contact":{"email":"li.lei@kunde.example"}}}}"#,
+            "\n",
+            r#"{"request":{"method":"GET","url":"/misc/notes/2"},"response":{"status":200,"body":{"id":"C-2"}}}"#,
+            "\n",
+        ),
+    );
+    let out = project.run(&["check", "raw.jsonl"]);
+    out.assert_code(0);
+    let warnings: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "warning: raw.jsonl: 2 values that look like personal data or credentials and were not pseudonymised (line 1); run `interlock redact raw.jsonl`"
+        ],
+        "{}",
+        out.stdout
+    );
 }
