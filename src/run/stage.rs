@@ -103,7 +103,8 @@ impl Stage {
                 }
                 let route = format!("{} {} {}", peer.name(), call.method(), call.route);
                 timings.peer(route, call.duration);
-                findings.extend(call.findings.iter().cloned());
+                // What the target sent its peers is shown through the same redaction.
+                findings.extend(call.findings.iter().map(|f| self.privacy.redact_finding(f)));
             }
         }
         faults

@@ -400,3 +400,52 @@ fn check_warns_once_per_recording_holding_personal_data_in_clear_and_still_exits
         out.stdout
     );
 }
+
+#[test]
+fn har_import_redacts_by_value_whatever_the_mime_type() {
+    let project = Project::empty();
+    let body = customer().to_string();
+    let har = json!({"log": {"version": "1.2", "creator": {"name": "test", "version": "1"}, "entries": [{
+        "startedDateTime": "2026-03-02T09:15:00.000+08:00",
+        "time": 12.5,
+        "request": {
+            "method": "POST",
+            "url": format!("https://crm.example.com/notes/{}?access_token={}", RAW[4], RAW[16]),
+            "httpVersion": "HTTP/1.1",
+            "headers": [{"name": "x-internal-auth", "value": RAW[0]}, {"name": "content-type", "value": "text/plain"}],
+            "queryString": [],
+            "cookies": [],
+            "headersSize": -1,
+            "bodySize": body.len(),
+            "postData": {"mimeType": "text/plain", "text": body}
+        },
+        "response": {
+            "status": 200,
+            "statusText": "OK",
+            "httpVersion": "HTTP/1.1",
+            "headers": [{"name": "content-type", "value": "text/plain"}],
+            "cookies": [],
+            "content": {"size": body.len(), "mimeType": "text/plain", "text": body},
+            "redirectURL": "",
+            "headersSize": -1,
+            "bodySize": body.len()
+        },
+        "cache": {},
+        "timings": {"send": 0, "wait": 12.5, "receive": 0}
+    }]}});
+    project.write("capture.har", &har.to_string());
+    let out = project.run_with_env(
+        &["import", "har", "capture.har", "--out", "crm.jsonl"],
+        &[("INTERLOCK_REDACT_KEY", crate::record::KEY)],
+    );
+    out.assert_code(0);
+    std::fs::remove_file(project.file("capture.har")).expect("remove the capture");
+    assert_nowhere(&project, &format!("{}{}", out.stdout, out.stderr));
+    let exchanges = read_recording(&project, "crm.jsonl");
+    assert!(
+        exchanges[0]
+            .pseudonymised
+            .iter()
+            .any(|p| p.at == "/response/body/身份证号" && p.kind == "national_id")
+    );
+}
