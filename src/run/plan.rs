@@ -26,6 +26,18 @@ pub struct RunPlan {
     pub jobs: usize,
     /// When snapshot files are written.
     pub snapshots: Mode,
+    /// How live responses are compared in the pseudonym domain and shown.
+    pub privacy: crate::redact::LivePrivacy,
+}
+
+impl RunPlan {
+    /// Whether any replayed recording lists pseudonymised places.
+    pub fn has_pseudonyms(&self) -> bool {
+        self.scenarios
+            .iter()
+            .flat_map(|s| s.replay.iter())
+            .any(|e| !e.pseudonymised.is_empty())
+    }
 }
 
 /// What to run, as the command line asks for it (`interlock run`'s options).
@@ -118,6 +130,7 @@ pub fn plan(args: &Request, root: &Path) -> Result<RunPlan, Error> {
         retries: config.retries,
         jobs,
         snapshots,
+        privacy: crate::redact::LivePrivacy::from_config(&config.redact, &config.file)?,
     })
 }
 
