@@ -370,8 +370,20 @@ fn visit<'a>(
 ) {
     for (at, scenario) in run.scenarios.iter().enumerate() {
         let mut first_error: Option<Key> = None;
+        // An environment diagnosis explains every finding of the scenario: one cause.
+        let environment = scenario.environment.diagnosis.as_ref().map(|d| Key {
+            kind: format!("environment-{}", d.kind.id()),
+            scope: scenario.name.clone(),
+            pattern: String::new(),
+            shape: String::new(),
+            rank: Rank::Error,
+            title: format!("scenario `{}`: {} — {}", scenario.name, d.message, d.hint),
+        });
         for exchange in &scenario.exchanges {
-            let keys = exchange_keys(exchange);
+            let keys = match &environment {
+                Some(key) => vec![key.clone(); exchange.findings.len()],
+                None => exchange_keys(exchange),
+            };
             for (i, (finding, key)) in exchange.findings.iter().zip(keys).enumerate() {
                 let place = Place {
                     at,
@@ -394,14 +406,14 @@ fn visit<'a>(
             }
         }
         if let Some(error) = &scenario.error {
-            let key = Key {
+            let key = environment.clone().unwrap_or_else(|| Key {
                 kind: "scenario-error".into(),
                 scope: scenario.name.clone(),
                 pattern: String::new(),
                 shape: String::new(),
                 rank: Rank::Error,
                 title: format!("scenario `{}` could not run", scenario.name),
-            };
+            });
             first_error.get_or_insert_with(|| key.clone());
             let place = Place {
                 at,
@@ -412,8 +424,9 @@ fn visit<'a>(
             f(place, key, None, Some(error));
         }
         for (i, finding) in scenario.findings.iter().enumerate() {
-            let key = match (&first_error, finding.kind) {
-                (Some(error), FindingKind::PeerCallMissing) => error.clone(),
+            let key = match (&environment, &first_error, finding.kind) {
+                (Some(environment), _, _) => environment.clone(),
+                (None, Some(error), FindingKind::PeerCallMissing) => error.clone(),
                 _ => plain_key(finding),
             };
             let place = Place {
@@ -802,6 +815,7 @@ mod tests {
                 exchanges,
                 findings,
                 error: None,
+                environment: Default::default(),
                 latency: Vec::new(),
                 duration: Duration::ZERO,
             }],

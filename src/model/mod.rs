@@ -2,9 +2,11 @@
 //! and run. Checks produce it, the runner assembles it, reporters read it.
 
 pub mod cause;
+mod environment;
 mod finding;
 mod result;
 
 pub use cause::{Cause, Rank};
+pub use environment::{Diagnosis, DiagnosisKind, Environment, StepResult};
 pub use finding::{Finding, FindingKind, Location, Severity};
 pub use result::{Counts, ExchangeResult, Latency, Outcome, RunResult, ScenarioResult};

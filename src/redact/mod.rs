@@ -14,6 +14,7 @@ mod command;
 mod parameters;
 pub(crate) mod pseudonym;
 pub(crate) mod rules;
+pub(crate) mod secrets;
 
 use serde_json::Value;
 

@@ -24,6 +24,8 @@
 //! `FAIL` line), then the summary line. `-v` adds one line per exchange on standard error as
 //! it finishes: outcome, scenario, exchange, status and duration.
 
+mod environment;
+
 use std::fmt::{self, Write as _};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -380,15 +382,15 @@ fn write_scenario(out: &mut String, scenario: &ScenarioResult, p: Painter) -> fm
 }
 
 fn write_scenario_error(out: &mut String, scenario: &ScenarioResult, p: Painter) -> fmt::Result {
-    match &scenario.error {
-        Some(error) => writeln!(
+    if let Some(error) = &scenario.error {
+        writeln!(
             out,
             "  {} scenario  {}",
             p.label(Outcome::Error),
             one_line(error)
-        ),
-        None => Ok(()),
+        )?;
     }
+    environment::write_environment(out, &scenario.environment, scenario.outcome(), p)
 }
 
 /// How the scenario-level findings went, when there are any.
@@ -704,6 +706,7 @@ pub(crate) mod sample {
                 )
             }],
             error: None,
+            environment: Default::default(),
             latency: vec![
                 Latency::of("crm.customers.get", vec![12.0]),
                 Latency::of("crm.customers.create", vec![48.0]),
@@ -723,6 +726,7 @@ pub(crate) mod sample {
             exchanges: vec![invoice, read],
             findings: Vec::new(),
             error: None,
+            environment: Default::default(),
             latency: vec![
                 Latency::of("crm.invoices.create", vec![31.0]),
                 Latency::of("crm.invoices.get", vec![9.0]),
@@ -879,6 +883,7 @@ mod tests {
                 exchanges: Vec::new(),
                 findings: Vec::new(),
                 error: Some("cannot bind peer erp to 127.0.0.1:9001: address in use".into()),
+                environment: Default::default(),
                 latency: Vec::new(),
                 duration: Duration::ZERO,
             }],

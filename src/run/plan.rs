@@ -14,6 +14,8 @@ use crate::error::{Error, InputError, did_you_mean};
 use crate::scenario::{self, Scenario};
 use crate::snapshot::Mode;
 
+use super::staging;
+
 /// Everything a run needs, loaded and validated.
 #[derive(Debug, Clone)]
 pub struct RunPlan {
@@ -26,6 +28,12 @@ pub struct RunPlan {
     pub jobs: usize,
     /// When snapshot files are written.
     pub snapshots: Mode,
+    /// Headers and query parameters sent to each live target, by target name.
+    pub credentials: BTreeMap<String, crate::config::Credentials>,
+    /// The profile whose targets are used (`INTERLOCK_PROFILE` of setup commands).
+    pub profile: String,
+    /// Setup and teardown commands may run.
+    pub allow_commands: bool,
 }
 
 /// What to run, as the command line asks for it (`interlock run`'s options).
@@ -53,6 +61,12 @@ pub struct Request {
     pub timeout: Option<f64>,
     /// When snapshot files are written; `None` reads `INTERLOCK_SNAPSHOTS` / `INSTA_UPDATE`.
     pub snapshots: Option<Mode>,
+    /// `--header "NAME: VALUE"` flags.
+    pub headers: Vec<String>,
+    /// `--ignore POINTER` flags.
+    pub ignore: Vec<String>,
+    /// `--allow-commands`.
+    pub allow_commands: bool,
 }
 
 /// Loads and validates everything a run needs. The project file is discovered from `root`
@@ -87,10 +101,15 @@ pub fn plan(args: &Request, root: &Path) -> Result<RunPlan, Error> {
         )
         .into());
     }
-    let (mut scenarios, contracts, targets) = match &args.replay {
+    let flags = staging::Flags::parse(&args.headers, &args.ignore)?;
+    let (mut scenarios, contracts, targets, profile) = match &args.replay {
         Some(replay) => ad_hoc(args, replay)?,
         None => project(args, &config)?,
     };
+    let credentials = flags.credentials_for(&targets, &profile.credentials);
+    flags.add_ignore_rules(&mut scenarios);
+    let allow_commands = args.allow_commands || config.allow_commands;
+    staging::check_commands_allowed(&scenarios, allow_commands)?;
     if let Some(shard) = shard {
         scenarios.retain(|s| shard.owns(&s.name));
     }
@@ -118,10 +137,18 @@ pub fn plan(args: &Request, root: &Path) -> Result<RunPlan, Error> {
         retries: config.retries,
         jobs,
         snapshots,
+        credentials,
+        profile: profile.name,
+        allow_commands,
     })
 }
 
-type Loaded = (Vec<Scenario>, ContractSet, BTreeMap<String, String>);
+type Loaded = (
+    Vec<Scenario>,
+    ContractSet,
+    BTreeMap<String, String>,
+    staging::ChosenProfile,
+);
 
 fn ad_hoc(args: &Request, replay: &Path) -> Result<Loaded, Error> {
     if !args.scenarios.is_empty() {
@@ -164,7 +191,12 @@ fn ad_hoc(args: &Request, replay: &Path) -> Result<Loaded, Error> {
     let scenario = Scenario::ad_hoc(replay.to_path_buf(), peers)?;
     scenario::check_replayable(&scenario)?;
     let targets = BTreeMap::from([(scenario.target.clone(), url)]);
-    Ok((vec![scenario], contracts, targets))
+    Ok((
+        vec![scenario],
+        contracts,
+        targets,
+        staging::ChosenProfile::ad_hoc(),
+    ))
 }
 
 /// `NAME=REC@PORT` (or `NAME=REC` for a free port).
@@ -250,11 +282,11 @@ fn project(args: &Request, config: &Config) -> Result<Loaded, Error> {
         .profile
         .clone()
         .unwrap_or_else(|| config.default_profile.clone());
-    let mut targets = match config.profile(&profile_name) {
-        Ok(p) => p.targets,
+    let (mut targets, credentials) = match config.profile(&profile_name) {
+        Ok(p) => (p.targets, p.credentials),
         Err(Error::Input(mut errs)) => {
             errors.append(&mut errs);
-            BTreeMap::new()
+            (BTreeMap::new(), BTreeMap::new())
         }
         Err(other) => return Err(other),
     };
@@ -289,7 +321,11 @@ fn project(args: &Request, config: &Config) -> Result<Loaded, Error> {
         )
         .into());
     }
-    Ok((scenarios, contracts, targets))
+    let profile = staging::ChosenProfile {
+        name: profile_name,
+        credentials,
+    };
+    Ok((scenarios, contracts, targets, profile))
 }
 
 #[cfg(test)]

@@ -23,6 +23,8 @@ pub(super) struct Stage {
     /// call on the same operation was made, differently, and is reported as unmatched instead
     /// of missing.
     unmatched_calls: BTreeSet<(String, String, String)>,
+    /// Calls each peer received during the replay, by peer name.
+    calls: BTreeMap<String, usize>,
 }
 
 impl Stage {
@@ -67,12 +69,22 @@ impl Stage {
                 (Some(server), url)
             }
         };
-        let replayer = Replayer::new(client, &base, plan.timeout, plan.retries)?;
+        let credentials = match &stand_in {
+            None => plan
+                .credentials
+                .get(&scenario.target)
+                .cloned()
+                .unwrap_or_default(),
+            Some(_) => Default::default(),
+        };
+        let replayer =
+            Replayer::new(client, &base, plan.timeout, plan.retries)?.with_credentials(credentials);
         Ok(Stage {
             peers,
             stand_in,
             replayer,
             unmatched_calls: BTreeSet::new(),
+            calls: BTreeMap::new(),
         })
     }
 
@@ -85,7 +97,9 @@ impl Stage {
     ) -> Vec<String> {
         let mut faults = Vec::new();
         for peer in &self.peers {
-            for call in peer.take_journal() {
+            let journal = peer.take_journal();
+            *self.calls.entry(peer.name().to_string()).or_default() += journal.len();
+            for call in journal {
                 if let Some(fault) = &call.fault {
                     faults.push(format!("{}: {fault}", peer.name()));
                 }
@@ -99,10 +113,30 @@ impl Stage {
                 }
                 let route = format!("{} {} {}", peer.name(), call.method(), call.route);
                 timings.peer(route, call.duration);
-                findings.extend(call.findings.iter().cloned());
+                findings.extend(call.findings.iter().cloned().map(scrubbed));
             }
         }
         faults
+    }
+
+    /// Forgets the peer calls made so far (those a setup step caused), so the replay's first
+    /// exchange is not charged with them.
+    pub(crate) fn discard_peer_calls(&mut self) {
+        for peer in &self.peers {
+            let _ = peer.take_journal();
+        }
+    }
+
+    /// Each peer's name, URL and the number of calls it received during the replay.
+    pub(crate) fn peer_calls(&self) -> Vec<(String, String, usize)> {
+        self.peers
+            .iter()
+            .map(|p| {
+                let name = p.name().to_string();
+                let count = self.calls.get(&name).copied().unwrap_or(0);
+                (name, p.url(), count)
+            })
+            .collect()
     }
 
     /// A finding for every recorded peer call the target never made (only against a live
@@ -160,6 +194,18 @@ impl Stage {
             stand_in.shutdown().await;
         }
     }
+}
+
+/// A finding about what the target sent a peer, without any credential it forwarded.
+fn scrubbed(mut finding: Finding) -> Finding {
+    use crate::redact::secrets;
+    if secrets::any() {
+        secrets::scrub_in_place(&mut finding.message);
+        for value in [&mut finding.old, &mut finding.new].into_iter().flatten() {
+            secrets::scrub_json(value);
+        }
+    }
+    finding
 }
 
 /// Durations per target interface (live and recorded) and per peer route, in milliseconds.

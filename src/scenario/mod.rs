@@ -9,6 +9,7 @@ pub mod behaviour;
 pub mod fault;
 pub(crate) mod ignore;
 pub(crate) mod shard;
+pub mod steps;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -43,6 +44,9 @@ pub struct Scenario {
     pub expectations: Vec<Expectation>,
     /// Latency budget of the target's interfaces against the recorded durations.
     pub latency: Option<LatencyBudget>,
+    /// Steps run before the replay (`setup:`) and after it, whatever happened (`teardown:`).
+    pub setup: Vec<steps::Step>,
+    pub teardown: Vec<steps::Step>,
 }
 
 /// `latency:` in a scenario: the live p95 of each target interface may be at most `ratio`
@@ -162,6 +166,8 @@ impl Scenario {
             ignore: IgnoreRules::default(),
             expectations: Vec::new(),
             latency: None,
+            setup: Vec::new(),
+            teardown: Vec::new(),
         })
     }
 }
@@ -180,6 +186,10 @@ struct RawScenario {
     #[serde(default)]
     expect: Vec<RawExpectation>,
     latency: Option<LatencyBudget>,
+    #[serde(default)]
+    setup: Vec<steps::Step>,
+    #[serde(default)]
+    teardown: Vec<steps::Step>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -385,6 +395,8 @@ pub(crate) fn load(file: &Path) -> Result<Scenario, Error> {
         ignore,
         expectations,
         latency: raw.latency,
+        setup: raw.setup,
+        teardown: raw.teardown,
     })
 }
 

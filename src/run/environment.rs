@@ -1,0 +1,152 @@
+//! Environment or contract? A scenario replayed against a live target whose failures all point
+//! at the environment becomes an environment error (exit 3) with a hint, instead of a contract
+//! failure (exit 1). It does so only when nothing in the scenario points at a contract break:
+//!
+//! - **credentials**: every replayed exchange answered 401 or 403, at least one where the
+//!   recording had a success;
+//! - **gateway**: every replayed exchange answered 502, 503 or 504 (or a proxy's error page: a
+//!   5xx whose body is not JSON and speaks of a gateway, proxy or upstream), at least one where
+//!   the recording had a success, no `expect` entry names a status for the scenario, and no
+//!   fault is injected into its peers.
+//!
+//! Either way a finding about what the target sent a mocked peer (it reached the target after
+//! all), or an `expect`ed status that did not come back, keeps the scenario a failure. The peer
+//! calls the target never made are explained by the rejection and fold into the diagnosis.
+//!
+//! Apart from that, a mocked peer that received no request at all while its recording expects
+//! some gets a hint naming its URL: the target may be pointed at another ERP. The missing calls
+//! stay failures (a CRM that stopped syncing the ERP is a real break).
+
+use crate::model::{
+    Diagnosis, DiagnosisKind, ExchangeResult, Finding, FindingKind, Location, ScenarioResult,
+};
+use crate::scenario::Scenario;
+
+/// The diagnosis of a finished scenario against a live target, if the environment explains it.
+pub(super) fn diagnose(scenario: &Scenario, result: &ScenarioResult) -> Option<Diagnosis> {
+    let replayed: Vec<&ExchangeResult> = result
+        .exchanges
+        .iter()
+        .filter(|e| !e.skipped && e.error.is_none())
+        .collect();
+    if replayed.is_empty()
+        || replayed.len() != result.exchanges.iter().filter(|e| !e.skipped).count()
+    {
+        return None;
+    }
+    if result.all_findings().any(points_at_contract) {
+        return None;
+    }
+    let had_success = |e: &&ExchangeResult| e.recorded_status < 400;
+    let statuses: Vec<u16> = replayed.iter().filter_map(|e| e.live_status).collect();
+    if statuses.len() != replayed.len() {
+        return None;
+    }
+    let summary = |codes: &[u16]| {
+        let mut codes = codes.to_vec();
+        codes.sort_unstable();
+        codes.dedup();
+        codes
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    if replayed
+        .iter()
+        .all(|e| matches!(e.live_status, Some(401 | 403)))
+        && replayed.iter().any(had_success)
+    {
+        return Some(Diagnosis {
+            kind: DiagnosisKind::Credentials,
+            message: format!(
+                "the target answered {} to every exchange ({}), where the recording had a success: it did not accept the request's credentials",
+                summary(&statuses),
+                replayed.len()
+            ),
+            hint: format!(
+                "check the credentials: pass --header \"Authorization: Bearer $TOKEN\", or set them for target `{}` under [profiles.PROFILE.headers.{}] in interlock.toml (recordings hold [redacted] in their place)",
+                scenario.target, scenario.target
+            ),
+        });
+    }
+    let predicted = scenario.expectations.iter().any(|e| e.status.is_some());
+    let faulted = scenario
+        .peers
+        .iter()
+        .any(|p| !p.behaviour.faults.is_empty());
+    if !predicted
+        && !faulted
+        && replayed.iter().all(|e| is_gateway_answer(e))
+        && replayed.iter().any(had_success)
+    {
+        return Some(Diagnosis {
+            kind: DiagnosisKind::Gateway,
+            message: format!(
+                "the target answered {} to every exchange ({}), where the recording had a success: a gateway or proxy in front of it answered instead",
+                summary(&statuses),
+                replayed.len()
+            ),
+            hint: format!(
+                "check that the target is up behind its gateway and that the URL of `{}` is right ({}); nothing in the answers points at a contract change",
+                scenario.target, result.target
+            ),
+        });
+    }
+    None
+}
+
+/// A finding that says the contract broke whatever the environment: anything about what the
+/// target sent a mocked peer except a call it never made, and an expected status that did not
+/// come back.
+fn points_at_contract(finding: &Finding) -> bool {
+    match (&finding.location, finding.kind) {
+        (Location::PeerRequest { .. }, FindingKind::PeerCallMissing) => false,
+        (Location::PeerRequest { .. }, _) => true,
+        (_, FindingKind::ExpectationFailed) => finding.path == "status",
+        _ => false,
+    }
+}
+
+/// 502/503/504, or a proxy's error page: another 5xx with a non-JSON body about a gateway,
+/// proxy or upstream.
+fn is_gateway_answer(exchange: &ExchangeResult) -> bool {
+    match exchange.live_status {
+        Some(502..=504) => true,
+        Some(500..=599) => exchange
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::StatusChanged)
+            .is_some_and(|f| {
+                let lower = f.message.to_ascii_lowercase();
+                !lower.contains(": {")
+                    && ["gateway", "proxy", "upstream"]
+                        .iter()
+                        .any(|w| lower.contains(w))
+            }),
+        _ => false,
+    }
+}
+
+/// `the target made no call to erp at http://127.0.0.1:18081 — if unexpected, check the
+/// target's ERP URL`, for every peer whose recording has calls and that saw none.
+pub(super) fn silent_peer_hints(
+    scenario: &Scenario,
+    calls: &[(String, String, usize)],
+) -> Vec<String> {
+    scenario
+        .peers
+        .iter()
+        .filter(|p| p.recording.len() > 0)
+        .filter_map(|peer| {
+            let (_, url, count) = calls.iter().find(|(name, _, _)| *name == peer.name)?;
+            (*count == 0).then(|| {
+                format!(
+                    "the target made no call to {} at {url} — if unexpected, check the target's {} URL",
+                    peer.name,
+                    peer.name.to_ascii_uppercase()
+                )
+            })
+        })
+        .collect()
+}
