@@ -167,6 +167,9 @@ fn bench(c: &mut Criterion) {
             retries: 0,
             jobs: concurrency,
             snapshots: Mode::No,
+            credentials: Default::default(),
+            profile: "local".to_string(),
+            allow_commands: false,
         });
         group.bench_function(format!("interlock-replay-and-check/c{concurrency}"), |b| {
             b.to_async(&runtime).iter(|| async {

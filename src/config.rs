@@ -55,9 +55,8 @@ pub struct Config {
 pub struct Profile {
     pub targets: BTreeMap<String, String>,
     pub databases: BTreeMap<String, String>,
-    /// Headers and query parameters sent to each target (`[profiles.X.headers.TARGET]`,
-    /// `[profiles.X.query.TARGET]`), by target name; filled in only for the chosen profile.
-    pub credentials: BTreeMap<String, Credentials>,
+    /// `[profiles.X.headers.TARGET]` and `[profiles.X.query.TARGET]` as written; filled in by
+    /// [`Config::credentials`], for `run` only.
     raw_headers: credentials::RawCredentials,
     raw_query: credentials::RawCredentials,
 }
@@ -196,7 +195,6 @@ impl Config {
                     Profile {
                         targets: p.targets,
                         databases,
-                        credentials: BTreeMap::new(),
                         raw_headers: p.headers,
                         raw_query: p.query,
                     },
@@ -300,19 +298,10 @@ impl Config {
                         ),
                     }
                 }
-                let credentials = credentials::interpolate(
-                    &self.file,
-                    name,
-                    &p.raw_headers,
-                    &p.raw_query,
-                    env,
-                    &mut errors,
-                );
                 if errors.is_empty() {
                     Ok(Profile {
                         targets,
                         databases,
-                        credentials,
                         ..Profile::default()
                     })
                 } else {

@@ -193,9 +193,44 @@ pub(super) fn check_names(
     }
 }
 
-/// The chosen profile's credentials per target, with `${VAR}` filled in from `env`; an unset
-/// variable is an error naming it and where it is used.
-pub(super) fn interpolate(
+impl super::Config {
+    /// The credentials of profile `name` per target, with `${VAR}` filled in from the
+    /// environment; an unset variable is an error naming it and where it is used. Only the
+    /// chosen profile is read, and only by commands that send requests to targets.
+    pub(crate) fn credentials(
+        &self,
+        name: &str,
+    ) -> Result<BTreeMap<String, Credentials>, crate::error::Error> {
+        self.credentials_with_env(name, &|var| std::env::var(var).ok())
+    }
+
+    pub(crate) fn credentials_with_env(
+        &self,
+        name: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<BTreeMap<String, Credentials>, crate::error::Error> {
+        let Some(profile) = self.profiles.get(name) else {
+            return Ok(BTreeMap::new());
+        };
+        let mut errors = Vec::new();
+        let out = interpolate(
+            &self.file,
+            name,
+            &profile.raw_headers,
+            &profile.raw_query,
+            env,
+            &mut errors,
+        );
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(crate::error::Error::Input(errors))
+        }
+    }
+}
+
+/// A profile's credentials per target, with `${VAR}` filled in from `env`.
+fn interpolate(
     file: &Path,
     profile: &str,
     headers: &RawCredentials,

@@ -282,11 +282,19 @@ fn project(args: &Request, config: &Config) -> Result<Loaded, Error> {
         .profile
         .clone()
         .unwrap_or_else(|| config.default_profile.clone());
-    let (mut targets, credentials) = match config.profile(&profile_name) {
-        Ok(p) => (p.targets, p.credentials),
+    let mut targets = match config.profile(&profile_name) {
+        Ok(p) => p.targets,
         Err(Error::Input(mut errs)) => {
             errors.append(&mut errs);
-            (BTreeMap::new(), BTreeMap::new())
+            BTreeMap::new()
+        }
+        Err(other) => return Err(other),
+    };
+    let credentials = match config.credentials(&profile_name) {
+        Ok(credentials) => credentials,
+        Err(Error::Input(mut errs)) => {
+            errors.append(&mut errs);
+            BTreeMap::new()
         }
         Err(other) => return Err(other),
     };

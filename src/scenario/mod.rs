@@ -335,7 +335,12 @@ pub(crate) fn load(file: &Path) -> Result<Scenario, Error> {
             if location.is_none() {
                 e.position = crate::error::Position::Pointer(pointer);
             }
-            e.hint = crate::contract::unknown_field_hint(&e.message);
+            // Nested values (a `setup` step) prefix the message with their path.
+            let unknown = e
+                .message
+                .find("unknown field `")
+                .map_or("", |at| &e.message[at..]);
+            e.hint = crate::contract::unknown_field_hint(unknown);
             e
         })?
     };
