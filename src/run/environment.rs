@@ -23,7 +23,13 @@ use crate::model::{
 use crate::scenario::Scenario;
 
 /// The diagnosis of a finished scenario against a live target, if the environment explains it.
-pub(super) fn diagnose(scenario: &Scenario, result: &ScenarioResult) -> Option<Diagnosis> {
+///
+/// `profile` is the chosen profile, `None` in ad-hoc mode (where only `--header` applies).
+pub(super) fn diagnose(
+    scenario: &Scenario,
+    result: &ScenarioResult,
+    profile: Option<&str>,
+) -> Option<Diagnosis> {
     let replayed: Vec<&ExchangeResult> = result
         .exchanges
         .iter()
@@ -64,10 +70,13 @@ pub(super) fn diagnose(scenario: &Scenario, result: &ScenarioResult) -> Option<D
                 summary(&statuses),
                 replayed.len()
             ),
-            hint: format!(
-                "check the credentials: pass --header \"Authorization: Bearer $TOKEN\", or set them for target `{}` under [profiles.PROFILE.headers.{}] in interlock.toml (recordings hold [redacted] in their place)",
-                scenario.target, scenario.target
-            ),
+            hint: match profile {
+                Some(profile) => format!(
+                    "check the credentials: pass --header \"Authorization: Bearer $TOKEN\", or set them under [profiles.{profile}.headers.{}] in interlock.toml (recordings hold [redacted] in their place)",
+                    scenario.target
+                ),
+                None => "check the credentials: pass --header \"Authorization: Bearer $TOKEN\" (recordings hold [redacted] in their place)".to_string(),
+            },
         });
     }
     let predicted = scenario.expectations.iter().any(|e| e.status.is_some());

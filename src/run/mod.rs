@@ -235,8 +235,14 @@ async fn run_scenario(
         duration: started.elapsed(),
     };
     if live {
+        // An ad-hoc replay reads no profile.
+        let profile = scenario
+            .file
+            .ends_with(crate::scenario::SCENARIO_FILE)
+            .then_some(plan.profile.as_str());
         judge_environment(
             scenario,
+            profile,
             &mut result,
             environment,
             setup_failure,
@@ -254,6 +260,7 @@ async fn run_scenario(
 /// hides a failure).
 fn judge_environment(
     scenario: &Scenario,
+    profile: Option<&str>,
     result: &mut ScenarioResult,
     mut environment: crate::model::Environment,
     setup_failure: Option<String>,
@@ -268,7 +275,7 @@ fn judge_environment(
             hint: "the scenario was not replayed; fix the step or the staging it prepares"
                 .to_string(),
         });
-    } else if let Some(diagnosis) = environment::diagnose(scenario, result) {
+    } else if let Some(diagnosis) = environment::diagnose(scenario, result, profile) {
         environment.diagnosis = Some(diagnosis);
     } else {
         environment.hints = environment::silent_peer_hints(scenario, peer_calls);

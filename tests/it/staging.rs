@@ -120,7 +120,7 @@ fn without_the_token_the_run_is_an_environment_error_with_the_credentials_hint()
         out.stdout
             .contains("--header \"Authorization: Bearer $TOKEN\"")
     );
-    assert!(out.stdout.contains("[profiles.PROFILE.headers.crm]"));
+    assert!(out.stdout.contains("[profiles.local.headers.crm]"));
     let report = s.report();
     let scenario = &report["scenarios"][0];
     assert_eq!(scenario["outcome"], "error");
@@ -334,6 +334,7 @@ fn a_crm_pointed_at_the_wrong_erp_port_fails_with_a_hint_naming_the_peer_url() {
     );
     assert!(out.stdout.contains(&hint), "{}", out.stdout);
     assert_eq!(s.report()["scenarios"][0]["hints"][0], hint.as_str());
+    assert!(s.project.read("out/summary.md").contains("**Hints:**"));
 }
 
 // ---------------------------------------------------------------------------------------------
