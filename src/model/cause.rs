@@ -107,6 +107,9 @@ pub struct Cause {
     pub consumers: Vec<String>,
     /// The first findings it folds.
     pub findings: Vec<FindingRef>,
+    /// What to check, for a cause the environment explains (`environment-*`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
     #[serde(skip)]
     first_seen: usize,
 }
@@ -129,6 +132,17 @@ pub fn causes(run: &RunResult) -> Vec<Cause> {
         builders[at].add(place, &key, finding, error);
     });
     let mut causes: Vec<Cause> = builders.into_iter().map(Builder::finish).collect();
+    for cause in &mut causes {
+        if cause.kind.starts_with("environment-") {
+            let scenario = cause.findings.first().map(|f| f.scenario.as_str());
+            cause.hint = run
+                .scenarios
+                .iter()
+                .find(|s| Some(s.name.as_str()) == scenario)
+                .and_then(|s| s.environment.diagnosis.as_ref())
+                .map(|d| d.hint.clone());
+        }
+    }
     causes.sort_by(|a, b| {
         a.rank
             .cmp(&b.rank)
@@ -226,6 +240,7 @@ impl Builder {
                 exchange_count: 0,
                 consumers: Vec::new(),
                 findings: Vec::new(),
+                hint: None,
                 first_seen,
             },
             key,
@@ -377,7 +392,7 @@ fn visit<'a>(
             pattern: String::new(),
             shape: String::new(),
             rank: Rank::Error,
-            title: format!("scenario `{}`: {} — {}", scenario.name, d.message, d.hint),
+            title: format!("scenario `{}`: {}", scenario.name, d.message),
         });
         for exchange in &scenario.exchanges {
             let keys = match &environment {

@@ -185,6 +185,9 @@ fn causes_block(causes: &[Cause], result: &RunResult, p: Painter) -> String {
     let mut text = format!("{}\n", p.paint(BOLD, &cause_count(failing.len(), result)));
     for (n, cause) in failing.iter().take(LISTED_CAUSES).enumerate() {
         let _ = writeln!(text, "  {}. {}", n + 1, cause_line(cause, p));
+        if let Some(hint) = &cause.hint {
+            let _ = writeln!(text, "     {} {}", p.paint(YELLOW, "hint:"), one_line(hint));
+        }
     }
     if failing.len() > LISTED_CAUSES {
         let more = failing.len() - LISTED_CAUSES;

@@ -127,6 +127,11 @@ fn without_the_token_the_run_is_an_environment_error_with_the_credentials_hint()
     assert_eq!(scenario["diagnosis"]["kind"], "credentials");
     // One cause, leading the report: not a list of removed fields.
     assert_eq!(report["causes"][0]["kind"], "environment-credentials");
+    assert!(
+        report["causes"][0]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("[profiles.local.headers.crm]"))
+    );
     assert_eq!(report["causes"].as_array().map(Vec::len), Some(1));
     let junit = s.project.read("out/junit.xml");
     assert!(junit.contains("<error"), "{junit}");
