@@ -45,7 +45,7 @@ impl HeaderArg {
             .with_hint(example));
         };
         let name = name.trim();
-        if name.is_empty() || !name.bytes().all(is_token_byte) {
+        if !is_header_name(name) {
             return Err(InputError::usage(format!(
                 "{flag}: `{name}` is not a header name (letters, digits and !#$%&'*+-.^_`|~)"
             ))
@@ -74,6 +74,11 @@ impl fmt::Debug for HeaderArg {
 /// An RFC 9110 token character (what a header name is made of).
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Whether `name` can be a header name: a non-empty RFC 9110 token.
+pub fn is_header_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(is_token_byte)
 }
 
 /// What is sent to one target on top of (and instead of) the recorded request.
@@ -179,7 +184,7 @@ pub(super) fn check_names(
 ) {
     for (target, names) in headers {
         for name in names.keys() {
-            if name.is_empty() || !name.bytes().all(is_token_byte) {
+            if !is_header_name(name) {
                 errors.push(
                     InputError::at_pointer(
                         file,

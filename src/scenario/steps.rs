@@ -175,14 +175,11 @@ fn http_action(
             "the path `{path}` must start with `/`: it is appended to the target's URL"
         ));
     }
-    for name in headers.keys() {
-        if name.is_empty()
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-        {
-            return Err(format!("`{name}` is not a header name"));
-        }
+    if let Some(name) = headers
+        .keys()
+        .find(|name| !crate::config::is_header_name(name))
+    {
+        return Err(format!("`{name}` is not a header name"));
     }
     let status = match status {
         None => Vec::new(),
