@@ -14,7 +14,6 @@ use serde::Deserialize;
 use crate::error::{Error, InputError, Position, did_you_mean};
 
 mod credentials;
-pub use credentials::{Credentials, HeaderArg, is_header_name};
 
 /// The project file's name, looked up in the current folder and each folder above it.
 pub(crate) const CONFIG_FILE: &str = "interlock.toml";

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::config::Credentials;
+use crate::credentials::Credentials;
 use crate::error::{Error, InputError};
 use crate::recording::{self, Body, Headers, Response};
 use crate::redact::secrets;

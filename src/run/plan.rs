@@ -29,7 +29,7 @@ pub struct RunPlan {
     /// When snapshot files are written.
     pub snapshots: Mode,
     /// Headers and query parameters sent to each live target, by target name.
-    pub credentials: BTreeMap<String, crate::config::Credentials>,
+    pub credentials: BTreeMap<String, crate::credentials::Credentials>,
     /// The profile whose targets are used (`INTERLOCK_PROFILE` of setup commands).
     pub profile: String,
     /// Setup and teardown commands may run.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::{Credentials, HeaderArg};
+use crate::credentials::{Credentials, HeaderArg};
 use crate::error::{Error, InputError, Position};
 use crate::scenario::{IgnoreRule, IgnoreRules, Scenario};
 

@@ -177,7 +177,7 @@ fn http_action(
     }
     if let Some(name) = headers
         .keys()
-        .find(|name| !crate::config::is_header_name(name))
+        .find(|name| !crate::credentials::is_header_name(name))
     {
         return Err(format!("`{name}` is not a header name"));
     }
