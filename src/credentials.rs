@@ -143,6 +143,8 @@ impl Credentials {
                 percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
                     .to_string(),
             );
+            // As it stands in a URL's query once sent.
+            out.push(url::form_urlencoded::byte_serialize(value.as_bytes()).collect());
         }
         // Very short parts (`a` of `a=1`) would blank out ordinary text; whole values stay.
         let whole: Vec<String> = self
@@ -184,7 +186,7 @@ mod tests {
     fn the_command_line_wins_and_secret_parts_are_listed() {
         let profile = Credentials {
             headers: vec![HeaderArg::parse("h", "Authorization: Bearer old-token").unwrap()],
-            query: vec![("api_key".into(), "k/1".into())],
+            query: vec![("api_key".into(), "k/1 2".into())],
         };
         let flags = Credentials {
             headers: vec![HeaderArg::parse("h", "authorization: Bearer new-token").unwrap()],
@@ -194,7 +196,13 @@ mod tests {
         assert_eq!(merged.headers.len(), 1);
         assert_eq!(merged.headers[0].value, "Bearer new-token");
         let secrets = merged.secrets();
-        for s in ["Bearer new-token", "new-token", "k/1", "k%2F1"] {
+        for s in [
+            "Bearer new-token",
+            "new-token",
+            "k/1 2",
+            "k%2F1%202",
+            "k%2F1+2",
+        ] {
             assert!(secrets.contains(&s.to_string()), "{s} in {secrets:?}");
         }
     }
