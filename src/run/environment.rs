@@ -13,6 +13,9 @@
 //! all), or an `expect`ed status that did not come back, keeps the scenario a failure. The peer
 //! calls the target never made are explained by the rejection and fold into the diagnosis.
 //!
+//! A 401, 403, 502, 503 or 504 where the recording had another status leaves no snapshot: it is
+//! the environment's answer, and accepting it would bury the real one.
+//!
 //! Apart from that, a mocked peer that received no request at all while its recording expects
 //! some gets a hint naming its URL: the target may be pointed at another ERP. The missing calls
 //! stay failures (a CRM that stopped syncing the ERP is a real break).
@@ -103,6 +106,13 @@ pub(super) fn diagnose(
         });
     }
     None
+}
+
+/// A refusal (401, 403) or a gateway's answer (502, 503, 504) where the recording had another
+/// status: the environment's answer, not the target's, so no snapshot is taken of it.
+pub(super) fn refused(recorded_status: u16, live: &crate::replay::LiveResponse) -> bool {
+    let status = live.response.status;
+    status != recorded_status && matches!(status, 401 | 403 | 502..=504)
 }
 
 /// A finding that says the contract broke whatever the environment: anything about what the

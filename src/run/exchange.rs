@@ -97,6 +97,8 @@ pub(super) async fn replay<'p>(
         note_faults(&mut result, &faults);
     }
     let snapshot = match &live_response {
+        // A success refused by the staging's login or its gateway is no answer to keep.
+        Some(live) if super::environment::refused(exchange.response.status, live) => None,
         Some(live) => take_snapshot(
             scenario, &route, &result, live, contract, &ignore, snapshots,
         )?,

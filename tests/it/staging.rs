@@ -135,6 +135,12 @@ fn without_the_token_the_run_is_an_environment_error_with_the_credentials_hint()
     assert_eq!(report["causes"].as_array().map(Vec::len), Some(1));
     let junit = s.project.read("out/junit.xml");
     assert!(junit.contains("<error"), "{junit}");
+    // The refusals leave no snapshot to review.
+    let pending: Vec<_> = files_under(&s.project.file("scenarios/customer-onboarding/snapshots"))
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "new"))
+        .collect();
+    assert_eq!(pending, Vec::<std::path::PathBuf>::new());
 }
 
 #[test]
