@@ -192,7 +192,8 @@ impl Replayer {
                 message: format!("`{}` is not an HTTP method", request.method),
                 duration: Duration::ZERO,
             })?;
-        let mut builder = self.client.request(method, &url);
+        // Per request, so a setup step's own timeout holds over the client's.
+        let mut builder = self.client.request(method, &url).timeout(self.timeout);
         for (name, value) in &request.headers {
             if NOT_REPLAYED.contains(&name.as_str()) || self.credentials.overrides_header(name) {
                 continue;
