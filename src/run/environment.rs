@@ -169,3 +169,127 @@ pub(super) fn silent_peer_hints(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::scenario::{Expectation, Selector};
+
+    fn exchange(index: usize, recorded: u16, live: u16, findings: Vec<Finding>) -> ExchangeResult {
+        ExchangeResult {
+            index,
+            name: format!("GET /x #{}", index + 1),
+            method: "GET".into(),
+            url: "/x".into(),
+            interface: None,
+            recorded_status: recorded,
+            live_status: Some(live),
+            duration: Duration::ZERO,
+            recorded_duration_ms: None,
+            findings,
+            error: None,
+            recorded_body: None,
+            live_body: None,
+            skipped: false,
+        }
+    }
+
+    fn result(exchanges: Vec<ExchangeResult>, findings: Vec<Finding>) -> ScenarioResult {
+        ScenarioResult {
+            name: "s".into(),
+            target: "http://127.0.0.1:1".into(),
+            exchanges,
+            findings,
+            error: None,
+            environment: Default::default(),
+            latency: Vec::new(),
+            duration: Duration::ZERO,
+        }
+    }
+
+    fn scenario() -> Scenario {
+        Scenario {
+            target: "crm".into(),
+            file: "scenarios/s/scenario.yaml".into(),
+            ..Scenario::default()
+        }
+    }
+
+    fn peer(kind: FindingKind) -> Finding {
+        Finding::new(kind, Location::PeerRequest { peer: "erp".into() }, "", "x")
+    }
+
+    #[test]
+    fn refusals_everywhere_are_credentials_unless_the_target_reached_a_peer() {
+        let refused = || {
+            vec![
+                exchange(0, 201, 401, Vec::new()),
+                exchange(1, 200, 403, Vec::new()),
+            ]
+        };
+        let missing = vec![peer(FindingKind::PeerCallMissing)];
+        let found = diagnose(&scenario(), &result(refused(), missing), Some("staging"));
+        let found = found.expect("a diagnosis");
+        assert_eq!(found.kind, DiagnosisKind::Credentials);
+        assert!(
+            found.hint.contains("[profiles.staging.headers.crm]"),
+            "{}",
+            found.hint
+        );
+
+        let invalid = vec![peer(FindingKind::PeerRequestInvalid)];
+        assert_eq!(
+            diagnose(&scenario(), &result(refused(), invalid), None),
+            None
+        );
+
+        let mixed = vec![
+            exchange(0, 201, 401, Vec::new()),
+            exchange(1, 200, 200, Vec::new()),
+        ];
+        assert_eq!(
+            diagnose(&scenario(), &result(mixed, Vec::new()), None),
+            None
+        );
+    }
+
+    #[test]
+    fn a_gateway_is_not_blamed_when_the_scenario_predicted_a_status_or_a_fault_ran() {
+        let down = || {
+            vec![
+                exchange(0, 201, 503, Vec::new()),
+                exchange(1, 200, 502, Vec::new()),
+            ]
+        };
+        let found = diagnose(&scenario(), &result(down(), Vec::new()), None);
+        assert_eq!(found.map(|d| d.kind), Some(DiagnosisKind::Gateway));
+
+        let mut predicted = scenario();
+        predicted.expectations.push(Expectation {
+            selector: Selector::Exchange(1),
+            status: Some(502),
+            ..Expectation::default()
+        });
+        assert_eq!(
+            diagnose(&predicted, &result(down(), Vec::new()), None),
+            None
+        );
+
+        let expected_status = Finding::new(
+            FindingKind::ExpectationFailed,
+            crate::model::Location::Response,
+            "status",
+            "the scenario expects status 201",
+        );
+        let broken = vec![
+            exchange(0, 201, 503, vec![expected_status]),
+            exchange(1, 200, 503, Vec::new()),
+        ];
+        assert_eq!(
+            diagnose(&scenario(), &result(broken, Vec::new()), None),
+            None
+        );
+    }
+}

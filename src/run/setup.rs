@@ -254,6 +254,9 @@ fn run_command(
         c.arg("-c").arg(line);
         c
     };
+    // Its own process group, so a timeout stops what the shell started too.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     command
         .current_dir(folder)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -270,6 +273,7 @@ fn run_command(
         match child.try_wait() {
             Ok(Some(status)) => break (status.code(), false),
             Ok(None) if Instant::now() >= deadline => {
+                stop_group(child.id());
                 let _ = child.kill();
                 let _ = child.wait();
                 break (None, true);
@@ -280,9 +284,10 @@ fn run_command(
     };
     // A grandchild that keeps the pipes open must not hold the run: the output is read for a
     // moment more, then left.
+    let grace = Instant::now() + Duration::from_secs(2);
     let collect = |handle: std::sync::mpsc::Receiver<Vec<u8>>| {
         handle
-            .recv_timeout(Duration::from_secs(2))
+            .recv_timeout(grace.saturating_duration_since(Instant::now()))
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
             .unwrap_or_default()
     };
@@ -292,6 +297,18 @@ fn run_command(
         stderr: collect(stderr),
         timed_out,
     })
+}
+
+/// Kills the process group a timed-out command leads (what the shell started with it).
+fn stop_group(pid: u32) {
+    if cfg!(unix) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
 }
 
 /// Reads a stream to its end on a thread of its own, keeping at most [`KEPT_OUTPUT`] × 4 bytes.

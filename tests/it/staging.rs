@@ -487,6 +487,24 @@ fn a_failing_setup_command_is_an_environment_error_with_its_stderr() {
 }
 
 #[test]
+fn a_setup_command_still_running_at_its_timeout_is_stopped_and_reported() {
+    let s = lookup_staging(
+        CrmVersion::V1,
+        "setup:\n  - run: sleep 60; echo never\n    timeout_secs: 0.5\n",
+    );
+    let out = s.run("lookup", &["--header", &bearer(), "--allow-commands"], &[]);
+    out.assert_code(3);
+    assert!(
+        out.stdout.contains(
+            "setup step `sleep 60; echo never` failed: still running after 0.5 s and stopped"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(out.elapsed < std::time::Duration::from_secs(60));
+}
+
+#[test]
 fn a_failing_setup_http_step_reports_its_status_and_body() {
     let s = lookup_staging(
         CrmVersion::V1,
