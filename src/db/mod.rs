@@ -250,6 +250,7 @@ async fn check_system(
         error: None,
         environment: Default::default(),
         latency: Vec::new(),
+        bindings: Vec::new(),
         duration: std::time::Duration::ZERO,
     };
     let live = match Live::open(&system.url, request.timeout, &request.migrations).await {

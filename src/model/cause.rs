@@ -832,6 +832,7 @@ mod tests {
                 error: None,
                 environment: Default::default(),
                 latency: Vec::new(),
+                bindings: Vec::new(),
                 duration: Duration::ZERO,
             }],
             duration: Duration::ZERO,

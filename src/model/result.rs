@@ -138,6 +138,9 @@ pub struct ScenarioResult {
     pub environment: super::Environment,
     /// Latency per target interface, then per peer route.
     pub latency: Vec<Latency>,
+    /// Values the target generated, bound to the live values of this run (request chaining).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bindings: Vec<super::Binding>,
     #[serde(
         serialize_with = "serialize_ms",
         deserialize_with = "deserialize_ms",
@@ -281,6 +284,7 @@ mod tests {
                 error: None,
                 environment: Default::default(),
                 latency: Vec::new(),
+                bindings: Vec::new(),
                 duration: Duration::ZERO,
             }],
             duration: Duration::ZERO,

@@ -502,6 +502,7 @@ impl<'a> Mark<'a> {
                 FindingKind::TypeChanged
                 | FindingKind::ValueChanged
                 | FindingKind::FormatDrift
+                | FindingKind::DomainDrift
                 | FindingKind::BodyChanged,
                 _,
             ) => ("changed", 2),
@@ -557,6 +558,7 @@ fn category(kind: FindingKind) -> &'static str {
         | FindingKind::TypeChanged
         | FindingKind::ValueChanged
         | FindingKind::FormatDrift
+        | FindingKind::DomainDrift
         | FindingKind::BodyChanged
         | FindingKind::HeaderChanged => "drift",
         _ => "other",

@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::fsutil::write_atomic;
 use crate::model::cause::causes;
 use crate::model::{
-    Cause, Counts, ExchangeResult, Finding, Latency, Outcome, RunResult, ScenarioResult,
+    Binding, Cause, Counts, ExchangeResult, Finding, Latency, Outcome, RunResult, ScenarioResult,
 };
 
 /// The version of the document, bumped on any incompatible change.
@@ -94,6 +94,8 @@ struct ScenarioReport<'a> {
     exchanges: Vec<ExchangeReport<'a>>,
     findings: &'a [Finding],
     latency: &'a [Latency],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    bindings: &'a [Binding],
 }
 
 #[derive(Serialize)]
@@ -136,6 +138,7 @@ impl<'a> ScenarioReport<'a> {
                 .collect(),
             findings: &scenario.findings,
             latency: &scenario.latency,
+            bindings: &scenario.bindings,
         }
     }
 }

@@ -205,6 +205,7 @@ mod tests {
             error: None,
             environment: Default::default(),
             latency: Vec::new(),
+            bindings: Vec::new(),
             duration: Duration::ZERO,
         }
     }

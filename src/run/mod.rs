@@ -8,6 +8,7 @@
 //! in parallel up to `jobs`, each replaying its exchanges in recorded order ([`exchange`]) on
 //! its [`stage`]. Reporters only receive [`Event`]s.
 
+mod chaining;
 mod environment;
 pub(crate) mod exchange;
 pub mod plan;
@@ -147,6 +148,7 @@ async fn run_scenario(
                 error: Some(message),
                 environment: Default::default(),
                 latency: Vec::new(),
+                bindings: Vec::new(),
                 duration: started.elapsed(),
             };
             emit(reporters, &Event::ScenarioFinished { result: &result })?;
@@ -193,7 +195,7 @@ async fn run_scenario(
             reporters,
             &Event::ExchangeFinished {
                 scenario,
-                exchange: recorded,
+                exchange: replayed.expected.as_ref().unwrap_or(recorded),
                 result: &replayed.result,
                 live: replayed.live.as_ref(),
                 contract: replayed.contract,
@@ -208,6 +210,10 @@ async fn run_scenario(
     if live && setup_failure.is_none() {
         findings = stage.missing_peer_calls(scenario, &plan.contracts);
     }
+    // A value the target produced again unchanged is not worth a line.
+    let bindings = (stage.chain.bindings().into_iter())
+        .filter(|b| b.changed() || b.capture.is_some())
+        .collect();
     let peer_calls = stage.peer_calls();
     let teardown_failure = if live {
         setup::run(
@@ -232,6 +238,7 @@ async fn run_scenario(
         error: None,
         environment: Default::default(),
         latency,
+        bindings,
         duration: started.elapsed(),
     };
     if live {

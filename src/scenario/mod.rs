@@ -6,6 +6,7 @@
 //! The format is specified in `docs/scenarios.md`.
 
 pub mod behaviour;
+pub mod capture;
 pub mod fault;
 pub(crate) mod ignore;
 pub(crate) mod shard;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use capture::Capture;
 pub use ignore::{IgnoreRule, IgnoreRules};
 
 use crate::error::{Error, InputError, did_you_mean};
@@ -47,6 +49,11 @@ pub struct Scenario {
     /// Steps run before the replay (`setup:`) and after it, whatever happened (`teardown:`).
     pub setup: Vec<steps::Step>,
     pub teardown: Vec<steps::Step>,
+    /// `capture:` entries: live response values used as `${name}` in later requests.
+    pub captures: Vec<Capture>,
+    /// The replay requests holding `${name}` placeholders, as written, by 0-based exchange
+    /// (`replay` holds them with the recorded values filled in).
+    pub templates: BTreeMap<usize, recording::Request>,
 }
 
 /// `latency:` in a scenario: the live p95 of each target interface may be at most `ratio`
@@ -168,6 +175,8 @@ impl Scenario {
             latency: None,
             setup: Vec::new(),
             teardown: Vec::new(),
+            captures: Vec::new(),
+            templates: BTreeMap::new(),
         })
     }
 }
@@ -190,6 +199,8 @@ struct RawScenario {
     setup: Vec<steps::Step>,
     #[serde(default)]
     teardown: Vec<steps::Step>,
+    #[serde(default)]
+    capture: Vec<capture::RawCapture>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -348,7 +359,7 @@ pub(crate) fn load(file: &Path) -> Result<Scenario, Error> {
     let mut errors = Vec::new();
 
     let replay_file = dir.join(&raw.replay);
-    let replay = if replay_file.is_file() {
+    let mut replay = if replay_file.is_file() {
         read_recording(&replay_file, &mut errors)
     } else {
         errors.push(missing_file(file, "/replay", &raw.replay, dir));
@@ -358,6 +369,18 @@ pub(crate) fn load(file: &Path) -> Result<Scenario, Error> {
     let ignore = parse_rules(file, "/ignore", &raw.ignore, &mut errors);
     let peers = load_peers(file, dir, &raw.peers, &mut errors);
     let expectations = load_expectations(file, &raw.expect, replay.len(), &mut errors);
+    let (captures, templates) = if errors.is_empty() {
+        capture::load(
+            file,
+            &text,
+            &raw.capture,
+            &replay_file,
+            &mut replay,
+            &mut errors,
+        )
+    } else {
+        Default::default()
+    };
     if let Some(budget) = raw.latency
         && !(budget.ratio.is_finite() && budget.ratio > 0.0)
     {
@@ -402,6 +425,8 @@ pub(crate) fn load(file: &Path) -> Result<Scenario, Error> {
         latency: raw.latency,
         setup: raw.setup,
         teardown: raw.teardown,
+        captures,
+        templates,
     })
 }
 
