@@ -9,7 +9,6 @@
 //! - With `echo`, every JSON object it forwards back gains `"auth_echo"`: the `Authorization`
 //!   header and query it received, as a careless staging that reflects credentials would.
 
-use std::convert::Infallible;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -19,10 +18,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use tokio::sync::oneshot;
 
 /// What the gate lets through.
@@ -59,7 +55,7 @@ pub fn start(guard: Guard, upstream: &str, echo: bool) -> Gate {
     let listener = TcpListener::bind("127.0.0.1:0").expect("gate: bind 127.0.0.1:0");
     listener.set_nonblocking(true).expect("gate: non-blocking");
     let addr = listener.local_addr().expect("gate: local address");
-    let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let (stopped_tx, stopped_rx) = mpsc::channel();
     let state = Arc::new(State {
         guard,
@@ -76,29 +72,12 @@ pub fn start(guard: Guard, upstream: &str, echo: bool) -> Gate {
             .enable_all()
             .build()
             .expect("gate: runtime");
-        runtime.block_on(async move {
-            let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                return;
-            };
-            loop {
-                tokio::select! {
-                    _ = &mut stop_rx => break,
-                    accepted = listener.accept() => {
-                        let Ok((stream, _)) = accepted else { continue };
-                        let state = Arc::clone(&state);
-                        tokio::spawn(async move {
-                            let service = service_fn(move |req| {
-                                let state = Arc::clone(&state);
-                                async move { Ok::<_, Infallible>(handle(&state, req).await) }
-                            });
-                            let _ = auto::Builder::new(TokioExecutor::new())
-                                .serve_connection(TokioIo::new(stream), service)
-                                .await;
-                        });
-                    }
-                }
-            }
-        });
+        runtime.block_on(super::serve::serve(
+            listener,
+            state,
+            |state: Arc<State>, req| async move { handle(&state, req).await },
+            stop_rx,
+        ));
         runtime.shutdown_timeout(Duration::from_secs(1));
         let _ = stopped_tx.send(());
     });

@@ -4,6 +4,7 @@
 pub mod crm;
 pub mod gate;
 pub mod postgres;
+pub mod serve;
 pub mod staging;
 
 /// Notes that a test cannot run here because a tool it drives is missing, and says why on
