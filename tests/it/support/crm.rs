@@ -145,7 +145,12 @@ pub fn start(version: CrmVersion, erp_url: &str) -> TestCrm {
                 .enable_all()
                 .build()
                 .expect("test CRM: tokio runtime");
-            runtime.block_on(serve(listener, Arc::new(crm), stop_rx));
+            runtime.block_on(super::serve::serve(
+                listener,
+                Arc::new(crm),
+                |crm: Arc<Crm>, req| async move { crm.handle(req).await },
+                stop_rx,
+            ));
             runtime.shutdown_timeout(Duration::from_secs(1));
             let _ = stopped_tx.send(());
         })
@@ -181,16 +186,6 @@ impl Drop for TestCrm {
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
     }
-}
-
-async fn serve(listener: TcpListener, crm: Arc<Crm>, stop: oneshot::Receiver<()>) {
-    super::serve::serve(
-        listener,
-        crm,
-        |crm: Arc<Crm>, req| async move { crm.handle(req).await },
-        stop,
-    )
-    .await;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -76,7 +76,12 @@ impl Staging {
                 .enable_all()
                 .build()
                 .expect("staging CRM: runtime");
-            runtime.block_on(serve(listener, serving, stopped));
+            runtime.block_on(super::serve::serve(
+                listener,
+                serving,
+                |crm: Arc<Crm>, req| async move { crm.handle(req).await },
+                stopped,
+            ));
             runtime.shutdown_timeout(Duration::from_secs(1));
         });
         Staging {
@@ -107,16 +112,6 @@ impl Drop for Staging {
             let _ = thread.join();
         }
     }
-}
-
-async fn serve(listener: TcpListener, crm: Arc<Crm>, stop: oneshot::Receiver<()>) {
-    super::serve::serve(
-        listener,
-        crm,
-        |crm: Arc<Crm>, req| async move { crm.handle(req).await },
-        stop,
-    )
-    .await;
 }
 
 struct State {
