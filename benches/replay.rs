@@ -169,6 +169,9 @@ fn bench(c: &mut Criterion) {
             jobs: concurrency,
             snapshots: Mode::No,
             privacy: interlock::redact::LivePrivacy::default(),
+            credentials: Default::default(),
+            profile: "local".to_string(),
+            allow_commands: false,
         });
         group.bench_function(format!("interlock-replay-and-check/c{concurrency}"), |b| {
             b.to_async(&runtime).iter(|| async {

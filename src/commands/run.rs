@@ -24,6 +24,9 @@ pub(crate) fn run(args: &RunArgs, global: &GlobalArgs) -> Result<u8, Error> {
         shard: args.shard.clone(),
         timeout: args.timeout,
         snapshots: args.snapshots,
+        headers: args.headers.clone(),
+        ignore: args.ignore.clone(),
+        allow_commands: args.allow_commands,
     };
     // The project is discovered from the current folder upwards; paths stay relative to the
     // current folder, so messages name `contracts/x.json` (or `../contracts/x.json` below it).
