@@ -24,6 +24,7 @@ pub mod json;
 pub mod model;
 pub mod openapi;
 pub mod peers;
+pub mod reconcile;
 pub mod record;
 pub mod recording;
 pub mod redact;
