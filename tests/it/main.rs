@@ -21,6 +21,7 @@ mod infer;
 mod mock_cli;
 mod packaging;
 mod peers;
+mod reconcile;
 mod record;
 mod redact;
 mod regression;

@@ -2,6 +2,7 @@
 //! Helpers shared by the integration tests.
 
 pub mod crm;
+pub mod ledger;
 pub mod postgres;
 
 /// Notes that a test cannot run here because a tool it drives is missing, and says why on
