@@ -471,7 +471,7 @@ mod tests {
             None
         );
         assert_eq!(
-            d.differs(Some(&json!("1200.00")), Some(&json!(1250)))
+            d.differs(Some(&json!("1200.00")), Some(&json!(1250)), None)
                 .as_deref(),
             Some("differ by 50.00")
         );
