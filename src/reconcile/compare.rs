@@ -476,7 +476,7 @@ mod tests {
             Some("differ by 50.00")
         );
         let rounded = Comparison::Decimal {
-            tolerance: Decimal::parse("0.01").unwrap(),
+            tolerance: Decimal::parse("0.01").expect("a decimal"),
             scale: Some(2),
         };
         assert_eq!(

@@ -190,12 +190,12 @@ mod tests {
                     original: k.to_string(),
                     values: vec![],
                 })
-                .unwrap();
+                .expect("push");
         }
         assert_eq!(sorter.spilled(), 2);
-        let mut sorted = sorter.finish().unwrap();
+        let mut sorted = sorter.finish().expect("sorted");
         let mut keys = Vec::new();
-        while let Some(row) = sorted.next_row().unwrap() {
+        while let Some(row) = sorted.next_row().expect("a row") {
             keys.push(row.key);
         }
         assert_eq!(keys, ["k1", "k2", "k3", "k3", "k5", "k7", "k8", "k9"]);

@@ -86,7 +86,7 @@ fn assert_ledger_counts(report: &Value) {
     let amount = &r["fields"][0];
     assert_eq!(amount["name"], "amount");
     assert_eq!(amount["mismatches"], 297);
-    assert!((amount["rate"].as_f64().unwrap() - 297.0 / 9_930.0).abs() < 1e-12);
+    assert!((amount["rate"].as_f64().expect("a rate") - 297.0 / 9_930.0).abs() < 1e-12);
     // Keys in sorted order: C00037 is the first that differs.
     let first = &amount["examples"][0];
     assert_eq!(
@@ -101,7 +101,7 @@ fn assert_ledger_counts(report: &Value) {
         r["fields"][2]["mismatches"], 0,
         "+08:00 and UTC are the same instants"
     );
-    assert!((r["missing_rate"].as_f64().unwrap() - 100.0 / 10_030.0).abs() < 1e-12);
+    assert!((r["missing_rate"].as_f64().expect("a rate") - 100.0 / 10_030.0).abs() < 1e-12);
 }
 
 fn project_with_targets(crm: &str, erp: &str) -> Project {
