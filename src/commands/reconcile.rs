@@ -68,9 +68,7 @@ pub(crate) fn run(args: &ReconcileArgs, global: &GlobalArgs) -> Result<u8, Error
         junit: outputs.junit.clone(),
         html: outputs.html.clone(),
         summary_md: outputs.summary_md.clone(),
-        step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
-            .filter(|s| !s.is_empty())
-            .map(std::path::PathBuf::from),
+        step_summary: crate::report::markdown::MarkdownReporter::step_summary_from_env(),
     };
     report::write(
         &targets,

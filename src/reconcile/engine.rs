@@ -183,7 +183,7 @@ fn side_counts(side: &Side, env: &Environment) -> SideCounts {
             http.method,
             env.targets
                 .get(&http.target)
-                .map(|u| u.trim_end_matches('/').to_owned())
+                .map(|u| crate::db::url::mask(u.trim_end_matches('/')))
                 .unwrap_or_else(|| http.target.clone()),
             http.path
         ),

@@ -336,7 +336,7 @@ pub fn load(file: &Path) -> Result<Reconciliation, Error> {
     let raw: RawFile = {
         let de = serde_yaml_ng::Deserializer::from_str(&text);
         serde_path_to_error::deserialize(de).map_err(|err| {
-            let pointer = path_to_pointer(err.path());
+            let pointer = crate::scenario::path_to_pointer(err.path());
             let mut e = crate::json::yaml_error(file, err.inner());
             e.message = format!(
                 "{} (at {})",
@@ -895,18 +895,6 @@ fn yaml_scalar(value: &serde_yaml_ng::Value) -> String {
             .trim()
             .to_owned(),
     }
-}
-
-fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    path.iter()
-        .filter_map(|s| match s {
-            Segment::Seq { index } => Some(format!("/{index}")),
-            Segment::Map { key } => Some(format!("/{key}")),
-            Segment::Enum { variant } => Some(format!("/{variant}")),
-            Segment::Unknown => None,
-        })
-        .collect()
 }
 
 /// The line of `pointer` in a block-style YAML text: each key is looked for below its parent,
