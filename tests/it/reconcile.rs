@@ -421,3 +421,115 @@ fn an_unknown_reconciliation_name_is_exit_2_with_a_did_you_mean() {
         out.stderr
     );
 }
+
+/// 25 contacts; the CRM pages by offset (10 a page), the ERP by `Link` headers (relative
+/// URLs, 7 a page). Names differ in case only, tag lists in order only, and contact 13's email
+/// really differs.
+async fn contacts() -> (MockServer, MockServer) {
+    let row = |i: usize, upper: bool| {
+        serde_json::json!({
+            "id": i,
+            "name": if upper { format!("KUNDE {i}") } else { format!("Kunde {i}") },
+            "tags": if upper { serde_json::json!(["b", "a"]) } else { serde_json::json!(["a", "b", "a"]) },
+            "email": if upper && i == 13 { "old@example.com".to_owned() } else { format!("k{i}@example.com") },
+        })
+    };
+    let crm = MockServer::start().await;
+    let crm_rows: Vec<Value> = (0..25).map(|i| row(i, false)).collect();
+    Mock::given(method("GET"))
+        .respond_with(move |request: &wiremock::Request| {
+            let get = |name: &str| {
+                request
+                    .url
+                    .query_pairs()
+                    .find(|(k, _)| k == name)
+                    .and_then(|(_, v)| v.parse::<usize>().ok())
+            };
+            let (offset, limit) = (get("offset").unwrap_or(0), get("limit").unwrap_or(5));
+            let page: Vec<Value> = crm_rows.iter().skip(offset).take(limit).cloned().collect();
+            ResponseTemplate::new(200).set_body_json(page)
+        })
+        .mount(&crm)
+        .await;
+    let erp = MockServer::start().await;
+    let erp_rows: Vec<Value> = (0..25).map(|i| row(i, true)).collect();
+    Mock::given(method("GET"))
+        .respond_with(move |request: &wiremock::Request| {
+            let start: usize = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "from")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            let end = (start + 7).min(erp_rows.len());
+            let mut response = ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"contacts": &erp_rows[start..end]}));
+            if end < erp_rows.len() {
+                response = response.insert_header(
+                    "link",
+                    format!(
+                        r#"</contacts?from={end}>; rel="next", </contacts?from=21>; rel="last""#
+                    ),
+                );
+            }
+            response
+        })
+        .mount(&erp)
+        .await;
+    (crm, erp)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offset_and_link_paging_read_every_page() {
+    let (crm, erp) = contacts().await;
+    let project = project_with_targets(&crm.uri(), &erp.uri());
+    project.write(
+        "reconcile/contacts.yaml",
+        "sides:
+  crm:
+    http:
+      target: crm
+      path: /contacts
+      paging:
+        offset: {limit: 10}
+    key: /id
+  erp:
+    http:
+      target: erp
+      path: /contacts
+      items: /contacts
+      paging:
+        link: true
+    key: /id
+fields:
+  name: {compare: case-insensitive}
+  tags: {compare: set}
+  email: {compare: exact}
+threshold:
+  max_mismatch_rate: 0%
+",
+    );
+    let out = project.run(&["reconcile", "--report-json", "report.json"]);
+    out.assert_code(1);
+    let r = &project.json("report.json")["reconciliations"][0];
+    assert_eq!(r["sides"][0]["rows"], 25);
+    assert_eq!(r["sides"][1]["rows"], 25);
+    assert_eq!(r["matched"], 25);
+    assert_eq!(r["fields"][0]["mismatches"], 0, "case only");
+    assert_eq!(r["fields"][1]["mismatches"], 0, "order and repetition only");
+    assert_eq!(r["fields"][2]["mismatches"], 1);
+    assert_eq!(
+        r["fields"][2]["examples"][0]["keys"],
+        serde_json::json!(["13", "13"])
+    );
+    // An email is personal data: without a pseudonym key, reports show neither value.
+    assert_eq!(
+        r["fields"][2]["examples"][0]["values"],
+        serde_json::json!(["[redacted]", "[redacted]"])
+    );
+    assert!(!out.stdout.contains("@example.com"), "{}", out.stdout);
+    assert!(!project.read("report.json").contains("@example.com"));
+    // Offsets 0, 10, 20 (the last page short); links from 0, 7, 14, 21.
+    assert_eq!(crm.received_requests().await.unwrap_or_default().len(), 3);
+    assert_eq!(erp.received_requests().await.unwrap_or_default().len(), 4);
+}
