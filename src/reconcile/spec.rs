@@ -531,11 +531,11 @@ impl Validator<'_> {
             .method
             .unwrap_or_else(|| "GET".to_owned())
             .to_uppercase();
-        if !["GET", "POST"].contains(&method.as_str()) {
+        if method != "GET" {
             self.error(
                 &format!("{base}/method"),
-                format!("`{method}` cannot list records"),
-                Some("use GET (or POST for search endpoints)".to_owned()),
+                format!("`{method}` cannot list records: an HTTP source reads with GET"),
+                Some("list the records with GET and `query` parameters".to_owned()),
             );
         }
         if !raw.path.starts_with('/') {
