@@ -28,6 +28,7 @@ pub mod link;
 pub mod model;
 pub mod openapi;
 pub mod peers;
+pub mod reconcile;
 pub mod record;
 pub mod recording;
 pub mod redact;

@@ -38,6 +38,8 @@ pub(crate) struct Report {
     pub contracts: usize,
     /// Table contracts (`*.table.yaml|json` under the contract folders).
     pub tables: usize,
+    /// Reconciliation files (`reconcile/*.yaml`).
+    pub reconciliations: usize,
     pub scenarios: usize,
     pub recordings: usize,
     pub exchanges: usize,
@@ -100,8 +102,13 @@ impl Report {
             1 => "1 table contract, ".to_string(),
             n => format!("{n} table contracts, "),
         };
+        let reconciliations = match self.reconciliations {
+            0 => String::new(),
+            1 => ", 1 reconciliation".to_string(),
+            n => format!(", {n} reconciliations"),
+        };
         out.push_str(&format!(
-            "{verdict}: {} contracts, {tables}{} scenarios, {} recordings with {} exchanges ({} not covered by a contract); {} invalid, {} contract violations\n",
+            "{verdict}: {} contracts, {tables}{} scenarios{reconciliations}, {} recordings with {} exchanges ({} not covered by a contract); {} invalid, {} contract violations\n",
             self.contracts,
             self.scenarios,
             self.recordings,

@@ -24,7 +24,9 @@ pub const VERSION: &str = concat!(
 );
 
 mod db;
+mod reconcile;
 pub use db::{DbArgs, DbCheckArgs, DbCommand, DbPullArgs};
+pub use reconcile::ReconcileArgs;
 
 /// Interlock: catch the contract change that breaks a neighbour before it ships.
 #[derive(Debug, Parser)]
@@ -138,6 +140,9 @@ pub enum Command {
     Version,
     /// Table contracts: pull them from a database, check a database and its migrations.
     Db(DbArgs),
+    /// Reconcile two systems' records (`reconcile/NAME.yaml`): matched, missing, duplicate and
+    /// mismatching keys, against thresholds.
+    Reconcile(ReconcileArgs),
 }
 
 /// `interlock completions SHELL`.

@@ -25,6 +25,14 @@ pub(crate) fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<u8, Error> {
             Err(other) => return Err(other),
         }
     }
+    // Reconciliation files, loaded as `interlock reconcile` loads them.
+    let files = crate::reconcile::spec::files(&config.root.join(crate::reconcile::spec::DIR))?;
+    match crate::reconcile::load_all(&files) {
+        Ok(recs) => report.reconciliations += recs.len(),
+        Err(Error::Input(mut errors)) => report.invalid.append(&mut errors),
+        Err(other) => return Err(other),
+    }
+    report.read.extend(files);
     // The profile `interlock run` would use, checked as `run` checks it.
     if let Err(Error::Input(mut errors)) = config.profile(&config.default_profile) {
         report.invalid.append(&mut errors);

@@ -12,6 +12,7 @@ pub(crate) mod infer;
 pub(crate) mod lineage;
 pub(crate) mod man;
 pub(crate) mod mock;
+pub(crate) mod reconcile;
 pub(crate) mod record;
 pub(crate) mod redact;
 pub(crate) mod report;
@@ -50,6 +51,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Man(args) => man::run(args, global),
         Command::Version => version::run(global),
         Command::Db(args) => db::run(args, global),
+        Command::Reconcile(args) => reconcile::run(args, global),
     }
 }
 

@@ -122,6 +122,43 @@ SELECT nspname::text FROM pg_namespace
 WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY nspname";
 
 impl Session {
+    /// Runs a query and hands each row on as the JSON object PostgreSQL makes of it
+    /// (`row_to_json`: numerics as numbers, timestamps in ISO 8601), fetched through a
+    /// read-only cursor a batch at a time, so a large result is never held whole.
+    pub async fn json_rows(
+        &self,
+        sql: &str,
+        each: &mut (dyn FnMut(serde_json::Value) -> Result<(), Error> + Send),
+    ) -> Result<(), Error> {
+        self.run(self.client.batch_execute("BEGIN READ ONLY"))
+            .await?;
+        let declare = format!(
+            "DECLARE interlock_rows NO SCROLL CURSOR FOR SELECT row_to_json(q)::text FROM ({sql}) q"
+        );
+        let result = async {
+            self.run(self.client.batch_execute(&declare)).await?;
+            loop {
+                let rows = self
+                    .run(self.client.query("FETCH 10000 FROM interlock_rows", &[]))
+                    .await?;
+                if rows.is_empty() {
+                    return Ok(());
+                }
+                for row in rows {
+                    let text: String = row.try_get(0).map_err(|err| self.unreadable(&err))?;
+                    let value = serde_json::from_str(&text).map_err(|err| {
+                        Error::environment(format!("{}: a row is not JSON: {err}", self.shown))
+                    })?;
+                    each(value)?;
+                }
+            }
+        }
+        .await;
+        // Best effort: a failed transaction is rolled back by the server on disconnect too.
+        let _ = self.run(self.client.batch_execute("ROLLBACK")).await;
+        result
+    }
+
     /// Awaits one driver call within the deadline.
     async fn run<T>(
         &self,

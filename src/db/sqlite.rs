@@ -90,6 +90,40 @@ impl Session {
         fail(&self.path, err)
     }
 
+    /// Runs a query and hands each row on as a JSON object of its columns (integers and reals
+    /// as numbers, text as strings, blobs as base64, NULL as null), one row at a time.
+    pub fn json_rows(
+        &self,
+        sql: &str,
+        each: &mut (dyn FnMut(serde_json::Value) -> Result<(), Error> + Send),
+    ) -> Result<(), Error> {
+        use base64::Engine as _;
+        use rusqlite::types::ValueRef;
+        use serde_json::Value;
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.fail(&e))?;
+        let names: Vec<String> = stmt.column_names().iter().map(|n| n.to_string()).collect();
+        let mut rows = stmt.query([]).map_err(|e| self.fail(&e))?;
+        while let Some(row) = rows.next().map_err(|e| self.fail(&e))? {
+            let mut object = serde_json::Map::with_capacity(names.len());
+            for (i, name) in names.iter().enumerate() {
+                let value = match row.get_ref(i).map_err(|e| self.fail(&e))? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(n) => Value::from(n),
+                    ValueRef::Real(x) => {
+                        serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+                    }
+                    ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => {
+                        Value::String(base64::engine::general_purpose::STANDARD.encode(b))
+                    }
+                };
+                object.insert(name.clone(), value);
+            }
+            each(Value::Object(object))?;
+        }
+        Ok(())
+    }
+
     /// Every row of `sql`, read by `row`.
     fn rows<T>(
         &self,

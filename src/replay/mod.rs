@@ -248,7 +248,7 @@ impl Replayer {
 }
 
 /// One line on what went wrong, naming the URL and the likely cause.
-fn describe(err: &reqwest::Error, url: &str, timeout: Duration) -> String {
+pub(crate) fn describe(err: &reqwest::Error, url: &str, timeout: Duration) -> String {
     let chain = error_chain(err);
     if err.is_timeout() {
         format!(

@@ -667,7 +667,8 @@ fn missing_file(file: &Path, pointer: &str, named: &str, dir: &Path) -> InputErr
     .with_hint_opt(did_you_mean(named, names.iter().map(String::as_str)))
 }
 
-fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
+/// The JSON pointer of a serde path (for errors of YAML files read with `serde_path_to_error`).
+pub(crate) fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     path.iter()
         .filter_map(|s| match s {

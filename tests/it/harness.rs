@@ -130,10 +130,10 @@ impl Project {
         }
     }
 
-    /// A copy of the bundled example: `contracts/`, `scenarios/` and `interlock.toml`.
+    /// A copy of the bundled example: `contracts/`, `scenarios/`, `reconcile/` and `interlock.toml`.
     pub fn bundled() -> Project {
         let project = Project::empty();
-        for dir in ["contracts", "scenarios"] {
+        for dir in ["contracts", "scenarios", "reconcile"] {
             copy_dir(&repo_root().join(dir), &project.path().join(dir));
         }
         let config = repo_root().join("interlock.toml");

@@ -25,6 +25,7 @@ mod mock_cli;
 mod packaging;
 mod peers;
 mod privacy;
+mod reconcile;
 mod record;
 mod redact;
 mod regression;

@@ -3,6 +3,7 @@
 
 pub mod crm;
 pub mod gate;
+pub mod ledger;
 pub mod postgres;
 pub mod serve;
 pub mod staging;

@@ -1,0 +1,613 @@
+//! `interlock reconcile`: two stand-in services with 10,000 customers each (paged by page
+//! number and by cursor), a SQL side on SQLite and on a real PostgreSQL, the bundled example,
+//! bad files and a source that times out. The real binary, real HTTP over loopback.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::harness::{Project, repo_root};
+use crate::support::ledger;
+use crate::support::postgres::Postgres;
+
+const CRM_SIDE: &str = r#"  crm:
+    http:
+      target: crm
+      path: /api/v1/customers
+      items: /data
+      paging:
+        page: {param: page, size_param: per_page, size: 100}
+    key: /id
+    key_transform: [trim, {strip_prefix: CRM-}, uppercase]
+"#;
+
+const ERP_HTTP_SIDE: &str = r#"  erp:
+    http:
+      target: erp
+      path: /erp/v2/receivables
+      items: /items
+      paging:
+        cursor: {param: cursor, next: /next}
+      rate_limit: 1000
+    key: /customer_ref
+    key_transform: [{strip_prefix: ERP-}, uppercase]
+"#;
+
+const ERP_SQL_SIDE: &str = r#"  erp:
+    sql:
+      database: erp
+      query: SELECT customer_ref, amount, status, changed_at FROM receivables
+    key: customer_ref
+    key_transform: [{strip_prefix: ERP-}, uppercase]
+"#;
+
+fn reconciliation(erp_side: &str, max_mismatch: &str) -> String {
+    format!(
+        "description: customers, CRM vs ERP\nsides:\n{CRM_SIDE}{erp_side}fields:
+  amount:
+    crm: /amount
+    erp: /amount
+    compare: decimal
+    scale: 2
+  stage:
+    crm: /stage
+    erp: /status
+    compare: map
+    map: {{won: CLOSED, lost: CANCELLED}}
+  updated_at:
+    crm: /updated_at
+    erp: /changed_at
+    compare: instant
+threshold:
+  max_mismatch_rate: {max_mismatch}
+  max_missing_rate: 2%
+"
+    )
+}
+
+/// The counts the ledger stand-ins are built to produce (see `support::ledger`).
+fn assert_ledger_counts(report: &Value) {
+    let r = &report["reconciliations"][0];
+    let (crm, erp) = (&r["sides"][0], &r["sides"][1]);
+    assert_eq!(crm["name"], "crm");
+    assert_eq!(crm["rows"], 10_010, "{r:#}");
+    assert_eq!(erp["rows"], 10_010);
+    assert_eq!(crm["duplicate_keys"], 10);
+    assert_eq!(crm["duplicate_rows"], 20);
+    assert_eq!(erp["duplicate_keys"], 10);
+    assert_eq!(crm["missing"], 50, "ERP keys the CRM lacks");
+    assert_eq!(erp["missing"], 50, "CRM keys the ERP lacks");
+    assert_eq!(crm["missing_examples"][0], "erp-c00001");
+    assert_eq!(erp["missing_examples"][0], "CRM-C00002");
+    assert_eq!(r["matched"], 9_930);
+    assert_eq!(r["mismatched"], 297);
+    let amount = &r["fields"][0];
+    assert_eq!(amount["name"], "amount");
+    assert_eq!(amount["mismatches"], 297);
+    assert!((amount["rate"].as_f64().expect("a rate") - 297.0 / 9_930.0).abs() < 1e-12);
+    // Keys in sorted order: C00037 is the first that differs.
+    let first = &amount["examples"][0];
+    assert_eq!(
+        first["keys"],
+        serde_json::json!(["CRM-C00037", "erp-c00037"])
+    );
+    assert_eq!(first["values"][0], "3930.03");
+    assert_eq!(first["values"][1], 3980.03);
+    assert_eq!(first["reason"], "differ by 50.00");
+    assert_eq!(r["fields"][1]["mismatches"], 0, "the status map matches");
+    assert_eq!(
+        r["fields"][2]["mismatches"], 0,
+        "+08:00 and UTC are the same instants"
+    );
+    assert!((r["missing_rate"].as_f64().expect("a rate") - 100.0 / 10_030.0).abs() < 1e-12);
+}
+
+fn project_with_targets(crm: &str, erp: &str) -> Project {
+    let project = Project::empty();
+    project.write(
+        "interlock.toml",
+        &format!("[profiles.local.targets]\ncrm = \"{crm}\"\nerp = \"{erp}\"\n"),
+    );
+    project
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_paged_services_of_ten_thousand_customers_reconcile_to_exact_counts() {
+    let (crm, erp) = (ledger::crm().await, ledger::erp().await);
+    let project = project_with_targets(&crm.uri(), &erp.uri());
+    project.write(
+        "reconcile/customers.yaml",
+        &reconciliation(ERP_HTTP_SIDE, "5%"),
+    );
+    let out = project.run(&[
+        "reconcile",
+        "--report-json",
+        "out/report.json",
+        "--junit",
+        "out/junit.xml",
+        "--summary-md",
+        "out/summary.md",
+        "--html",
+        "out/report.html",
+    ]);
+    out.assert_code(0);
+    let report = project.json("out/report.json");
+    assert_ledger_counts(&report);
+    assert_eq!(report["verdict"], "passed");
+    assert!(
+        out.stdout.contains("297 mismatches (2.99%)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("missing in crm: 50, missing in erp: 50")
+    );
+
+    // JUnit: one testcase per field, and one for missing keys.
+    let junit = project.read("out/junit.xml");
+    for case in [
+        "field amount",
+        "field stage",
+        "field updated_at",
+        "missing keys",
+    ] {
+        assert!(junit.contains(&format!("name=\"{case}\"")), "{junit}");
+    }
+    assert!(!junit.contains("<failure"), "{junit}");
+    assert!(
+        project
+            .read("out/summary.md")
+            .contains("| customers | passed | 9930 | 297 (2.99%)")
+    );
+    assert!(project.read("out/report.html").contains("erp-c00037"));
+
+    // Each page was asked for: 10,010 CRM rows are 101 pages of 100; the ERP's 41 of 250.
+    let requests = crm.received_requests().await.unwrap_or_default();
+    assert_eq!(requests.len(), 101);
+    assert_eq!(erp.received_requests().await.unwrap_or_default().len(), 41);
+
+    // The same data against a 1% limit fails, and says which threshold.
+    project.write(
+        "reconcile/customers.yaml",
+        &reconciliation(ERP_HTTP_SIDE, "1%"),
+    );
+    let out = project.run(&["reconcile", "customers", "--junit", "out/junit.xml"]);
+    out.assert_code(1);
+    assert!(
+        out.stdout
+            .contains("threshold max_mismatch_rate exceeded: 2.99% > 1.00%"),
+        "{}",
+        out.stdout
+    );
+    let junit = project.read("out/junit.xml");
+    assert_eq!(junit.matches("<failure").count(), 1, "{junit}");
+    assert!(
+        junit.contains("297 of 9930 matched rows differ (2.99%)"),
+        "{junit}"
+    );
+}
+
+#[test]
+fn the_json_report_matches_its_schema() {
+    let project = Project::bundled();
+    project
+        .run(&["reconcile", "--report-json", "report.json"])
+        .assert_code(1);
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("docs/schema/reconcile-report.schema.json"))
+            .expect("the schema"),
+    )
+    .expect("JSON");
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let report = project.json("report.json");
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn the_bundled_example_catches_story_6() {
+    let project = Project::bundled();
+    let out = project.run(&["reconcile", "receivables", "--report-json", "report.json"]);
+    out.assert_code(1);
+    assert!(
+        out.stdout.contains(
+            r#"crm "INV-2026-000351" = {"amount":"1200.00","currency":"CNY"}  ↔  erp "erp-inv-2026-000351" = {"amount":1250.0,"currency":"CNY"}  (differ by 50.00)"#
+        ),
+        "{}",
+        out.stdout
+    );
+    let r = &project.json("report.json")["reconciliations"][0];
+    assert_eq!(r["matched"], 5);
+    assert_eq!(r["mismatched"], 1);
+    assert_eq!(r["thresholds"][0]["name"], "max_mismatch_rate");
+    assert_eq!(r["thresholds"][0]["exceeded"], true);
+    // `run` does not reconcile: the release gate's first command still passes.
+    project.run(&["check"]).assert_code(0);
+}
+
+fn sqlite_erp(project: &Project) {
+    let mut conn = rusqlite::Connection::open(project.file("erp.sqlite")).expect("erp.sqlite");
+    let conn = conn.transaction().expect("begin");
+    conn.execute_batch(
+        "CREATE TABLE receivables (customer_ref TEXT, amount NUMERIC, status TEXT, changed_at TEXT)",
+    )
+    .expect("create");
+    let mut insert = conn
+        .prepare("INSERT INTO receivables VALUES (?1, ?2, ?3, ?4)")
+        .expect("prepare");
+    for (key, amount, status, at) in ledger::erp_inserts() {
+        insert
+            .execute(rusqlite::params![key, amount, status, at])
+            .expect("insert");
+    }
+    drop(insert);
+    conn.commit().expect("commit");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sql_side_on_sqlite_reconciles_like_the_http_one() {
+    let crm = ledger::crm().await;
+    let project = Project::empty();
+    project.write(
+        "interlock.toml",
+        &format!(
+            "[profiles.local.targets]\ncrm = \"{}\"\n[profiles.local.databases.erp]\nurl = \"sqlite://erp.sqlite\"\n",
+            crm.uri()
+        ),
+    );
+    sqlite_erp(&project);
+    project.write(
+        "reconcile/customers.yaml",
+        &reconciliation(ERP_SQL_SIDE, "5%"),
+    );
+    let out = project.run(&["reconcile", "--report-json", "report.json"]);
+    out.assert_code(0);
+    let report = project.json("report.json");
+    assert_ledger_counts(&report);
+    assert_eq!(
+        report["reconciliations"][0]["sides"][1]["source"],
+        "sqlite://erp.sqlite"
+    );
+}
+
+#[test]
+fn a_sql_side_on_postgresql_reconciles_like_the_http_one() {
+    let Some(pg) = Postgres::start() else { return };
+    let mut script = String::from(
+        "CREATE TABLE receivables (customer_ref text, amount numeric(12,2), status text, \
+         changed_at timestamptz);\nINSERT INTO receivables VALUES\n",
+    );
+    let rows: Vec<String> = ledger::erp_inserts()
+        .into_iter()
+        .map(|(key, amount, status, at)| format!("('{key}', {amount}, '{status}', '{at}')"))
+        .collect();
+    script.push_str(&rows.join(",\n"));
+    script.push_str(";\n");
+    pg.database("erp", &script);
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime for the stand-in");
+    let crm = runtime.block_on(ledger::crm());
+    let project = Project::empty();
+    project.write(
+        "interlock.toml",
+        &format!(
+            "[profiles.local.targets]\ncrm = \"{}\"\n[profiles.local.databases.erp]\nurl = \"{}\"\n",
+            crm.uri(),
+            pg.url("erp")
+        ),
+    );
+    project.write(
+        "reconcile/customers.yaml",
+        &reconciliation(ERP_SQL_SIDE, "1%"),
+    );
+    let out = project.run(&["reconcile", "--report-json", "report.json"]);
+    out.assert_code(1);
+    assert_ledger_counts(&project.json("report.json"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_source_that_does_not_answer_in_time_is_exit_3() {
+    let slow = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"items": []}))
+                .set_delay(Duration::from_secs(30)),
+        )
+        .mount(&slow)
+        .await;
+    let crm = ledger::crm().await;
+    let project = project_with_targets(&crm.uri(), &slow.uri());
+    project.write(
+        "reconcile/customers.yaml",
+        &reconciliation(ERP_HTTP_SIDE, "5%"),
+    );
+    let out = project.run(&["reconcile", "--timeout", "0.5", "--junit", "junit.xml"]);
+    out.assert_code(3);
+    assert!(
+        out.stdout
+            .contains("/erp/v2/receivables: no response within 0.5 s (timeout)"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.elapsed < Duration::from_secs(20), "{:?}", out.elapsed);
+    assert!(project.read("junit.xml").contains("<error"));
+}
+
+/// A minimal valid file, with `amount`'s comparison, the ERP key and the CRM amount pointer
+/// as given.
+fn small(compare: &str, erp_key: &str, crm_amount: &str) -> String {
+    format!(
+        "sides:
+  crm:
+    recording: {{file: crm.jsonl, items: /data}}
+    key: /id
+  erp:
+    recording: {{file: crm.jsonl, items: /data}}
+{erp_key}fields:
+  amount:
+    crm: {crm_amount}
+    erp: /amount
+    compare: {compare}
+"
+    )
+}
+
+#[test]
+fn bad_files_are_exit_2_with_line_and_a_fix_from_reconcile_and_from_check() {
+    let project = Project::empty();
+    project.write("interlock.toml", "");
+    project.write(
+        "reconcile/crm.jsonl",
+        r#"{"request":{"method":"GET","url":"/c"},"response":{"status":200,"body":{"data":[{"id":"1","amount":"2.00"}]}}}
+"#,
+    );
+    let cases = [
+        (
+            small("decmal", "    key: /id\n", "/amount"),
+            "reconcile/bad.yaml:12: unknown comparison `decmal`; one of exact, decimal, money, instant, case-insensitive, set, map (at /fields/amount/compare) (did you mean `decimal`?)",
+        ),
+        (
+            small("decimal", "    key: /id\n", "amount"),
+            "reconcile/bad.yaml:10: `amount` is not a JSON pointer (at /fields/amount/crm) (a pointer starts with `/`: write `/amount`)",
+        ),
+        (
+            small("decimal", "", "/amount"),
+            "reconcile/bad.yaml:5: side `erp` has no `key` (at /sides/erp) (give the key's JSON pointer in each row, e.g. `key: /id`)",
+        ),
+    ];
+    for (text, message) in cases {
+        project.write("reconcile/bad.yaml", &text);
+        for command in [&["reconcile"][..], &["check"][..]] {
+            let out = project.run(command);
+            out.assert_code(2);
+            let all = format!("{}{}", out.stdout, out.stderr);
+            assert!(all.contains(message), "{command:?}\n{all}");
+        }
+    }
+    // An unknown option names the options.
+    project.write(
+        "reconcile/bad.yaml",
+        &small("decimal", "    key: /id\n", "/amount")
+            .replace("compare: decimal", "compare: decimal\n    tolerence: 0.01"),
+    );
+    let out = project.run(&["reconcile"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("reconcile/bad.yaml:13: `tolerence` is neither a side (crm, erp) nor an option of a field (at /fields/amount/tolerence) (did you mean `tolerance`?)"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn an_unknown_reconciliation_name_is_exit_2_with_a_did_you_mean() {
+    let project = Project::bundled();
+    let out = project.run(&["reconcile", "receivable"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("no reconciliation `receivable`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("did you mean `receivables`?"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// 25 contacts; the CRM pages by offset (10 a page), the ERP by `Link` headers (relative
+/// URLs, 7 a page). Names differ in case only, tag lists in order only, and contact 13's email
+/// really differs.
+async fn contacts() -> (MockServer, MockServer) {
+    let row = |i: usize, upper: bool| {
+        serde_json::json!({
+            "id": i,
+            "name": if upper { format!("KUNDE {i}") } else { format!("Kunde {i}") },
+            "tags": if upper { serde_json::json!(["b", "a"]) } else { serde_json::json!(["a", "b", "a"]) },
+            "email": if upper && i == 13 { "old@example.com".to_owned() } else { format!("k{i}@example.com") },
+        })
+    };
+    let crm = MockServer::start().await;
+    let crm_rows: Vec<Value> = (0..25).map(|i| row(i, false)).collect();
+    Mock::given(method("GET"))
+        .respond_with(move |request: &wiremock::Request| {
+            let get = |name: &str| {
+                request
+                    .url
+                    .query_pairs()
+                    .find(|(k, _)| k == name)
+                    .and_then(|(_, v)| v.parse::<usize>().ok())
+            };
+            let (offset, limit) = (get("offset").unwrap_or(0), get("limit").unwrap_or(5));
+            let page: Vec<Value> = crm_rows.iter().skip(offset).take(limit).cloned().collect();
+            ResponseTemplate::new(200).set_body_json(page)
+        })
+        .mount(&crm)
+        .await;
+    let erp = MockServer::start().await;
+    let erp_rows: Vec<Value> = (0..25).map(|i| row(i, true)).collect();
+    Mock::given(method("GET"))
+        .respond_with(move |request: &wiremock::Request| {
+            let start: usize = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "from")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            let end = (start + 7).min(erp_rows.len());
+            let mut response = ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"contacts": &erp_rows[start..end]}));
+            if end < erp_rows.len() {
+                response = response.insert_header(
+                    "link",
+                    format!(
+                        r#"</contacts?from={end}>; rel="next", </contacts?from=21>; rel="last""#
+                    ),
+                );
+            }
+            response
+        })
+        .mount(&erp)
+        .await;
+    (crm, erp)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offset_and_link_paging_read_every_page() {
+    let (crm, erp) = contacts().await;
+    let project = project_with_targets(&crm.uri(), &erp.uri());
+    project.write(
+        "reconcile/contacts.yaml",
+        "sides:
+  crm:
+    http:
+      target: crm
+      path: /contacts
+      paging:
+        offset: {limit: 10}
+    key: /id
+  erp:
+    http:
+      target: erp
+      path: /contacts
+      items: /contacts
+      paging:
+        link: true
+    key: /id
+fields:
+  name: {compare: case-insensitive}
+  tags: {compare: set}
+  email: {compare: exact}
+threshold:
+  max_mismatch_rate: 0%
+",
+    );
+    let out = project.run(&["reconcile", "--report-json", "report.json"]);
+    out.assert_code(1);
+    let r = &project.json("report.json")["reconciliations"][0];
+    assert_eq!(r["sides"][0]["rows"], 25);
+    assert_eq!(r["sides"][1]["rows"], 25);
+    assert_eq!(r["matched"], 25);
+    assert_eq!(r["fields"][0]["mismatches"], 0, "case only");
+    assert_eq!(r["fields"][1]["mismatches"], 0, "order and repetition only");
+    assert_eq!(r["fields"][2]["mismatches"], 1);
+    assert_eq!(
+        r["fields"][2]["examples"][0]["keys"],
+        serde_json::json!(["13", "13"])
+    );
+    // An email is personal data: without a pseudonym key, reports show neither value.
+    assert_eq!(
+        r["fields"][2]["examples"][0]["values"],
+        serde_json::json!(["[redacted]", "[redacted]"])
+    );
+    assert!(!out.stdout.contains("@example.com"), "{}", out.stdout);
+    assert!(!project.read("report.json").contains("@example.com"));
+    // Offsets 0, 10, 20 (the last page short); links from 0, 7, 14, 21.
+    assert_eq!(crm.received_requests().await.unwrap_or_default().len(), 3);
+    assert_eq!(erp.received_requests().await.unwrap_or_default().len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_sources_send_the_profiles_credentials_and_never_show_them() {
+    const TOKEN: &str = "rcn-secret-7f3a91c2d4";
+    let rows = serde_json::json!([{"id": "C-1001", "amount": "1200.00"}]);
+    let mut servers = Vec::new();
+    for _ in 0..2 {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(wiremock::matchers::header(
+                "authorization",
+                format!("Bearer {TOKEN}").as_str(),
+            ))
+            .and(wiremock::matchers::query_param("api_key", TOKEN))
+            .respond_with(ResponseTemplate::new(200).set_body_json(rows.clone()))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(401).set_body_string(format!("bad token {TOKEN}")))
+            .mount(&server)
+            .await;
+        servers.push(server);
+    }
+    let project = Project::empty();
+    project.write(
+        "interlock.toml",
+        &format!(
+            "[profiles.local.targets]\ncrm = \"{}\"\nerp = \"{}\"\n\
+             [profiles.local.headers.crm]\nAuthorization = \"Bearer ${{RCN_TOKEN}}\"\n\
+             [profiles.local.headers.erp]\nAuthorization = \"Bearer ${{RCN_TOKEN}}\"\n\
+             [profiles.local.query.crm]\napi_key = \"${{RCN_TOKEN}}\"\n\
+             [profiles.local.query.erp]\napi_key = \"${{RCN_TOKEN}}\"\n",
+            servers[0].uri(),
+            servers[1].uri()
+        ),
+    );
+    project.write(
+        "reconcile/amounts.yaml",
+        "sides:\n  crm:\n    http: {target: crm, path: /customers}\n    key: /id\n  erp:\n    http: {target: erp, path: /customers}\n    key: /id\nfields:\n  amount: {compare: decimal}\nthreshold:\n  max_mismatch_rate: 0%\n",
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        let out = project.run_with_env(
+            &[
+                "reconcile",
+                "--report-json",
+                "report.json",
+                "--junit",
+                "r.xml",
+            ],
+            &[("RCN_TOKEN", TOKEN)],
+        );
+        let written: Vec<String> = crate::harness::files_under(project.path())
+            .iter()
+            .map(|f| String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()).into_owned())
+            .collect();
+        (out, written)
+    })
+    .await
+    .expect("join");
+    let (out, written) = out;
+    out.assert_code(0);
+    for text in written.iter().chain([&out.stdout, &out.stderr]) {
+        assert!(!text.contains(TOKEN), "the token leaked: {text}");
+    }
+    // Without the variable, the profile's credentials are an input error naming it.
+    let project = Project::empty();
+    project.write(
+        "interlock.toml",
+        "[profiles.local.targets]\ncrm = \"http://127.0.0.1:9\"\n[profiles.local.headers.crm]\nAuthorization = \"Bearer ${RCN_TOKEN}\"\n",
+    );
+    project.write(
+        "reconcile/amounts.yaml",
+        "sides:\n  crm:\n    http: {target: crm, path: /customers}\n    key: /id\n  erp:\n    http: {target: crm, path: /customers}\n    key: /id\nfields:\n  amount: {compare: decimal}\n",
+    );
+    let out = project.run(&["reconcile"]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("RCN_TOKEN"), "{}", out.stderr);
+}
