@@ -7,6 +7,7 @@ pub(crate) mod console;
 pub(crate) mod html;
 pub(crate) mod json;
 pub(crate) mod junit;
+pub(crate) mod junit_xml;
 pub(crate) mod markdown;
 pub(crate) mod merge;
 pub(crate) mod snapshot_summary;

@@ -24,6 +24,7 @@ mod peers;
 mod record;
 mod redact;
 mod regression;
+mod report_schemas;
 mod review;
 mod run_input;
 mod run_story;
