@@ -167,6 +167,8 @@ fn bench(c: &mut Criterion) {
             retries: 0,
             jobs: concurrency,
             snapshots: Mode::No,
+            shard: None,
+            run_id: None,
         });
         group.bench_function(format!("interlock-replay-and-check/c{concurrency}"), |b| {
             b.to_async(&runtime).iter(|| async {

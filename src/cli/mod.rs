@@ -189,6 +189,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
 
+    /// The CI run this belongs to, recorded in the JSON report so `report merge` only merges
+    /// shards of one run (default: GITHUB_RUN_ID[-GITHUB_RUN_ATTEMPT], CI_PIPELINE_ID or
+    /// BUILD_TAG, when set)
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+
     /// Per-request timeout in seconds (default 10).
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,

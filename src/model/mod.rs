@@ -7,4 +7,4 @@ mod result;
 
 pub use cause::{Cause, Rank};
 pub use finding::{Finding, FindingKind, Location, Severity};
-pub use result::{Counts, ExchangeResult, Latency, Outcome, RunResult, ScenarioResult};
+pub use result::{Counts, ExchangeResult, Latency, Outcome, RunResult, ScenarioResult, ShardOf};
