@@ -4,11 +4,52 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::Value;
 
 use crate::diff_cli::git;
 use crate::harness::{Project, repo_root};
 use crate::support::crm::{self, CrmVersion};
 use crate::support::skip;
+
+/// The JSON Schema in `docs/schema/NAME`, compiled once.
+fn schema(
+    cell: &'static OnceLock<jsonschema::Validator>,
+    name: &str,
+) -> &'static jsonschema::Validator {
+    cell.get_or_init(|| {
+        let path = repo_root().join("docs/schema").join(name);
+        let text = std::fs::read_to_string(&path).expect("the shipped schema");
+        let schema: Value = serde_json::from_str(&text).expect("the schema is JSON");
+        jsonschema::validator_for(&schema)
+            .unwrap_or_else(|err| panic!("{name} is not a valid JSON Schema: {err}"))
+    })
+}
+
+/// Asserts that an Interlock JSON report (run, merge or diff, told by its version key) is valid
+/// against its schema in `docs/schema/`; other JSON is left alone. [`Project::json`] calls it on
+/// every file it reads, so every test that reads a report checks it.
+pub fn assert_valid_report(value: &Value, what: &str) {
+    static RUN: OnceLock<jsonschema::Validator> = OnceLock::new();
+    static DIFF: OnceLock<jsonschema::Validator> = OnceLock::new();
+    let validator = if value.get("interlock_report").is_some() {
+        schema(&RUN, "run-report.schema.json")
+    } else if value.get("interlock_diff_report").is_some() {
+        schema(&DIFF, "diff-report.schema.json")
+    } else {
+        return;
+    };
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|err| format!("  {}: {err}", err.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not match its JSON Schema in docs/schema/:\n{}",
+        errors.join("\n")
+    );
+}
 
 /// `xmllint --schema junit-10.xsd FILE` passes; `false` after [`skip`] when xmllint is absent.
 fn assert_junit_valid(file: &Path) -> bool {
@@ -126,4 +167,78 @@ fn diff_junit_is_valid_against_junit_10_xsd_and_names_file_and_pointer_in_messag
         "{xml}"
     );
     assert_junit_valid(&project.file("out/diff.xml"));
+}
+
+#[test]
+fn json_reports_of_run_merge_and_diff_match_their_shipped_schemas() {
+    // A failing run with a transport error, a skipped exchange, causes and latency.
+    let (project, out) = crm::run_bundled_against(
+        CrmVersion::V2,
+        "customer-onboarding",
+        |p| {
+            let scenario = "scenarios/customer-onboarding/scenario.yaml";
+            let text = p.read(scenario);
+            p.write(
+                scenario,
+                &format!("{text}\nexpect:\n  - exchange: 4\n    skip: true\n"),
+            );
+        },
+        &[
+            "--report-json",
+            "out/report.json",
+            "--run-id",
+            "r1",
+            "--shard",
+            "1/1",
+        ],
+        &[],
+    );
+    out.assert_code(1);
+    let report = project.json("out/report.json");
+    assert_eq!(report["interlock_report"], 2);
+    assert_eq!(report["counts"]["skipped"], 1, "{report:#}");
+    assert!(!report["causes"].as_array().expect("causes").is_empty());
+
+    let merged = project.run(&["report", "merge", "out/report.json", "--report-json", "-"]);
+    merged.assert_code(1);
+    let merged_report: Value = serde_json::from_str(&merged.stdout).expect("JSON on stdout");
+    assert_valid_report(&merged_report, "the merged report");
+
+    // A report that breaks the schema is caught (the check is not vacuous).
+    let mut broken = report.clone();
+    broken["scenarios"][0]["exchanges"][0]["outcome"] = Value::from("green");
+    let caught = std::panic::catch_unwind(|| assert_valid_report(&broken, "a green outcome"));
+    assert!(
+        caught.is_err(),
+        "an outcome the format does not have is caught"
+    );
+
+    let diff = Project::bundled();
+    git(&diff, &["init", "-q", "-b", "main"]);
+    git(&diff, &["add", "."]);
+    git(&diff, &["commit", "-q", "-m", "contracts as released"]);
+    let schema = diff
+        .read("contracts/schemas/customer.json")
+        .replace("\"tax_id\"", "\"taxNumber\"");
+    diff.write("contracts/schemas/customer.json", &schema);
+    let out = diff.run(&[
+        "diff",
+        "--base",
+        "HEAD",
+        "--format",
+        "json",
+        "--output",
+        "diff.json",
+    ]);
+    out.assert_code(1);
+    let report = diff.json("diff.json");
+    assert_eq!(report["interlock_diff_report"], 1);
+    assert_eq!(
+        report
+            .as_object()
+            .and_then(|o| o.keys().next())
+            .map(String::as_str),
+        Some("interlock_diff_report"),
+        "the version is the first key"
+    );
 }
