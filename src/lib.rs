@@ -21,6 +21,7 @@ pub mod fsutil;
 pub mod import;
 pub mod infer;
 pub mod json;
+pub mod learn;
 pub mod model;
 pub mod openapi;
 pub mod peers;

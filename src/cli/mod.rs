@@ -108,6 +108,9 @@ pub enum Command {
     Mock(MockArgs),
     /// Work with reports: merge the JSON reports of a sharded run.
     Report(ReportArgs),
+    /// Replay scenarios several times against the same target and add the fields that differ
+    /// between runs to their `ignore:` lists.
+    Learn(LearnArgs),
     /// Import a HAR capture as a recording, or an OpenAPI / Swagger document as contracts.
     Import(ImportArgs),
     /// Draft contracts from recorded traffic, for review.
@@ -132,6 +135,29 @@ pub enum Command {
     Version,
     /// Table contracts: pull them from a database, check a database and its migrations.
     Db(DbArgs),
+}
+
+/// `interlock learn`.
+#[derive(Debug, Args, Clone)]
+pub struct LearnArgs {
+    /// Scenarios to learn (folder names under the scenarios directory); all when none given.
+    pub scenarios: Vec<String>,
+
+    /// Profile of the project file whose target URLs to use.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Target URL override, `NAME=URL`.
+    #[arg(long, value_name = "NAME=URL")]
+    pub target: Vec<String>,
+
+    /// How many times to replay each scenario (at least 2).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub runs: u32,
+
+    /// Print the rules that would be learned; change no file.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `interlock completions SHELL`.
@@ -194,6 +220,11 @@ pub struct RunArgs {
     /// BUILD_TAG, when set)
     #[arg(long, value_name = "ID")]
     pub run_id: Option<String>,
+
+    /// Learn noise first: replay the scenarios 3 times, add the fields that differ between runs
+    /// to their `ignore:` lists (as `interlock learn` does), then run
+    #[arg(long)]
+    pub learn: bool,
 
     /// Per-request timeout in seconds (default 10).
     #[arg(long, value_name = "SECS")]

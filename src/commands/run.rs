@@ -9,6 +9,9 @@ use crate::error::Error;
 use crate::report::snapshot_summary::SnapshotSummary;
 use crate::run::{self, Request};
 
+/// How many replays `run --learn` learns from.
+const LEARN_RUNS: u32 = 3;
+
 /// Runs `interlock run`; returns the exit code.
 pub(crate) fn run(args: &RunArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let request = Request {
@@ -29,6 +32,15 @@ pub(crate) fn run(args: &RunArgs, global: &GlobalArgs) -> Result<u8, Error> {
         timeout: args.timeout,
         snapshots: args.snapshots,
     };
+    if args.learn {
+        if request.replay.is_some() {
+            return Err(crate::error::InputError::usage(
+                "--learn writes ignore rules into scenario files; it does not go with --replay",
+            )
+            .into());
+        }
+        super::learn::pass(&request, LEARN_RUNS, false, global)?;
+    }
     // The project is discovered from the current folder upwards; paths stay relative to the
     // current folder, so messages name `contracts/x.json` (or `../contracts/x.json` below it).
     let plan = run::plan(&request, Path::new(""))?;

@@ -18,6 +18,7 @@ mod html_report;
 mod import_har;
 mod import_openapi;
 mod infer;
+mod learn;
 mod mock_cli;
 mod packaging;
 mod peers;

@@ -3,6 +3,7 @@
 
 pub mod crm;
 pub mod postgres;
+pub mod staging;
 
 /// Notes that a test cannot run here because a tool it drives is missing, and says why on
 /// stderr; fails instead when `INTERLOCK_REQUIRE_TOOLS` is set (`.ci/run` sets it after
