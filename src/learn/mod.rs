@@ -173,16 +173,7 @@ fn fold_positions(paths: Vec<String>, existing: &[String]) -> Vec<String> {
         if path.starts_with("header:") {
             return path.to_owned();
         }
-        path.split('/')
-            .map(|token| {
-                if !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit()) {
-                    "*"
-                } else {
-                    token
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("/")
+        crate::json::wildcard_indices(path)
     };
     let mut out: Vec<String> = Vec::new();
     for path in &paths {
@@ -199,7 +190,77 @@ fn fold_positions(paths: Vec<String>, existing: &[String]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+
+    /// A run of scenario `s` whose one exchange reports `findings` as `(kind, path, new)`.
+    fn run(findings: &[(&str, &str, Value)]) -> RunResult {
+        let findings: Vec<Value> = findings
+            .iter()
+            .map(|(kind, path, new)| {
+                json!({"kind": kind, "severity": "failure", "location": {"kind": "response"},
+                       "path": path, "new": new, "message": "m"})
+            })
+            .collect();
+        serde_json::from_value(json!({
+            "duration_ms": 1.0,
+            "scenarios": [{"name": "s", "target": "t", "duration_ms": 1.0, "findings": [],
+                "latency": [], "exchanges": [{"index": 0, "name": "GET /x #1", "method": "GET",
+                "url": "/x", "recorded_status": 200, "duration_ms": 1.0, "findings": findings}]}]
+        }))
+        .expect("a run result")
+    }
+
+    fn scenario() -> Scenario {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            dir.path().join("crm.jsonl"),
+            "{\"request\":{\"method\":\"GET\",\"url\":\"/x\"},\"response\":{\"status\":200}}\n",
+        )
+        .expect("recording");
+        let file = dir.path().join("scenario.yaml");
+        std::fs::write(&file, "name: s\ntarget: crm\nreplay: crm.jsonl\n").expect("scenario");
+        crate::scenario::load(&file).expect("a scenario")
+    }
+
+    #[test]
+    fn noise_unstable_format_drift_and_real_changes_are_told_apart() {
+        let runs = [
+            run(&[
+                ("value-changed", "/n", json!(1)),
+                ("value-changed", "/at", json!("2026-03-02T09:15:01+08:00")),
+                ("format-drift", "/when", json!("2026-03-02T10:15:00+09:00")),
+                ("value-changed", "/price", json!(12)),
+            ]),
+            run(&[
+                ("value-changed", "/n", json!(2)),
+                ("value-changed", "/at", json!("2026-03-02T09:15:01+08:00")),
+                ("value-changed", "/status", json!("won")),
+                ("format-drift", "/when", json!("2026-03-02T10:15:07+09:00")),
+                ("value-changed", "/price", json!(12)),
+            ]),
+            run(&[
+                ("value-changed", "/n", json!(3)),
+                ("value-changed", "/at", json!("2026-03-02T09:15:09+08:00")),
+                ("value-changed", "/status", json!("won")),
+                ("format-drift", "/when", json!("2026-03-02T10:15:09+09:00")),
+                ("value-changed", "/price", json!(12)),
+            ]),
+        ];
+        let learned = learn(&[scenario()], &runs);
+        let l = &learned[0];
+        // `/n` differs every time; `/at` is a date-time that differs at all.
+        assert_eq!(l.noise, ["/at", "/n"]);
+        assert_eq!(l.unstable.len(), 1);
+        assert_eq!(l.unstable[0].path, "/status");
+        assert_eq!(
+            l.unstable[0].values,
+            [None, Some(json!("won")), Some(json!("won"))]
+        );
+        assert_eq!(l.format_drift, ["/when"]);
+        // `/price` is 12 in every run: a real change, not learned, not unstable.
+    }
 
     #[test]
     fn volatile_classes() {

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::diff_cli::git;
+use crate::diff_cli::renamed_tax_id_since_the_last_commit;
 use crate::harness::{Project, repo_root};
 use crate::support::crm::{self, CrmVersion};
 use crate::support::skip;
@@ -77,6 +77,16 @@ fn assert_junit_valid(file: &Path) -> bool {
     true
 }
 
+/// Skips the fourth exchange of the bundled `customer-onboarding` (`skip: true`).
+pub fn skip_fourth_exchange(project: &Project) {
+    let scenario = "scenarios/customer-onboarding/scenario.yaml";
+    let text = project.read(scenario);
+    project.write(
+        scenario,
+        &format!("{text}\nexpect:\n  - exchange: 4\n    skip: true\n"),
+    );
+}
+
 #[test]
 fn run_junit_of_the_v2_upgrade_is_valid_against_junit_10_xsd_with_one_failure_per_cause() {
     let (project, out) = crm::run_bundled_against(
@@ -108,14 +118,7 @@ fn merged_junit_with_a_skipped_exchange_is_valid_against_junit_10_xsd() {
     let (project, out) = crm::run_bundled_against(
         CrmVersion::V1,
         "customer-onboarding",
-        |p| {
-            let scenario = "scenarios/customer-onboarding/scenario.yaml";
-            let text = p.read(scenario);
-            p.write(
-                scenario,
-                &format!("{text}\nexpect:\n  - exchange: 4\n    skip: true\n"),
-            );
-        },
+        skip_fourth_exchange,
         &["--report-json", "out/report.json"],
         &[],
     );
@@ -136,15 +139,12 @@ fn merged_junit_with_a_skipped_exchange_is_valid_against_junit_10_xsd() {
 
 #[test]
 fn diff_junit_is_valid_against_junit_10_xsd_and_names_file_and_pointer_in_messages() {
-    let project = Project::bundled();
-    git(&project, &["init", "-q", "-b", "main"]);
-    git(&project, &["add", "."]);
-    git(&project, &["commit", "-q", "-m", "contracts as released"]);
-    let schema = project
-        .read("contracts/schemas/customer.json")
-        .replace("\"tax_id\"", "\"taxNumber\"")
-        .replace("\"maxLength\": 200", "\"maxLength\": 300");
-    project.write("contracts/schemas/customer.json", &schema);
+    let project = renamed_tax_id_since_the_last_commit();
+    project.edit(
+        "contracts/schemas/customer.json",
+        "\"maxLength\": 200",
+        "\"maxLength\": 300",
+    );
     let out = project.run(&[
         "diff",
         "--base",
@@ -175,14 +175,7 @@ fn json_reports_of_run_merge_and_diff_match_their_shipped_schemas() {
     let (project, out) = crm::run_bundled_against(
         CrmVersion::V2,
         "customer-onboarding",
-        |p| {
-            let scenario = "scenarios/customer-onboarding/scenario.yaml";
-            let text = p.read(scenario);
-            p.write(
-                scenario,
-                &format!("{text}\nexpect:\n  - exchange: 4\n    skip: true\n"),
-            );
-        },
+        skip_fourth_exchange,
         &[
             "--report-json",
             "out/report.json",
@@ -213,14 +206,7 @@ fn json_reports_of_run_merge_and_diff_match_their_shipped_schemas() {
         "an outcome the format does not have is caught"
     );
 
-    let diff = Project::bundled();
-    git(&diff, &["init", "-q", "-b", "main"]);
-    git(&diff, &["add", "."]);
-    git(&diff, &["commit", "-q", "-m", "contracts as released"]);
-    let schema = diff
-        .read("contracts/schemas/customer.json")
-        .replace("\"tax_id\"", "\"taxNumber\"");
-    diff.write("contracts/schemas/customer.json", &schema);
+    let diff = renamed_tax_id_since_the_last_commit();
     let out = diff.run(&[
         "diff",
         "--base",

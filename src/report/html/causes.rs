@@ -138,21 +138,7 @@ fn rank_id(rank: Rank) -> &'static str {
 /// Escaped text whose backtick-quoted parts are `<code>`: `` `tax_id` renamed `` →
 /// `<code>tax_id</code> renamed`. An unpaired backtick leaves the text as it is.
 pub(super) fn code_spans(text: &str) -> String {
-    let parts: Vec<&str> = text.split('`').collect();
-    if parts.len().is_multiple_of(2) {
-        return esc(text);
-    }
-    parts
-        .iter()
-        .enumerate()
-        .map(|(i, part)| {
-            if i % 2 == 1 && !part.is_empty() {
-                format!("<code>{}</code>", esc(part))
-            } else {
-                esc(part)
-            }
-        })
-        .collect()
+    crate::report::code_spans(text, |part| format!("<code>{}</code>", esc(part)), esc)
 }
 
 #[cfg(test)]
