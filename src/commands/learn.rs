@@ -45,6 +45,20 @@ pub(crate) fn pass(
         ..request.clone()
     };
     let plan = Arc::new(run::plan(&request, Path::new(""))?);
+    let recorded: Vec<String> = plan
+        .scenarios
+        .iter()
+        .filter(|s| !plan.targets.contains_key(&s.target))
+        .map(|s| format!("`{}` (target `{}`)", s.name, s.target))
+        .collect();
+    if !recorded.is_empty() {
+        return Err(InputError::usage(format!(
+            "nothing to learn from a target served from its recording: {} has no URL in this \
+             profile; give --profile NAME or --target NAME=URL",
+            recorded.join(", ")
+        ))
+        .into());
+    }
     let runtime = super::runtime()?;
     let mut results = Vec::new();
     for n in 1..=runs {

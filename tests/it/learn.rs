@@ -143,6 +143,15 @@ fn learn_needs_two_runs_and_a_reachable_target() {
     let out = project.run(&["learn", "--runs", "1", "--target", "crm=http://127.0.0.1:9"]);
     out.assert_code(2);
     assert!(out.stderr.contains("give at least 2"), "{}", out.stderr);
+    let out = project.run(&["learn", "status"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains(
+            "nothing to learn from a target served from its recording: `status` (target `crm`)"
+        ),
+        "{}",
+        out.stderr
+    );
     let out = project.run(&["learn", "--target", "crm=http://127.0.0.1:9", "--runs", "2"]);
     out.assert_code(3);
     assert!(
