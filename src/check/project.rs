@@ -35,6 +35,8 @@ pub(crate) struct Problem {
 #[derive(Debug, Default)]
 pub(crate) struct Report {
     pub contracts: usize,
+    /// Table contracts (`*.table.yaml|json` under the contract folders).
+    pub tables: usize,
     pub scenarios: usize,
     pub recordings: usize,
     pub exchanges: usize,
@@ -79,8 +81,13 @@ impl Report {
             exit_code::FINDINGS => "contract violations",
             _ => "invalid files",
         };
+        let tables = match self.tables {
+            0 => String::new(),
+            1 => "1 table contract, ".to_string(),
+            n => format!("{n} table contracts, "),
+        };
         out.push_str(&format!(
-            "{verdict}: {} contracts, {} scenarios, {} recordings with {} exchanges ({} not covered by a contract); {} invalid, {} contract violations\n",
+            "{verdict}: {} contracts, {tables}{} scenarios, {} recordings with {} exchanges ({} not covered by a contract); {} invalid, {} contract violations\n",
             self.contracts,
             self.scenarios,
             self.recordings,
@@ -242,7 +249,7 @@ fn check_exchanges(
 
 /// The contract of an exchange: its `interface` (which must exist), else method and path
 /// (restricted to its peer's contracts when it names a peer that provides any).
-fn contract_for<'a>(
+pub(crate) fn contract_for<'a>(
     exchange: &Exchange,
     contracts: &'a ContractSet,
 ) -> Result<Option<&'a Contract>, InputError> {

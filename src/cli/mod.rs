@@ -115,6 +115,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Draft contracts from recorded traffic, for review.
     Infer(InferArgs),
+    /// Learn what values contracted fields really take from recordings, into
+    /// contracts/domains.yaml, for review; `run` then reports values outside them.
+    Domains(DomainsArgs),
     /// Apply the project's redaction rules to an existing recording, in place.
     Redact(RedactArgs),
     /// Record real traffic: a reverse proxy appending every exchange, redacted, to a recording.
@@ -397,6 +400,19 @@ pub struct InferArgs {
     /// recording's file name, `erp` for `erp.jsonl`).
     #[arg(long, value_name = "NAME")]
     pub provider: Option<String>,
+}
+
+/// Arguments of `interlock domains`.
+#[derive(Debug, Args, Clone)]
+pub struct DomainsArgs {
+    /// Recordings to learn from (JSONL); default: every scenario's replay and peer recordings.
+    #[arg(value_name = "REC")]
+    pub recordings: Vec<PathBuf>,
+
+    /// Where to write the domains (`-` for standard output); default `domains.yaml` in the
+    /// first contracts folder, where `run` and `check` read it.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -8,6 +8,17 @@ use crate::error::Error;
 pub(crate) fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let config = super::config(global)?;
     let mut report = check_project(&config.contracts, &config.scenarios, &args.recordings)?;
+    // Table contracts, loaded as `interlock db check` and `interlock diff` load them.
+    for dir in &config.contracts {
+        match crate::db::table::load_dir(dir) {
+            Ok(tables) => {
+                report.tables += tables.len();
+                report.read.extend(tables.into_iter().map(|t| t.file));
+            }
+            Err(Error::Input(mut errors)) => report.invalid.append(&mut errors),
+            Err(other) => return Err(other),
+        }
+    }
     // The profile `interlock run` would use, checked as `run` checks it.
     if let Err(Error::Input(mut errors)) = config.profile(&config.default_profile) {
         report.invalid.append(&mut errors);

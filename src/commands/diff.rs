@@ -91,6 +91,11 @@ fn inputs(args: &DiffArgs, config: &Config) -> Result<Inputs, Error> {
             rev: rev.clone(),
             path: contracts_dir(args, config),
         }),
+        (Some(_), Some(path), None) if crate::fsutil::is_stdio(path) => Err(InputError::usage(
+            "`--base` compares a path in the working tree with its state at a revision; `-` is not a path",
+        )
+        .with_hint("give the file or folder to compare, or drop `--base` and give OLD and NEW")
+        .into()),
         (Some(rev), Some(path), None) => Ok(Inputs::Base {
             rev: rev.clone(),
             path: path.clone(),
@@ -100,6 +105,13 @@ fn inputs(args: &DiffArgs, config: &Config) -> Result<Inputs, Error> {
         )
         .with_hint("drop `--base` to compare two paths, or give only the path to compare")
         .into()),
+        (None, Some(old), Some(new))
+            if crate::fsutil::is_stdio(old) && crate::fsutil::is_stdio(new) =>
+        {
+            Err(InputError::usage("OLD and NEW are both `-`; standard input holds only one of them")
+                .with_hint("e.g. `git show main:openapi.yaml | interlock diff - openapi.yaml`")
+                .into())
+        }
         (None, Some(old), Some(new)) => Ok(Inputs::Paths {
             old: old.clone(),
             new: new.clone(),

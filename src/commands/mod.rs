@@ -6,6 +6,7 @@ pub(crate) mod check;
 pub(crate) mod completions;
 pub(crate) mod db;
 pub mod diff;
+pub(crate) mod domains;
 pub(crate) mod import;
 pub(crate) mod infer;
 pub(crate) mod learn;
@@ -37,6 +38,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Learn(args) => learn::run(args, global),
         Command::Import(args) => import::run(args, global),
         Command::Infer(args) => infer::run(args, global),
+        Command::Domains(args) => domains::run(args, global),
         Command::Redact(args) => redact::run(args, global),
         Command::Record(args) => record::run(args, global),
         Command::Check(args) => check::run(args, global),

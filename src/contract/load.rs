@@ -142,8 +142,24 @@ pub(crate) fn load_contracts_with(
             );
         }
     }
+    let mut domains = super::domains::Domains::default();
+    for dir in dirs {
+        let file = dir.join(super::domains::DOMAINS_FILE);
+        if !file.is_file() {
+            continue;
+        }
+        let interfaces = contracts.iter().map(|c| c.interface.as_str());
+        match super::domains::Domains::load(&file, interfaces) {
+            Ok(loaded) => {
+                domains.interlock_domains = loaded.interlock_domains;
+                domains.severity = loaded.severity;
+                domains.interfaces.extend(loaded.interfaces);
+            }
+            Err(mut errs) => errors.append(&mut errs),
+        }
+    }
     if errors.is_empty() {
-        Ok(ContractSet::new(contracts))
+        Ok(ContractSet::new(contracts).with_domains(domains))
     } else {
         Err(Error::Input(errors))
     }

@@ -6,6 +6,7 @@
 //! every `$ref` resolved from local files (see [`crate::json`]); validation then reports *every*
 //! violation with its instance path. The file format is specified in `docs/contracts.md`.
 
+pub mod domains;
 mod load;
 mod path_template;
 
@@ -209,11 +210,27 @@ impl Contract {
 #[derive(Debug, Clone, Default)]
 pub struct ContractSet {
     contracts: Vec<Contract>,
+    /// The value domains learned from recordings (`domains.yaml` beside the contracts).
+    domains: domains::Domains,
 }
 
 impl ContractSet {
     pub(crate) fn new(contracts: Vec<Contract>) -> Self {
-        ContractSet { contracts }
+        ContractSet {
+            contracts,
+            domains: domains::Domains::default(),
+        }
+    }
+
+    #[must_use]
+    pub(crate) fn with_domains(mut self, domains: domains::Domains) -> Self {
+        self.domains = domains;
+        self
+    }
+
+    /// The learned value domains (empty when no contracts folder holds a `domains.yaml`).
+    pub fn domains(&self) -> &domains::Domains {
+        &self.domains
     }
 
     pub fn is_empty(&self) -> bool {

@@ -251,6 +251,7 @@ async fn check_system(
         findings: Vec::new(),
         error: None,
         latency: Vec::new(),
+        bindings: Vec::new(),
         duration: std::time::Duration::ZERO,
     };
     let live = match Live::open(&system.url, request.timeout, &request.migrations).await {

@@ -50,6 +50,15 @@ impl InputKind {
 
 /// Detects what `path` holds, returning the parsed document when it had to read it.
 pub(crate) fn detect(path: &Path) -> Result<(InputKind, Option<Value>), Error> {
+    if crate::fsutil::is_stdio(path) {
+        // Standard input holds one document: an OpenAPI document or a JSON Schema.
+        let doc = crate::json::read_value(path)?;
+        let kind = match crate::openapi::version(&doc) {
+            Some(_) => InputKind::OpenApi,
+            None => InputKind::Schema,
+        };
+        return Ok((kind, Some(doc)));
+    }
     if path.is_dir() {
         return Ok((InputKind::ContractDir, None));
     }

@@ -2,6 +2,8 @@
 //! `$ref` resolution, and JSON pointers.
 
 pub(crate) mod document;
+pub(crate) mod format;
+mod locate;
 pub(crate) mod pointer;
 
 pub use document::{
@@ -9,6 +11,7 @@ pub use document::{
     read_value, yaml_error,
 };
 pub(crate) use document::{add_ref_root, allow_outside_refs, set_project_root, set_ref_roots};
+pub use locate::yaml_position;
 pub(crate) use pointer::{
     display_pointer, escape_pointer_token, unescape_pointer_token, wildcard_indices,
 };

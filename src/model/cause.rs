@@ -803,6 +803,7 @@ mod tests {
                 findings,
                 error: None,
                 latency: Vec::new(),
+                bindings: Vec::new(),
                 duration: Duration::ZERO,
             }],
             duration: Duration::ZERO,

@@ -31,6 +31,10 @@ pub enum FindingKind {
     FormatDrift,
     /// The body changed between JSON, text and binary, or appeared / disappeared.
     BodyChanged,
+    /// A live value lies outside the domain the recordings show for its field
+    /// (`contracts/domains.yaml`): a new enum value, another decimal scale, a float for an
+    /// integer, an offset never recorded, a code of another length or alphabet.
+    DomainDrift,
     /// A header that a contract declares changed.
     HeaderChanged,
     /// A request the target sent to a mocked peer breaks the peer's contract.
@@ -85,6 +89,7 @@ impl FindingKind {
             FindingKind::ValueChanged => "value-changed",
             FindingKind::FormatDrift => "format-drift",
             FindingKind::BodyChanged => "body-changed",
+            FindingKind::DomainDrift => "domain-drift",
             FindingKind::HeaderChanged => "header-changed",
             FindingKind::PeerRequestInvalid => "peer-request-invalid",
             FindingKind::PeerRequestUnmatched => "peer-request-unmatched",

@@ -1,10 +1,12 @@
 //! The result model every stage shares: findings and what happened to each exchange, scenario
 //! and run. Checks produce it, the runner assembles it, reporters read it.
 
+mod binding;
 pub mod cause;
 mod finding;
 mod result;
 
+pub use binding::Binding;
 pub use cause::{Cause, Rank};
 pub use finding::{Finding, FindingKind, Location, Severity};
 pub use result::{Counts, ExchangeResult, Latency, Outcome, RunResult, ScenarioResult, ShardOf};

@@ -134,6 +134,9 @@ pub struct ScenarioResult {
     pub error: Option<String>,
     /// Latency per target interface, then per peer route.
     pub latency: Vec<Latency>,
+    /// Values the target generated, bound to the live values of this run (request chaining).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bindings: Vec<super::Binding>,
     #[serde(
         serialize_with = "serialize_ms",
         deserialize_with = "deserialize_ms",
@@ -289,6 +292,7 @@ mod tests {
                 findings: Vec::new(),
                 error: None,
                 latency: Vec::new(),
+                bindings: Vec::new(),
                 duration: Duration::ZERO,
             }],
             duration: Duration::ZERO,

@@ -16,6 +16,7 @@ use hyper::{Request, Response, StatusCode};
 use serde_json::{Value, json};
 
 use super::admin;
+use super::chained;
 use super::fault::{Fault, Faults, Hit};
 use super::journal::Journal;
 use super::matcher::{LiveRequest, Mismatch, Part};
@@ -24,6 +25,7 @@ use super::validate;
 use super::wire::PeerBody;
 use super::{Behaviour, BodyMatch, InvalidRequests, Outcome, PathMatch, PeerCall, PeerOptions};
 use crate::contract::{Contract, ContractSet};
+use crate::link::Chain;
 use crate::model::{Finding, FindingKind};
 use crate::scenario::fault::Action;
 
@@ -71,6 +73,8 @@ pub(crate) struct Peer {
     /// Per contract, its path template, shared by the calls it covers.
     templates: Vec<Arc<str>>,
     pub journal: Journal,
+    /// The scenario's generated values, when the peer takes part in request chaining.
+    chain: Option<Arc<Chain>>,
 }
 
 /// Checks decided by the recording alone: a request matching a stub has its query (a multiset
@@ -82,7 +86,7 @@ struct FixedChecks {
 }
 
 impl Peer {
-    pub(crate) fn new(options: PeerOptions, faults: Vec<Fault>) -> Self {
+    pub(crate) fn new(options: PeerOptions, faults: Vec<Fault>, chain: Option<Arc<Chain>>) -> Self {
         let contracts = ContractSet::new(options.contracts);
         let behaviour = options.behaviour;
         // Bodies matched by contract, not by value, are checked per request.
@@ -128,6 +132,7 @@ impl Peer {
             fixed_checks,
             templates,
             journal: Journal::new(Journal::CAPACITY),
+            chain,
         }
     }
 
@@ -409,7 +414,12 @@ impl Peer {
     }
 
     /// The decision for one parsed request, without faults.
-    pub(crate) fn answer(&self, request: &LiveRequest) -> Answer {
+    pub(crate) fn answer(&self, live: &LiveRequest) -> Answer {
+        // With request chaining, matching sees the request with the recorded values of what it
+        // binds; contract checks see the request as sent.
+        let translated =
+            (self.chain.as_deref()).and_then(|c| chained::to_recorded(c, &self.name, live));
+        let request = translated.as_ref().unwrap_or(live);
         let exact = self.routes.find(request);
         let contract_at = match exact {
             Some(stub) => self.routes.stub(stub).contract,
@@ -423,14 +433,14 @@ impl Peer {
         let route = self.route(contract_at, request);
         let mut findings = match (self.validate, contract) {
             (false, _) => Vec::new(),
-            (true, Some(c)) => self.check(c, found.map(|(s, _)| s), request),
-            (true, None) => vec![validate::no_contract(&self.name, request)],
+            (true, Some(c)) => self.check(c, found.map(|(s, _)| s), live),
+            (true, None) => vec![validate::no_contract(&self.name, live)],
         };
 
         if let Some((stub, outcome)) = found {
             return match self.routes.take(stub, self.behaviour.playback) {
                 Some((index, reply)) => Answer {
-                    response: reply_response(reply),
+                    response: self.reply(reply),
                     matched: Some(index),
                     outcome,
                     route,
@@ -473,7 +483,7 @@ impl Peer {
         };
         if let Some((index, reply)) = recorded_error {
             return Answer {
-                response: reply_response(reply),
+                response: self.reply(reply),
                 matched: Some(index),
                 outcome: Outcome::RecordedError,
                 route,
@@ -516,6 +526,18 @@ impl Peer {
             route,
             closest,
             findings,
+        }
+    }
+
+    /// A recorded reply, with the live values of what the scenario bound.
+    fn reply(&self, reply: &Reply) -> PeerResponse {
+        match self
+            .chain
+            .as_deref()
+            .and_then(|c| chained::to_live(c, reply))
+        {
+            Some(live) => reply_response(&live),
+            None => reply_response(reply),
         }
     }
 

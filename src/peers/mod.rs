@@ -33,6 +33,7 @@
 
 mod admin;
 mod body;
+mod chained;
 pub(crate) mod fault;
 mod handler;
 mod journal;
@@ -316,6 +317,15 @@ impl PeerServer {
     /// Compiles the recordings and starts listening. A port that cannot be bound is an
     /// environment error naming the peer and the address.
     pub async fn start(options: PeerOptions) -> Result<PeerServer, Error> {
+        PeerServer::start_chained(options, None).await
+    }
+
+    /// [`PeerServer::start`] for a peer that binds and translates the scenario's generated
+    /// values (request chaining; see [`crate::link`]).
+    pub async fn start_chained(
+        options: PeerOptions,
+        chain: Option<Arc<crate::link::Chain>>,
+    ) -> Result<PeerServer, Error> {
         let name = options.name.clone();
         let faults = (options.behaviour.faults.iter().cloned())
             .map(fault::Fault::new)
@@ -327,7 +337,7 @@ impl PeerServer {
         let addr = listener
             .local_addr()
             .map_err(|err| listen_error(&name, bind, &err))?;
-        let peer = Arc::new(Peer::new(options, faults));
+        let peer = Arc::new(Peer::new(options, faults, chain));
         let (stop, stopped) = watch::channel(false);
         let serving = Arc::clone(&peer);
         let accept = tokio::spawn(crate::server::accept_loop(

@@ -369,6 +369,7 @@ fn write_scenario(out: &mut String, scenario: &ScenarioResult, p: Painter) -> fm
         write_exchange(out, exchange, p)?;
     }
     write_scenario_error(out, scenario, p)?;
+    write_bindings(out, scenario, p)?;
     if let Some(outcome) = scenario_findings_outcome(scenario) {
         writeln!(out, "  {} scenario", p.label(outcome))?;
         for finding in &scenario.findings {
@@ -389,6 +390,22 @@ fn write_scenario_error(out: &mut String, scenario: &ScenarioResult, p: Painter)
         ),
         None => Ok(()),
     }
+}
+
+/// `  bound  C-10023 → C-20555, from exchange #1 /id`: each generated value the target
+/// produced anew (request chaining), and each capture.
+fn write_bindings(out: &mut String, scenario: &ScenarioResult, p: Painter) -> fmt::Result {
+    for binding in &scenario.bindings {
+        if binding.changed() || binding.capture.is_some() {
+            writeln!(
+                out,
+                "  {}  {}",
+                p.paint(DIM, "bound"),
+                one_line(&binding.to_string())
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// How the scenario-level findings went, when there are any.
@@ -710,6 +727,7 @@ pub(crate) mod sample {
                 Latency::of("GET /health", vec![3.0]),
                 Latency::of("erp POST /api/customers", vec![4.2, 5.1, 7.9]),
             ],
+            bindings: Vec::new(),
             duration: Duration::from_millis(5063),
         };
 
@@ -727,6 +745,7 @@ pub(crate) mod sample {
                 Latency::of("crm.invoices.create", vec![31.0]),
                 Latency::of("crm.invoices.get", vec![9.0]),
             ],
+            bindings: Vec::new(),
             duration: Duration::from_millis(40),
         };
 
@@ -882,6 +901,7 @@ mod tests {
                 findings: Vec::new(),
                 error: Some("cannot bind peer erp to 127.0.0.1:9001: address in use".into()),
                 latency: Vec::new(),
+                bindings: Vec::new(),
                 duration: Duration::ZERO,
             }],
             duration: Duration::from_millis(10),

@@ -518,6 +518,7 @@ impl<'a> Mark<'a> {
                 FindingKind::TypeChanged
                 | FindingKind::ValueChanged
                 | FindingKind::FormatDrift
+                | FindingKind::DomainDrift
                 | FindingKind::BodyChanged,
                 _,
             ) => ("changed", 2),
@@ -573,6 +574,7 @@ fn category(kind: FindingKind) -> &'static str {
         | FindingKind::TypeChanged
         | FindingKind::ValueChanged
         | FindingKind::FormatDrift
+        | FindingKind::DomainDrift
         | FindingKind::BodyChanged
         | FindingKind::HeaderChanged => "drift",
         _ => "other",

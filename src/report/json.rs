@@ -15,7 +15,8 @@ use crate::error::Error;
 use crate::fsutil::write_atomic;
 use crate::model::cause::causes;
 use crate::model::{
-    Cause, Counts, ExchangeResult, Finding, Latency, Outcome, RunResult, ScenarioResult, ShardOf,
+    Binding, Cause, Counts, ExchangeResult, Finding, Latency, Outcome, RunResult, ScenarioResult,
+    ShardOf,
 };
 
 /// The version of the document, bumped on any incompatible change.
@@ -96,6 +97,8 @@ struct ScenarioReport<'a> {
     exchanges: Vec<ExchangeReport<'a>>,
     findings: &'a [Finding],
     latency: &'a [Latency],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    bindings: &'a [Binding],
 }
 
 #[derive(Serialize)]
@@ -139,6 +142,7 @@ impl<'a> ScenarioReport<'a> {
                 .collect(),
             findings: &scenario.findings,
             latency: &scenario.latency,
+            bindings: &scenario.bindings,
         }
     }
 }

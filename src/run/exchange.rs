@@ -18,6 +18,9 @@ use super::stage::{Stage, Timings};
 /// What one exchange left behind.
 pub(super) struct Replayed<'p> {
     pub result: ExchangeResult,
+    /// The recorded exchange with bound values replaced by their live values, when that
+    /// changed it: what the live response was compared with.
+    pub expected: Option<Exchange>,
     pub live: Option<LiveResponse>,
     /// The contract the exchange was checked against.
     pub contract: Option<&'p Contract>,
@@ -66,6 +69,7 @@ pub(super) async fn replay<'p>(
     if expectation.skip {
         return Ok(Some(Replayed {
             result,
+            expected: None,
             live: None,
             contract,
             ignore,
@@ -73,13 +77,33 @@ pub(super) async fn replay<'p>(
         }));
     }
     let mut live_response = None;
-    match stage.replayer.send(&exchange.request).await {
+    let mut expected = None;
+    let request = super::chaining::request_to_send(scenario, index, exchange, &stage.chain);
+    result.url = request.url.clone();
+    match stage.replayer.send(&request).await {
         Ok(live) => {
+            super::chaining::bind_response(scenario, index, exchange, &live.response, &stage.chain);
+            // A generated value that changed is not a finding: the recorded response is
+            // compared with its bound values replaced by the live ones.
+            let translated = Exchange {
+                response: stage.chain.response_to_live(&exchange.response),
+                ..exchange.clone()
+            };
+            let exchange = if translated.response == exchange.response {
+                exchange
+            } else {
+                &*expected.insert(translated)
+            };
             result.live_status = Some(live.response.status);
             result.duration = live.duration;
             let key = interface.unwrap_or_else(|| format!("{} {route}", exchange.request.method));
             timings.target(key, exchange.duration_ms, live.duration);
             result.findings = check_exchange(exchange, &live, contract, &expectation, &ignore);
+            if let Some(c) = contract
+                && !expectation.contract_only
+            {
+                add_domain_drift(&mut result.findings, contracts, c, &live, &ignore);
+            }
             // Both bodies are kept only where a report will show them side by side.
             if result.findings.iter().any(Finding::is_failure) {
                 result.recorded_body = exchange.response.body.json().cloned();
@@ -96,14 +120,28 @@ pub(super) async fn replay<'p>(
     if !faults.is_empty() {
         note_faults(&mut result, &faults);
     }
+    // Snapshots keep the recorded values, so a new id on every run leaves them unchanged.
     let snapshot = match &live_response {
-        Some(live) => take_snapshot(
-            scenario, &route, &result, live, contract, &ignore, snapshots,
-        )?,
+        Some(live) => {
+            let as_recorded = LiveResponse {
+                response: stage.chain.response_to_recorded(&live.response),
+                duration: live.duration,
+            };
+            take_snapshot(
+                scenario,
+                &route,
+                &result,
+                &as_recorded,
+                contract,
+                &ignore,
+                snapshots,
+            )?
+        }
         None => None,
     };
     Ok(Some(Replayed {
         result,
+        expected,
         live: live_response,
         contract,
         ignore,
@@ -170,6 +208,44 @@ fn find_contract<'a>(
         .and_then(|i| contracts.by_interface(i))
         .or_else(|| contracts.find(Some(target), method, path))
         .or_else(|| contracts.find(None, method, path))
+}
+
+/// The live body's values outside the domains learned from recordings. A domain finding says
+/// more than a plain value change at the same field and replaces it (keeping the recorded
+/// value); a field another check already reported otherwise (a type change, a format drift, a
+/// schema violation) is not reported twice.
+fn add_domain_drift(
+    findings: &mut Vec<Finding>,
+    contracts: &ContractSet,
+    contract: &Contract,
+    live: &LiveResponse,
+    ignore: &IgnoreRules,
+) {
+    let Some(body) = live.response.body.json() else {
+        return;
+    };
+    let drift = check::domain::check_body(
+        contracts.domains(),
+        &contract.interface,
+        Some(live.response.status),
+        body,
+        ignore,
+        &Location::Response,
+    );
+    for mut finding in drift {
+        let same_field = |f: &Finding| f.path == finding.path;
+        if findings
+            .iter()
+            .any(|f| same_field(f) && f.kind != FindingKind::ValueChanged)
+        {
+            continue;
+        }
+        if let Some(at) = findings.iter().position(same_field) {
+            finding.old = findings.remove(at).old;
+        }
+        finding.affected = contract.affected();
+        findings.push(finding);
+    }
 }
 
 /// All checks of one live response: contract, expectation, recorded-vs-live drift.

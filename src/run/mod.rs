@@ -8,6 +8,7 @@
 //! in parallel up to `jobs`, each replaying its exchanges in recorded order ([`exchange`]) on
 //! its [`stage`]. Reporters only receive [`Event`]s.
 
+mod chaining;
 pub(crate) mod exchange;
 pub mod plan;
 mod stage;
@@ -145,6 +146,7 @@ async fn run_scenario(
                 findings: Vec::new(),
                 error: Some(message),
                 latency: Vec::new(),
+                bindings: Vec::new(),
                 duration: started.elapsed(),
             };
             emit(reporters, &Event::ScenarioFinished { result: &result })?;
@@ -173,7 +175,7 @@ async fn run_scenario(
             reporters,
             &Event::ExchangeFinished {
                 scenario,
-                exchange: recorded,
+                exchange: replayed.expected.as_ref().unwrap_or(recorded),
                 result: &replayed.result,
                 live: replayed.live.as_ref(),
                 contract: replayed.contract,
@@ -188,6 +190,10 @@ async fn run_scenario(
     if live_target.is_some() {
         findings = stage.missing_peer_calls(scenario, &plan.contracts);
     }
+    // A value the target produced again unchanged is not worth a line.
+    let bindings = (stage.chain.bindings().into_iter())
+        .filter(|b| b.changed() || b.capture.is_some())
+        .collect();
     stage.shutdown().await;
     let (latency, over_budget) = timings.latency(scenario.latency);
     findings.extend(over_budget);
@@ -198,6 +204,7 @@ async fn run_scenario(
         findings,
         error: None,
         latency,
+        bindings,
         duration: started.elapsed(),
     };
     emit(reporters, &Event::ScenarioFinished { result: &result })?;

@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use crate::contract::ContractSet;
 use crate::error::Error;
+use crate::link::Chain;
 use crate::model::{Finding, FindingKind, Latency, Location};
 use crate::peers::{PeerOptions, PeerServer};
 use crate::replay::Replayer;
 use crate::scenario::{IgnoreRules, LatencyBudget, Scenario};
+use std::sync::Arc;
 
 use super::RunPlan;
 
@@ -19,6 +21,8 @@ pub(super) struct Stage {
     /// The recorded stand-in serving the target, when no URL was configured.
     stand_in: Option<PeerServer>,
     pub replayer: Replayer,
+    /// The scenario's generated values and their live bindings, shared with the peers.
+    pub chain: Arc<Chain>,
     /// Peer calls that arrived but matched no recording, as (peer, method, path): a recorded
     /// call on the same operation was made, differently, and is reported as unmatched instead
     /// of missing.
@@ -32,6 +36,7 @@ impl Stage {
         plan: &RunPlan,
         client: reqwest::Client,
     ) -> Result<Stage, Error> {
+        let chain = super::chaining::chain_for(scenario);
         let mut peers = Vec::new();
         for peer in &scenario.peers {
             let options = PeerOptions::for_peer(
@@ -40,7 +45,7 @@ impl Stage {
                 &plan.contracts,
                 Ipv4Addr::LOCALHOST.into(),
             );
-            match PeerServer::start(options).await {
+            match PeerServer::start_chained(options, Some(Arc::clone(&chain))).await {
                 Ok(server) => peers.push(server),
                 Err(err) => {
                     for started in peers {
@@ -72,6 +77,7 @@ impl Stage {
             peers,
             stand_in,
             replayer,
+            chain,
             unmatched_calls: BTreeSet::new(),
         })
     }

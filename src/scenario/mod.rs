@@ -6,6 +6,7 @@
 //! The format is specified in `docs/scenarios.md`.
 
 pub mod behaviour;
+pub mod capture;
 pub mod fault;
 pub(crate) mod ignore;
 pub(crate) mod shard;
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use capture::Capture;
 pub use ignore::{IgnoreRule, IgnoreRules};
 
 use crate::error::{Error, InputError, did_you_mean};
@@ -43,6 +45,11 @@ pub struct Scenario {
     pub expectations: Vec<Expectation>,
     /// Latency budget of the target's interfaces against the recorded durations.
     pub latency: Option<LatencyBudget>,
+    /// `capture:` entries: live response values used as `${name}` in later requests.
+    pub captures: Vec<Capture>,
+    /// The replay requests holding `${name}` placeholders, as written, by 0-based exchange
+    /// (`replay` holds them with the recorded values filled in).
+    pub templates: BTreeMap<usize, recording::Request>,
 }
 
 /// `latency:` in a scenario: the live p95 of each target interface may be at most `ratio`
@@ -162,6 +169,8 @@ impl Scenario {
             ignore: IgnoreRules::default(),
             expectations: Vec::new(),
             latency: None,
+            captures: Vec::new(),
+            templates: BTreeMap::new(),
         })
     }
 }
@@ -180,6 +189,8 @@ struct RawScenario {
     #[serde(default)]
     expect: Vec<RawExpectation>,
     latency: Option<LatencyBudget>,
+    #[serde(default)]
+    capture: Vec<capture::RawCapture>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -333,7 +344,7 @@ pub(crate) fn load(file: &Path) -> Result<Scenario, Error> {
     let mut errors = Vec::new();
 
     let replay_file = dir.join(&raw.replay);
-    let replay = if replay_file.is_file() {
+    let mut replay = if replay_file.is_file() {
         read_recording(&replay_file, &mut errors)
     } else {
         errors.push(missing_file(file, "/replay", &raw.replay, dir));
@@ -343,6 +354,18 @@ pub(crate) fn load(file: &Path) -> Result<Scenario, Error> {
     let ignore = parse_rules(file, "/ignore", &raw.ignore, &mut errors);
     let peers = load_peers(file, dir, &raw.peers, &mut errors);
     let expectations = load_expectations(file, &raw.expect, replay.len(), &mut errors);
+    let (captures, templates) = if errors.is_empty() {
+        capture::load(
+            file,
+            &text,
+            &raw.capture,
+            &replay_file,
+            &mut replay,
+            &mut errors,
+        )
+    } else {
+        Default::default()
+    };
     if let Some(budget) = raw.latency
         && !(budget.ratio.is_finite() && budget.ratio > 0.0)
     {
@@ -385,6 +408,8 @@ pub(crate) fn load(file: &Path) -> Result<Scenario, Error> {
         ignore,
         expectations,
         latency: raw.latency,
+        captures,
+        templates,
     })
 }
 

@@ -26,8 +26,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::check::drift::StringFormat;
 use crate::json::escape_pointer_token;
+use crate::json::format::StringFormat;
 use crate::recording::{Body, HeaderValue, Response};
 use crate::scenario::IgnoreRules;
 

@@ -16,7 +16,7 @@ fn the_bundled_project_passes() {
     let out = project.run(&["check"]);
     out.assert_code(0);
     let summary = regex::Regex::new(
-        r"(?m)^ok: [1-9]\d* contracts, [1-9]\d* scenarios, [1-9]\d* recordings with [1-9]\d* exchanges \(0 not covered by a contract\); 0 invalid, 0 contract violations$",
+        r"(?m)^ok: [1-9]\d* contracts, 1 table contract, [1-9]\d* scenarios, [1-9]\d* recordings with [1-9]\d* exchanges \(0 not covered by a contract\); 0 invalid, 0 contract violations$",
     )
     .unwrap();
     assert!(summary.is_match(&out.stdout), "{}", out.stdout);

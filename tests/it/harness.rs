@@ -12,9 +12,18 @@ pub const RUN_LIMIT: Duration = Duration::from_secs(300);
 /// and panics with what it printed when it is still running after `limit`: a command that
 /// should have failed and instead serves forever fails the test instead of hanging the suite.
 pub fn output_within(command: &mut Command, limit: Duration) -> std::process::Output {
+    output_within_from(command, std::process::Stdio::null(), limit)
+}
+
+/// As [`output_within`], with `stdin` as the command's standard input.
+pub fn output_within_from(
+    command: &mut Command,
+    stdin: std::process::Stdio,
+    limit: Duration,
+) -> std::process::Output {
     use std::process::Stdio;
     let mut child = command
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -205,6 +214,23 @@ impl Project {
     /// As [`Project::run_with_env`], from the folder `relative` of the project (`""` for the
     /// project folder itself).
     pub fn run_in(&self, relative: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.run_from(relative, args, env, std::process::Stdio::null())
+    }
+
+    /// As [`Project::run`], with the project file `stdin_file` as standard input.
+    pub fn run_with_stdin(&self, args: &[&str], stdin_file: &str) -> Output {
+        let file = std::fs::File::open(self.file(stdin_file))
+            .unwrap_or_else(|e| panic!("open {stdin_file}: {e}"));
+        self.run_from("", args, &[], file.into())
+    }
+
+    fn run_from(
+        &self,
+        relative: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: std::process::Stdio,
+    ) -> Output {
         let started = Instant::now();
         let mut command = Command::new(env!("CARGO_BIN_EXE_interlock"));
         command
@@ -216,7 +242,7 @@ impl Project {
         for (k, v) in env {
             command.env(k, v);
         }
-        let output = output_within(&mut command, RUN_LIMIT);
+        let output = output_within_from(&mut command, stdin, RUN_LIMIT);
         Output {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

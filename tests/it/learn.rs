@@ -1,10 +1,10 @@
 //! `interlock learn` against a staging stand-in that is not deterministic
-//! ([`crate::support::staging`]): the fields that differ on every run are learned into the
+//! ([`crate::support::noisy_crm`]): the fields that differ on every run are learned into the
 //! scenarios' `ignore:` lists, keeping their comments; the order status that the first run
 //! changed for good is reported as unstable and not learned.
 
 use crate::harness::Project;
-use crate::support::staging;
+use crate::support::noisy_crm;
 
 const CONFIG: &str = "contracts = []\nscenarios = \"scenarios\"\ndefault_profile = \"local\"\n\n[profiles.local.targets]\n";
 
@@ -16,8 +16,8 @@ fn project() -> Project {
     let project = Project::empty();
     project.write("interlock.toml", CONFIG);
     for (name, recording) in [
-        ("status", staging::STATUS_RECORDING),
-        ("order", staging::ORDER_RECORDING),
+        ("status", noisy_crm::STATUS_RECORDING),
+        ("order", noisy_crm::ORDER_RECORDING),
     ] {
         project.write(&format!("scenarios/{name}/scenario.yaml"), SCENARIO);
         project.write(
@@ -31,7 +31,7 @@ fn project() -> Project {
 #[test]
 fn learn_writes_the_volatile_fields_and_reports_shared_state_then_run_passes_twice() {
     let project = project();
-    let crm = staging::start();
+    let crm = noisy_crm::start();
     let target = format!("crm={}", crm.url);
 
     // Before learning, the volatile fields fail the run.
@@ -101,7 +101,7 @@ fn learn_writes_the_volatile_fields_and_reports_shared_state_then_run_passes_twi
 #[test]
 fn dry_run_prints_the_rules_and_changes_no_file() {
     let project = project();
-    let crm = staging::start();
+    let crm = noisy_crm::start();
     let target = format!("crm={}", crm.url);
     let out = project.run(&[
         "learn",
@@ -126,7 +126,7 @@ fn dry_run_prints_the_rules_and_changes_no_file() {
 #[test]
 fn run_learn_learns_first_and_then_passes() {
     let project = project();
-    let crm = staging::start();
+    let crm = noisy_crm::start();
     let target = format!("crm={}", crm.url);
     let out = project.run(&["run", "status", "--learn", "--target", &target]);
     out.assert_code(0);

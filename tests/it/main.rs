@@ -1,6 +1,7 @@
 //! Interlock's integration tests: one binary, real HTTP over loopback, real files, the real
 //! `interlock` executable. Each module reads like a spec of one command or component.
 mod architecture;
+mod chaining;
 mod check_cmd;
 mod ci_templates;
 mod cli_conventions;
@@ -12,6 +13,7 @@ mod diff;
 mod diff_cli;
 mod diff_tables;
 mod discovery;
+mod domains;
 mod faults;
 mod harness;
 mod html_report;

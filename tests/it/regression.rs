@@ -685,3 +685,103 @@ fn import_openapi_errors_name_the_spec_and_appear_once() {
     assert!(!text.contains("out/"), "names a file never written: {text}");
     assert!(!project.file("out").exists());
 }
+
+fn openapi_with_customer_field(field: &str) -> String {
+    format!(
+        r#"openapi: 3.0.3
+info: {{title: CRM, version: "1"}}
+paths:
+  /customers/{{id}}:
+    get:
+      operationId: getCustomer
+      parameters: [{{name: id, in: path, required: true, schema: {{type: string}}}}]
+      responses:
+        "200":
+          description: a customer
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [id, {field}]
+                properties:
+                  id: {{type: string}}
+                  {field}: {{type: string}}
+"#
+    )
+}
+
+#[test]
+fn diff_dash_reads_the_old_version_from_standard_input() {
+    let project = Project::empty();
+    project.write("old.yaml", &openapi_with_customer_field("tax_id"));
+    project.write("new.yaml", &openapi_with_customer_field("taxNumber"));
+    let out = project.run_with_stdin(&["diff", "-", "new.yaml", "--format", "json"], "old.yaml");
+    out.assert_code(1);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON report");
+    let changes = report["changes"].as_array().expect("changes");
+    assert!(
+        changes.iter().any(|c| c["severity"] == "breaking"
+            && c["message"].as_str().unwrap_or("").contains("tax_id")),
+        "{changes:#?}"
+    );
+    assert!(
+        !project.file("-").exists(),
+        "a file named `-` was read or written"
+    );
+}
+
+#[test]
+fn diff_dash_on_both_sides_is_a_usage_error() {
+    let project = Project::empty();
+    project.write("old.yaml", &openapi_with_customer_field("tax_id"));
+    let out = project.run_with_stdin(&["diff", "-", "-"], "old.yaml");
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains("OLD and NEW are both `-`; standard input holds only one of them"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn import_openapi_dash_reads_the_spec_from_standard_input() {
+    let project = Project::empty();
+    project.write("spec.yaml", &openapi_with_customer_field("tax_id"));
+    let out = project.run_with_stdin(
+        &["import", "openapi", "-", "--out", "contracts"],
+        "spec.yaml",
+    );
+    out.assert_code(0);
+    let imported = crate::harness::files_under(&project.file("contracts"));
+    assert!(
+        imported.iter().any(|f| std::fs::read_to_string(f)
+            .unwrap_or_default()
+            .contains("tax_id")),
+        "{imported:?}"
+    );
+}
+
+#[test]
+fn check_rejects_an_invalid_table_contract_as_db_check_does() {
+    let project = Project::bundled();
+    project.edit(
+        "contracts/db/crm/customers.table.yaml",
+        "  nullable: false\n  length: 20\n",
+        "  nullable: maybe\n  length: 20\n",
+    );
+    let check = project.run(&["check"]);
+    check.assert_code(2);
+    assert!(
+        check
+            .stdout
+            .contains("invalid: contracts/db/crm/customers.table.yaml"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check.stdout.contains("/columns/2/nullable"),
+        "{}",
+        check.stdout
+    );
+}

@@ -291,6 +291,11 @@ fn seed_customer(
     )
 }
 
+/// The seed customers as the API renders them, for other stand-ins.
+pub fn seed_customer_records() -> Vec<Value> {
+    seed_customers().into_values().map(|c| c.record).collect()
+}
+
 fn seed_customers() -> BTreeMap<String, Customer> {
     BTreeMap::from([
         seed_customer(

@@ -2,6 +2,7 @@
 //! Helpers shared by the integration tests.
 
 pub mod crm;
+pub mod noisy_crm;
 pub mod postgres;
 pub mod staging;
 

@@ -1,140 +1,105 @@
-//! A stand-in for a real staging CRM that is not deterministic: every answer carries a fresh
-//! `request_id` (a random token) and the `server_time` of the answer (now, at `+08:00`), and it
-//! keeps state between runs: order 7 is `open` the first time it is read and `won` ever after
-//! (the first run "closed" it), as on a staging shared with other users.
+//! A stand-in for a CRM on a real staging system: it behaves like a shared environment, not
+//! like the recording.
 //!
-//! - `GET /api/status` → `{"service": "crm", "version": "1.4.2", "request_id", "server_time"}`
-//! - `GET /api/orders/7` → `{"id": 7, "status", "total": 1200, "request_id", "server_time"}`
+//! - It generates its own customer ids, from [`Options::first_id`] (`C-20555`, `C-20556`, …),
+//!   where the bundled recordings have `C-10023`.
+//! - With [`Options::volatile`], every answer's body carries volatile fields: `request_id`
+//!   (new on every request) and `server_time` (the current time). Every answer has a fresh
+//!   32-hex-digit `x-request-id` header.
+//! - State lives as long as the instance: customers created by one run are there for the next,
+//!   and creating a customer whose `tax_id` was created before returns it again (`201`).
+//! - It can require `Authorization: Bearer TOKEN` ([`Options::token`]): `401` otherwise.
+//! - [`Options::v2`] renames the customer field `tax_id` to `taxNumber` in its answers.
+//! - A created customer is registered with the ERP before answering (`POST /erp/v2/customers`
+//!   with `crm_customer_id`); the ERP must answer with the same id, else the create fails with
+//!   `502 erp_mismatch`. Every ERP answer is kept ([`Staging::erp_answers`]).
+//!
+//! It serves the customer operations of `scenarios/customer-onboarding`: create, get, list.
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::Incoming;
+use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use serde_json::json;
+use serde_json::{Map, Value, json};
 use tokio::sync::oneshot;
 
-/// The recording of `GET /api/status` as the first call on a fresh instance answered it.
-pub const STATUS_RECORDING: &str = r#"{"request":{"method":"GET","url":"/api/status","headers":{"accept":"application/json"}},"response":{"status":200,"headers":{"content-type":"application/json"},"body":{"service":"crm","version":"1.4.2","request_id":"req-5f1c9a7be2d04c33","server_time":"2026-03-02T09:15:00+08:00"}}}"#;
-
-/// The recording of `GET /api/orders/7` as the first call on a fresh instance answered it.
-pub const ORDER_RECORDING: &str = r#"{"request":{"method":"GET","url":"/api/orders/7","headers":{"accept":"application/json"}},"response":{"status":200,"headers":{"content-type":"application/json"},"body":{"id":7,"status":"open","total":1200,"request_id":"req-0b7d2e94c1a8f356","server_time":"2026-03-02T09:15:01+08:00"}}}"#;
-
-/// A running stand-in; stops when dropped.
-pub struct Staging {
-    /// Base URL, e.g. `http://127.0.0.1:41873`.
-    pub url: String,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+/// How the staging CRM behaves.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The number of the first customer it creates (`20555` → `C-20555`).
+    pub first_id: u32,
+    /// A bearer token every request must carry.
+    pub token: Option<String>,
+    /// Answer with `taxNumber` instead of `tax_id`.
+    pub v2: bool,
+    /// Put `request_id` and `server_time` into every body.
+    pub volatile: bool,
 }
 
-struct State {
-    /// Answers given so far: seeds the request ids.
-    answers: AtomicU64,
-    order_reads: AtomicU64,
-    /// When the instance started (whole seconds, at `+08:00`), and answers since.
-    started: time::OffsetDateTime,
-    ticks: AtomicU64,
-}
-
-/// Starts the stand-in on a free port of 127.0.0.1, on its own thread and runtime.
-pub fn start() -> Staging {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("staging: bind 127.0.0.1:0");
-    listener
-        .set_nonblocking(true)
-        .expect("staging: non-blocking");
-    let url = format!(
-        "http://{}",
-        listener.local_addr().expect("staging: address")
-    );
-    let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
-    let state = Arc::new(State {
-        answers: AtomicU64::new(fastrand::u64(..)),
-        order_reads: AtomicU64::new(0),
-        started: time::OffsetDateTime::now_utc()
-            .to_offset(time::macros::offset!(+8))
-            .replace_nanosecond(0)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
-        ticks: AtomicU64::new(0),
-    });
-    let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("staging: runtime");
-        runtime.block_on(async move {
-            let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                return;
-            };
-            loop {
-                tokio::select! {
-                    _ = &mut stop_rx => break,
-                    accepted = listener.accept() => {
-                        let Ok((stream, _)) = accepted else { continue };
-                        let state = Arc::clone(&state);
-                        tokio::spawn(async move {
-                            let service = service_fn(move |req| {
-                                let state = Arc::clone(&state);
-                                async move { Ok::<_, Infallible>(answer(&state, &req)) }
-                            });
-                            let _ = auto::Builder::new(TokioExecutor::new())
-                                .serve_connection(TokioIo::new(stream), service)
-                                .await;
-                        });
-                    }
-                }
-            }
-        });
-        runtime.shutdown_timeout(Duration::from_secs(1));
-    });
-    Staging {
-        url,
-        stop: Some(stop_tx),
-        thread: Some(thread),
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            first_id: 20555,
+            token: None,
+            v2: false,
+            volatile: false,
+        }
     }
 }
 
-fn answer(state: &State, req: &Request<Incoming>) -> Response<Full<Bytes>> {
-    let n = state.answers.fetch_add(1, Ordering::SeqCst);
-    let request_id = format!("req-{:016x}", n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    // A clock a second ahead on every answer, so no two answers share a time however fast
-    // they come.
-    let tick = state.ticks.fetch_add(1, Ordering::SeqCst);
-    let server_time = (state.started + time::Duration::seconds(tick as i64))
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    let body = match req.uri().path() {
-        "/api/status" => json!({
-            "service": "crm", "version": "1.4.2",
-            "request_id": request_id, "server_time": server_time,
-        }),
-        "/api/orders/7" => {
-            let first = state.order_reads.fetch_add(1, Ordering::SeqCst) == 0;
-            json!({
-                "id": 7, "status": if first { "open" } else { "won" }, "total": 1200,
-                "request_id": request_id, "server_time": server_time,
-            })
+/// A running staging CRM; stops when dropped.
+pub struct Staging {
+    pub url: String,
+    crm: Arc<Crm>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Staging {
+    /// Starts on a free port of 127.0.0.1, calling the ERP at `erp_url`.
+    pub fn start(options: Options, erp_url: &str) -> Staging {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("staging CRM: bind");
+        listener
+            .set_nonblocking(true)
+            .expect("staging CRM: non-blocking");
+        let addr = listener.local_addr().expect("staging CRM: address");
+        let crm = Arc::new(Crm::new(options, erp_url));
+        let (stop, stopped) = oneshot::channel();
+        let serving = Arc::clone(&crm);
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("staging CRM: runtime");
+            runtime.block_on(serve(listener, serving, stopped));
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        });
+        Staging {
+            url: format!("http://{addr}"),
+            crm,
+            stop: Some(stop),
+            thread: Some(thread),
         }
-        _ => {
-            return Response::builder()
-                .status(StatusCode::NOT_FOUND)
-                .body(Full::new(Bytes::new()))
-                .unwrap_or_default();
-        }
-    };
-    Response::builder()
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body.to_string())))
-        .unwrap_or_default()
+    }
+
+    /// Switches the answers to v2 (or back) without losing state.
+    pub fn set_v2(&self, v2: bool) {
+        self.crm.lock().v2 = v2;
+    }
+
+    /// Every answer the ERP gave to a customer sync, in order.
+    pub fn erp_answers(&self) -> Vec<Value> {
+        self.crm.lock().erp_answers.clone()
+    }
 }
 
 impl Drop for Staging {
@@ -146,4 +111,303 @@ impl Drop for Staging {
             let _ = thread.join();
         }
     }
+}
+
+async fn serve(listener: TcpListener, crm: Arc<Crm>, mut stop: oneshot::Receiver<()>) {
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let crm = Arc::clone(&crm);
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| {
+                        let crm = Arc::clone(&crm);
+                        async move { Ok::<_, Infallible>(crm.handle(req).await) }
+                    });
+                    let _ = auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        }
+    }
+}
+
+struct State {
+    customers: BTreeMap<String, Value>,
+    next_id: u32,
+    v2: bool,
+    erp_answers: Vec<Value>,
+}
+
+struct Crm {
+    token: Option<String>,
+    volatile: bool,
+    erp_url: String,
+    client: reqwest::Client,
+    state: Mutex<State>,
+    requests: AtomicU64,
+}
+
+type Handled = (StatusCode, Value, Option<String>);
+
+impl Crm {
+    fn new(options: Options, erp_url: &str) -> Crm {
+        let customers = super::crm::seed_customer_records()
+            .into_iter()
+            .map(|record| (record["id"].as_str().unwrap_or("").to_string(), record))
+            .collect();
+        Crm {
+            token: options.token,
+            volatile: options.volatile,
+            erp_url: erp_url.trim_end_matches('/').to_string(),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(3))
+                .no_proxy()
+                .build()
+                .expect("staging CRM: client"),
+            state: Mutex::new(State {
+                customers,
+                next_id: options.first_id,
+                v2: options.v2,
+                erp_answers: Vec::new(),
+            }),
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn handle(&self, req: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+        let authorized = self.token.as_ref().is_none_or(|token| {
+            req.headers()
+                .get(hyper::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                == Some(&format!("Bearer {token}"))
+        });
+        let method = req.method().clone();
+        let path = req.uri().path().to_string();
+        let query = req.uri().query().unwrap_or("").to_string();
+        let body = req
+            .into_body()
+            .collect()
+            .await
+            .map(|c| c.to_bytes())
+            .unwrap_or_default();
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let (status, body, location) = if !authorized {
+            (
+                StatusCode::UNAUTHORIZED,
+                error("unauthorized", "missing or wrong bearer token"),
+                None,
+            )
+        } else {
+            match (&method, segments.as_slice()) {
+                (&Method::POST, ["api", "v1", "customers"]) => self.create(&body).await,
+                (&Method::GET, ["api", "v1", "customers"]) => self.list(&query),
+                (&Method::GET, ["api", "v1", "customers", id]) => self.get(id),
+                _ => (StatusCode::NOT_FOUND, error("not_found", &path), None),
+            }
+        };
+        self.reply(status, body, location)
+    }
+
+    fn reply(
+        &self,
+        status: StatusCode,
+        body: Value,
+        location: Option<String>,
+    ) -> Response<Full<Bytes>> {
+        let n = self.requests.fetch_add(1, Ordering::Relaxed);
+        let mut body = body;
+        if self.volatile
+            && let Value::Object(map) = &mut body
+        {
+            map.insert(
+                "request_id".into(),
+                json!(format!("req-{}-{n}", std::process::id())),
+            );
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default();
+            map.insert("server_time".into(), json!(now.to_string()));
+        }
+        let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        headers.insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        if let Ok(id) = trace_id(n).parse() {
+            headers.insert("x-request-id", id);
+        }
+        if let Some(location) = location.and_then(|l| l.parse().ok()) {
+            headers.insert(hyper::header::LOCATION, location);
+        }
+        response
+    }
+
+    /// A customer as this version answers it.
+    fn render(&self, record: &Value, v2: bool) -> Value {
+        let Value::Object(fields) = record else {
+            return record.clone();
+        };
+        let mut out = Map::new();
+        for (key, value) in fields {
+            let key = if v2 && key == "tax_id" {
+                "taxNumber"
+            } else {
+                key.as_str()
+            };
+            out.insert(key.to_string(), value.clone());
+        }
+        Value::Object(out)
+    }
+
+    fn get(&self, id: &str) -> Handled {
+        let state = self.lock();
+        match state.customers.get(id) {
+            Some(record) => (StatusCode::OK, self.render(record, state.v2), None),
+            None => (
+                StatusCode::NOT_FOUND,
+                error("customer_not_found", &format!("客户 {id} 不存在")),
+                None,
+            ),
+        }
+    }
+
+    fn list(&self, query: &str) -> Handled {
+        let status = url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "status")
+            .map(|(_, v)| v.into_owned());
+        let state = self.lock();
+        let items: Vec<Value> = state
+            .customers
+            .values()
+            .filter(|c| status.is_none() || c["status"].as_str() == status.as_deref())
+            .map(|c| self.render(c, state.v2))
+            .collect();
+        let total = items.len();
+        (
+            StatusCode::OK,
+            json!({"items": items, "page": 1, "page_size": 20, "total": total}),
+            None,
+        )
+    }
+
+    async fn create(&self, body: &[u8]) -> Handled {
+        let Ok(Value::Object(input)) = serde_json::from_slice::<Value>(body) else {
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                error("invalid_body", "JSON object expected"),
+                None,
+            );
+        };
+        let tax_id = input
+            .get("tax_id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let existing = self
+            .lock()
+            .customers
+            .values()
+            .find(|c| c["tax_id"].as_str() == Some(tax_id.as_str()))
+            .cloned();
+        let record = match existing {
+            Some(record) => record,
+            None => {
+                let id = {
+                    let mut state = self.lock();
+                    let id = format!("C-{}", state.next_id);
+                    state.next_id += 1;
+                    id
+                };
+                let at = "2026-03-02T09:15:00+08:00";
+                json!({
+                    "id": id,
+                    "name": input.get("name").cloned().unwrap_or(Value::Null),
+                    "tax_id": tax_id,
+                    "credit_limit": input.get("credit_limit").cloned().unwrap_or(json!(0)),
+                    "currency": input.get("currency").cloned().unwrap_or(Value::Null),
+                    "status": "active",
+                    "owner": input.get("owner").cloned().unwrap_or(Value::Null),
+                    "contacts": input.get("contacts").cloned().unwrap_or(json!([])),
+                    "created_at": at,
+                    "updated_at": at,
+                })
+            }
+        };
+        let id = record["id"].as_str().unwrap_or("").to_string();
+        let sync = json!({
+            "crm_customer_id": id,
+            "name": record["name"],
+            "tax_id": tax_id,
+            "currency": record["currency"],
+            "credit_limit": record["credit_limit"],
+        });
+        let answer = self
+            .client
+            .post(format!("{}/erp/v2/customers", self.erp_url))
+            .header("accept", "application/json")
+            .header("x-source-system", "crm")
+            .header(
+                "x-request-id",
+                trace_id(self.requests.fetch_add(1, Ordering::Relaxed)),
+            )
+            .json(&sync)
+            .send()
+            .await;
+        let answer: Option<Value> = match answer {
+            Ok(response) if response.status().is_success() => response.json().await.ok(),
+            _ => None,
+        };
+        let mut state = self.lock();
+        let Some(answer) = answer else {
+            return (
+                StatusCode::BAD_GATEWAY,
+                error("erp_unavailable", "ERP sync failed"),
+                None,
+            );
+        };
+        state.erp_answers.push(answer.clone());
+        if answer["crm_customer_id"].as_str() != Some(id.as_str()) {
+            return (
+                StatusCode::BAD_GATEWAY,
+                error(
+                    "erp_mismatch",
+                    &format!("the ERP answered for {}", answer["crm_customer_id"]),
+                ),
+                None,
+            );
+        }
+        state.customers.insert(id.clone(), record.clone());
+        (
+            StatusCode::CREATED,
+            self.render(&record, state.v2),
+            Some(format!("/api/v1/customers/{id}")),
+        )
+    }
+}
+
+fn error(code: &str, message: &str) -> Value {
+    json!({"error": code, "message": message})
+}
+
+/// A 32-hex-digit trace id, different for every `n`.
+fn trace_id(n: u64) -> String {
+    let salt = u64::from(std::process::id());
+    format!(
+        "{:016x}{:016x}",
+        n.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ salt,
+        n ^ 0x5bd1_e995
+    )
 }

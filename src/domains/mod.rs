@@ -1,0 +1,135 @@
+//! `interlock domains`: learn the value domains of contracted fields from a project's
+//! recordings (see [`crate::contract::domains`] for what is learned and
+//! [`crate::check::domain`] for how a run uses it).
+//!
+//! Every response body of every exchange a contract covers is observed, under the contract's
+//! interface and the response status: the replay recordings (the target's answers) and the
+//! peer recordings (the peers' answers). Exchanges no contract covers are counted and left out.
+
+use std::path::{Path, PathBuf};
+
+use crate::check::project::contract_for;
+use crate::contract::ContractSet;
+use crate::contract::domains::{Domains, Learner};
+use crate::error::{Error, InputError};
+use crate::recording::Recording;
+
+/// What was learned, and from how much.
+#[derive(Debug)]
+pub struct Learned {
+    pub domains: Domains,
+    /// Recordings read.
+    pub recordings: usize,
+    /// Response bodies observed.
+    pub bodies: u64,
+    /// Exchanges no contract covers (not learned from).
+    pub uncovered: usize,
+}
+
+/// One recording to learn from, and the system that answered its exchanges when the
+/// recording does not say (a scenario's target for its replay recording).
+pub struct Source {
+    pub file: PathBuf,
+    pub recording: Recording,
+    pub provider: Option<String>,
+}
+
+/// The recordings of every scenario under `scenarios`: each replay recording (answered by the
+/// scenario's target) and each peer recording.
+pub fn scenario_sources(scenarios: &Path) -> Result<Vec<Source>, Error> {
+    let mut sources: Vec<Source> = Vec::new();
+    for scenario in crate::scenario::load_all(scenarios)? {
+        let mut push = |file: PathBuf, recording: Recording, provider: Option<String>| {
+            if !sources.iter().any(|s| s.file == file) {
+                sources.push(Source {
+                    file,
+                    recording,
+                    provider,
+                });
+            }
+        };
+        push(
+            scenario.replay_file,
+            scenario.replay,
+            Some(scenario.target.clone()),
+        );
+        for peer in scenario.peers {
+            push(peer.recording_file, peer.recording, Some(peer.name));
+        }
+    }
+    Ok(sources)
+}
+
+/// The recordings named on the command line.
+pub fn file_sources(files: &[PathBuf]) -> Result<Vec<Source>, Error> {
+    let mut sources = Vec::new();
+    let mut errors = Vec::new();
+    for file in files {
+        match crate::recording::read(file) {
+            Ok(recording) => sources.push(Source {
+                file: file.clone(),
+                recording,
+                provider: None,
+            }),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(sources)
+    } else {
+        Err(Error::Input(errors))
+    }
+}
+
+/// Learns the domains of the response bodies in `sources`, keeping `previous`'s severity.
+pub fn learn(
+    sources: &[Source],
+    contracts: &ContractSet,
+    previous: &Domains,
+) -> Result<Learned, Error> {
+    let mut learner = Learner::default();
+    let mut uncovered = 0;
+    let mut errors = Vec::new();
+    for source in sources {
+        for (line, exchange) in &source.recording.exchanges {
+            let (method, path) = (&exchange.request.method, exchange.request.path());
+            let provider = exchange.peer.as_deref().or(source.provider.as_deref());
+            let found = match (&exchange.interface, provider) {
+                (None, Some(p)) => Ok(contracts
+                    .find(Some(p), method, path)
+                    .or_else(|| contracts.find(None, method, path))),
+                _ => contract_for(exchange, contracts),
+            };
+            let contract = match found {
+                Ok(c) => c,
+                Err(error) => {
+                    errors.push(InputError {
+                        file: source.file.clone(),
+                        position: crate::error::Position::Line(*line),
+                        ..error
+                    });
+                    continue;
+                }
+            };
+            let Some(contract) = contract else {
+                uncovered += 1;
+                continue;
+            };
+            if let Some(body) = exchange.response.body.json() {
+                learner.observe(&contract.interface, Some(exchange.response.status), body);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Input(errors));
+    }
+    let bodies = learner.bodies;
+    let mut domains = learner.finish();
+    domains.severity = previous.severity;
+    Ok(Learned {
+        domains,
+        recordings: sources.len(),
+        bodies,
+        uncovered,
+    })
+}
