@@ -6,5 +6,6 @@
 
 pub(crate) mod domain;
 pub(crate) mod drift;
+pub(crate) mod lineage;
 pub(crate) mod project;
 pub(crate) mod schema;

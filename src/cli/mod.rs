@@ -118,6 +118,9 @@ pub enum Command {
     /// Learn what values contracted fields really take from recordings, into
     /// contracts/domains.yaml, for review; `run` then reports values outside them.
     Domains(DomainsArgs),
+    /// Learn which values the target passes on to its peers from the scenarios' recordings, into
+    /// contracts/lineage.yaml, for review; `run` then reports a mapping that no longer holds.
+    Lineage(LineageArgs),
     /// Apply the project's redaction rules to an existing recording, in place.
     Redact(RedactArgs),
     /// Record real traffic: a reverse proxy appending every exchange, redacted, to a recording.
@@ -400,6 +403,15 @@ pub struct InferArgs {
     /// recording's file name, `erp` for `erp.jsonl`).
     #[arg(long, value_name = "NAME")]
     pub provider: Option<String>,
+}
+
+/// Arguments of `interlock lineage`.
+#[derive(Debug, Args, Clone)]
+pub struct LineageArgs {
+    /// Where to write the lineage (`-` for standard output); default `lineage.yaml` in the
+    /// first contracts folder, where `run` and `check` read it.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
 }
 
 /// Arguments of `interlock domains`.

@@ -1,7 +1,5 @@
 //! `interlock domains`: learn value domains from recordings into `contracts/domains.yaml`.
 
-use std::path::PathBuf;
-
 use crate::cli::{DomainsArgs, GlobalArgs};
 use crate::contract::domains::{DOMAINS_FILE, Domains};
 use crate::error::{Error, InputError};
@@ -23,15 +21,10 @@ pub(crate) fn run(args: &DomainsArgs, global: &GlobalArgs) -> Result<u8, Error> 
         .with_hint("give recordings whose exchanges a contract covers, e.g. `interlock domains scenarios/*/crm.jsonl`")
         .into());
     }
-    let out = match &args.out {
-        Some(path) => path.clone(),
-        None => config
-            .contracts
-            .first()
-            .cloned()
-            .unwrap_or_else(|| PathBuf::from("contracts"))
-            .join(DOMAINS_FILE),
-    };
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| super::first_contracts_dir(&config).join(DOMAINS_FILE));
     let header = format!(
         "Value domains learned by `interlock domains` from {} response bodies in {} recordings on {}.\n\
          Review it like code: `interlock run` reports a live value outside its field's domain as\n\

@@ -10,6 +10,7 @@ pub(crate) mod domains;
 pub(crate) mod import;
 pub(crate) mod infer;
 pub(crate) mod learn;
+pub(crate) mod lineage;
 pub(crate) mod man;
 pub(crate) mod mock;
 pub(crate) mod record;
@@ -39,6 +40,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Import(args) => import::run(args, global),
         Command::Infer(args) => infer::run(args, global),
         Command::Domains(args) => domains::run(args, global),
+        Command::Lineage(args) => lineage::run(args, global),
         Command::Redact(args) => redact::run(args, global),
         Command::Record(args) => record::run(args, global),
         Command::Check(args) => check::run(args, global),
@@ -67,6 +69,16 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 /// `../../contracts/x.json` two folders down.
 fn config(global: &GlobalArgs) -> Result<Config, Error> {
     Config::discover(global.config.as_deref(), Path::new(""))
+}
+
+/// The project's first contracts folder, where learned files (`domains.yaml`, `lineage.yaml`)
+/// are written by default.
+fn first_contracts_dir(config: &Config) -> std::path::PathBuf {
+    config
+        .contracts
+        .first()
+        .cloned()
+        .unwrap_or_else(|| std::path::PathBuf::from("contracts"))
 }
 
 /// Where the report flags say to write (at most one of them may be `-`), and how the console

@@ -8,12 +8,10 @@
 //! `domain-drift` (see [`crate::check::domain`]). The format is in `docs/domains.md`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::InputError;
 use crate::json::format::StringFormat;
 use crate::json::{escape_pointer_token, wildcard_indices};
 
@@ -441,64 +439,29 @@ impl Domains {
 
     /// The file as YAML, under a comment saying where it came from.
     pub fn to_yaml(&self, header: &str) -> Result<String, serde_yaml_ng::Error> {
-        let body = serde_yaml_ng::to_string(self)?;
-        let mut out = String::new();
-        for line in header.lines() {
-            out.push_str("# ");
-            out.push_str(line);
-            out.push('\n');
-        }
-        out.push_str(&body);
-        Ok(out)
+        super::learned::to_yaml(header, self)
+    }
+}
+
+impl super::learned::Learned for Domains {
+    const VERSION_KEY: &'static str = "interlock_domains";
+    const VERSION: u32 = DOMAINS_VERSION;
+    const COMMAND: &'static str = "interlock domains";
+
+    fn version(&self) -> u32 {
+        self.interlock_domains
     }
 
-    /// Loads `file`; every interface it names must be one of `interfaces`.
-    pub(crate) fn load<'a>(
-        file: &Path,
-        interfaces: impl IntoIterator<Item = &'a str> + Clone,
-    ) -> Result<Domains, Vec<InputError>> {
-        let value = crate::json::read_value(file).map_err(|e| vec![e])?;
-        let domains: Domains = serde_path_to_error::deserialize(&value).map_err(|err| {
-            let pointer = super::serde_path_to_pointer(err.path());
-            vec![super::describe_serde_error(file, pointer, err.inner())]
-        })?;
-        let mut errors = Vec::new();
-        if domains.interlock_domains != DOMAINS_VERSION {
-            errors.push(
-                InputError::at_pointer(
-                    file,
-                    "/interlock_domains",
-                    format!(
-                        "unknown domains format version {}",
-                        domains.interlock_domains
-                    ),
-                )
-                .with_hint(format!(
-                    "this interlock reads version {DOMAINS_VERSION}; learn the file again with `interlock domains`"
-                )),
-            );
-        }
-        for name in domains.interfaces.keys() {
-            if !interfaces.clone().into_iter().any(|i| i == name) {
-                let mut error = InputError::at_pointer(
-                    file,
+    fn interfaces(&self) -> Vec<(String, &str)> {
+        self.interfaces
+            .keys()
+            .map(|name| {
+                (
                     format!("/interfaces/{}", escape_pointer_token(name)),
-                    format!("no contract has the interface `{name}`"),
-                );
-                error = match crate::error::did_you_mean(name, interfaces.clone()) {
-                    Some(hint) => error.with_hint(hint),
-                    None => error.with_hint(
-                        "remove its entry, or learn the file again with `interlock domains`",
-                    ),
-                };
-                errors.push(error);
-            }
-        }
-        if errors.is_empty() {
-            Ok(domains)
-        } else {
-            Err(errors)
-        }
+                    name.as_str(),
+                )
+            })
+            .collect()
     }
 }
 

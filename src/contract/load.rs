@@ -143,26 +143,52 @@ pub(crate) fn load_contracts_with(
         }
     }
     let mut domains = super::domains::Domains::default();
-    for dir in dirs {
-        let file = dir.join(super::domains::DOMAINS_FILE);
-        if !file.is_file() {
-            continue;
-        }
-        let interfaces = contracts.iter().map(|c| c.interface.as_str());
-        match super::domains::Domains::load(&file, interfaces) {
-            Ok(loaded) => {
-                domains.interlock_domains = loaded.interlock_domains;
-                domains.severity = loaded.severity;
-                domains.interfaces.extend(loaded.interfaces);
-            }
-            Err(mut errs) => errors.append(&mut errs),
-        }
+    for loaded in learned_files::<super::domains::Domains>(
+        dirs,
+        super::domains::DOMAINS_FILE,
+        &contracts,
+        &mut errors,
+    ) {
+        domains.interlock_domains = loaded.interlock_domains;
+        domains.severity = loaded.severity;
+        domains.interfaces.extend(loaded.interfaces);
+    }
+    let mut lineage = super::lineage::Lineage::default();
+    for loaded in learned_files::<super::lineage::Lineage>(
+        dirs,
+        super::lineage::LINEAGE_FILE,
+        &contracts,
+        &mut errors,
+    ) {
+        lineage.interlock_lineage = loaded.interlock_lineage;
+        lineage.mappings.extend(loaded.mappings);
     }
     if errors.is_empty() {
-        Ok(ContractSet::new(contracts).with_domains(domains))
+        Ok(ContractSet::new(contracts)
+            .with_domains(domains)
+            .with_lineage(lineage))
     } else {
         Err(Error::Input(errors))
     }
+}
+
+/// The learned file `name` of each contracts folder that holds one (see
+/// [`super::learned`]); its problems go to `errors`.
+fn learned_files<T: super::learned::Learned>(
+    dirs: &[PathBuf],
+    name: &str,
+    contracts: &[Contract],
+    errors: &mut Vec<InputError>,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    for file in dirs.iter().map(|d| d.join(name)).filter(|f| f.is_file()) {
+        let interfaces = contracts.iter().map(|c| c.interface.as_str());
+        match super::learned::load::<T>(&file, interfaces) {
+            Ok(loaded) => out.push(loaded),
+            Err(mut errs) => errors.append(&mut errs),
+        }
+    }
+    out
 }
 
 /// Loads the contracts of one directory with a fresh document store.

@@ -7,6 +7,8 @@
 //! violation with its instance path. The file format is specified in `docs/contracts.md`.
 
 pub mod domains;
+mod learned;
+pub mod lineage;
 mod load;
 mod path_template;
 
@@ -212,6 +214,8 @@ pub struct ContractSet {
     contracts: Vec<Contract>,
     /// The value domains learned from recordings (`domains.yaml` beside the contracts).
     domains: domains::Domains,
+    /// The field lineage learned from recordings (`lineage.yaml` beside the contracts).
+    lineage: lineage::Lineage,
 }
 
 impl ContractSet {
@@ -219,6 +223,7 @@ impl ContractSet {
         ContractSet {
             contracts,
             domains: domains::Domains::default(),
+            lineage: lineage::Lineage::default(),
         }
     }
 
@@ -226,6 +231,17 @@ impl ContractSet {
     pub(crate) fn with_domains(mut self, domains: domains::Domains) -> Self {
         self.domains = domains;
         self
+    }
+
+    #[must_use]
+    pub(crate) fn with_lineage(mut self, lineage: lineage::Lineage) -> Self {
+        self.lineage = lineage;
+        self
+    }
+
+    /// The learned field lineage (empty when no contracts folder holds a `lineage.yaml`).
+    pub fn lineage(&self) -> &lineage::Lineage {
+        &self.lineage
     }
 
     /// The learned value domains (empty when no contracts folder holds a `domains.yaml`).

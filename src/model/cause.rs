@@ -628,6 +628,7 @@ fn plain_key(f: &Finding) -> Key {
     let iface = f.interface.clone().unwrap_or_default();
     if let Location::PeerRequest { peer } = &f.location
         && f.kind != FindingKind::PeerCallMissing
+        && f.kind != FindingKind::LineageBroken
         && rank == Rank::BreaksPeer
     {
         let operation = if iface.is_empty() {

@@ -43,6 +43,9 @@ pub enum FindingKind {
     PeerRequestUnmatched,
     /// A peer call in the recording that the target never made.
     PeerCallMissing,
+    /// A value the recordings always carried from the target's request or response into a
+    /// peer request (`contracts/lineage.yaml`) that the live peer request does not carry.
+    LineageBroken,
     /// A per-exchange expectation of the scenario did not hold.
     ExpectationFailed,
     /// An interface's live p95 latency exceeds the scenario's budget against the recording.
@@ -94,6 +97,7 @@ impl FindingKind {
             FindingKind::PeerRequestInvalid => "peer-request-invalid",
             FindingKind::PeerRequestUnmatched => "peer-request-unmatched",
             FindingKind::PeerCallMissing => "peer-call-missing",
+            FindingKind::LineageBroken => "lineage-broken",
             FindingKind::ExpectationFailed => "expectation-failed",
             FindingKind::LatencyExceeded => "latency-exceeded",
             FindingKind::NoContract => "no-contract",

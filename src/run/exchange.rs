@@ -117,6 +117,9 @@ pub(super) async fn replay<'p>(
         }
     }
     let faults = stage.collect_peer_calls(&mut result.findings, timings);
+    if let (Some(c), Some(live)) = (contract, &live_response) {
+        add_lineage_breaks(&mut result.findings, contracts, c, &request, live, stage);
+    }
     if !faults.is_empty() {
         note_faults(&mut result, &faults);
     }
@@ -208,6 +211,49 @@ fn find_contract<'a>(
         .and_then(|i| contracts.by_interface(i))
         .or_else(|| contracts.find(Some(target), method, path))
         .or_else(|| contracts.find(None, method, path))
+}
+
+/// The values the recordings always passed on to a peer that the live peer requests of this
+/// exchange no longer carry.
+fn add_lineage_breaks(
+    findings: &mut Vec<Finding>,
+    contracts: &ContractSet,
+    contract: &Contract,
+    request: &crate::recording::Request,
+    live: &LiveResponse,
+    stage: &Stage,
+) {
+    let lineage = contracts.lineage();
+    if lineage.from_interface(&contract.interface).next().is_none() {
+        return;
+    }
+    let bodies: Vec<(&str, Option<&str>, serde_json::Value)> = stage
+        .last_calls
+        .iter()
+        .filter_map(|(peer, call)| {
+            let body = serde_json::from_slice(&call.body).ok()?;
+            let path = call.url().split('?').next().unwrap_or("");
+            let interface = contracts
+                .find(Some(peer), call.method(), path)
+                .map(|c| c.interface.as_str());
+            Some((peer.as_str(), interface, body))
+        })
+        .collect();
+    let sent: Vec<check::lineage::PeerRequest<'_>> = bodies
+        .iter()
+        .map(|(peer, interface, body)| check::lineage::PeerRequest {
+            peer,
+            interface: *interface,
+            body,
+        })
+        .collect();
+    findings.extend(check::lineage::check_exchange(
+        lineage,
+        &contract.interface,
+        request.body.json(),
+        live.response.body.json(),
+        &sent,
+    ));
 }
 
 /// The live body's values outside the domains learned from recordings. A domain finding says

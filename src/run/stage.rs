@@ -9,7 +9,7 @@ use crate::contract::ContractSet;
 use crate::error::Error;
 use crate::link::Chain;
 use crate::model::{Finding, FindingKind, Latency, Location};
-use crate::peers::{PeerOptions, PeerServer};
+use crate::peers::{PeerCall, PeerOptions, PeerServer};
 use crate::replay::Replayer;
 use crate::scenario::{IgnoreRules, LatencyBudget, Scenario};
 use std::sync::Arc;
@@ -27,6 +27,8 @@ pub(super) struct Stage {
     /// call on the same operation was made, differently, and is reported as unmatched instead
     /// of missing.
     unmatched_calls: BTreeSet<(String, String, String)>,
+    /// The calls the last [`Stage::collect_peer_calls`] took, with their peer's name.
+    pub last_calls: Vec<(String, Arc<PeerCall>)>,
 }
 
 impl Stage {
@@ -79,19 +81,24 @@ impl Stage {
             replayer,
             chain,
             unmatched_calls: BTreeSet::new(),
+            last_calls: Vec::new(),
         })
     }
 
     /// Takes every peer's journal since the last call: the calls' findings go to `findings`,
-    /// their durations to `timings`; returns the injected faults, described.
+    /// their durations to `timings`, the calls to [`Stage::last_calls`]; returns the injected
+    /// faults, described.
     pub(crate) fn collect_peer_calls(
         &mut self,
         findings: &mut Vec<Finding>,
         timings: &mut Timings,
     ) -> Vec<String> {
         let mut faults = Vec::new();
+        self.last_calls.clear();
         for peer in &self.peers {
             for call in peer.take_journal() {
+                self.last_calls
+                    .push((peer.name().to_string(), Arc::clone(&call)));
                 if let Some(fault) = &call.fault {
                     faults.push(format!("{}: {fault}", peer.name()));
                 }

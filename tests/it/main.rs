@@ -21,6 +21,7 @@ mod import_har;
 mod import_openapi;
 mod infer;
 mod learn;
+mod lineage;
 mod mock_cli;
 mod packaging;
 mod peers;

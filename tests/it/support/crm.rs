@@ -118,6 +118,10 @@ pub enum CrmVersion {
     /// v1 before the outage fix (story 5): a customer sync the ERP could not take is ignored;
     /// the create answers `201` and the customer never reaches the ERP.
     V1IgnoresErpOutage,
+    /// v1 with a unit slip in the customer sync: the credit limit the ERP receives is a tenth
+    /// of the one the customer was created with (`800000` → `80000`), which the ERP's contract
+    /// still accepts.
+    V1ScaledCreditLimit,
 }
 
 /// A running test CRM; stops when dropped.
@@ -524,9 +528,10 @@ impl Crm {
 
     fn render_customer(&self, record: &Value) -> Value {
         match self.version {
-            CrmVersion::V1 | CrmVersion::V1HiddenRollback | CrmVersion::V1IgnoresErpOutage => {
-                record.clone()
-            }
+            CrmVersion::V1
+            | CrmVersion::V1HiddenRollback
+            | CrmVersion::V1IgnoresErpOutage
+            | CrmVersion::V1ScaledCreditLimit => record.clone(),
             CrmVersion::V2 => {
                 let Value::Object(fields) = record else {
                     return record.clone();
@@ -735,7 +740,11 @@ impl Crm {
         sync.insert(tax_field.into(), json!(tax_id));
         sync.insert("currency".into(), record["currency"].clone());
         if let Some(limit) = input.get("credit_limit") {
-            sync.insert("credit_limit".into(), limit.clone());
+            let sent = match (self.version, limit.as_u64()) {
+                (CrmVersion::V1ScaledCreditLimit, Some(n)) => json!(n / 10),
+                _ => limit.clone(),
+            };
+            sync.insert("credit_limit".into(), sent);
         }
         let answer = self
             .erp(Method::POST, "/erp/v2/customers", Some(Value::Object(sync)))

@@ -1,0 +1,91 @@
+//! What the files learned from recordings (`domains.yaml`, `lineage.yaml`) share: a comment
+//! header saying where they came from, a format version, and interface ids that must name
+//! contracts.
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::InputError;
+
+/// A learned file: its YAML, and the interfaces it names with their JSON pointers.
+pub(crate) trait Learned: Serialize + DeserializeOwned {
+    /// The version key (`interlock_domains`) and the version this build reads.
+    const VERSION_KEY: &'static str;
+    const VERSION: u32;
+    /// The command that learns it (`interlock domains`).
+    const COMMAND: &'static str;
+
+    fn version(&self) -> u32;
+
+    /// Every interface id the file names, with the pointer it is named at.
+    fn interfaces(&self) -> Vec<(String, &str)>;
+
+    /// Problems of the file's own (beyond its version and interfaces).
+    fn problems(&self, _file: &Path) -> Vec<InputError> {
+        Vec::new()
+    }
+}
+
+/// `body` as YAML under `header`, each of its lines a comment.
+pub(crate) fn to_yaml(header: &str, body: &impl Serialize) -> Result<String, serde_yaml_ng::Error> {
+    let mut out = String::new();
+    for line in header.lines() {
+        out.push_str("# ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str(&serde_yaml_ng::to_string(body)?);
+    Ok(out)
+}
+
+/// Reads a learned file; its version must be this build's and every interface it names one of
+/// `known`.
+pub(crate) fn load<'a, T: Learned>(
+    file: &Path,
+    known: impl IntoIterator<Item = &'a str> + Clone,
+) -> Result<T, Vec<InputError>> {
+    let value = crate::json::read_value(file).map_err(|e| vec![e])?;
+    let learned: T = serde_path_to_error::deserialize(&value).map_err(|err| {
+        let pointer = super::serde_path_to_pointer(err.path());
+        vec![super::describe_serde_error(file, pointer, err.inner())]
+    })?;
+    let mut errors = learned.problems(file);
+    if learned.version() != T::VERSION {
+        errors.push(
+            InputError::at_pointer(
+                file,
+                format!("/{}", T::VERSION_KEY),
+                format!("unknown format version {}", learned.version()),
+            )
+            .with_hint(format!(
+                "this interlock reads version {}; learn the file again with `{}`",
+                T::VERSION,
+                T::COMMAND
+            )),
+        );
+    }
+    for (pointer, name) in learned.interfaces() {
+        if known.clone().into_iter().any(|k| k == name) {
+            continue;
+        }
+        let error = InputError::at_pointer(
+            file,
+            pointer,
+            format!("no contract has the interface `{name}`"),
+        );
+        errors.push(match crate::error::did_you_mean(name, known.clone()) {
+            Some(hint) => error.with_hint(hint),
+            None => error.with_hint(format!(
+                "remove the entry, or learn the file again with `{}`",
+                T::COMMAND
+            )),
+        });
+    }
+    if errors.is_empty() {
+        Ok(learned)
+    } else {
+        Err(errors)
+    }
+}

@@ -1,0 +1,153 @@
+//! `interlock lineage`: learn which values of the target's traffic flow into the requests it
+//! sends its peers, from a project's scenarios (see [`crate::contract::lineage`] for the file and
+//! [`crate::check::lineage`] for how a run uses it).
+//!
+//! Each scenario's recordings are read as the steps request chaining reads them
+//! ([`crate::link::steps`]: a replayed exchange with the peer calls it caused). Within a step,
+//! every linkable JSON field of the target's request and response is compared with every JSON
+//! field of each peer request; a pair whose values match (as they are, number ↔ string, or in
+//! another letter case) is a candidate mapping. A mapping's `seen` counts the steps where both
+//! fields were present, `held` those where the values matched. Fields inside arrays are left
+//! out: which item corresponds to which is not known.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::check::lineage::transform_between;
+use crate::contract::lineage::{
+    Destination, LINEAGE_VERSION, Lineage, Mapping, Side, Source, Transform,
+};
+use crate::contract::{Contract, ContractSet};
+use crate::error::Error;
+use crate::link::site::{Site, request_values, response_values};
+use crate::link::value::linkable;
+use crate::recording::Exchange;
+
+/// What was learned, and from how much.
+#[derive(Debug)]
+pub struct Learned {
+    pub lineage: Lineage,
+    /// Scenarios read.
+    pub scenarios: usize,
+    /// Peer calls compared with the exchange that caused them.
+    pub peer_calls: u64,
+}
+
+type PairKey = (Source, Destination);
+
+/// Learns the lineage of every scenario under `scenarios`.
+pub fn learn(scenarios: &std::path::Path, contracts: &ContractSet) -> Result<Learned, Error> {
+    let all = crate::scenario::load_all(scenarios)?;
+    let mut held: BTreeMap<(PairKey, Transform), u64> = BTreeMap::new();
+    let mut seen: BTreeMap<PairKey, u64> = BTreeMap::new();
+    let mut peer_calls = 0;
+    for scenario in &all {
+        let peers: Vec<(&str, &crate::recording::Recording)> = scenario
+            .peers
+            .iter()
+            .map(|p| (p.name.as_str(), &p.recording))
+            .collect();
+        for step in crate::link::steps(&scenario.replay, &peers) {
+            let Some(target) = contract_of(contracts, Some(&scenario.target), step.target) else {
+                continue;
+            };
+            let mut sources = fields(request_values(&step.target.request), Side::Request);
+            sources.extend(fields(
+                response_values(&step.target.response),
+                Side::Response,
+            ));
+            sources.retain(|(_, _, v)| linkable(v).is_some());
+            for call in &step.peer_calls {
+                let Some(peer) = contract_of(contracts, Some(call.peer), call.exchange) else {
+                    continue;
+                };
+                peer_calls += 1;
+                let sent = fields(request_values(&call.exchange.request), Side::Request);
+                for (side, from_pointer, from) in &sources {
+                    for (_, to_pointer, to) in &sent {
+                        let key = (
+                            Source {
+                                interface: target.interface.clone(),
+                                message: *side,
+                                pointer: from_pointer.clone(),
+                            },
+                            Destination {
+                                peer: call.peer.to_string(),
+                                interface: peer.interface.clone(),
+                                pointer: to_pointer.clone(),
+                            },
+                        );
+                        if let Some(transform) = transform_between(from, to) {
+                            *held.entry((key.clone(), transform)).or_default() += 1;
+                        }
+                        *seen.entry(key).or_default() += 1;
+                    }
+                }
+            }
+        }
+    }
+    // One mapping per pair of fields: the transform that held most often.
+    let mut best: BTreeMap<PairKey, (Transform, u64)> = BTreeMap::new();
+    for ((key, transform), count) in held {
+        let entry = best.entry(key).or_insert((transform, 0));
+        if count > entry.1 {
+            *entry = (transform, count);
+        }
+    }
+    let mappings = best
+        .into_iter()
+        .map(|((from, to), (transform, held))| {
+            let seen = seen
+                .get(&(from.clone(), to.clone()))
+                .copied()
+                .unwrap_or(held);
+            Mapping {
+                from,
+                to,
+                transform,
+                held,
+                seen,
+            }
+        })
+        .collect();
+    Ok(Learned {
+        lineage: Lineage {
+            interlock_lineage: LINEAGE_VERSION,
+            mappings,
+        },
+        scenarios: all.len(),
+        peer_calls,
+    })
+}
+
+/// The contract of a recorded exchange: its `interface`, else its method and path among the
+/// contracts of `provider`, else among all.
+fn contract_of<'a>(
+    contracts: &'a ContractSet,
+    provider: Option<&str>,
+    exchange: &Exchange,
+) -> Option<&'a Contract> {
+    let (method, path) = (&exchange.request.method, exchange.request.path());
+    exchange
+        .interface
+        .as_deref()
+        .and_then(|i| contracts.by_interface(i))
+        .or_else(|| contracts.find(provider, method, path))
+        .or_else(|| contracts.find(None, method, path))
+}
+
+/// The JSON body fields among `values`, outside arrays, with their side.
+fn fields(values: Vec<(Site, Value)>, side: Side) -> Vec<(Side, String, Value)> {
+    values
+        .into_iter()
+        .filter_map(|(site, value)| match site {
+            Site::Body(pointer)
+                if !pointer.is_empty() && crate::json::wildcard_indices(&pointer) == pointer =>
+            {
+                Some((side, pointer, value))
+            }
+            _ => None,
+        })
+        .collect()
+}
