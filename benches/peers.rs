@@ -37,6 +37,7 @@ async fn start_peer(body: &Value) -> PeerServer {
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
         validate_requests: true,
         behaviour: Default::default(),
+        admin: Default::default(),
     };
     match PeerServer::start(options).await {
         Ok(server) => server,

@@ -134,6 +134,7 @@ fn bench(c: &mut Criterion) {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             validate_requests: false,
             behaviour: Default::default(),
+            admin: Default::default(),
         }))
         .expect("mock starts");
     let targets = std::collections::BTreeMap::from([(scenario.target.clone(), mock.url())]);
@@ -169,6 +170,7 @@ fn bench(c: &mut Criterion) {
             snapshots: Mode::No,
             shard: None,
             run_id: None,
+            privacy: interlock::redact::LivePrivacy::default(),
         });
         group.bench_function(format!("interlock-replay-and-check/c{concurrency}"), |b| {
             b.to_async(&runtime).iter(|| async {

@@ -52,6 +52,7 @@ pub fn exchange(body: &Value) -> Exchange {
         },
         duration_ms: None,
         recorded_at: None,
+        pseudonymised: Vec::new(),
     }
 }
 

@@ -20,6 +20,7 @@ use crate::exit_code;
 use crate::json::display_pointer;
 use crate::model::{Finding, FindingKind, Location};
 use crate::recording::{self, Exchange, Recording};
+use crate::redact::Audit;
 use crate::scenario;
 
 /// A recorded exchange that breaks its contract.
@@ -48,6 +49,9 @@ pub(crate) struct Report {
     pub problems: Vec<Problem>,
     /// Every contract, scenario and recording file read, in that order (for `check -v`).
     pub read: Vec<PathBuf>,
+    /// Recordings holding values that look like personal data or credentials and were not
+    /// redacted: the file, the lines, and how many places (a warning; exit code unchanged).
+    pub unredacted: Vec<(PathBuf, Vec<usize>, usize)>,
 }
 
 impl Report {
@@ -66,6 +70,16 @@ impl Report {
         let mut out = String::new();
         for error in &self.invalid {
             out.push_str(&format!("invalid: {error}\n"));
+        }
+        for (file, lines, places) in &self.unredacted {
+            let lines: Vec<String> = lines.iter().map(ToString::to_string).collect();
+            out.push_str(&format!(
+                "warning: {}: {places} value{} that look like personal data or credentials and were not pseudonymised (line {}); run `interlock redact {}`\n",
+                file.display(),
+                if *places == 1 { "" } else { "s" },
+                lines.join(", "),
+                file.display()
+            ));
         }
         for p in &self.problems {
             out.push_str(&format!(
@@ -107,6 +121,7 @@ pub(crate) fn check_project(
     contract_dirs: &[PathBuf],
     scenarios: &Path,
     extra: &[PathBuf],
+    audit: &Audit,
 ) -> Result<Report, Error> {
     let mut report = Report::default();
     let contracts = match contract::load_contracts(contract_dirs) {
@@ -180,9 +195,9 @@ pub(crate) fn check_project(
         match read.remove(file) {
             Some(recording) => {
                 report.recordings += 1;
-                check_exchanges(file, &recording, &contracts, &mut report);
+                check_exchanges(file, &recording, &contracts, audit, &mut report);
             }
-            None => check_recording(file, &contracts, &mut report),
+            None => check_recording(file, &contracts, audit, &mut report),
         }
     }
     Ok(report)
@@ -205,7 +220,7 @@ fn collect_recordings(dir: &Path, files: &mut BTreeSet<PathBuf>) -> Result<(), I
 }
 
 /// Reads and checks a recording no scenario has read: its bad lines and its exchanges.
-fn check_recording(file: &Path, contracts: &ContractSet, report: &mut Report) {
+fn check_recording(file: &Path, contracts: &ContractSet, audit: &Audit, report: &mut Report) {
     let (recording, mut errors) = match recording::read_all(file) {
         Ok(read) => read,
         Err(err) => {
@@ -215,7 +230,7 @@ fn check_recording(file: &Path, contracts: &ContractSet, report: &mut Report) {
     };
     report.recordings += 1;
     report.invalid.append(&mut errors);
-    check_exchanges(file, &recording, contracts, report);
+    check_exchanges(file, &recording, contracts, audit, report);
 }
 
 /// Checks every exchange of a recording against its contract.
@@ -223,8 +238,22 @@ fn check_exchanges(
     file: &Path,
     recording: &Recording,
     contracts: &ContractSet,
+    audit: &Audit,
     report: &mut Report,
 ) {
+    let mut unredacted = (Vec::new(), 0);
+    for (line, exchange) in &recording.exchanges {
+        let places = audit.unredacted(exchange).len();
+        if places > 0 {
+            unredacted.0.push(*line);
+            unredacted.1 += places;
+        }
+    }
+    if !unredacted.0.is_empty() {
+        report
+            .unredacted
+            .push((file.to_path_buf(), unredacted.0, unredacted.1));
+    }
     for (line, exchange) in &recording.exchanges {
         report.exchanges += 1;
         match contract_for(exchange, contracts) {

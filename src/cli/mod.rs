@@ -279,6 +279,16 @@ pub struct MockArgs {
     #[arg(long, value_enum, default_value_t = LogArg::All)]
     pub log: LogArg,
 
+    /// Switch the admin endpoint (`/__interlock/requests`) off; its paths are then served
+    /// like any other request.
+    #[arg(long)]
+    pub no_admin: bool,
+
+    /// Also answer admin requests whose `Host` is NAME (besides loopback names, this
+    /// machine's name and --host), e.g. a container's service name; repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub admin_allow_host: Vec<String>,
+
     /// Contract directory (repeatable); replaces the project file's list.
     #[arg(long, value_name = "DIR")]
     pub contracts: Vec<PathBuf>,

@@ -7,7 +7,13 @@ use crate::error::Error;
 /// Runs `interlock check`; returns the exit code.
 pub(crate) fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let config = super::config(global)?;
-    let mut report = check_project(&config.contracts, &config.scenarios, &args.recordings)?;
+    let audit = crate::redact::Audit::new(&config.redact, &config.file)?;
+    let mut report = check_project(
+        &config.contracts,
+        &config.scenarios,
+        &args.recordings,
+        &audit,
+    )?;
     // Table contracts, loaded as `interlock db check` and `interlock diff` load them.
     for dir in &config.contracts {
         match crate::db::table::load_dir(dir) {

@@ -19,7 +19,10 @@ use crate::cli::{GlobalArgs, LogArg, MockArgs};
 use crate::config::Config;
 use crate::contract::ContractSet;
 use crate::error::{Error, InputError};
-use crate::peers::{ADMIN_PATH, Behaviour, Outcome, PeerCall, PeerOptions, PeerServer};
+use crate::peers::{
+    ADMIN_PATH, AdminAccess, Behaviour, Outcome, PeerCall, PeerOptions, PeerServer, shown_request,
+    shown_text,
+};
 use crate::scenario::fault::add_fault;
 use crate::scenario::{self, IgnoreRules, PeerConfig};
 
@@ -56,7 +59,15 @@ impl Planned {
 /// Runs `interlock mock` until Ctrl-C or SIGTERM; returns the exit code.
 pub(crate) fn run(args: &MockArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let config = super::config(global)?;
-    let planned = plan(args, &config)?;
+    let mut planned = plan(args, &config)?;
+    let mut allow_hosts = args.admin_allow_host.clone();
+    allow_hosts.push(args.host.to_string());
+    for p in &mut planned {
+        p.options.admin = AdminAccess {
+            enabled: !args.no_admin,
+            allow_hosts: allow_hosts.clone(),
+        };
+    }
     super::runtime()?.block_on(serve(planned, args.log))
 }
 
@@ -210,10 +221,12 @@ async fn serve(planned: Vec<Planned>, log: LogArg) -> Result<u8, Error> {
             },
         );
     }
-    let _ = writeln!(
-        banner,
-        "  journal: GET <peer URL>{ADMIN_PATH}requests (DELETE clears it)"
-    );
+    if planned.iter().all(|p| p.options.admin.enabled) {
+        let _ = writeln!(
+            banner,
+            "  journal: GET <peer URL>{ADMIN_PATH}requests (DELETE clears it)"
+        );
+    }
     let _ = out.write_all(banner.as_bytes());
     let _ = out.flush();
 
@@ -314,20 +327,25 @@ fn log_line(text: &mut String, label: &str, lines: &[usize], call: &PeerCall) {
         (Outcome::Faulted, None) => "fault".to_string(),
         _ => "UNMATCHED".to_string(),
     };
+    // Credentials the target sent never reach the log.
     let _ = writeln!(
         text,
         "{label}  {} {}  {status}  {how}  {:.1} ms",
         call.method(),
-        call.url(),
+        shown_request(call).url,
         call.duration.as_secs_f64() * 1000.0
     );
     if let Some(fault) = &call.fault {
         let _ = writeln!(text, "    fault: {fault}");
     }
     if let Some(closest) = &call.closest {
-        let _ = writeln!(text, "    closest recorded request: {closest}");
+        let _ = writeln!(
+            text,
+            "    closest recorded request: {}",
+            shown_text(closest)
+        );
         for difference in &call.differences {
-            let _ = writeln!(text, "      - {difference}");
+            let _ = writeln!(text, "      - {}", shown_text(difference));
         }
     }
     for finding in call.findings.iter().filter(|f| f.is_failure()) {
@@ -339,7 +357,7 @@ fn log_line(text: &mut String, label: &str, lines: &[usize], call: &PeerCall) {
             "    {} {}: {}",
             finding.kind.id(),
             crate::json::display_pointer(&finding.path),
-            finding.message
+            shown_text(&finding.message)
         );
     }
 }

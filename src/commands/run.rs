@@ -44,6 +44,12 @@ pub(crate) fn run(args: &RunArgs, global: &GlobalArgs) -> Result<u8, Error> {
     // The project is discovered from the current folder upwards; paths stay relative to the
     // current folder, so messages name `contracts/x.json` (or `../contracts/x.json` below it).
     let plan = run::plan(&request, Path::new(""))?;
+    // Said once, on stderr (stdout may carry a report).
+    if !plan.privacy.keyed() && plan.has_pseudonyms() && !global.verbosity().is_quiet() {
+        eprintln!(
+            "note: pseudonymised values are compared by shape only (type, presence), not by value: INTERLOCK_REDACT_KEY is not set"
+        );
+    }
     let mut reporters = super::outputs(&args.output, global)?.with_console();
     if !global.verbosity().is_quiet() {
         reporters.push(Box::new(SnapshotSummary::new(Box::new(std::io::stderr()))));

@@ -510,6 +510,7 @@ fn convert(entry: RawEntry, options: &Options) -> Result<Exchange, Converted> {
         },
         duration_ms: duration(entry.time, entry.timings.as_ref()),
         recorded_at: entry.started_date_time.filter(|t| !t.is_empty()),
+        pseudonymised: Vec::new(),
     })
 }
 

@@ -14,6 +14,12 @@
 //!
 //! `unmatched` repeats the requests no recording matched (outcome `unmatched` or
 //! `recorded-error`), with the closest recorded request and the differences.
+//!
+//! Credentials in the journal (`Authorization`, `Cookie`, API-key headers, token parameters
+//! and JSON fields, tokens in free text) are shown as `[redacted]`, by the built-in credential
+//! rules of [`crate::redact`]. The endpoint answers only requests whose `Host` is a loopback
+//! name, the machine's name or a name allowed in [`AdminAccess`] (a web page on another name
+//! that resolves to this machine cannot read it), and can be switched off.
 
 use hyper::{Method, StatusCode};
 use serde_json::{Map, Value, json};
@@ -23,7 +29,27 @@ use super::journal::Journal;
 use super::matcher::LiveRequest;
 use super::wire::PeerBody;
 use super::{Outcome, PeerCall};
-use crate::recording::Body;
+use crate::recording::{Body, Request};
+
+/// A line about a journaled request as it may be shown: credentials `[redacted]`.
+pub(crate) fn shown_text(text: &str) -> String {
+    crate::redact::Redactor::credentials_only().redact_display(text)
+}
+
+/// A journaled request as it may be shown: credentials `[redacted]`.
+pub(crate) fn shown_request(call: &PeerCall) -> Request {
+    let mut headers = crate::recording::Headers::new();
+    for (name, value) in call.headers() {
+        crate::recording::add_header(&mut headers, name, value.to_string());
+    }
+    let body = Body::from_bytes(call.header("content-type"), &call.body);
+    crate::redact::Redactor::credentials_only().redact_request(Request {
+        method: call.method().to_string(),
+        url: call.url().to_string(),
+        headers,
+        body,
+    })
+}
 
 /// The reserved path prefix of the admin endpoint.
 pub(crate) const ADMIN_PATH: &str = "/__interlock/";
@@ -31,15 +57,97 @@ pub(crate) const ADMIN_PATH: &str = "/__interlock/";
 /// The journal's path.
 const REQUESTS: &str = "/__interlock/requests";
 
-/// Whether a request is for the admin endpoint (which faults never touch).
-pub(crate) fn is_admin(request: &LiveRequest) -> bool {
-    request.path().starts_with(ADMIN_PATH)
+/// Whether the admin endpoint answers, and to which `Host` names.
+#[derive(Debug, Clone)]
+pub struct AdminAccess {
+    /// `false` (`--no-admin`): admin paths are served like any other request.
+    pub enabled: bool,
+    /// `Host` names accepted besides loopback names and the machine's name
+    /// (`--admin-allow-host`, the `--host` address).
+    pub allow_hosts: Vec<String>,
+}
+
+impl Default for AdminAccess {
+    fn default() -> Self {
+        AdminAccess {
+            enabled: true,
+            allow_hosts: Vec::new(),
+        }
+    }
+}
+
+impl AdminAccess {
+    /// Whether a request is for the admin endpoint (which faults never touch).
+    pub(crate) fn serves(&self, request: &LiveRequest) -> bool {
+        self.enabled && request.path().starts_with(ADMIN_PATH)
+    }
+
+    /// Whether the request's `Host` (or HTTP/2 authority) names this machine.
+    fn allows(&self, request: &LiveRequest) -> bool {
+        let host = request
+            .headers
+            .get(hyper::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_string)
+            .or_else(|| request.uri.authority().map(|a| a.to_string()));
+        let Some(host) = host else {
+            return false;
+        };
+        let name = host_name(&host);
+        let loopback = name == "localhost"
+            || name.ends_with(".localhost")
+            || name
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        loopback
+            || machine_name().is_some_and(|m| m == name)
+            || self
+                .allow_hosts
+                .iter()
+                .any(|allowed| host_name(allowed) == name)
+    }
+}
+
+/// `Host` without its port and IPv6 brackets, lower-cased.
+fn host_name(host: &str) -> String {
+    let host = host.trim().to_ascii_lowercase();
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or("").to_string();
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if !name.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => {
+            name.to_string()
+        }
+        _ => host,
+    }
+}
+
+fn machine_name() -> Option<String> {
+    static NAME: std::sync::LazyLock<Option<String>> = std::sync::LazyLock::new(|| {
+        gethostname::gethostname()
+            .into_string()
+            .ok()
+            .map(|n| n.to_ascii_lowercase())
+            .filter(|n| !n.is_empty())
+    });
+    NAME.clone()
 }
 
 /// Answers an admin request, or `None` when the request is not for the admin endpoint.
-pub(crate) fn handle(peer: &str, journal: &Journal, request: &LiveRequest) -> Option<PeerResponse> {
-    if !is_admin(request) {
+pub(crate) fn handle(
+    peer: &str,
+    journal: &Journal,
+    access: &AdminAccess,
+    request: &LiveRequest,
+) -> Option<PeerResponse> {
+    if !access.serves(request) {
         return None;
+    }
+    if !access.allows(request) {
+        return Some(json_response(
+            StatusCode::FORBIDDEN,
+            &json!({"error": "the admin endpoint answers only requests addressed to a loopback name, this machine's name or a name given with --admin-allow-host"}),
+        ));
     }
     if request.path() != REQUESTS {
         return Some(json_response(
@@ -90,8 +198,13 @@ pub(crate) fn render(peer: &str, journal: &Journal) -> Value {
 }
 
 fn call_json(seq: u64, call: &PeerCall) -> Value {
+    let shown = shown_request(call);
     let mut headers = Map::new();
-    for (name, value) in call.headers() {
+    for (name, value) in shown
+        .headers
+        .iter()
+        .flat_map(|(n, v)| v.values().map(move |v| (n.as_str(), v)))
+    {
         let value = Value::String(value.to_string());
         match headers.get_mut(name) {
             Some(Value::Array(values)) => values.push(value),
@@ -104,16 +217,13 @@ fn call_json(seq: u64, call: &PeerCall) -> Value {
     let mut entry = Map::new();
     entry.insert("seq".into(), json!(seq));
     entry.insert("method".into(), json!(call.method()));
-    entry.insert("url".into(), json!(call.url()));
+    entry.insert("url".into(), json!(shown.url));
     entry.insert("route".into(), json!(&*call.route));
     entry.insert("headers".into(), Value::Object(headers));
     if call.body_size > call.body.len() {
         entry.insert("body_omitted_bytes".into(), json!(call.body_size));
     } else {
-        let content_type = call.header("content-type");
-        if let Ok(Value::Object(body)) =
-            serde_json::to_value(Body::from_bytes(content_type, &call.body))
-        {
+        if let Ok(Value::Object(body)) = serde_json::to_value(&shown.body) {
             entry.extend(body);
         }
     }
@@ -125,14 +235,25 @@ fn call_json(seq: u64, call: &PeerCall) -> Value {
         json!((call.duration.as_secs_f64() * 1e4).round() / 10.0),
     );
     entry.insert("fault".into(), json!(call.fault));
-    entry.insert("closest".into(), json!(call.closest));
-    entry.insert("differences".into(), json!(call.differences));
+    entry.insert(
+        "closest".into(),
+        json!(call.closest.as_deref().map(shown_text)),
+    );
+    entry.insert(
+        "differences".into(),
+        json!(
+            call.differences
+                .iter()
+                .map(|d| shown_text(d))
+                .collect::<Vec<_>>()
+        ),
+    );
     entry.insert(
         "findings".into(),
         Value::Array(
             call.findings
                 .iter()
-                .map(|f| json!({"kind": f.kind.id(), "severity": f.severity, "path": f.path, "message": f.message}))
+                .map(|f| json!({"kind": f.kind.id(), "severity": f.severity, "path": f.path, "message": shown_text(&f.message)}))
                 .collect(),
         ),
     );

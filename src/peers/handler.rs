@@ -73,6 +73,7 @@ pub(crate) struct Peer {
     /// Per contract, its path template, shared by the calls it covers.
     templates: Vec<Arc<str>>,
     pub journal: Journal,
+    admin: admin::AdminAccess,
     /// The scenario's generated values, when the peer takes part in request chaining.
     chain: Option<Arc<Chain>>,
 }
@@ -132,6 +133,7 @@ impl Peer {
             fixed_checks,
             templates,
             journal: Journal::new(Journal::CAPACITY),
+            admin: options.admin,
             chain,
         }
     }
@@ -169,7 +171,7 @@ impl Peer {
 
     /// The admin endpoint's answer, or the recorded answer, journaled.
     fn respond(&self, live: LiveRequest, started: Instant) -> PeerResponse {
-        if let Some(response) = admin::handle(&self.name, &self.journal, &live) {
+        if let Some(response) = admin::handle(&self.name, &self.journal, &self.admin, &live) {
             return response;
         }
         let answer = self.answer(&live);
@@ -211,7 +213,7 @@ impl Peer {
                 return Ok(json_response(status, &json!({ "error": error })));
             }
         };
-        if self.faults.is_empty() || admin::is_admin(&live) {
+        if self.faults.is_empty() || self.admin.serves(&live) {
             return Ok(self.respond(live, started));
         }
         let contract_at = self.contract_of(&live);

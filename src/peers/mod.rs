@@ -62,6 +62,8 @@ use crate::scenario::IgnoreRules;
 pub use crate::scenario::behaviour::{Behaviour, BodyMatch, InvalidRequests, PathMatch, Playback};
 
 pub(crate) use admin::ADMIN_PATH;
+pub use admin::AdminAccess;
+pub(crate) use admin::{shown_request, shown_text};
 use handler::Peer;
 
 /// How long open connections get to finish their current request at shutdown.
@@ -84,6 +86,8 @@ pub struct PeerOptions {
     pub validate_requests: bool,
     /// Matching, playback and faults beyond the defaults.
     pub behaviour: Behaviour,
+    /// Whether the admin endpoint answers, and to which `Host` names besides loopback ones.
+    pub admin: AdminAccess,
 }
 
 impl PeerOptions {
@@ -103,6 +107,7 @@ impl PeerOptions {
             bind: SocketAddr::new(host, peer.port.unwrap_or(0)),
             validate_requests: true,
             behaviour: peer.behaviour.clone(),
+            admin: AdminAccess::default(),
         }
     }
 }

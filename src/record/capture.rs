@@ -2,11 +2,9 @@
 //!
 //! What is stored: the method, the path and query the client sent, request and response headers
 //! without hop-by-hop headers, `host` and `content-length` (they belong to one connection, not to
-//! the exchange), the status, and the bodies. A `gzip` or `deflate` encoded body is stored
+//! the exchange), the status, and the bodies. A `gzip`, `deflate`, `br` or `zstd` encoded body is stored
 //! decoded (as JSON or text) without its `content-encoding` header, so the recording replays as
 //! plain HTTP; a body that cannot be decoded is stored as `body_base64` with its header kept.
-
-use std::io::Read;
 
 use base64::Engine as _;
 use std::time::Duration;
@@ -27,9 +25,6 @@ pub(crate) const HOP_BY_HOP: &[&str] = &[
     "transfer-encoding",
     "upgrade",
 ];
-
-/// Largest decoded body kept as JSON or text; bigger ones stay encoded.
-const MAX_DECODED: u64 = 256 * 1024 * 1024;
 
 /// Both halves of a proxied exchange, as seen on the wire.
 pub(crate) struct Wire<'a> {
@@ -62,6 +57,7 @@ pub(crate) fn exchange(wire: &Wire<'_>, peer: Option<&str>, duration: Duration) 
         },
         duration_ms: Some((duration.as_secs_f64() * 10_000.0).round() / 10.0),
         recorded_at: Some(now_rfc3339()),
+        pseudonymised: Vec::new(),
     }
 }
 
@@ -73,7 +69,7 @@ fn side(headers: &HeaderMap, bytes: &[u8]) -> (Headers, Body) {
         .map(|v| v.trim().to_ascii_lowercase());
     let (body, decoded) = match encoding.as_deref() {
         None | Some("" | "identity") => (Body::from_bytes(content_type, bytes), false),
-        Some(encoding) => match decode(encoding, bytes) {
+        Some(encoding) => match recording::encoding::decode(encoding, bytes) {
             Some(plain) => (Body::from_bytes(content_type, &plain), true),
             None => (encoded(bytes), false),
         },
@@ -96,24 +92,6 @@ fn side(headers: &HeaderMap, bytes: &[u8]) -> (Headers, Body) {
 /// Bytes kept as they came, for a body whose encoding is not undone.
 fn encoded(bytes: &[u8]) -> Body {
     Body::Base64(base64::engine::general_purpose::STANDARD.encode(bytes))
-}
-
-/// Decodes a `gzip` or `deflate` body; `None` for other encodings or corrupt data.
-fn decode(encoding: &str, bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let read = match encoding {
-        "gzip" | "x-gzip" => flate2::read::MultiGzDecoder::new(bytes)
-            .take(MAX_DECODED + 1)
-            .read_to_end(&mut out),
-        "deflate" => flate2::read::ZlibDecoder::new(bytes)
-            .take(MAX_DECODED + 1)
-            .read_to_end(&mut out),
-        _ => return None,
-    };
-    match read {
-        Ok(_) if (out.len() as u64) <= MAX_DECODED => Some(out),
-        _ => None,
-    }
 }
 
 fn now_rfc3339() -> String {

@@ -72,6 +72,7 @@ impl Proxy {
         let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(err) => {
+                let path = self.redactor.redact_display(&path);
                 let line = format!("{method} {path} 400 request body not read: {err}");
                 log_line(&line);
                 return error_response(
@@ -97,7 +98,7 @@ impl Proxy {
                     response_headers: &headers,
                     response_body: &response_body,
                 };
-                self.record(&wire, elapsed).await;
+                let path = self.record(&wire, elapsed).await;
                 log_line(&format!(
                     "{method} {path} {} {}ms",
                     status.as_u16(),
@@ -106,6 +107,7 @@ impl Proxy {
                 client_response(status, &headers, response_body)
             }
             Err(err) => {
+                let path = self.redactor.redact_display(&path);
                 log_line(&format!(
                     "{method} {path} {} {}ms {}: {} (not recorded)",
                     err.status.as_u16(),
@@ -143,7 +145,9 @@ impl Proxy {
         Ok((status, headers, bytes))
     }
 
-    async fn record(&self, wire: &Wire<'_>, elapsed: Duration) {
+    /// Redacts and appends the exchange; returns its path as recorded (redacted), the only
+    /// form of it that is printed.
+    async fn record(&self, wire: &Wire<'_>, elapsed: Duration) -> String {
         let mut exchange = capture::exchange(wire, self.peer.as_deref(), elapsed);
         let path = exchange.request.path();
         exchange.interface = self
@@ -159,9 +163,10 @@ impl Proxy {
             }
             Err(message) => eprintln!(
                 "error: {} {}: not recorded: {message}",
-                wire.method, wire.url
+                wire.method, exchange.request.url
             ),
         }
+        exchange.request.path().to_string()
     }
 }
 

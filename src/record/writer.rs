@@ -160,6 +160,7 @@ mod tests {
             },
             duration_ms: None,
             recorded_at: None,
+            pseudonymised: Vec::new(),
         }
     }
 

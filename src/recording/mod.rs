@@ -4,6 +4,8 @@
 //! changes only its own line in a git diff. JSON bodies are kept as JSON (`body`), other text as
 //! `body_text`, binary as `body_base64`. The format is specified in `docs/recordings.md`.
 
+pub(crate) mod encoding;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -31,6 +33,26 @@ pub struct Exchange {
     /// RFC 3339 time of capture.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recorded_at: Option<String>,
+    /// The places whose values redaction replaced (pseudonyms and `[redacted]` credentials);
+    /// a recording written before redaction listed them has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pseudonymised: Vec<Pseudonymised>,
+}
+
+/// One place of an exchange whose value was replaced by redaction.
+///
+/// `at` is `/request/body/<JSON pointer>` or `/response/body/<JSON pointer>` inside a JSON
+/// body (also JSON sent as text), `/request/headers/<name>`, `/response/headers/<name>`,
+/// `/request/query/<name>`, `/request/form/<name>` (form and multipart fields),
+/// `/request/path`, `/request/url`, or `/request/body` / `/response/body` for a text body;
+/// `kind` is what was there: `email`, `phone`, `national_id`, `bank_account`, `card`, `name`,
+/// `address`, `date`, `generic`, `secret` (a credential, `[redacted]`) or `text` (free text
+/// with values replaced inside it).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pseudonymised {
+    pub at: String,
+    pub kind: String,
 }
 
 /// A recorded request. `url` is the path and query only, so it replays against any host.

@@ -10,21 +10,29 @@
 //! `interlock redact` all go through [`Redactor::redact_exchange`]. Rules and defaults are
 //! documented in `docs/redaction.md`.
 
+mod audit;
 mod command;
+pub(crate) mod detect;
+mod live;
 mod parameters;
 pub(crate) mod pseudonym;
 pub(crate) mod rules;
+mod sniff;
+mod valid;
 
 use serde_json::Value;
 
+pub(crate) use audit::Audit;
 pub(crate) use command::redact_file;
+pub use live::LivePrivacy;
 pub(crate) use pseudonym::{Kind, Pseudonymizer, REDACTED};
 pub(crate) use rules::{RedactConfig, Rules};
 
 use std::path::Path;
 
 use crate::error::{Error, InputError};
-use crate::recording::{Body, Exchange, HeaderValue, Headers};
+use crate::json::escape_pointer_token;
+use crate::recording::{Body, Exchange, HeaderValue, Headers, Pseudonymised, Request};
 
 /// The environment variable holding the pseudonym key.
 pub(crate) const KEY_VARIABLE: &str = "INTERLOCK_REDACT_KEY";
@@ -38,6 +46,9 @@ pub(crate) struct Redactor {
     rules: Rules,
     /// `None` only when no rule makes pseudonyms.
     pseudonyms: Option<Pseudonymizer>,
+    /// Without a key, personal data becomes a typed placeholder (`[pseudonymised:email]`)
+    /// instead of `[redacted]`: what a run shows of live values it cannot pseudonymise.
+    placeholders: bool,
 }
 
 impl Redactor {
@@ -61,6 +72,7 @@ impl Redactor {
             return Ok(Redactor {
                 rules,
                 pseudonyms: None,
+                placeholders: false,
             });
         }
         let key = key.filter(|k| !k.is_empty()).ok_or_else(|| {
@@ -85,45 +97,116 @@ impl Redactor {
         Ok(Redactor {
             rules,
             pseudonyms: Some(Pseudonymizer::new(key.as_bytes())),
+            placeholders: false,
         })
     }
 
-    /// Redacts one exchange in place: headers, query parameters, JSON bodies and form bodies.
+    /// Redacts one exchange in place: headers, the URL, and the bodies whatever their content
+    /// type (JSON, JSON sent as text, form and multipart fields, free text; encoded bodies are
+    /// decoded first), by field name and by value ([`detect`]).
     ///
     /// Then every value removed anywhere in the exchange (a token, a cookie value, an email) is
     /// also replaced wherever else it appears in the exchange, e.g. echoed back inside a response
-    /// body or a free-text field (values of at least [`MIN_SWEPT_LEN`] characters).
+    /// body or a free-text field (values of at least [`MIN_SWEPT_LEN`] characters). Every place
+    /// replaced is listed in the exchange's `pseudonymised`.
     pub(crate) fn redact_exchange(&self, exchange: &mut Exchange) {
+        sniff::decode_body(&mut exchange.request.headers, &mut exchange.request.body);
+        sniff::decode_body(&mut exchange.response.headers, &mut exchange.response.body);
         let mut found = Found::default();
-        self.redact_headers(&mut exchange.request.headers, &mut found);
-        self.redact_headers(&mut exchange.response.headers, &mut found);
+        self.redact_headers(&mut exchange.request.headers, "/request", &mut found);
+        self.redact_headers(&mut exchange.response.headers, "/response", &mut found);
         exchange.request.url = self.redact_url(&exchange.request.url, &mut found);
         let request_type = content_type(&exchange.request.headers);
         let response_type = content_type(&exchange.response.headers);
         self.redact_body(
             &mut exchange.request.body,
             request_type.as_deref(),
+            ("/request/body", "/request/form"),
             &mut found,
         );
         self.redact_body(
             &mut exchange.response.body,
             response_type.as_deref(),
+            ("/response/body", "/response/form"),
             &mut found,
         );
         found.sweep(exchange);
     }
 
+    /// The built-in credential rules alone (no personal data, so no key): what a mocked peer
+    /// shows of the requests it was sent, in its journal and its log.
+    pub(crate) fn credentials_only() -> &'static Redactor {
+        static CREDENTIALS: std::sync::LazyLock<Redactor> = std::sync::LazyLock::new(|| {
+            let config = RedactConfig {
+                defaults: false,
+                ..RedactConfig::default()
+            };
+            Redactor::from_config_with_key(&config, Path::new("interlock.toml"), None)
+                .unwrap_or_else(|_| unreachable!("the built-in credential rules need no key"))
+        });
+        &CREDENTIALS
+    }
+
+    /// A request redacted like the request of an exchange.
+    pub(crate) fn redact_request(&self, request: Request) -> Request {
+        let mut exchange = Exchange {
+            request,
+            ..Exchange::default()
+        };
+        self.redact_exchange(&mut exchange);
+        exchange.request
+    }
+
+    /// The text with every value a detector recognises replaced, for a line printed on a
+    /// console (a path, a message).
+    pub(crate) fn redact_display(&self, text: &str) -> String {
+        self.free_text(text, &mut Found::default())
+            .map_or_else(|| text.to_string(), |(t, _)| t)
+    }
+
     /// A path-and-query with credential and personal-data parameters replaced.
     fn redact_url(&self, url: &str, found: &mut Found) -> String {
-        match url.split_once('?') {
-            Some((path, query)) => format!("{path}?{}", self.redact_form(query, found)),
-            None => url.to_string(),
+        let (path, query) = match url.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (url, None),
+        };
+        let path = match self.free_text(path, found) {
+            Some((replaced, kind)) => {
+                found.place("/request/path".to_string(), kind);
+                replaced
+            }
+            None => path.to_string(),
+        };
+        match query {
+            Some(query) => format!(
+                "{path}?{}",
+                self.redact_form(query, "/request/query", found)
+            ),
+            None => path,
         }
     }
 
-    fn redact_headers(&self, headers: &mut Headers, found: &mut Found) {
+    fn redact_headers(&self, headers: &mut Headers, side: &str, found: &mut Found) {
         for (name, value) in headers.iter_mut() {
+            let at = format!("{side}/headers/{}", escape_pointer_token(name));
             if !self.rules.is_secret_header(name) {
+                if DESCRIPTIVE_HEADERS.contains(&name.as_str()) {
+                    continue;
+                }
+                let mut kind = None;
+                let mut scan = |v: &mut String| {
+                    if let Some((replaced, k)) = self.free_text(v, found) {
+                        *v = replaced;
+                        kind = Some(k);
+                    }
+                };
+                match value {
+                    HeaderValue::One(v) => scan(v),
+                    HeaderValue::Many(vs) => vs.iter_mut().for_each(scan),
+                }
+                if let Some(kind) = kind {
+                    found.place(at, kind);
+                }
                 continue;
             }
             let mut redact = |v: &str| {
@@ -137,73 +220,196 @@ impl Redactor {
                 HeaderValue::One(v) => HeaderValue::One(redact(v)),
                 HeaderValue::Many(vs) => HeaderValue::Many(vs.iter().map(|v| redact(v)).collect()),
             };
+            found.place(at, Kind::Secret.name());
         }
     }
 
-    fn redact_body(&self, body: &mut Body, content_type: Option<&str>, found: &mut Found) {
-        let is_form = content_type.is_some_and(|ct| ct.contains("x-www-form-urlencoded"));
+    /// Redacts a body; `at` is the place of the body itself and of its form fields.
+    fn redact_body(
+        &self,
+        body: &mut Body,
+        content_type: Option<&str>,
+        (at, form_at): (&str, &str),
+        found: &mut Found,
+    ) {
         match body {
             Body::Json(value) => {
-                let mut path = Vec::new();
-                self.redact_json(value, &mut path, found);
+                self.redact_json(value, &mut Vec::new(), at, found);
             }
-            Body::Text(text) if is_form => *text = self.redact_form(text, found),
-            _ => {}
+            Body::Text(text) => match sniff::text(content_type, text) {
+                sniff::Text::Json(mut value) => {
+                    let before = value.clone();
+                    self.redact_json(&mut value, &mut Vec::new(), at, found);
+                    if value != before {
+                        *text = value.to_string();
+                    }
+                }
+                sniff::Text::Form => *text = self.redact_form(text, form_at, found),
+                sniff::Text::Multipart(boundary) => {
+                    if let Some(redacted) = self.redact_multipart(text, &boundary, form_at, found) {
+                        *text = redacted;
+                    }
+                }
+                sniff::Text::Free => {
+                    if let Some((replaced, kind)) = self.free_text(text, found) {
+                        *text = replaced;
+                        found.place(at.to_string(), kind);
+                    }
+                }
+            },
+            Body::Empty | Body::Base64(_) => {}
         }
     }
 
-    fn redact_form(&self, form: &str, found: &mut Found) -> String {
-        parameters::map_pairs(form, |name, value| match self.rules.parameter(name) {
-            Kind::Keep => None,
-            kind => Some(self.replace_text(kind, value, found)),
-        })
+    /// Each part of a multipart body: a field named like a credential or personal data is
+    /// replaced whole, any other part's content is sniffed like a body of its own.
+    fn redact_multipart(
+        &self,
+        text: &str,
+        boundary: &str,
+        form_at: &str,
+        found: &mut Found,
+    ) -> Option<String> {
+        let (preamble, mut parts, epilogue) = sniff::multipart(text, boundary)?;
+        for part in &mut parts {
+            let at = format!("{form_at}/{}", escape_pointer_token(&part.name));
+            match self.rules.parameter(&part.name) {
+                Kind::Keep => {
+                    let part_type = part.head.lines().find_map(|l| {
+                        let (name, value) = l.split_once(':')?;
+                        name.trim()
+                            .eq_ignore_ascii_case("content-type")
+                            .then(|| value.trim().to_string())
+                    });
+                    let mut body = Body::Text(part.content.clone());
+                    let nested = format!("{at}/form");
+                    self.redact_body(&mut body, part_type.as_deref(), (&at, &nested), found);
+                    if let Body::Text(content) = body {
+                        part.content = content;
+                    }
+                }
+                kind => {
+                    part.content = self.replace_text(kind, &part.content, found);
+                    found.place(at, kind.name());
+                }
+            }
+        }
+        Some(sniff::join_multipart(
+            boundary, &preamble, &parts, &epilogue,
+        ))
     }
 
-    fn redact_json(&self, value: &mut Value, path: &mut Vec<String>, found: &mut Found) {
+    fn redact_form(&self, form: &str, at: &str, found: &mut Found) -> String {
+        let mut places = Vec::new();
+        let redacted = parameters::map_pairs(form, |name, value| {
+            let place = format!("{at}/{}", escape_pointer_token(name));
+            match self.rules.parameter(name) {
+                Kind::Keep => {
+                    let (replaced, kind) = self.free_text(value, found)?;
+                    places.push((place, kind));
+                    Some(replaced)
+                }
+                kind => {
+                    places.push((place, kind.name()));
+                    Some(self.replace_text(kind, value, found))
+                }
+            }
+        });
+        for (place, kind) in places {
+            found.place(place, kind);
+        }
+        redacted
+    }
+
+    fn redact_json(&self, value: &mut Value, path: &mut Vec<String>, at: &str, found: &mut Found) {
         match value {
             Value::Object(map) => {
                 for (key, child) in map.iter_mut() {
                     path.push(key.clone());
-                    self.redact_json_member(child, path, found);
+                    self.redact_json_member(child, path, at, found);
                     path.pop();
                 }
             }
             Value::Array(items) => {
                 for (i, child) in items.iter_mut().enumerate() {
                     path.push(i.to_string());
-                    self.redact_json_member(child, path, found);
+                    self.redact_json_member(child, path, at, found);
                     path.pop();
                 }
             }
-            _ => {}
+            Value::String(text) => {
+                let place = pointer_at(at, path);
+                if let Some(mut inner) = sniff::json_container(text) {
+                    // JSON inside a string: redacted by the same rules, from the same place.
+                    let before = inner.clone();
+                    self.redact_json(&mut inner, path, at, found);
+                    if inner != before {
+                        *text = inner.to_string();
+                    }
+                } else if let Some((replaced, kind)) = self.free_text(text, found) {
+                    *text = replaced;
+                    found.place(place, kind);
+                }
+            }
+            Value::Number(_) | Value::Bool(_) | Value::Null => {}
         }
     }
 
-    fn redact_json_member(&self, value: &mut Value, path: &mut Vec<String>, found: &mut Found) {
+    fn redact_json_member(
+        &self,
+        value: &mut Value,
+        path: &mut Vec<String>,
+        at: &str,
+        found: &mut Found,
+    ) {
         match self.rules.json_field(path) {
-            Kind::Keep => self.redact_json(value, path, found),
-            kind => self.replace_json(kind, value, found),
+            Kind::Keep => self.redact_json(value, path, at, found),
+            // A person object (`"contact_person": {"name": …, "phone": …}`): its members go by
+            // their own names.
+            Kind::Name if value.is_object() => self.redact_json(value, path, at, found),
+            kind => self.replace_json(kind, value, path, at, found),
         }
     }
 
     /// Replaces every scalar inside `value` (nulls and booleans stay).
-    fn replace_json(&self, kind: Kind, value: &mut Value, found: &mut Found) {
+    fn replace_json(
+        &self,
+        kind: Kind,
+        value: &mut Value,
+        path: &mut Vec<String>,
+        at: &str,
+        found: &mut Found,
+    ) {
         match value {
-            Value::String(s) => *s = self.replace_text(kind, s, found),
+            Value::String(s) => {
+                *s = self.replace_text(kind, s, found);
+                found.place(pointer_at(at, path), kind.name());
+            }
             Value::Number(n) => {
                 let replacement = match (&self.pseudonyms, kind) {
-                    (_, Kind::Secret) | (None, _) => Value::String(REDACTED.to_string()),
+                    (_, Kind::Secret) => Value::String(REDACTED.to_string()),
+                    (None, _) if self.placeholders => Value::String(placeholder(kind.name())),
+                    (None, _) => Value::String(REDACTED.to_string()),
                     (Some(p), _) => Value::Number(p.number(n)),
                 };
                 found.add(n.to_string(), replacement.to_string());
+                found.place(pointer_at(at, path), kind.name());
                 *value = replacement;
             }
-            Value::Array(items) => items
-                .iter_mut()
-                .for_each(|v| self.replace_json(kind, v, found)),
-            Value::Object(map) => map
-                .values_mut()
-                .for_each(|v| self.replace_json(kind, v, found)),
+            Value::Array(items) => {
+                for (i, v) in items.iter_mut().enumerate() {
+                    path.push(i.to_string());
+                    self.replace_json(kind, v, path, at, found);
+                    path.pop();
+                }
+            }
+            Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    path.push(key.clone());
+                    self.replace_json(kind, v, path, at, found);
+                    path.pop();
+                }
+            }
             Value::Null | Value::Bool(_) => {}
         }
     }
@@ -212,25 +418,110 @@ impl Redactor {
         let replacement = match (&self.pseudonyms, kind) {
             (_, Kind::Keep) => return text.to_string(),
             (Some(p), _) => p.text(kind, text),
+            (None, Kind::Secret) => REDACTED.to_string(),
+            (None, _) if self.placeholders => placeholder(kind.name()),
             (None, _) => REDACTED.to_string(),
         };
         found.add(text.to_string(), replacement.clone());
         replacement
     }
+
+    /// Free text with every detected value replaced, and the kind of the place: the
+    /// detector's kind when the value is the whole text, `text` when it sits inside it.
+    /// `None` when nothing was found.
+    fn free_text(&self, text: &str, found: &mut Found) -> Option<(String, &'static str)> {
+        let mut hits: Vec<(std::ops::Range<usize>, Kind, bool)> = self
+            .rules
+            .detectors
+            .find(text)
+            .into_iter()
+            .map(|d| (d.range, d.detector.kind(), false))
+            .collect();
+        hits.extend(
+            parameters::secret_pairs_in_text(text, |name| {
+                self.rules.parameter(name) == Kind::Secret
+            })
+            .into_iter()
+            .map(|range| (range, Kind::Secret, true)),
+        );
+        if hits.is_empty() {
+            return None;
+        }
+        hits.sort_by_key(|(r, _, _)| (r.start, std::cmp::Reverse(r.end)));
+        let mut out = String::new();
+        let mut end = 0;
+        let mut kinds = Vec::new();
+        for (range, kind, in_url) in hits {
+            if range.start < end {
+                continue;
+            }
+            out.push_str(&text[end..range.start]);
+            let original = &text[range.clone()];
+            let replacement = if in_url {
+                let encoded: String =
+                    url::form_urlencoded::byte_serialize(REDACTED.as_bytes()).collect();
+                found.add(original.to_string(), encoded.clone());
+                encoded
+            } else {
+                self.replace_text(kind, original, found)
+            };
+            out.push_str(&replacement);
+            kinds.push((range.clone(), kind));
+            end = range.end;
+        }
+        out.push_str(&text[end..]);
+        let whole = kinds.len() == 1 && kinds[0].0.start == 0 && kinds[0].0.end == text.len();
+        Some((out, if whole { kinds[0].1.name() } else { "text" }))
+    }
 }
 
-/// The shortest removed value that is also replaced elsewhere in its exchange.
+/// The typed placeholder snapshots and reports show for a pseudonymised place.
+pub(crate) fn placeholder(kind: &str) -> String {
+    format!("[pseudonymised:{kind}]")
+}
+
+/// Headers that describe the message, never scanned for personal data.
+const DESCRIPTIVE_HEADERS: &[&str] = &[
+    "content-type",
+    "content-length",
+    "content-encoding",
+    "date",
+    "last-modified",
+    "expires",
+    "etag",
+    "cache-control",
+    "vary",
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "user-agent",
+];
+
+/// `/response/body` + `["customer", "email"]` → `/response/body/customer/email`.
+fn pointer_at(at: &str, path: &[String]) -> String {
+    let mut pointer = at.to_string();
+    for segment in path {
+        pointer.push('/');
+        pointer.push_str(&escape_pointer_token(segment));
+    }
+    pointer
+}
+
+/// The shortest removed value (in UTF-8 bytes) that is also replaced elsewhere in its
+/// exchange.
 pub(crate) const MIN_SWEPT_LEN: usize = 6;
 
-/// Values removed from one exchange, with what replaced them.
+/// Values removed from one exchange, with what replaced them, and the places replaced.
 #[derive(Default)]
 struct Found {
     replacements: Vec<(String, String)>,
+    places: Vec<Pseudonymised>,
 }
 
 impl Found {
     fn add(&mut self, original: String, replacement: String) {
-        if original.chars().count() >= MIN_SWEPT_LEN && original != replacement {
+        // Bytes, not characters: a Chinese name of two or three characters is swept too.
+        if original.len() >= MIN_SWEPT_LEN && original != replacement {
             let encoded: String =
                 url::form_urlencoded::byte_serialize(original.as_bytes()).collect();
             if encoded != original {
@@ -242,57 +533,127 @@ impl Found {
         }
     }
 
+    fn place(&mut self, at: String, kind: &str) {
+        self.places.push(Pseudonymised {
+            at,
+            kind: kind.to_string(),
+        });
+    }
+
     /// Replaces every removed value wherever it still appears: URL, header values, JSON
-    /// strings and text bodies. Longer values first, so a value containing another goes whole.
+    /// strings and text bodies (longer values first, so a value containing another goes
+    /// whole); then lists every place in the exchange's `pseudonymised`.
     fn sweep(mut self, exchange: &mut Exchange) {
-        if self.replacements.is_empty() {
-            return;
-        }
         self.replacements
             .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
         self.replacements.dedup_by(|a, b| a.0 == b.0);
-        let replace = |text: &mut String| {
-            for (original, replacement) in &self.replacements {
+        let replacements = std::mem::take(&mut self.replacements);
+        let replace = |text: &mut String| -> bool {
+            let mut changed = false;
+            for (original, replacement) in &replacements {
                 if text.contains(original.as_str()) {
                     *text = text.replace(original.as_str(), replacement);
+                    changed = true;
                 }
             }
+            changed
         };
-        replace(&mut exchange.request.url);
-        for headers in [
-            &mut exchange.request.headers,
-            &mut exchange.response.headers,
-        ] {
-            for value in headers.values_mut() {
-                match value {
-                    HeaderValue::One(v) => replace(v),
-                    HeaderValue::Many(vs) => vs.iter_mut().for_each(&replace),
+        if !replacements.is_empty() {
+            if replace(&mut exchange.request.url) {
+                self.place("/request/url".to_string(), "text");
+            }
+            for (side, headers) in [
+                ("/request", &mut exchange.request.headers),
+                ("/response", &mut exchange.response.headers),
+            ] {
+                for (name, value) in headers.iter_mut() {
+                    let changed = match value {
+                        HeaderValue::One(v) => replace(v),
+                        HeaderValue::Many(vs) => {
+                            // Every value is swept, not only up to the first change.
+                            let mut changed = false;
+                            for v in vs.iter_mut() {
+                                changed |= replace(v);
+                            }
+                            changed
+                        }
+                    };
+                    if changed {
+                        self.place(
+                            format!("{side}/headers/{}", escape_pointer_token(name)),
+                            "text",
+                        );
+                    }
+                }
+            }
+            for (side, body) in [
+                ("/request/body", &mut exchange.request.body),
+                ("/response/body", &mut exchange.response.body),
+            ] {
+                match body {
+                    Body::Json(json) => {
+                        sweep_json(json, &mut side.to_string(), &replace, &mut self.places)
+                    }
+                    Body::Text(text) => {
+                        if replace(text) {
+                            self.place(side.to_string(), "text");
+                        }
+                    }
+                    Body::Empty | Body::Base64(_) => {}
                 }
             }
         }
-        for body in [&mut exchange.request.body, &mut exchange.response.body] {
-            match body {
-                Body::Json(json) => sweep_json(json, &replace),
-                Body::Text(text) => replace(text),
-                Body::Empty | Body::Base64(_) => {}
-            }
-        }
+        // A place keeps the most specific kind it was given (`email` over `text`).
+        let mut places = std::mem::take(&mut exchange.pseudonymised);
+        places.append(&mut self.places);
+        places.sort_by(|a, b| {
+            a.at.cmp(&b.at)
+                .then_with(|| (a.kind == "text").cmp(&(b.kind == "text")))
+        });
+        places.dedup_by(|later, first| later.at == first.at);
+        exchange.pseudonymised = places;
     }
 }
 
-fn sweep_json(value: &mut Value, replace: &impl Fn(&mut String)) {
+fn sweep_json(
+    value: &mut Value,
+    at: &mut String,
+    replace: &impl Fn(&mut String) -> bool,
+    places: &mut Vec<Pseudonymised>,
+) {
     match value {
-        Value::String(s) => replace(s),
-        Value::Array(items) => items.iter_mut().for_each(|v| sweep_json(v, replace)),
-        Value::Object(map) => map.values_mut().for_each(|v| sweep_json(v, replace)),
+        Value::String(s) => {
+            let changed = replace(s);
+            if changed {
+                places.push(Pseudonymised {
+                    at: at.clone(),
+                    kind: "text".to_string(),
+                });
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter_mut().enumerate() {
+                let len = at.len();
+                at.push_str(&format!("/{i}"));
+                sweep_json(v, at, replace, places);
+                at.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&escape_pointer_token(key));
+                sweep_json(v, at, replace, places);
+                at.truncate(len);
+            }
+        }
         _ => {}
     }
 }
 
 fn content_type(headers: &Headers) -> Option<String> {
-    headers
-        .get("content-type")
-        .map(|v| v.first().to_ascii_lowercase())
+    headers.get("content-type").map(|v| v.first().to_string())
 }
 
 #[cfg(test)]

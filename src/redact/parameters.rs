@@ -23,6 +23,27 @@ pub(crate) fn map_pairs(
         .join("&")
 }
 
+/// The value ranges of `name=value` pairs inside free text (an echoed URL's `?access_token=…`,
+/// a message quoting `api_key=…`) whose name `is_secret` says is a credential.
+pub(crate) fn secret_pairs_in_text(
+    text: &str,
+    is_secret: impl Fn(&str) -> bool,
+) -> Vec<std::ops::Range<usize>> {
+    static PAIR: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"(?:^|[^A-Za-z0-9_.\-])([A-Za-z0-9_.\-]+)=([^&\s"'<>#`;,]+)"#).ok()
+    });
+    let Some(pair) = PAIR.as_ref() else {
+        return Vec::new();
+    };
+    pair.captures_iter(text)
+        .filter_map(|c| {
+            let (name, value) = (c.get(1)?, c.get(2)?);
+            let already = matches!(value.as_str(), "%5Bredacted%5D" | "[redacted]");
+            (!already && is_secret(&decode(name.as_str()))).then(|| value.range())
+        })
+        .collect()
+}
+
 fn decode(text: &str) -> String {
     url::form_urlencoded::parse(format!("x={text}").as_bytes())
         .next()

@@ -27,7 +27,11 @@ pub enum Kind {
     Phone,
     NationalId,
     BankAccount,
+    /// A payment card number.
+    Card,
     Name,
+    /// A postal address or one of its lines.
+    Address,
     Date,
     Generic,
     /// A credential: replaced by `[redacted]`, not pseudonymised.
@@ -40,6 +44,23 @@ impl Kind {
     /// Whether this kind needs the pseudonym key.
     pub(crate) fn needs_key(self) -> bool {
         !matches!(self, Kind::Secret | Kind::Keep)
+    }
+
+    /// The name of the kind, as written in the project file and in recordings.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Email => "email",
+            Kind::Phone => "phone",
+            Kind::NationalId => "national_id",
+            Kind::BankAccount => "bank_account",
+            Kind::Card => "card",
+            Kind::Name => "name",
+            Kind::Address => "address",
+            Kind::Date => "date",
+            Kind::Generic => "generic",
+            Kind::Secret => "secret",
+            Kind::Keep => "keep",
+        }
     }
 }
 
@@ -71,16 +92,23 @@ impl Pseudonymizer {
     pub(crate) fn text(&self, kind: Kind, value: &str) -> String {
         match kind {
             Kind::Email => self.email(value),
-            Kind::Phone => {
-                let digits: String = value.chars().filter(char::is_ascii_digit).collect();
-                shape(value, &mut self.stream(&digits))
-            }
+            Kind::Phone => super::valid::phone(value, |seed| self.stream(seed)),
             Kind::BankAccount => self.bank_account(value),
+            Kind::Card => super::valid::card(value, &mut self.stream(&digits_of(value))),
             Kind::Name => self.name(value),
+            Kind::Address => shape(
+                value,
+                &mut self.stream(&normalise_spaces(value).to_lowercase()),
+            ),
             Kind::Date => self.date(value),
-            Kind::NationalId | Kind::Generic => {
-                shape(value, &mut self.stream(&normalise_spaces(value)))
-            }
+            Kind::NationalId => match super::valid::resident_id(
+                value,
+                &mut self.stream(&value.trim().to_ascii_uppercase()),
+            ) {
+                Some(id) => id,
+                None => shape(value, &mut self.stream(&normalise_spaces(value))),
+            },
+            Kind::Generic => shape(value, &mut self.stream(&normalise_spaces(value))),
             Kind::Secret => REDACTED.to_string(),
             Kind::Keep => value.to_string(),
         }
@@ -116,7 +144,9 @@ impl Pseudonymizer {
         value
             .chars()
             .map(|c| {
-                if c.is_uppercase() {
+                if is_cjk(c) {
+                    stream.cjk()
+                } else if c.is_uppercase() {
                     stream.upper()
                 } else if c.is_alphabetic() {
                     stream.lower()
@@ -167,7 +197,7 @@ impl Pseudonymizer {
         regroup_like(value, &iban)
     }
 
-    fn stream(&self, input: &str) -> Stream<'_> {
+    pub(super) fn stream(&self, input: &str) -> Stream<'_> {
         Stream {
             mac: &self.mac,
             input: input.as_bytes().to_vec(),
@@ -179,7 +209,7 @@ impl Pseudonymizer {
 }
 
 /// An endless stream of pseudo-random bytes: HMAC(key, input ‖ counter) blocks.
-struct Stream<'k> {
+pub(crate) struct Stream<'k> {
     mac: &'k Hmac<Sha256>,
     input: Vec<u8>,
     block: Vec<u8>,
@@ -188,7 +218,7 @@ struct Stream<'k> {
 }
 
 impl Stream<'_> {
-    fn byte(&mut self) -> u8 {
+    pub(super) fn byte(&mut self) -> u8 {
         if self.used == self.block.len() {
             let mut mac = self.mac.clone();
             mac.update(&self.input);
@@ -202,7 +232,7 @@ impl Stream<'_> {
         b
     }
 
-    fn digit(&mut self) -> char {
+    pub(super) fn digit(&mut self) -> char {
         char::from(b'0' + self.byte() % 10)
     }
 
@@ -218,19 +248,42 @@ impl Stream<'_> {
         char::from(b'A' + self.byte() % 26)
     }
 
+    /// A common Chinese character, for names and addresses written in Chinese.
+    fn cjk(&mut self) -> char {
+        const COMMON: &[char] = &[
+            '王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱',
+            '胡', '郭', '何', '林', '高', '罗', '伟', '芳', '娜', '敏', '静', '丽', '强', '磊',
+            '军', '洋', '勇', '艳', '杰', '娟', '涛', '明', '超', '秀', '霞', '平', '刚', '华',
+            '东', '南', '西', '北', '中', '山', '海', '河', '路', '街', '城', '区', '新', '安',
+        ];
+        COMMON[usize::from(self.byte()) % COMMON.len()]
+    }
+
     fn alphanumeric(&mut self) -> char {
         const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
         char::from(ALPHABET[usize::from(self.byte()) % ALPHABET.len()])
     }
 }
 
+/// Chinese (CJK unified ideograph) characters.
+fn is_cjk(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3400}'..='\u{4dbf}').contains(&c)
+}
+
+/// The ASCII digits of a value, in order.
+pub(super) fn digits_of(value: &str) -> String {
+    value.chars().filter(char::is_ascii_digit).collect()
+}
+
 /// Digits → digits, letters → letters of the same case, everything else kept.
-fn shape(value: &str, stream: &mut Stream<'_>) -> String {
+pub(super) fn shape(value: &str, stream: &mut Stream<'_>) -> String {
     value
         .chars()
         .map(|c| {
             if c.is_ascii_digit() {
                 stream.digit()
+            } else if is_cjk(c) {
+                stream.cjk()
             } else if c.is_uppercase() {
                 stream.upper()
             } else if c.is_alphabetic() {
@@ -319,7 +372,7 @@ mod tests {
     fn phone_keeps_punctuation_and_length_and_joins_on_digits() {
         let a = p().text(Kind::Phone, "+49 30 1234567");
         assert_eq!(a.len(), "+49 30 1234567".len());
-        assert!(a.starts_with('+'));
+        assert!(a.starts_with("+49 "), "{a}");
         assert_eq!(&a[3..4], " ");
         assert_ne!(a, "+49 30 1234567");
         let b = p().text(Kind::Phone, "+49301234567");

@@ -32,6 +32,12 @@ pub struct RedactConfig {
     /// More query and form parameter names whose values are credentials.
     #[serde(default)]
     pub query: Vec<String>,
+    /// Value detectors switched on or off by name (all are on by default).
+    #[serde(default)]
+    pub detectors: BTreeMap<String, bool>,
+    /// More parent names under which `name` is a person's name (`owner`, `联系人`, …).
+    #[serde(default)]
+    pub person_parents: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -46,6 +52,8 @@ impl Default for RedactConfig {
             pointers: BTreeMap::new(),
             headers: Vec::new(),
             query: Vec::new(),
+            detectors: BTreeMap::new(),
+            person_parents: Vec::new(),
         }
     }
 }
@@ -64,6 +72,19 @@ pub(crate) const DEFAULT_FIELDS: &[(&str, Kind)] = &[
     ("mobile_number", Kind::Phone),
     ("fax", Kind::Phone),
     ("contact_phone", Kind::Phone),
+    ("tel", Kind::Phone),
+    ("cellphone", Kind::Phone),
+    ("cell_phone", Kind::Phone),
+    ("手机", Kind::Phone),
+    ("手机号", Kind::Phone),
+    ("手机号码", Kind::Phone),
+    ("电话", Kind::Phone),
+    ("联系电话", Kind::Phone),
+    ("联系方式", Kind::Phone),
+    ("邮箱", Kind::Email),
+    ("电子邮箱", Kind::Email),
+    ("电子邮件", Kind::Email),
+    ("联系邮箱", Kind::Email),
     ("first_name", Kind::Name),
     ("last_name", Kind::Name),
     ("given_name", Kind::Name),
@@ -72,6 +93,41 @@ pub(crate) const DEFAULT_FIELDS: &[(&str, Kind)] = &[
     ("full_name", Kind::Name),
     ("contact_name", Kind::Name),
     ("person_name", Kind::Name),
+    ("contact_person", Kind::Name),
+    ("姓名", Kind::Name),
+    ("联系人", Kind::Name),
+    ("联系人姓名", Kind::Name),
+    ("负责人", Kind::Name),
+    ("address", Kind::Address),
+    ("street", Kind::Address),
+    ("street_address", Kind::Address),
+    ("address_line", Kind::Address),
+    ("address_line1", Kind::Address),
+    ("address_line2", Kind::Address),
+    ("address_line_1", Kind::Address),
+    ("address_line_2", Kind::Address),
+    ("postal_address", Kind::Address),
+    ("home_address", Kind::Address),
+    ("地址", Kind::Address),
+    ("详细地址", Kind::Address),
+    ("联系地址", Kind::Address),
+    ("家庭住址", Kind::Address),
+    ("id_card", Kind::NationalId),
+    ("id_card_no", Kind::NationalId),
+    ("id_card_number", Kind::NationalId),
+    ("id_number", Kind::NationalId),
+    ("身份证", Kind::NationalId),
+    ("身份证号", Kind::NationalId),
+    ("身份证号码", Kind::NationalId),
+    ("card_no", Kind::Card),
+    ("card_number", Kind::Card),
+    ("credit_card", Kind::Card),
+    ("bank_card", Kind::Card),
+    ("银行卡号", Kind::Card),
+    ("payee_account", Kind::BankAccount),
+    ("account_number", Kind::BankAccount),
+    ("银行账号", Kind::BankAccount),
+    ("出生日期", Kind::Date),
     ("national_id", Kind::NationalId),
     ("ssn", Kind::NationalId),
     ("social_security_number", Kind::NationalId),
@@ -83,6 +139,28 @@ pub(crate) const DEFAULT_FIELDS: &[(&str, Kind)] = &[
     ("birthdate", Kind::Date),
     ("dob", Kind::Date),
 ];
+
+/// Parents under which `name` (and `full_name`, `display_name`) is a person's name; the
+/// member itself, when a string, is a person's name too (`"contact_person": "Anna Berg"`).
+pub(crate) const PERSON_PARENTS: &[&str] = &[
+    "owner",
+    "contact",
+    "contacts",
+    "contact_person",
+    "contact_persons",
+    "person",
+    "employee",
+    "account_holder",
+    "cardholder",
+    "card_holder",
+    "recipient",
+    "联系人",
+    "负责人",
+    "经办人",
+];
+
+/// Member names that are a person's name under a [`PERSON_PARENTS`] parent.
+const PERSON_NAME_MEMBERS: &[&str] = &["name", "full_name", "display_name", "名称", "名字"];
 
 /// JSON body fields whose values are credentials, always replaced by `[redacted]` (so are
 /// fields named like a credential header, e.g. `authorization`).
@@ -128,6 +206,7 @@ pub(crate) const SECRET_HEADER_PARTS: &[&str] = &[
     "signature",
     "credential",
     "session",
+    "auth",
 ];
 
 /// Query and form parameters whose values are credentials.
@@ -171,6 +250,9 @@ pub(crate) struct Rules {
     /// Query and form parameters whose values are secrets: the built-in ones and the
     /// project's, normalised.
     query: Vec<String>,
+    /// Normalised parent names under which `name` is a person's name.
+    person_parents: Vec<String>,
+    pub(crate) detectors: super::detect::Detectors,
 }
 
 impl Rules {
@@ -204,10 +286,45 @@ impl Rules {
                 );
             }
         }
+        let mut detectors = Vec::new();
+        for name in config.detectors.keys() {
+            if super::detect::Detector::from_name(name).is_none() {
+                let known: Vec<&str> = super::detect::ALL.iter().map(|d| d.name()).collect();
+                errors.push(
+                    InputError::at_pointer(
+                        file,
+                        format!("/redact/detectors/{}", escape_pointer_token(name)),
+                        format!("`{name}` is not a value detector"),
+                    )
+                    .with_hint(format!("the detectors are {}", known.join(", "))),
+                );
+            }
+        }
+        for detector in super::detect::ALL {
+            // `defaults = false` switches off the personal-data detectors unless named here;
+            // the credential detectors stay on.
+            let default = config.defaults || !detector.kind().needs_key();
+            if config
+                .detectors
+                .get(detector.name())
+                .copied()
+                .unwrap_or(default)
+            {
+                detectors.push(*detector);
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
+        let person_parents = if config.defaults { PERSON_PARENTS } else { &[] }
+            .iter()
+            .copied()
+            .chain(config.person_parents.iter().map(String::as_str))
+            .map(normalise)
+            .collect();
         Ok(Rules {
+            person_parents,
+            detectors: super::detect::Detectors::new(detectors),
             fields,
             pointers,
             headers: config
@@ -226,7 +343,8 @@ impl Rules {
 
     /// Whether any rule makes pseudonyms (and so needs the key).
     pub(crate) fn needs_key(&self) -> bool {
-        self.fields.values().any(|k| k.needs_key())
+        self.detectors.needs_key()
+            || self.fields.values().any(|k| k.needs_key())
             || self.pointers.iter().any(|(_, k)| k.needs_key())
     }
 
@@ -268,8 +386,25 @@ impl Rules {
         match self.fields.get(&normalised) {
             Some(kind) => *kind,
             None if looks_secret(&normalised) => Kind::Secret,
+            None if self.under_person(path)
+                && PERSON_NAME_MEMBERS
+                    .iter()
+                    .any(|m| normalise(m) == normalised) =>
+            {
+                Kind::Name
+            }
             None => Kind::Keep,
         }
+    }
+
+    /// Whether the member at `path` sits in an object under a person-like parent
+    /// (`/owner/name`, `/contacts/0/name`).
+    fn under_person(&self, path: &[String]) -> bool {
+        path[..path.len() - 1]
+            .iter()
+            .rev()
+            .find(|segment| segment.parse::<usize>().is_err())
+            .is_some_and(|parent| self.person_parents.contains(&normalise(parent)))
     }
 }
 

@@ -81,7 +81,7 @@ pub(super) async fn replay<'p>(
     let request = super::chaining::request_to_send(scenario, index, exchange, &stage.chain);
     result.url = request.url.clone();
     match stage.replayer.send(&request).await {
-        Ok(live) => {
+        Ok(mut live) => {
             super::chaining::bind_response(scenario, index, exchange, &live.response, &stage.chain);
             // A generated value that changed is not a finding: the recorded response is
             // compared with its bound values replaced by the live ones.
@@ -98,15 +98,18 @@ pub(super) async fn replay<'p>(
             result.duration = live.duration;
             let key = interface.unwrap_or_else(|| format!("{} {route}", exchange.request.method));
             timings.target(key, exchange.duration_ms, live.duration);
+            // Compared in the pseudonym domain; shown with placeholders from here on.
+            let aligned = stage.privacy.align(exchange, &mut live.response);
             result.findings = check_exchange(exchange, &live, contract, &expectation, &ignore);
             if let Some(c) = contract
                 && !expectation.contract_only
             {
                 add_domain_drift(&mut result.findings, contracts, c, &live, &ignore);
             }
+            aligned.mask(&mut live.response, &mut result.findings);
             // Both bodies are kept only where a report will show them side by side.
             if result.findings.iter().any(Finding::is_failure) {
-                result.recorded_body = exchange.response.body.json().cloned();
+                result.recorded_body = aligned.masked_body(&exchange.response.body);
                 result.live_body = live.response.body.json().cloned();
             }
             live_response = Some(live);
@@ -247,13 +250,18 @@ fn add_lineage_breaks(
             body,
         })
         .collect();
-    findings.extend(check::lineage::check_exchange(
-        lineage,
-        &contract.interface,
-        request.body.json(),
-        live.response.body.json(),
-        &sent,
-    ));
+    // What the target sent its peers is shown through the same redaction as its other findings.
+    findings.extend(
+        check::lineage::check_exchange(
+            lineage,
+            &contract.interface,
+            request.body.json(),
+            live.response.body.json(),
+            &sent,
+        )
+        .iter()
+        .map(|f| stage.privacy.redact_finding(f)),
+    );
 }
 
 /// The live body's values outside the domains learned from recordings. A domain finding says

@@ -31,6 +31,18 @@ pub struct RunPlan {
     pub shard: Option<ShardOf>,
     /// The CI run the result belongs to, recorded in its reports.
     pub run_id: Option<String>,
+    /// How live responses are compared in the pseudonym domain and shown.
+    pub privacy: crate::redact::LivePrivacy,
+}
+
+impl RunPlan {
+    /// Whether any replayed recording lists pseudonymised places.
+    pub fn has_pseudonyms(&self) -> bool {
+        self.scenarios
+            .iter()
+            .flat_map(|s| s.replay.iter())
+            .any(|e| !e.pseudonymised.is_empty())
+    }
 }
 
 /// What to run, as the command line asks for it (`interlock run`'s options).
@@ -130,6 +142,7 @@ pub fn plan(args: &Request, root: &Path) -> Result<RunPlan, Error> {
             total: s.count,
         }),
         run_id: args.run_id.clone(),
+        privacy: crate::redact::LivePrivacy::from_config(&config.redact, &config.file)?,
     })
 }
 

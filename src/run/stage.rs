@@ -29,6 +29,8 @@ pub(super) struct Stage {
     unmatched_calls: BTreeSet<(String, String, String)>,
     /// The calls the last [`Stage::collect_peer_calls`] took, with their peer's name.
     pub last_calls: Vec<(String, Arc<PeerCall>)>,
+    /// How live responses are compared in the pseudonym domain and shown.
+    pub privacy: crate::redact::LivePrivacy,
 }
 
 impl Stage {
@@ -67,6 +69,7 @@ impl Stage {
                     ignore: IgnoreRules::default(),
                     bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
                     validate_requests: false,
+                    admin: crate::peers::AdminAccess::default(),
                     behaviour: Default::default(),
                 };
                 let server = PeerServer::start(options).await?;
@@ -82,6 +85,7 @@ impl Stage {
             chain,
             unmatched_calls: BTreeSet::new(),
             last_calls: Vec::new(),
+            privacy: plan.privacy.clone(),
         })
     }
 
@@ -112,7 +116,8 @@ impl Stage {
                 }
                 let route = format!("{} {} {}", peer.name(), call.method(), call.route);
                 timings.peer(route, call.duration);
-                findings.extend(call.findings.iter().cloned());
+                // What the target sent its peers is shown through the same redaction.
+                findings.extend(call.findings.iter().map(|f| self.privacy.redact_finding(f)));
             }
         }
         faults

@@ -124,7 +124,7 @@ fn verbose_run_prints_each_exchange_as_it_finishes() {
     out.assert_code(1);
     let detail: Vec<String> = normalize(&out.stderr, &project)
         .lines()
-        .filter(|l| !l.starts_with("snapshots:"))
+        .filter(|l| !l.starts_with("snapshots:") && !l.starts_with("note:"))
         .map(String::from)
         .collect();
     assert_eq!(

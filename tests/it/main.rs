@@ -25,6 +25,7 @@ mod lineage;
 mod mock_cli;
 mod packaging;
 mod peers;
+mod privacy;
 mod record;
 mod redact;
 mod regression;

@@ -285,3 +285,111 @@ fn a_taken_port_is_an_environment_error() {
         out.stderr
     );
 }
+
+async fn journal_with_host(port: u16, host: &str) -> (u16, String) {
+    let response = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/__interlock/requests"))
+        .header("host", host)
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .expect("the mock answers");
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn the_journal_and_the_log_show_credentials_redacted_and_admin_answers_only_local_names() {
+    let project = Project::bundled();
+    let port = crm::free_port();
+    project.edit(
+        "scenarios/customer-onboarding/scenario.yaml",
+        "port: 18081",
+        &format!("port: {port}"),
+    );
+    let mut mock = Mock::start(
+        &project,
+        &[
+            "customer-onboarding",
+            "--admin-allow-host",
+            "interlock-mock",
+        ],
+    );
+    mock.wait_for("journal: GET");
+    let secrets = [
+        "bearer-token-8c1f2e",
+        "cookie-value-77aa31",
+        "api-key-value-5d3c09",
+        "query-api-key-4b21ff",
+        "body-password-99e0aa",
+    ];
+    let response = reqwest::Client::new()
+        .post(format!(
+            "http://127.0.0.1:{port}/erp/v2/customers?api_key={}",
+            secrets[3]
+        ))
+        .header("authorization", format!("Bearer {}", secrets[0]))
+        .header("cookie", format!("sid={}", secrets[1]))
+        .header("x-api-key", secrets[2])
+        .json(&json!({"crm_customer_id": "C-1", "password": secrets[4]}))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .expect("the mock answers");
+    assert!(response.status().as_u16() >= 200);
+
+    let (status, journal) = journal_with_host(port, &format!("127.0.0.1:{port}")).await;
+    assert_eq!(status, 200, "{journal}");
+    let parsed: Value = serde_json::from_str(&journal).expect("journal JSON");
+    let request = &parsed["requests"][0];
+    assert_eq!(request["headers"]["authorization"], "Bearer [redacted]");
+    assert_eq!(request["headers"]["x-api-key"], "[redacted]");
+    assert_eq!(request["headers"]["cookie"], "sid=[redacted]");
+    assert_eq!(request["body"]["password"], "[redacted]");
+    assert_eq!(request["body"]["crm_customer_id"], "C-1");
+    for (host, expected) in [
+        ("localhost", 200),
+        ("interlock-mock:8080", 200),
+        ("attacker.example", 403),
+        ("127.0.0.1.attacker.example", 403),
+    ] {
+        let (status, body) = journal_with_host(port, host).await;
+        assert_eq!(status, expected, "Host: {host}: {body}");
+        if expected == 403 {
+            assert!(!body.contains("C-1"), "{body}");
+        }
+    }
+    let (code, log) = mock.stop("INT");
+    assert_eq!(code, 0, "{log}");
+    assert!(
+        log.contains("POST /erp/v2/customers?api_key=%5Bredacted%5D"),
+        "{log}"
+    );
+    for secret in secrets {
+        assert!(
+            !journal.contains(secret),
+            "`{secret}` in the journal:\n{journal}"
+        );
+        assert!(!log.contains(secret), "`{secret}` in the log:\n{log}");
+    }
+}
+
+#[tokio::test]
+async fn no_admin_serves_the_admin_path_like_any_request() {
+    let project = Project::bundled();
+    let port = crm::free_port();
+    project.edit(
+        "scenarios/customer-onboarding/scenario.yaml",
+        "port: 18081",
+        &format!("port: {port}"),
+    );
+    let mut mock = Mock::start(&project, &["customer-onboarding", "--no-admin"]);
+    let banner = mock.wait_for("customer-onboarding/erp");
+    assert!(banner.contains(&format!("{port}")), "{banner}");
+    let (status, body) = journal_with_host(port, "localhost").await;
+    assert_ne!(status, 200, "{body}");
+    assert!(!body.contains("\"requests\""), "{body}");
+    let (code, log) = mock.stop("INT");
+    assert_eq!(code, 0);
+    assert!(!log.contains("journal: GET"), "{log}");
+}

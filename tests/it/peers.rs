@@ -46,6 +46,7 @@ pub(crate) fn options() -> PeerOptions {
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
         validate_requests: true,
         behaviour: Default::default(),
+        admin: Default::default(),
     }
 }
 

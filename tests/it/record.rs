@@ -151,12 +151,28 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().expect("gzip")
 }
 
+/// `bytes` in a content coding: `br`, `zstd` or `gzip`.
+pub fn encode(encoding: &str, bytes: &[u8]) -> Vec<u8> {
+    match encoding {
+        "br" => {
+            let mut out = Vec::new();
+            brotli::BrotliCompress(&mut &bytes[..], &mut out, &Default::default()).expect("brotli");
+            out
+        }
+        "zstd" => {
+            ruzstd::encoding::compress_to_vec(bytes, ruzstd::encoding::CompressionLevel::Fastest)
+        }
+        _ => gzip(bytes),
+    }
+}
+
 pub fn large_body() -> Vec<u8> {
     (0..LARGE).map(|i| (i % 251) as u8).collect()
 }
 
 /// Routes: `/json`, `/echo` (request back as JSON), `/chunked`, `/gzip`, `/large`,
-/// `/slow?ms=N`, `/redirect`.
+/// `/slow?ms=N`, `/redirect`, and `/served…?type=T&encoding=E` (the request body sent back
+/// as content type `T`, encoded with `br`, `zstd` or `gzip` when asked).
 async fn answer(request: Request<Incoming>) -> Response<UpstreamBody> {
     let (parts, body) = request.into_parts();
     let body = body
@@ -225,6 +241,25 @@ async fn answer(request: Request<Incoming>) -> Response<UpstreamBody> {
                 .status(200)
                 .header("content-type", "application/json")
                 .body(full(json!({"slept_ms": ms, "query": query}).to_string()))
+        }
+        path if path.starts_with("/served") => {
+            let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect();
+            let param = |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone())
+            };
+            let content_type = param("type").unwrap_or_else(|| "application/json".into());
+            let builder = builder.status(200).header("content-type", content_type);
+            match param("encoding").as_deref() {
+                Some(encoding) => builder
+                    .header("content-encoding", encoding)
+                    .body(full(encode(encoding, &body))),
+                None => builder.body(full(body)),
+            }
         }
         "/redirect" => builder
             .status(302)
