@@ -171,6 +171,9 @@ fn bench(c: &mut Criterion) {
             shard: None,
             run_id: None,
             privacy: interlock::redact::LivePrivacy::default(),
+            credentials: Default::default(),
+            profile: "local".to_string(),
+            allow_commands: false,
         });
         group.bench_function(format!("interlock-replay-and-check/c{concurrency}"), |b| {
             b.to_async(&runtime).iter(|| async {

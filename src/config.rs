@@ -13,6 +13,8 @@ use serde::Deserialize;
 
 use crate::error::{Error, InputError, Position, did_you_mean};
 
+mod credentials;
+
 /// The project file's name, looked up in the current folder and each folder above it.
 pub(crate) const CONFIG_FILE: &str = "interlock.toml";
 
@@ -36,6 +38,8 @@ pub struct Config {
     pub timeout: Duration,
     pub jobs: usize,
     pub retries: u32,
+    /// `[run] allow_commands`: scenarios may run commands in `setup:` / `teardown:`.
+    pub allow_commands: bool,
     /// Settings of `interlock diff` (severity overrides, content-model policy).
     pub diff: crate::diff::DiffConfig,
     /// Redaction rules of the recorder, the importers and `interlock redact`.
@@ -50,6 +54,10 @@ pub struct Config {
 pub struct Profile {
     pub targets: BTreeMap<String, String>,
     pub databases: BTreeMap<String, String>,
+    /// `[profiles.X.headers.TARGET]` and `[profiles.X.query.TARGET]` as written; filled in by
+    /// [`Config::credentials`], for `run` only.
+    raw_headers: credentials::RawCredentials,
+    raw_query: credentials::RawCredentials,
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,6 +93,7 @@ struct RawRun {
     timeout_secs: Option<f64>,
     jobs: Option<usize>,
     retries: Option<u32>,
+    allow_commands: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -94,6 +103,10 @@ struct RawProfile {
     targets: BTreeMap<String, String>,
     #[serde(default)]
     databases: BTreeMap<String, RawDatabase>,
+    #[serde(default)]
+    headers: credentials::RawCredentials,
+    #[serde(default)]
+    query: credentials::RawCredentials,
 }
 
 #[derive(Debug, Deserialize)]
@@ -181,6 +194,8 @@ impl Config {
                     Profile {
                         targets: p.targets,
                         databases,
+                        raw_headers: p.headers,
+                        raw_query: p.query,
                     },
                 )
             })
@@ -221,6 +236,7 @@ impl Config {
                 .jobs
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
             retries: raw.run.retries.unwrap_or(0),
+            allow_commands: raw.run.allow_commands.unwrap_or(false),
             diff: raw.diff,
             redact: raw.redact,
             max_document_bytes,
@@ -282,7 +298,11 @@ impl Config {
                     }
                 }
                 if errors.is_empty() {
-                    Ok(Profile { targets, databases })
+                    Ok(Profile {
+                        targets,
+                        databases,
+                        ..Profile::default()
+                    })
                 } else {
                     Err(Error::Input(errors))
                 }
@@ -324,6 +344,7 @@ fn check_profiles(
         );
     }
     for (name, profile) in profiles {
+        credentials::check_names(file, name, &profile.raw_headers, errors);
         for (target, url) in &profile.targets {
             // A `${VAR}` is checked once it is filled in, when the profile is chosen.
             if !url.contains("${")

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod contract;
+pub mod credentials;
 pub mod db;
 pub mod diff;
 pub mod domains;

@@ -236,6 +236,23 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
 
+    /// Send this header to every live target, curl style: `"Authorization: Bearer $TOKEN"`,
+    /// `"Cookie: session=…"`; replaces the recorded header (and the profile's) of that name,
+    /// `"NAME:"` removes it. Repeatable. The value never appears in any output.
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+
+    /// Do not compare the value at this JSON pointer (`/updated_at`, `/items/*/id`) or header
+    /// (`header:x-request-id`) in any exchange; its presence, type and format still count.
+    /// Repeatable; adds to the scenarios' own `ignore:` rules.
+    #[arg(long, value_name = "POINTER")]
+    pub ignore: Vec<String>,
+
+    /// Let scenarios run the commands of their `setup:` / `teardown:` steps (as
+    /// `[run] allow_commands = true` does).
+    #[arg(long)]
+    pub allow_commands: bool,
+
     #[command(flatten)]
     pub output: OutputArgs,
 

@@ -31,6 +31,9 @@ pub(crate) fn run(args: &RunArgs, global: &GlobalArgs) -> Result<u8, Error> {
             .or_else(|| ci_run_id(&|name| std::env::var(name).ok())),
         timeout: args.timeout,
         snapshots: args.snapshots,
+        headers: args.headers.clone(),
+        ignore: args.ignore.clone(),
+        allow_commands: args.allow_commands,
     };
     if args.learn {
         if request.replay.is_some() {

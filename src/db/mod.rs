@@ -250,6 +250,7 @@ async fn check_system(
         exchanges: Vec::new(),
         findings: Vec::new(),
         error: None,
+        environment: Default::default(),
         latency: Vec::new(),
         bindings: Vec::new(),
         duration: std::time::Duration::ZERO,

@@ -107,6 +107,9 @@ pub struct Cause {
     pub consumers: Vec<String>,
     /// The first findings it folds.
     pub findings: Vec<FindingRef>,
+    /// What to check, for a cause the environment explains (`environment-*`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
     #[serde(skip)]
     first_seen: usize,
 }
@@ -129,6 +132,17 @@ pub fn causes(run: &RunResult) -> Vec<Cause> {
         builders[at].add(place, &key, finding, error);
     });
     let mut causes: Vec<Cause> = builders.into_iter().map(Builder::finish).collect();
+    for cause in &mut causes {
+        if cause.kind.starts_with("environment-") {
+            let scenario = cause.findings.first().map(|f| f.scenario.as_str());
+            cause.hint = run
+                .scenarios
+                .iter()
+                .find(|s| Some(s.name.as_str()) == scenario)
+                .and_then(|s| s.environment.diagnosis.as_ref())
+                .map(|d| d.hint.clone());
+        }
+    }
     causes.sort_by(|a, b| {
         a.rank
             .cmp(&b.rank)
@@ -226,6 +240,7 @@ impl Builder {
                 exchange_count: 0,
                 consumers: Vec::new(),
                 findings: Vec::new(),
+                hint: None,
                 first_seen,
             },
             key,
@@ -370,8 +385,20 @@ fn visit<'a>(
 ) {
     for (at, scenario) in run.scenarios.iter().enumerate() {
         let mut first_error: Option<Key> = None;
+        // An environment diagnosis explains every finding of the scenario: one cause.
+        let environment = scenario.environment.diagnosis.as_ref().map(|d| Key {
+            kind: format!("environment-{}", d.kind.id()),
+            scope: scenario.name.clone(),
+            pattern: String::new(),
+            shape: String::new(),
+            rank: Rank::Error,
+            title: format!("scenario `{}`: {}", scenario.name, d.message),
+        });
         for exchange in &scenario.exchanges {
-            let keys = exchange_keys(exchange);
+            let keys = match &environment {
+                Some(key) => vec![key.clone(); exchange.findings.len()],
+                None => exchange_keys(exchange),
+            };
             for (i, (finding, key)) in exchange.findings.iter().zip(keys).enumerate() {
                 let place = Place {
                     at,
@@ -394,14 +421,14 @@ fn visit<'a>(
             }
         }
         if let Some(error) = &scenario.error {
-            let key = Key {
+            let key = environment.clone().unwrap_or_else(|| Key {
                 kind: "scenario-error".into(),
                 scope: scenario.name.clone(),
                 pattern: String::new(),
                 shape: String::new(),
                 rank: Rank::Error,
                 title: format!("scenario `{}` could not run", scenario.name),
-            };
+            });
             first_error.get_or_insert_with(|| key.clone());
             let place = Place {
                 at,
@@ -412,8 +439,9 @@ fn visit<'a>(
             f(place, key, None, Some(error));
         }
         for (i, finding) in scenario.findings.iter().enumerate() {
-            let key = match (&first_error, finding.kind) {
-                (Some(error), FindingKind::PeerCallMissing) => error.clone(),
+            let key = match (&environment, &first_error, finding.kind) {
+                (Some(environment), _, _) => environment.clone(),
+                (None, Some(error), FindingKind::PeerCallMissing) => error.clone(),
                 _ => plain_key(finding),
             };
             let place = Place {
@@ -803,6 +831,7 @@ mod tests {
                 exchanges,
                 findings,
                 error: None,
+                environment: Default::default(),
                 latency: Vec::new(),
                 bindings: Vec::new(),
                 duration: Duration::ZERO,

@@ -129,9 +129,13 @@ pub struct ScenarioResult {
     pub exchanges: Vec<ExchangeResult>,
     /// Findings that belong to no single exchange (e.g. a peer call never made).
     pub findings: Vec<Finding>,
-    /// Set when the scenario could not run at all (a peer port taken, …).
+    /// Set when the scenario could not run at all (a peer port taken, …), or when the
+    /// environment explains its failures (`environment.diagnosis`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Setup and teardown steps, an environment diagnosis, hints.
+    #[serde(flatten, default)]
+    pub environment: super::Environment,
     /// Latency per target interface, then per peer route.
     pub latency: Vec<Latency>,
     /// Values the target generated, bound to the live values of this run (request chaining).
@@ -291,6 +295,7 @@ mod tests {
                 exchanges,
                 findings: Vec::new(),
                 error: None,
+                environment: Default::default(),
                 latency: Vec::new(),
                 bindings: Vec::new(),
                 duration: Duration::ZERO,

@@ -17,6 +17,7 @@ mod live;
 mod parameters;
 pub(crate) mod pseudonym;
 pub(crate) mod rules;
+pub(crate) mod secrets;
 mod sniff;
 mod valid;
 

@@ -8,8 +8,10 @@
 
 use std::time::{Duration, Instant};
 
+use crate::credentials::Credentials;
 use crate::error::{Error, InputError};
 use crate::recording::{self, Body, Headers, Response};
+use crate::redact::secrets;
 
 /// A live response: the same message a recording holds, and how long it took.
 #[derive(Debug, Clone)]
@@ -32,6 +34,8 @@ pub(crate) struct Replayer {
     base: String,
     timeout: Duration,
     retries: u32,
+    /// Headers and query parameters replacing the recorded ones (which hold `[redacted]`).
+    credentials: Credentials,
 }
 
 /// Request headers never copied from a recording: the client sets them for the new connection.
@@ -83,7 +87,81 @@ impl Replayer {
             base: base_url.trim_end_matches('/').to_string(),
             timeout,
             retries,
+            credentials: Credentials::default(),
         })
+    }
+
+    /// The same replayer sending `credentials` instead of the recorded values of the same name.
+    #[must_use]
+    pub(crate) fn with_credentials(mut self, credentials: Credentials) -> Replayer {
+        self.credentials = credentials;
+        self
+    }
+
+    /// The full URL of a path (and query) on the target, with the query credentials in it.
+    fn url_for(&self, path_and_query: &str) -> String {
+        let url = format!("{}{}", self.base, path_and_query);
+        if self.credentials.query.is_empty() {
+            return url;
+        }
+        let Ok(mut parsed) = url::Url::parse(&url) else {
+            return url;
+        };
+        let kept: Vec<(String, String)> = parsed
+            .query_pairs()
+            .filter(|(name, _)| !self.credentials.query.iter().any(|(n, _)| n == name))
+            .map(|(n, v)| (n.into_owned(), v.into_owned()))
+            .collect();
+        parsed
+            .query_pairs_mut()
+            .clear()
+            .extend_pairs(kept)
+            .extend_pairs(self.credentials.query.iter());
+        parsed.to_string()
+    }
+
+    /// Sends a request that is not in a recording (a setup or teardown step), with the
+    /// credentials, within the timeout; the response is scrubbed of secrets.
+    pub(crate) async fn send_step(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(String, String)],
+        body: Option<&serde_json::Value>,
+        timeout: Duration,
+    ) -> Result<LiveResponse, TransportError> {
+        let request = recording::Request {
+            method: method.to_string(),
+            url: path.to_string(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.to_ascii_lowercase(),
+                        recording::HeaderValue::One(v.clone()),
+                    )
+                })
+                .collect(),
+            body: body.cloned().map_or(Body::Empty, Body::Json),
+        };
+        let limited = Replayer {
+            client: self.client.clone(),
+            base: self.base.clone(),
+            timeout,
+            retries: 0,
+            credentials: self.credentials.clone(),
+        };
+        match tokio::time::timeout(timeout, limited.send_once(&request)).await {
+            Ok(result) => result,
+            Err(_) => Err(TransportError {
+                message: secrets::scrub(&format!(
+                    "{}: no response within {} s (timeout)",
+                    self.url_for(path),
+                    timeout.as_secs_f64()
+                )),
+                duration: timeout,
+            }),
+        }
     }
 
     /// Sends one recorded request; retries only requests that got no response.
@@ -108,20 +186,29 @@ impl Replayer {
         request: &recording::Request,
     ) -> Result<LiveResponse, TransportError> {
         let started = Instant::now();
-        let url = format!("{}{}", self.base, request.url);
+        let url = self.url_for(&request.url);
         let method =
             reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| TransportError {
                 message: format!("`{}` is not an HTTP method", request.method),
                 duration: Duration::ZERO,
             })?;
-        let mut builder = self.client.request(method, &url);
+        // Per request, so a setup step's own timeout holds over the client's.
+        let mut builder = self.client.request(method, &url).timeout(self.timeout);
         for (name, value) in &request.headers {
-            if NOT_REPLAYED.contains(&name.as_str()) {
+            if NOT_REPLAYED.contains(&name.as_str()) || self.credentials.overrides_header(name) {
                 continue;
             }
             for v in value.values() {
                 builder = builder.header(name.as_str(), v);
             }
+        }
+        for header in self
+            .credentials
+            .headers
+            .iter()
+            .filter(|h| !h.value.is_empty())
+        {
+            builder = builder.header(header.name.as_str(), header.value.as_str());
         }
         let body = request.body.to_bytes();
         if !body.is_empty() {
@@ -131,7 +218,7 @@ impl Replayer {
             builder = builder.body(body);
         }
         let fail = |err: reqwest::Error, started: Instant| TransportError {
-            message: describe(&err, &url, self.timeout),
+            message: secrets::scrub(&describe(&err, &url, self.timeout)),
             duration: started.elapsed(),
         };
         let response = builder.send().await.map_err(|e| fail(e, started))?;
@@ -146,12 +233,15 @@ impl Replayer {
         }
         let bytes = response.bytes().await.map_err(|e| fail(e, started))?;
         let content_type = headers.get("content-type").map(|v| v.first().to_string());
+        let mut response = Response {
+            status,
+            body: Body::from_bytes(content_type.as_deref(), &bytes),
+            headers,
+        };
+        // A target that echoes a credential (an error page quoting the token) never shows it.
+        secrets::scrub_response(&mut response);
         Ok(LiveResponse {
-            response: Response {
-                status,
-                body: Body::from_bytes(content_type.as_deref(), &bytes),
-                headers,
-            },
+            response,
             duration: started.elapsed(),
         })
     }

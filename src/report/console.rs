@@ -24,6 +24,8 @@
 //! `FAIL` line), then the summary line. `-v` adds one line per exchange on standard error as
 //! it finishes: outcome, scenario, exchange, status and duration.
 
+mod environment;
+
 use std::fmt::{self, Write as _};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -183,6 +185,9 @@ fn causes_block(causes: &[Cause], result: &RunResult, p: Painter) -> String {
     let mut text = format!("{}\n", p.paint(BOLD, &cause_count(failing.len(), result)));
     for (n, cause) in failing.iter().take(LISTED_CAUSES).enumerate() {
         let _ = writeln!(text, "  {}. {}", n + 1, cause_line(cause, p));
+        if let Some(hint) = &cause.hint {
+            let _ = writeln!(text, "     {} {}", p.paint(YELLOW, "hint:"), one_line(hint));
+        }
     }
     if failing.len() > LISTED_CAUSES {
         let more = failing.len() - LISTED_CAUSES;
@@ -381,15 +386,15 @@ fn write_scenario(out: &mut String, scenario: &ScenarioResult, p: Painter) -> fm
 }
 
 fn write_scenario_error(out: &mut String, scenario: &ScenarioResult, p: Painter) -> fmt::Result {
-    match &scenario.error {
-        Some(error) => writeln!(
+    if let Some(error) = &scenario.error {
+        writeln!(
             out,
             "  {} scenario  {}",
             p.label(Outcome::Error),
             one_line(error)
-        ),
-        None => Ok(()),
+        )?;
     }
+    environment::write_environment(out, &scenario.environment, scenario.outcome(), p)
 }
 
 /// `  bound  C-10023 → C-20555, from exchange #1 /id`: each generated value the target
@@ -721,6 +726,7 @@ pub(crate) mod sample {
                 )
             }],
             error: None,
+            environment: Default::default(),
             latency: vec![
                 Latency::of("crm.customers.get", vec![12.0]),
                 Latency::of("crm.customers.create", vec![48.0]),
@@ -741,6 +747,7 @@ pub(crate) mod sample {
             exchanges: vec![invoice, read],
             findings: Vec::new(),
             error: None,
+            environment: Default::default(),
             latency: vec![
                 Latency::of("crm.invoices.create", vec![31.0]),
                 Latency::of("crm.invoices.get", vec![9.0]),
@@ -900,6 +907,7 @@ mod tests {
                 exchanges: Vec::new(),
                 findings: Vec::new(),
                 error: Some("cannot bind peer erp to 127.0.0.1:9001: address in use".into()),
+                environment: Default::default(),
                 latency: Vec::new(),
                 bindings: Vec::new(),
                 duration: Duration::ZERO,

@@ -93,6 +93,8 @@ struct ScenarioReport<'a> {
     outcome: Outcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
+    #[serde(flatten)]
+    environment: &'a crate::model::Environment,
     duration_ms: f64,
     exchanges: Vec<ExchangeReport<'a>>,
     findings: &'a [Finding],
@@ -131,6 +133,7 @@ impl<'a> ScenarioReport<'a> {
             target: &scenario.target,
             outcome: scenario.outcome(),
             error: scenario.error.as_deref(),
+            environment: &scenario.environment,
             duration_ms: millis(scenario.duration),
             exchanges: scenario
                 .exchanges

@@ -97,6 +97,7 @@ pub(crate) fn render(result: &RunResult) -> String {
     causes_table(&mut out, &causes, result);
     findings_table(&mut out, result, &causes);
     errors(&mut out, result);
+    hints(&mut out, result);
     out
 }
 
@@ -313,6 +314,23 @@ fn errors(out: &mut String, result: &RunResult) {
     }
     if !lines.is_empty() {
         let _ = writeln!(out, "\n**Could not check:**\n\n{}", lines.join("\n"));
+    }
+}
+
+/// Hints on the environment that do not change the verdict (a mocked peer never called).
+fn hints(out: &mut String, result: &RunResult) {
+    let lines: Vec<String> = result
+        .scenarios
+        .iter()
+        .flat_map(|s| {
+            s.environment
+                .hints
+                .iter()
+                .map(move |hint| format!("- {}: {}", text(&s.name), text(hint)))
+        })
+        .collect();
+    if !lines.is_empty() {
+        let _ = writeln!(out, "\n**Hints:**\n\n{}", lines.join("\n"));
     }
 }
 

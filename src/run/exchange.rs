@@ -128,6 +128,8 @@ pub(super) async fn replay<'p>(
     }
     // Snapshots keep the recorded values, so a new id on every run leaves them unchanged.
     let snapshot = match &live_response {
+        // A success refused by the staging's login or its gateway is no answer to keep.
+        Some(live) if super::environment::refused(exchange.response.status, live) => None,
         Some(live) => {
             let as_recorded = LiveResponse {
                 response: stage.chain.response_to_recorded(&live.response),
@@ -260,7 +262,7 @@ fn add_lineage_breaks(
             &sent,
         )
         .iter()
-        .map(|f| stage.privacy.redact_finding(f)),
+        .map(|f| super::stage::scrubbed(stage.privacy.redact_finding(f))),
     );
 }
 

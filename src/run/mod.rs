@@ -9,9 +9,12 @@
 //! its [`stage`]. Reporters only receive [`Event`]s.
 
 mod chaining;
+mod environment;
 pub(crate) mod exchange;
 pub mod plan;
+mod setup;
 mod stage;
+mod staging;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -145,6 +148,7 @@ async fn run_scenario(
                 exchanges: Vec::new(),
                 findings: Vec::new(),
                 error: Some(message),
+                environment: Default::default(),
                 latency: Vec::new(),
                 bindings: Vec::new(),
                 duration: started.elapsed(),
@@ -155,9 +159,27 @@ async fn run_scenario(
         Err(other) => return Err(other),
     };
 
+    let mut environment = crate::model::Environment::default();
+    let live = live_target.is_some();
+    let setup_failure = if live {
+        let failure = setup::run(
+            setup::Phase::Setup,
+            scenario,
+            plan,
+            &stage.replayer,
+            &mut environment.steps,
+        )
+        .await;
+        stage.discard_peer_calls();
+        failure
+    } else {
+        None
+    };
+
     let mut exchanges = Vec::new();
     let mut timings = Timings::default();
-    for (index, recorded) in scenario.replay.iter().enumerate() {
+    let replayed = scenario.replay.iter().enumerate();
+    for (index, recorded) in replayed.filter(|_| setup_failure.is_none()) {
         let Some(replayed) = exchange::replay(
             scenario,
             index,
@@ -187,26 +209,94 @@ async fn run_scenario(
     }
 
     let mut findings = Vec::new();
-    if live_target.is_some() {
+    if live && setup_failure.is_none() {
         findings = stage.missing_peer_calls(scenario, &plan.contracts);
     }
     // A value the target produced again unchanged is not worth a line.
     let bindings = (stage.chain.bindings().into_iter())
         .filter(|b| b.changed() || b.capture.is_some())
         .collect();
+    let peer_calls = stage.peer_calls();
+    let teardown_failure = if live {
+        setup::run(
+            setup::Phase::Teardown,
+            scenario,
+            plan,
+            &stage.replayer,
+            &mut environment.steps,
+        )
+        .await
+    } else {
+        None
+    };
     stage.shutdown().await;
     let (latency, over_budget) = timings.latency(scenario.latency);
     findings.extend(over_budget);
-    let result = ScenarioResult {
+    let mut result = ScenarioResult {
         name: scenario.name.clone(),
         target: target_label,
         exchanges,
         findings,
         error: None,
+        environment: Default::default(),
         latency,
         bindings,
         duration: started.elapsed(),
     };
+    if live {
+        // An ad-hoc replay reads no profile.
+        let profile = scenario
+            .file
+            .ends_with(crate::scenario::SCENARIO_FILE)
+            .then_some(plan.profile.as_str());
+        judge_environment(
+            scenario,
+            profile,
+            &mut result,
+            environment,
+            setup_failure,
+            teardown_failure,
+            &peer_calls,
+        );
+    }
     emit(reporters, &Event::ScenarioFinished { result: &result })?;
     Ok(result)
+}
+
+/// Environment or contract: a failed setup, or failures the environment explains
+/// ([`environment::diagnose`]), make the scenario an error with a hint; otherwise a silent peer
+/// gets its hint, and a failed teardown is an error only for a scenario that passed (it never
+/// hides a failure).
+fn judge_environment(
+    scenario: &Scenario,
+    profile: Option<&str>,
+    result: &mut ScenarioResult,
+    mut environment: crate::model::Environment,
+    setup_failure: Option<String>,
+    teardown_failure: Option<String>,
+    peer_calls: &[(String, String, usize)],
+) {
+    use crate::model::{Diagnosis, DiagnosisKind, Outcome};
+    if let Some(failure) = setup_failure {
+        environment.diagnosis = Some(Diagnosis {
+            kind: DiagnosisKind::Setup,
+            message: failure,
+            hint: "the scenario was not replayed; fix the step or the staging it prepares"
+                .to_string(),
+        });
+    } else if let Some(diagnosis) = environment::diagnose(scenario, result, profile) {
+        environment.diagnosis = Some(diagnosis);
+    } else {
+        environment.hints = environment::silent_peer_hints(scenario, peer_calls);
+    }
+    if let Some(diagnosis) = &environment.diagnosis {
+        result.error = Some(format!("{} — {}", diagnosis.message, diagnosis.hint));
+    } else if let Some(failure) = teardown_failure {
+        if result.outcome() == Outcome::Passed {
+            result.error = Some(failure);
+        } else {
+            environment.hints.push(failure);
+        }
+    }
+    result.environment = environment;
 }

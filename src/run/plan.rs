@@ -15,6 +15,8 @@ use crate::model::ShardOf;
 use crate::scenario::{self, Scenario};
 use crate::snapshot::Mode;
 
+use super::staging;
+
 /// Everything a run needs, loaded and validated.
 #[derive(Debug, Clone)]
 pub struct RunPlan {
@@ -33,6 +35,12 @@ pub struct RunPlan {
     pub run_id: Option<String>,
     /// How live responses are compared in the pseudonym domain and shown.
     pub privacy: crate::redact::LivePrivacy,
+    /// Headers and query parameters sent to each live target, by target name.
+    pub credentials: BTreeMap<String, crate::credentials::Credentials>,
+    /// The profile whose targets are used (`INTERLOCK_PROFILE` of setup commands).
+    pub profile: String,
+    /// Setup and teardown commands may run.
+    pub allow_commands: bool,
 }
 
 impl RunPlan {
@@ -72,6 +80,12 @@ pub struct Request {
     pub timeout: Option<f64>,
     /// When snapshot files are written; `None` reads `INTERLOCK_SNAPSHOTS` / `INSTA_UPDATE`.
     pub snapshots: Option<Mode>,
+    /// `--header "NAME: VALUE"` flags.
+    pub headers: Vec<String>,
+    /// `--ignore POINTER` flags.
+    pub ignore: Vec<String>,
+    /// `--allow-commands`.
+    pub allow_commands: bool,
 }
 
 /// Loads and validates everything a run needs. The project file is discovered from `root`
@@ -106,10 +120,15 @@ pub fn plan(args: &Request, root: &Path) -> Result<RunPlan, Error> {
         )
         .into());
     }
-    let (mut scenarios, contracts, targets) = match &args.replay {
+    let flags = staging::Flags::parse(&args.headers, &args.ignore)?;
+    let (mut scenarios, contracts, targets, profile) = match &args.replay {
         Some(replay) => ad_hoc(args, replay)?,
         None => project(args, &config)?,
     };
+    let credentials = flags.credentials_for(&targets, &profile.credentials);
+    flags.add_ignore_rules(&mut scenarios);
+    let allow_commands = args.allow_commands || config.allow_commands;
+    staging::check_commands_allowed(&scenarios, allow_commands)?;
     if let Some(shard) = shard {
         scenarios.retain(|s| shard.owns(&s.name));
     }
@@ -143,10 +162,18 @@ pub fn plan(args: &Request, root: &Path) -> Result<RunPlan, Error> {
         }),
         run_id: args.run_id.clone(),
         privacy: crate::redact::LivePrivacy::from_config(&config.redact, &config.file)?,
+        credentials,
+        profile: profile.name,
+        allow_commands,
     })
 }
 
-type Loaded = (Vec<Scenario>, ContractSet, BTreeMap<String, String>);
+type Loaded = (
+    Vec<Scenario>,
+    ContractSet,
+    BTreeMap<String, String>,
+    staging::ChosenProfile,
+);
 
 fn ad_hoc(args: &Request, replay: &Path) -> Result<Loaded, Error> {
     if !args.scenarios.is_empty() {
@@ -189,7 +216,12 @@ fn ad_hoc(args: &Request, replay: &Path) -> Result<Loaded, Error> {
     let scenario = Scenario::ad_hoc(replay.to_path_buf(), peers)?;
     scenario::check_replayable(&scenario)?;
     let targets = BTreeMap::from([(scenario.target.clone(), url)]);
-    Ok((vec![scenario], contracts, targets))
+    Ok((
+        vec![scenario],
+        contracts,
+        targets,
+        staging::ChosenProfile::ad_hoc(),
+    ))
 }
 
 /// `NAME=REC@PORT` (or `NAME=REC` for a free port).
@@ -283,6 +315,14 @@ fn project(args: &Request, config: &Config) -> Result<Loaded, Error> {
         }
         Err(other) => return Err(other),
     };
+    let credentials = match config.credentials(&profile_name) {
+        Ok(credentials) => credentials,
+        Err(Error::Input(mut errs)) => {
+            errors.append(&mut errs);
+            BTreeMap::new()
+        }
+        Err(other) => return Err(other),
+    };
     let known: Vec<&str> = scenarios.iter().map(|s| s.target.as_str()).collect();
     for spec in &args.targets {
         match spec.split_once('=') {
@@ -314,7 +354,11 @@ fn project(args: &Request, config: &Config) -> Result<Loaded, Error> {
         )
         .into());
     }
-    Ok((scenarios, contracts, targets))
+    let profile = staging::ChosenProfile {
+        name: profile_name,
+        credentials,
+    };
+    Ok((scenarios, contracts, targets, profile))
 }
 
 #[cfg(test)]

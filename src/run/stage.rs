@@ -31,6 +31,8 @@ pub(super) struct Stage {
     pub last_calls: Vec<(String, Arc<PeerCall>)>,
     /// How live responses are compared in the pseudonym domain and shown.
     pub privacy: crate::redact::LivePrivacy,
+    /// Calls each peer received during the replay, by peer name.
+    calls: BTreeMap<String, usize>,
 }
 
 impl Stage {
@@ -77,7 +79,16 @@ impl Stage {
                 (Some(server), url)
             }
         };
-        let replayer = Replayer::new(client, &base, plan.timeout, plan.retries)?;
+        let credentials = match &stand_in {
+            None => plan
+                .credentials
+                .get(&scenario.target)
+                .cloned()
+                .unwrap_or_default(),
+            Some(_) => Default::default(),
+        };
+        let replayer =
+            Replayer::new(client, &base, plan.timeout, plan.retries)?.with_credentials(credentials);
         Ok(Stage {
             peers,
             stand_in,
@@ -86,6 +97,7 @@ impl Stage {
             unmatched_calls: BTreeSet::new(),
             last_calls: Vec::new(),
             privacy: plan.privacy.clone(),
+            calls: BTreeMap::new(),
         })
     }
 
@@ -100,7 +112,9 @@ impl Stage {
         let mut faults = Vec::new();
         self.last_calls.clear();
         for peer in &self.peers {
-            for call in peer.take_journal() {
+            let journal = peer.take_journal();
+            *self.calls.entry(peer.name().to_string()).or_default() += journal.len();
+            for call in journal {
                 self.last_calls
                     .push((peer.name().to_string(), Arc::clone(&call)));
                 if let Some(fault) = &call.fault {
@@ -117,10 +131,34 @@ impl Stage {
                 let route = format!("{} {} {}", peer.name(), call.method(), call.route);
                 timings.peer(route, call.duration);
                 // What the target sent its peers is shown through the same redaction.
-                findings.extend(call.findings.iter().map(|f| self.privacy.redact_finding(f)));
+                findings.extend(
+                    call.findings
+                        .iter()
+                        .map(|f| scrubbed(self.privacy.redact_finding(f))),
+                );
             }
         }
         faults
+    }
+
+    /// Forgets the peer calls made so far (those a setup step caused), so the replay's first
+    /// exchange is not charged with them.
+    pub(crate) fn discard_peer_calls(&mut self) {
+        for peer in &self.peers {
+            let _ = peer.take_journal();
+        }
+    }
+
+    /// Each peer's name, URL and the number of calls it received during the replay.
+    pub(crate) fn peer_calls(&self) -> Vec<(String, String, usize)> {
+        self.peers
+            .iter()
+            .map(|p| {
+                let name = p.name().to_string();
+                let count = self.calls.get(&name).copied().unwrap_or(0);
+                (name, p.url(), count)
+            })
+            .collect()
     }
 
     /// A finding for every recorded peer call the target never made (only against a live
@@ -178,6 +216,18 @@ impl Stage {
             stand_in.shutdown().await;
         }
     }
+}
+
+/// A finding about what the target sent a peer, without any credential it forwarded.
+pub(super) fn scrubbed(mut finding: Finding) -> Finding {
+    use crate::redact::secrets;
+    if secrets::any() {
+        secrets::scrub_in_place(&mut finding.message);
+        for value in [&mut finding.old, &mut finding.new].into_iter().flatten() {
+            secrets::scrub_json(value);
+        }
+    }
+    finding
 }
 
 /// Durations per target interface (live and recorded) and per peer route, in milliseconds.

@@ -10,6 +10,7 @@ pub mod capture;
 pub mod fault;
 pub(crate) mod ignore;
 pub(crate) mod shard;
+pub mod steps;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,6 +46,9 @@ pub struct Scenario {
     pub expectations: Vec<Expectation>,
     /// Latency budget of the target's interfaces against the recorded durations.
     pub latency: Option<LatencyBudget>,
+    /// Steps run before the replay (`setup:`) and after it, whatever happened (`teardown:`).
+    pub setup: Vec<steps::Step>,
+    pub teardown: Vec<steps::Step>,
     /// `capture:` entries: live response values used as `${name}` in later requests.
     pub captures: Vec<Capture>,
     /// The replay requests holding `${name}` placeholders, as written, by 0-based exchange
@@ -169,6 +173,8 @@ impl Scenario {
             ignore: IgnoreRules::default(),
             expectations: Vec::new(),
             latency: None,
+            setup: Vec::new(),
+            teardown: Vec::new(),
             captures: Vec::new(),
             templates: BTreeMap::new(),
         })
@@ -189,6 +195,10 @@ struct RawScenario {
     #[serde(default)]
     expect: Vec<RawExpectation>,
     latency: Option<LatencyBudget>,
+    #[serde(default)]
+    setup: Vec<steps::Step>,
+    #[serde(default)]
+    teardown: Vec<steps::Step>,
     #[serde(default)]
     capture: Vec<capture::RawCapture>,
 }
@@ -336,7 +346,12 @@ pub(crate) fn load(file: &Path) -> Result<Scenario, Error> {
             if location.is_none() {
                 e.position = crate::error::Position::Pointer(pointer);
             }
-            e.hint = crate::contract::unknown_field_hint(&e.message);
+            // Nested values (a `setup` step) prefix the message with their path.
+            let unknown = e
+                .message
+                .find("unknown field `")
+                .map_or("", |at| &e.message[at..]);
+            e.hint = crate::contract::unknown_field_hint(unknown);
             e
         })?
     };
@@ -408,6 +423,8 @@ pub(crate) fn load(file: &Path) -> Result<Scenario, Error> {
         ignore,
         expectations,
         latency: raw.latency,
+        setup: raw.setup,
+        teardown: raw.teardown,
         captures,
         templates,
     })

@@ -35,6 +35,7 @@ mod run_input;
 mod run_story;
 mod shard;
 mod snapshots_cmd;
+mod staging;
 mod summary_md;
 mod support;
 mod workflow;

@@ -263,7 +263,10 @@ fn staging_profile_takes_the_target_url_from_the_environment() {
     let crm = crm::start(CrmVersion::V1, &format!("http://127.0.0.1:{port}"));
     let out = project.run_with_env(
         &["run", "receivables-check", "--profile", "staging"],
-        &[("CRM_STAGING_URL", &crm.url)],
+        &[
+            ("CRM_STAGING_URL", &crm.url),
+            ("CRM_TOKEN", "staging-token"),
+        ],
     );
     out.assert_code(0);
     assert!(

@@ -36,7 +36,6 @@
 //! both still call the ERP again.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -47,10 +46,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue, LOCATION, VARY};
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use serde_json::{Map, Value, json};
 use tokio::sync::oneshot;
 
@@ -153,7 +149,12 @@ pub fn start(version: CrmVersion, erp_url: &str) -> TestCrm {
                 .enable_all()
                 .build()
                 .expect("test CRM: tokio runtime");
-            runtime.block_on(serve(listener, Arc::new(crm), stop_rx));
+            runtime.block_on(super::serve::serve(
+                listener,
+                Arc::new(crm),
+                |crm: Arc<Crm>, req| async move { crm.handle(req).await },
+                stop_rx,
+            ));
             runtime.shutdown_timeout(Duration::from_secs(1));
             let _ = stopped_tx.send(());
         })
@@ -187,33 +188,6 @@ impl Drop for TestCrm {
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
-        }
-    }
-}
-
-async fn serve(listener: TcpListener, crm: Arc<Crm>, mut stop: oneshot::Receiver<()>) {
-    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-        return;
-    };
-    loop {
-        tokio::select! {
-            _ = &mut stop => break,
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                };
-                let crm = Arc::clone(&crm);
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| {
-                        let crm = Arc::clone(&crm);
-                        async move { Ok::<_, Infallible>(crm.handle(req).await) }
-                    });
-                    let _ = auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
         }
     }
 }

@@ -2,8 +2,10 @@
 //! Helpers shared by the integration tests.
 
 pub mod crm;
+pub mod gate;
 pub mod noisy_crm;
 pub mod postgres;
+pub mod serve;
 pub mod staging;
 
 /// Notes that a test cannot run here because a tool it drives is missing, and says why on

@@ -17,7 +17,6 @@
 //! It serves the customer operations of `scenarios/customer-onboarding`: create, get, list.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,10 +24,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use serde_json::{Map, Value, json};
 use tokio::sync::oneshot;
 
@@ -80,7 +76,12 @@ impl Staging {
                 .enable_all()
                 .build()
                 .expect("staging CRM: runtime");
-            runtime.block_on(serve(listener, serving, stopped));
+            runtime.block_on(super::serve::serve(
+                listener,
+                serving,
+                |crm: Arc<Crm>, req| async move { crm.handle(req).await },
+                stopped,
+            ));
             runtime.shutdown_timeout(Duration::from_secs(1));
         });
         Staging {
@@ -109,30 +110,6 @@ impl Drop for Staging {
         }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
-        }
-    }
-}
-
-async fn serve(listener: TcpListener, crm: Arc<Crm>, mut stop: oneshot::Receiver<()>) {
-    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-        return;
-    };
-    loop {
-        tokio::select! {
-            _ = &mut stop => break,
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let crm = Arc::clone(&crm);
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| {
-                        let crm = Arc::clone(&crm);
-                        async move { Ok::<_, Infallible>(crm.handle(req).await) }
-                    });
-                    let _ = auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
         }
     }
 }
