@@ -168,6 +168,8 @@ fn bench(c: &mut Criterion) {
             retries: 0,
             jobs: concurrency,
             snapshots: Mode::No,
+            shard: None,
+            run_id: None,
             privacy: interlock::redact::LivePrivacy::default(),
             credentials: Default::default(),
             profile: "local".to_string(),

@@ -23,6 +23,7 @@ pub mod fsutil;
 pub mod import;
 pub mod infer;
 pub mod json;
+pub mod learn;
 pub mod lineage;
 pub mod link;
 pub mod model;

@@ -110,6 +110,9 @@ pub enum Command {
     Mock(MockArgs),
     /// Work with reports: merge the JSON reports of a sharded run.
     Report(ReportArgs),
+    /// Replay scenarios several times against the same target and add the fields that differ
+    /// between runs to their `ignore:` lists.
+    Learn(LearnArgs),
     /// Import a HAR capture as a recording, or an OpenAPI / Swagger document as contracts.
     Import(ImportArgs),
     /// Draft contracts from recorded traffic, for review.
@@ -143,6 +146,29 @@ pub enum Command {
     /// Reconcile two systems' records (`reconcile/NAME.yaml`): matched, missing, duplicate and
     /// mismatching keys, against thresholds.
     Reconcile(ReconcileArgs),
+}
+
+/// `interlock learn`.
+#[derive(Debug, Args, Clone)]
+pub struct LearnArgs {
+    /// Scenarios to learn (folder names under the scenarios directory); all when none given.
+    pub scenarios: Vec<String>,
+
+    /// Profile of the project file whose target URLs to use.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Target URL override, `NAME=URL`.
+    #[arg(long, value_name = "NAME=URL")]
+    pub target: Vec<String>,
+
+    /// How many times to replay each scenario (at least 2).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub runs: u32,
+
+    /// Print the rules that would be learned; change no file.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `interlock completions SHELL`.
@@ -199,6 +225,17 @@ pub struct RunArgs {
     /// matrices; merge the shards' JSON reports with `interlock report merge`.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+
+    /// The CI run this belongs to, recorded in the JSON report so `report merge` only merges
+    /// shards of one run (default: GITHUB_RUN_ID[-GITHUB_RUN_ATTEMPT], CI_PIPELINE_ID or
+    /// BUILD_TAG, when set)
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+
+    /// Learn noise first: replay the scenarios 3 times, add the fields that differ between runs
+    /// to their `ignore:` lists (as `interlock learn` does), then run
+    #[arg(long)]
+    pub learn: bool,
 
     /// Per-request timeout in seconds (default 10).
     #[arg(long, value_name = "SECS")]

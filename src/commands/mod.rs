@@ -9,6 +9,7 @@ pub mod diff;
 pub(crate) mod domains;
 pub(crate) mod import;
 pub(crate) mod infer;
+pub(crate) mod learn;
 pub(crate) mod lineage;
 pub(crate) mod man;
 pub(crate) mod mock;
@@ -36,6 +37,7 @@ pub fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Run(args) => run::run(args, global),
         Command::Mock(args) => mock::run(args, global),
         Command::Report(args) => report::run(args, global),
+        Command::Learn(args) => learn::run(args, global),
         Command::Import(args) => import::run(args, global),
         Command::Infer(args) => infer::run(args, global),
         Command::Domains(args) => domains::run(args, global),

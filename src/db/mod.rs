@@ -228,6 +228,8 @@ pub async fn check(
     let result = RunResult {
         scenarios,
         duration: started.elapsed(),
+        shard: None,
+        run_id: None,
     };
     tell(&mut reporters, &Event::RunFinished { result: &result })?;
     Ok(result)

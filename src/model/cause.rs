@@ -837,6 +837,8 @@ mod tests {
                 duration: Duration::ZERO,
             }],
             duration: Duration::ZERO,
+            shard: None,
+            run_id: None,
         }
     }
 

@@ -11,4 +11,4 @@ pub use binding::Binding;
 pub use cause::{Cause, Rank};
 pub use environment::{Diagnosis, DiagnosisKind, Environment, StepResult};
 pub use finding::{Finding, FindingKind, Location, Severity};
-pub use result::{Counts, ExchangeResult, Latency, Outcome, RunResult, ScenarioResult};
+pub use result::{Counts, ExchangeResult, Latency, Outcome, RunResult, ScenarioResult, ShardOf};

@@ -192,6 +192,19 @@ pub struct RunResult {
         rename = "duration_ms"
     )]
     pub duration: Duration,
+    /// Which shard of a sharded run this is (`run --shard K/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardOf>,
+    /// The CI run this result belongs to (`run --run-id`, or the CI's run id variable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+}
+
+/// Shard `index` of `total` (both from 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardOf {
+    pub index: u32,
+    pub total: u32,
 }
 
 impl RunResult {
@@ -288,6 +301,8 @@ mod tests {
                 duration: Duration::ZERO,
             }],
             duration: Duration::ZERO,
+            shard: None,
+            run_id: None,
         }
     }
 

@@ -54,13 +54,7 @@ pub fn write(targets: &Targets, outcomes: &[Outcome], duration_ms: f64) -> Resul
         write_atomic(path, json(outcomes, duration_ms).as_bytes())?;
     }
     if let Some(path) = &targets.junit {
-        let xml = junit(outcomes).map_err(|err| {
-            Error::environment(format!(
-                "cannot write the JUnit report {}: {err}",
-                path.display()
-            ))
-        })?;
-        write_atomic(path, xml.as_bytes())?;
+        write_atomic(path, junit(outcomes).as_bytes())?;
     }
     if let Some(path) = &targets.html {
         write_atomic(path, html(outcomes).as_bytes())?;
@@ -214,43 +208,44 @@ pub fn console(outcomes: &[Outcome], verbose: bool) -> String {
 /// JUnit XML: a testsuite per reconciliation, a testcase per field (failed when its rate
 /// exceeds its limit, or the overall limit when it has none) and one for missing keys; a
 /// source that could not be read is an `<error>` on every testcase.
-pub fn junit(outcomes: &[Outcome]) -> Result<String, junit_report::Error> {
-    use junit_report::{Duration, Report, TestCaseBuilder, TestSuiteBuilder};
-    let mut report = Report::new();
+pub fn junit(outcomes: &[Outcome]) -> String {
+    use crate::report::junit_xml::{Case, Detail, Outcome as Result, Suite, Suites};
+    let detail = |kind: &str, message: String, text: Option<String>| Detail {
+        kind: kind.to_string(),
+        message,
+        text,
+    };
+    let mut suites = Suites::default();
     for o in outcomes {
         let suite_name = format!("reconcile {}", o.name);
-        let mut suite = TestSuiteBuilder::new(&suite_name);
-        let mut cases = Vec::new();
+        let mut suite = Suite {
+            name: suite_name.clone(),
+            ..Suite::default()
+        };
         for f in &o.fields {
-            let name = format!("field {}", f.name);
             let text = field_text(o, f);
-            let mut case = match (&o.error, f.passed) {
-                (Some(error), _) => TestCaseBuilder::error(&name, Duration::ZERO, "source", error),
-                (None, true) => {
-                    let mut c = TestCaseBuilder::success(&name, Duration::ZERO);
-                    c.set_system_out(&text);
-                    c
-                }
-                (None, false) => {
-                    let mut c = TestCaseBuilder::failure(
-                        &name,
-                        Duration::ZERO,
-                        "mismatch-rate",
-                        &format!(
-                            "{} of {} matched rows differ ({})",
-                            f.mismatches,
-                            o.matched,
-                            percent(f.rate)
-                        ),
-                    );
-                    c.set_system_out(&text);
-                    c
-                }
+            let results = match (&o.error, f.passed) {
+                (Some(error), _) => vec![Result::Error(detail("source", error.clone(), None))],
+                (None, true) => Vec::new(),
+                (None, false) => vec![Result::Failure(detail(
+                    "mismatch-rate",
+                    format!(
+                        "{} of {} matched rows differ ({})",
+                        f.mismatches,
+                        o.matched,
+                        percent(f.rate)
+                    ),
+                    None,
+                ))],
             };
-            case.set_classname(&suite_name);
-            cases.push(case.build());
+            suite.cases.push(Case {
+                name: format!("field {}", f.name),
+                classname: Some(suite_name.clone()),
+                results,
+                system_out: o.error.is_none().then_some(text),
+                ..Case::default()
+            });
         }
-        let name = "missing keys";
         let missing = o.thresholds.iter().find(|t| t.name == "max_missing_rate");
         let text = format!(
             "missing in {}: {}, missing in {}: {}, rate {}",
@@ -260,29 +255,31 @@ pub fn junit(outcomes: &[Outcome]) -> Result<String, junit_report::Error> {
             o.sides[1].missing,
             percent(o.missing_rate)
         );
-        let mut case = match (&o.error, missing) {
-            (Some(error), _) => TestCaseBuilder::error(name, Duration::ZERO, "source", error),
-            (None, Some(t)) if t.exceeded => TestCaseBuilder::failure(
-                name,
-                Duration::ZERO,
-                "missing-rate",
-                &format!("{text} > limit {}", percent(t.limit)),
+        let (results, system_out) = match (&o.error, missing) {
+            (Some(error), _) => (
+                vec![Result::Error(detail("source", error.clone(), None))],
+                None,
             ),
-            (None, _) => {
-                let mut c = TestCaseBuilder::success(name, Duration::ZERO);
-                c.set_system_out(&text);
-                c
-            }
+            (None, Some(t)) if t.exceeded => (
+                vec![Result::Failure(detail(
+                    "missing-rate",
+                    format!("{text} > limit {}", percent(t.limit)),
+                    None,
+                ))],
+                None,
+            ),
+            (None, _) => (Vec::new(), Some(text)),
         };
-        case.set_classname(&suite_name);
-        cases.push(case.build());
-        suite.add_testcases(cases);
-        report.add_testsuite(suite.build());
+        suite.cases.push(Case {
+            name: "missing keys".to_string(),
+            classname: Some(suite_name.clone()),
+            results,
+            system_out,
+            ..Case::default()
+        });
+        suites.suites.push(suite);
     }
-    let mut bytes = Vec::new();
-    report.write_xml(&mut bytes)?;
-    bytes.push(b'\n');
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    suites.to_xml()
 }
 
 fn field_text(o: &Outcome, f: &super::engine::FieldOutcome) -> String {

@@ -759,6 +759,8 @@ pub(crate) mod sample {
         RunResult {
             scenarios: vec![customer_sync, order_to_invoice],
             duration: Duration::from_millis(5234),
+            shard: None,
+            run_id: None,
         }
     }
 }
@@ -911,6 +913,8 @@ mod tests {
                 duration: Duration::ZERO,
             }],
             duration: Duration::from_millis(10),
+            shard: None,
+            run_id: None,
         };
         let output = render(&run, false);
         assert!(output.starts_with("1 cause (0 findings, 1 error)\n  1. ERROR scenario `billing` could not run: cannot bind peer erp"));

@@ -3,7 +3,8 @@
 //! Inline CSS and a little inline JavaScript only — no fonts, images, scripts or styles by URL,
 //! and a Content-Security-Policy that forbids loading anything, so the file works offline and
 //! from a CI artifact. From top to bottom: the gate verdict with its exit code and the counts,
-//! every failing finding in one table, then each scenario with its exchanges (failing ones
+//! the causes, ranked, each opening to its exchanges (`html/causes.rs`), every failing finding
+//! in one table, then each scenario with its exchanges (failing ones
 //! open) and its latency per interface. An exchange with findings shows its findings and the
 //! recorded and live response bodies side by side, with the lines of each finding's field
 //! marked: removed in red on the recorded side, added in green on the live side, changed in
@@ -13,13 +14,14 @@
 //! (`data-counts`, `data-outcome`, `data-path`, `data-kind`) so tools and tests can read the
 //! page without depending on its look. The format is described in `docs/reports.md`.
 
+mod causes;
 mod lines;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use self::lines::Line;
-use super::console::shown;
+use super::console::{plural, shown, skipped};
 use super::{Event, Reporter};
 use crate::error::Error;
 use crate::fsutil::write_atomic;
@@ -68,6 +70,7 @@ pub(crate) fn render(result: &RunResult) -> String {
     let _ = writeln!(out, "<body data-verdict=\"{verdict}\">");
     header(&mut out, result);
     toolbar(&mut out);
+    causes::causes_section(&mut out, result, &crate::model::cause::causes(result));
     findings_overview(&mut out, result);
     out.push_str("<main id=\"scenarios\">\n");
     for (si, scenario) in result.scenarios.iter().enumerate() {
@@ -101,8 +104,12 @@ fn header(out: &mut String, result: &RunResult) {
         ("passed", counts.passed),
         ("failed", counts.failed),
         ("errors", counts.errors),
+        ("skipped", counts.skipped),
         ("findings", counts.findings),
     ] {
+        if key == "skipped" && n == 0 {
+            continue;
+        }
         let _ = writeln!(
             out,
             "<div class=\"count count-{key}\" data-count=\"{key}\"><span class=\"n\">{n}</span> \
@@ -200,16 +207,17 @@ fn scenario_section(out: &mut String, si: usize, scenario: &ScenarioResult) {
         out,
         "<section class=\"scenario\" id=\"{}\" data-scenario=\"{}\" data-outcome=\"{outcome}\">\n\
          <details open>\n<summary><span class=\"badge {outcome}\">{outcome}</span> <span \
-         class=\"name\">{}</span> <span class=\"meta\">target {} · {} exchanges: {} passed, {} \
-         failed, {} errors · {}</span></summary>",
+         class=\"name\">{}</span> <span class=\"meta\">target {} · {}: {} passed, {} \
+         failed, {}{} · {}</span></summary>",
         scenario_id(si),
         esc(&scenario.name),
         esc(&scenario.name),
         esc(&scenario.target),
-        scenario.exchanges.len(),
+        plural(scenario.exchanges.len(), "exchange", "exchanges"),
         tally(Outcome::Passed),
         tally(Outcome::Failed),
-        tally(Outcome::Error),
+        plural(tally(Outcome::Error), "error", "errors"),
+        skipped(tally(Outcome::Skipped)),
         duration(scenario.duration.as_secs_f64() * 1000.0),
     );
     if let Some(error) = &scenario.error {
@@ -229,19 +237,21 @@ fn scenario_section(out: &mut String, si: usize, scenario: &ScenarioResult) {
 
 fn exchange_block(out: &mut String, si: usize, ei: usize, exchange: &ExchangeResult) {
     let outcome = outcome_id(exchange.outcome());
-    let open = if exchange.outcome() == Outcome::Passed {
+    let open = if matches!(exchange.outcome(), Outcome::Passed | Outcome::Skipped) {
         ""
     } else {
         " open"
     };
-    let live = exchange
-        .live_status
-        .map_or_else(|| "no response".to_owned(), |s| s.to_string());
+    let live = match exchange.live_status {
+        _ if exchange.skipped => "not replayed".to_owned(),
+        Some(status) => format!("live {status}"),
+        None => "live no response".to_owned(),
+    };
     let _ = writeln!(
         out,
         "<details class=\"exchange\" id=\"{}\" data-exchange=\"{}\" data-outcome=\"{outcome}\"{open}>\n\
          <summary><span class=\"badge {outcome}\">{outcome}</span> <span class=\"name\">{}</span> \
-         <span class=\"meta\">{} {} · status recorded {} → live {live} · {}{}</span></summary>",
+         <span class=\"meta\">{} {} · status recorded {} → {live} · {}{}</span></summary>",
         exchange_id(si, ei),
         esc(&exchange.name),
         esc(&exchange.name),
@@ -260,6 +270,12 @@ fn exchange_block(out: &mut String, si: usize, ei: usize, exchange: &ExchangeRes
             out,
             "<p class=\"error\">Could not check: {}</p>",
             esc(error)
+        );
+    }
+    if exchange.skipped {
+        out.push_str(
+            "<p class=\"skipped\">Not replayed: the scenario skips this exchange \
+             (<code>skip: true</code>).</p>\n",
         );
     }
     if !exchange.findings.is_empty() {
@@ -315,7 +331,7 @@ fn finding_cells(finding: &Finding) -> String {
         "<td><span class=\"kind\">{}</span></td><td>{place}</td><td>{values}</td><td>{}</td><td>{}</td>",
         finding.kind.id(),
         esc(&finding.affected.join(", ")),
-        esc(&finding.message)
+        causes::code_spans(&finding.message)
     )
 }
 

@@ -16,6 +16,7 @@ use crate::fsutil::write_atomic;
 use crate::model::cause::causes;
 use crate::model::{
     Binding, Cause, Counts, ExchangeResult, Finding, Latency, Outcome, RunResult, ScenarioResult,
+    ShardOf,
 };
 
 /// The version of the document, bumped on any incompatible change.
@@ -73,6 +74,10 @@ fn to_json(result: &RunResult) -> Result<String, serde_json::Error> {
 #[derive(Serialize)]
 struct Report<'a> {
     interlock_report: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<ShardOf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run_id: Option<&'a str>,
     verdict: &'static str,
     exit_code: u8,
     counts: Counts,
@@ -109,6 +114,8 @@ impl<'a> Report<'a> {
     fn of(result: &'a RunResult) -> Self {
         Report {
             interlock_report: FORMAT_VERSION,
+            shard: result.shard,
+            run_id: result.run_id.as_deref(),
             verdict: result.verdict(),
             exit_code: result.exit_code(),
             counts: result.counts(),

@@ -9,12 +9,13 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use junit_report::{
-    Duration, OffsetDateTime, Report, TestCase, TestCaseBuilder, TestSuite, TestSuiteBuilder,
-};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use super::console::values;
+use super::junit_xml::{Case, Detail, Outcome as Element, Suite, Suites, attr};
 use super::{Event, Reporter};
 use crate::error::Error;
 use crate::fsutil::write_atomic;
@@ -72,13 +73,7 @@ impl Reporter for JunitReporter {
                         .find(|(name, _)| *name == scenario.name)
                         .map_or(run_started, |(_, at)| *at)
                 };
-                let xml = to_xml(result, &timestamp).map_err(|err| {
-                    Error::environment(format!(
-                        "cannot write the JUnit report {}: {err}",
-                        self.path.display()
-                    ))
-                })?;
-                write_atomic(&self.path, xml.as_bytes())
+                write_atomic(&self.path, to_xml(result, &timestamp).as_bytes())
             }
         }
     }
@@ -87,58 +82,45 @@ impl Reporter for JunitReporter {
 #[cfg(test)]
 /// The JUnit XML of a finished run with every suite stamped `timestamp`.
 pub(crate) fn render_at(result: &RunResult, timestamp: OffsetDateTime) -> String {
-    // Writing XML into memory fails only on an XML error, which escaped text cannot cause;
-    // should it ever, the report says so rather than going missing.
-    to_xml(result, &|_| timestamp).unwrap_or_else(|err| {
-        format!(
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?><!-- cannot render the report: {} -->",
-            attr(&err.to_string()).replace("--", "- -")
-        )
-    })
+    to_xml(result, &|_| timestamp)
 }
 
 fn estimated_start(result: &RunResult) -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
-    now.checked_sub(duration(result.duration)).unwrap_or(now)
+    now.checked_sub(result.duration.try_into().unwrap_or(time::Duration::ZERO))
+        .unwrap_or(now)
 }
 
-fn to_xml(
-    result: &RunResult,
-    timestamp: &dyn Fn(&ScenarioResult) -> OffsetDateTime,
-) -> Result<String, junit_report::Error> {
-    let mut report = Report::new();
+fn to_xml(result: &RunResult, timestamp: &dyn Fn(&ScenarioResult) -> OffsetDateTime) -> String {
     let causes = causes(result);
-    report.add_testsuites(
-        result
+    Suites {
+        suites: result
             .scenarios
             .iter()
-            .map(|s| suite(s, timestamp(s), &causes)),
-    );
-    let mut bytes = Vec::new();
-    report.write_xml(&mut bytes)?;
-    bytes.push(b'\n');
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-fn suite(scenario: &ScenarioResult, timestamp: OffsetDateTime, causes: &[Cause]) -> TestSuite {
-    let name = attr(&scenario.name);
-    let mut builder = TestSuiteBuilder::new(&name);
-    builder.set_timestamp(timestamp);
-    builder.add_testcases(
-        scenario
-            .exchanges
-            .iter()
-            .map(|e| exchange_case(&name, e, causes)),
-    );
-    if scenario.error.is_some() || !scenario.findings.is_empty() {
-        builder.add_testcase(scenario_case(&name, scenario, causes));
+            .map(|s| suite(s, timestamp(s), &causes))
+            .collect(),
     }
-    builder.build()
+    .to_xml()
 }
 
-fn exchange_case(classname: &str, exchange: &ExchangeResult, causes: &[Cause]) -> TestCase {
-    let name = attr(&exchange.name);
-    let time = duration(exchange.duration);
+fn suite(scenario: &ScenarioResult, timestamp: OffsetDateTime, causes: &[Cause]) -> Suite {
+    let mut cases: Vec<Case> = scenario
+        .exchanges
+        .iter()
+        .map(|e| exchange_case(&scenario.name, e, causes))
+        .collect();
+    if scenario.error.is_some() || !scenario.findings.is_empty() {
+        cases.push(scenario_case(scenario, causes));
+    }
+    Suite {
+        name: scenario.name.clone(),
+        package: Some(format!("testsuite/{}", scenario.name)),
+        timestamp: timestamp.format(&Rfc3339).ok(),
+        cases,
+    }
+}
+
+fn exchange_case(classname: &str, exchange: &ExchangeResult, causes: &[Cause]) -> Case {
     let header = format!(
         "{} {}: {}",
         exchange.method,
@@ -148,89 +130,120 @@ fn exchange_case(classname: &str, exchange: &ExchangeResult, causes: &[Cause]) -
             None => format!("recorded {} → no response", exchange.recorded_status),
         }
     );
-    let mut builder = match (&exchange.error, exchange.outcome()) {
-        (Some(error), _) => {
-            let mut text = format!("{header}\n{error}\n");
-            write_findings(&mut text, &exchange.findings);
-            let mut b = TestCaseBuilder::error(&name, time, TRANSPORT, &attr(error));
-            b.set_trace(&cdata(&text));
-            b
-        }
-        (None, Outcome::Skipped) => TestCaseBuilder::skipped(&name),
-        (None, Outcome::Failed) => failure_case(&name, time, &header, &exchange.findings, causes),
-        (None, _) => passed_case(&name, time, &exchange.findings),
+    let mut case = match (&exchange.error, exchange.outcome()) {
+        (Some(error), _) => error_case(TRANSPORT, error, &header, &exchange.findings),
+        (None, Outcome::Skipped) => Case {
+            results: vec![Element::Skipped {
+                message: Some("skip: true in the scenario".to_owned()),
+            }],
+            ..Case::default()
+        },
+        (None, Outcome::Failed) => failure_case(&header, &exchange.findings, causes),
+        (None, _) => passed_case(&exchange.findings),
     };
-    builder.set_classname(classname);
-    builder.build()
+    case.name = exchange.name.clone();
+    case.classname = Some(classname.to_owned());
+    case.time = exchange.duration;
+    case
 }
 
-fn scenario_case(classname: &str, scenario: &ScenarioResult, causes: &[Cause]) -> TestCase {
-    let time = Duration::ZERO;
+fn scenario_case(scenario: &ScenarioResult, causes: &[Cause]) -> Case {
     let header = format!("scenario {} (target {})", scenario.name, scenario.target);
-    let mut builder = match &scenario.error {
-        Some(error) => {
-            let mut text = format!("{header}\n{error}\n");
-            write_findings(&mut text, &scenario.findings);
-            let mut b = TestCaseBuilder::error(SCENARIO_CASE, time, ENVIRONMENT, &attr(error));
-            b.set_trace(&cdata(&text));
-            b
-        }
+    let mut case = match &scenario.error {
+        Some(error) => error_case(ENVIRONMENT, error, &header, &scenario.findings),
         None if scenario.findings.iter().any(Finding::is_failure) => {
-            failure_case(SCENARIO_CASE, time, &header, &scenario.findings, causes)
+            failure_case(&header, &scenario.findings, causes)
         }
-        None => passed_case(SCENARIO_CASE, time, &scenario.findings),
+        None => passed_case(&scenario.findings),
     };
-    builder.set_classname(classname);
-    builder.build()
+    case.name = SCENARIO_CASE.to_owned();
+    case.classname = Some(scenario.name.clone());
+    case.time = Duration::ZERO;
+    case
 }
 
-/// A `<failure>` typed by the first cause of its failing findings (else the first finding's
-/// kind), its causes' lines in `message`, every finding in the text.
-fn failure_case(
-    name: &str,
-    time: Duration,
-    header: &str,
-    findings: &[Finding],
-    causes: &[Cause],
-) -> TestCaseBuilder {
-    let failing: Vec<&Finding> = findings.iter().filter(|f| f.is_failure()).collect();
-    let mine: Vec<&Cause> = causes
-        .iter()
-        .filter(|c| failing.iter().any(|f| f.cause.as_ref() == Some(&c.id)))
-        .collect();
-    let (kind, message) = match mine.first() {
-        Some(first) => (first.kind.as_str(), cause_summary(&mine)),
-        None => (
-            failing.first().map_or("finding", |f| f.kind.id()),
-            summary(&failing),
-        ),
-    };
-    let mut text = format!("{header}\n");
+/// An `<error>` of `kind`: the error on one line, the header, the error and any findings below.
+fn error_case(kind: &str, error: &str, header: &str, findings: &[Finding]) -> Case {
+    let mut text = format!("{header}\n{error}\n");
     write_findings(&mut text, findings);
-    let mut builder = TestCaseBuilder::failure(name, time, kind, &attr(&message));
-    builder.set_trace(&cdata(&text));
-    builder
+    Case {
+        results: vec![Element::Error(Detail {
+            kind: kind.to_owned(),
+            message: error.to_owned(),
+            text: Some(text),
+        })],
+        ..Case::default()
+    }
+}
+
+/// One `<failure>` per cause of the failing findings, most harmful first: typed by the cause's
+/// kind, its line as the message, the header and the cause's findings as the text. Failing
+/// findings with no cause (a hand-built result) share one more `<failure>`, typed by the first
+/// one's kind. Info findings go to `<system-out>`.
+fn failure_case(header: &str, findings: &[Finding], causes: &[Cause]) -> Case {
+    let failing: Vec<&Finding> = findings.iter().filter(|f| f.is_failure()).collect();
+    let mut results: Vec<Element> = causes
+        .iter()
+        .filter_map(|cause| {
+            let mine: Vec<&Finding> = failing
+                .iter()
+                .copied()
+                .filter(|f| f.cause.as_ref() == Some(&cause.id))
+                .collect();
+            (!mine.is_empty()).then(|| {
+                Element::Failure(Detail {
+                    kind: cause.kind.clone(),
+                    message: cause.line.clone(),
+                    text: Some(finding_text(header, &mine)),
+                })
+            })
+        })
+        .collect();
+    let orphans: Vec<&Finding> = failing
+        .iter()
+        .copied()
+        .filter(|f| {
+            f.cause
+                .as_ref()
+                .is_none_or(|id| !causes.iter().any(|c| &c.id == id))
+        })
+        .collect();
+    if let Some(first) = orphans.first() {
+        results.push(Element::Failure(Detail {
+            kind: first.kind.id().to_owned(),
+            message: summary(&orphans),
+            text: Some(finding_text(header, &orphans)),
+        }));
+    }
+    let info: Vec<&Finding> = findings.iter().filter(|f| !f.is_failure()).collect();
+    Case {
+        results,
+        system_out: info_text(&info),
+        ..Case::default()
+    }
+}
+
+/// The header, then each finding as a paragraph.
+fn finding_text(header: &str, findings: &[&Finding]) -> String {
+    let mut text = format!("{header}\n");
+    write_findings(&mut text, findings.iter().copied());
+    text
+}
+
+fn info_text(findings: &[&Finding]) -> Option<String> {
+    (!findings.is_empty()).then(|| {
+        let mut text = String::new();
+        write_findings(&mut text, findings.iter().copied());
+        text
+    })
 }
 
 /// A passing testcase; its info findings, if any, in `<system-out>`.
-fn passed_case(name: &str, time: Duration, findings: &[Finding]) -> TestCaseBuilder {
-    let mut builder = TestCaseBuilder::success(name, time);
-    if !findings.is_empty() {
-        let mut text = String::new();
-        write_findings(&mut text, findings);
-        builder.set_system_out(&cdata(&text));
+fn passed_case(findings: &[Finding]) -> Case {
+    Case {
+        system_out: info_text(&findings.iter().collect::<Vec<_>>()),
+        ..Case::default()
     }
-    builder
-}
-
-/// `2 causes: `tax_id` renamed to `taxNumber`; `credit_limit` changed type number → string`
-fn cause_summary(causes: &[&Cause]) -> String {
-    let lines: Vec<&str> = causes.iter().map(|c| c.line.as_str()).collect();
-    format!(
-        "{}: {}",
-        super::console::plural(causes.len(), "cause", "causes"),
-        lines.join("; ")
-    )
 }
 
 /// `3 findings: field-removed /tax_id, field-added /taxNumber, type-changed /credit_limit, …`
@@ -256,7 +269,7 @@ fn summary(failing: &[&Finding]) -> String {
 
 /// Every finding as a short paragraph: kind and place, old → new, message, who is affected.
 /// Paragraphs are separated by a blank line, and from any text before them.
-fn write_findings(text: &mut String, findings: &[Finding]) {
+fn write_findings<'a>(text: &mut String, findings: impl IntoIterator<Item = &'a Finding>) {
     for finding in findings {
         if !text.is_empty() {
             text.push('\n');
@@ -291,39 +304,9 @@ fn place(finding: &Finding) -> String {
     }
 }
 
-fn duration(d: std::time::Duration) -> Duration {
-    Duration::try_from(d).unwrap_or(Duration::MAX)
-}
-
-/// Text XML 1.0 can carry: characters it forbids become U+FFFD.
-fn xml_safe(c: char) -> char {
-    match c {
-        '\t' | '\n' | '\r' => c,
-        c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => '\u{FFFD}',
-        c => c,
-    }
-}
-
-/// An attribute value or a line of text: one line, XML-safe (quick-xml escapes the markup
-/// characters).
-fn attr(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { xml_safe(c) })
-        .collect()
-}
-
-/// Text for a CDATA section: XML-safe, with `]]>` split across two sections so it cannot end
-/// the section early.
-fn cdata(text: &str) -> String {
-    text.chars()
-        .map(xml_safe)
-        .collect::<String>()
-        .replace("]]>", "]]]]><![CDATA[>")
-}
-
 #[cfg(test)]
 mod tests {
-    use junit_report::datetime;
+    use time::macros::datetime;
 
     use super::*;
     use crate::model::FindingKind;
@@ -350,9 +333,52 @@ mod tests {
         run.scenarios[1].exchanges[1].skipped = true;
         crate::model::cause::annotate(&mut run);
         let xml = render_at(&run, datetime!(2026-01-01 00:00 UTC));
-        assert_eq!(xml.matches("<skipped/>").count(), 1, "{xml}");
+        assert_eq!(
+            xml.matches(r#"<skipped message="skip: true in the scenario"/>"#)
+                .count(),
+            1,
+            "{xml}"
+        );
+        assert!(xml.contains(r#"skipped="1" hostname"#), "{xml}");
+    }
+
+    #[test]
+    fn one_failure_per_cause_most_harmful_first_each_with_its_findings() {
+        let mut run = sample::run();
+        crate::model::cause::annotate(&mut run);
+        let xml = render_at(&run, datetime!(2026-01-01 00:00 UTC));
+        let case = xml
+            .split("<testcase ")
+            .find(|c| c.starts_with("name=\"POST /customers #1\""))
+            .expect("the failing exchange");
+        let messages: Vec<&str> = case
+            .split("<failure type=\"")
+            .skip(1)
+            .map(|f| f.split("\">").next().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "peer-contract\" message=\"`erp` rejects the target&apos;s requests to \
+                 `erp.customers.upsert`: missing required property `tax_id`",
+                "renamed\" message=\"`tax_id` renamed to `taxNumber`",
+                "type-changed\" message=\"`credit_limit` changed type number → string",
+                "format-drift\" message=\"date-time offset changed from +08:00 to +09:00 in \
+                 `crm` date-time values",
+            ]
+        );
+        // The rename's failure holds its two findings and nothing else.
+        let renamed = case
+            .split("<failure type=\"renamed\"")
+            .nth(1)
+            .and_then(|f| f.split("</failure>").next())
+            .expect("the rename");
+        assert!(renamed.contains("field-removed at /tax_id"), "{renamed}");
+        assert!(renamed.contains("field-added at /taxNumber"), "{renamed}");
+        assert!(!renamed.contains("credit_limit"), "{renamed}");
+        // The testsuite counts the testcase once.
         assert!(
-            xml.contains(r#"<failure type="peer-contract" message="4 causes: `erp` rejects"#),
+            xml.contains(r#"<testsuites tests="7" failures="2" errors="1""#),
             "{xml}"
         );
     }
@@ -369,7 +395,7 @@ mod tests {
         assert_eq!(xml.matches("<testcase ").count(), 7);
         assert!(xml.contains(
             "<testsuite id=\"0\" name=\"customer-sync\" package=\"testsuite/customer-sync\" \
-             tests=\"5\" errors=\"1\" failures=\"2\""
+             tests=\"5\" failures=\"2\" errors=\"1\" skipped=\"0\""
         ));
     }
 
@@ -443,7 +469,7 @@ mod tests {
             .report(&Event::RunFinished { result: &run })
             .expect("run finished");
         let written = std::fs::read_to_string(&path).expect("the report file");
-        assert!(written.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites>"));
+        assert!(written.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites "));
         assert_eq!(written.matches("<error").count(), 1);
         let leftovers = std::fs::read_dir(dir.path()).expect("dir").count();
         assert_eq!(leftovers, 1, "no temporary file is left behind");

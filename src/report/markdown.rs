@@ -137,22 +137,7 @@ fn causes_table(out: &mut String, causes: &[Cause], result: &RunResult) {
 /// Text whose backtick-quoted parts stay code: in `` `tax_id` renamed ``, `tax_id` is a code
 /// span.
 fn rich(value: &str) -> String {
-    let parts: Vec<&str> = value.split('`').collect();
-    if parts.len().is_multiple_of(2) {
-        // An unpaired backtick: all plain text.
-        return text(value);
-    }
-    parts
-        .iter()
-        .enumerate()
-        .map(|(i, part)| {
-            if i % 2 == 1 && !part.is_empty() {
-                code(part)
-            } else {
-                text(part)
-            }
-        })
-        .collect()
+    super::code_spans(value, code, text)
 }
 
 /// One table row: a failing finding, with the same change elsewhere in its scenario folded in

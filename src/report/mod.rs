@@ -7,6 +7,7 @@ pub(crate) mod console;
 pub(crate) mod html;
 pub(crate) mod json;
 pub(crate) mod junit;
+pub(crate) mod junit_xml;
 pub(crate) mod markdown;
 pub(crate) mod merge;
 pub(crate) mod snapshot_summary;
@@ -140,9 +141,34 @@ pub trait Reporter: Send {
     fn report(&mut self, event: &Event<'_>) -> Result<(), Error>;
 }
 
+/// `value` with its backtick-quoted parts rendered by `code` and the rest by `text`: the code
+/// spans of cause lines and messages (`` `tax_id` renamed ``) in the Markdown and HTML reports.
+/// An unpaired backtick leaves the whole value plain text; an empty pair renders nothing.
+pub(crate) fn code_spans(
+    value: &str,
+    code: impl Fn(&str) -> String,
+    text: impl Fn(&str) -> String,
+) -> String {
+    let parts: Vec<&str> = value.split('`').collect();
+    if parts.len().is_multiple_of(2) {
+        return text(value);
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 && !part.is_empty() {
+                code(part)
+            } else {
+                text(part)
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
 /// For the file reporters' tests: feeds `reporter` a run start, checks nothing is written to
 /// `path` yet, then the finished `run`, and returns what was written.
-#[cfg(test)]
 pub(crate) fn written_on_run_finished(
     reporter: &mut dyn Reporter,
     path: &std::path::Path,

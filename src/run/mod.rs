@@ -75,6 +75,8 @@ pub async fn run(
     let mut result = RunResult {
         scenarios: results.into_iter().flatten().collect(),
         duration: started.elapsed(),
+        shard: plan.shard,
+        run_id: plan.run_id.clone(),
     };
     crate::model::cause::annotate(&mut result);
     emit(&reporters, &Event::RunFinished { result: &result })?;

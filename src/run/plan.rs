@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::contract::{self, ContractSet};
 use crate::error::{Error, InputError, did_you_mean};
+use crate::model::ShardOf;
 use crate::scenario::{self, Scenario};
 use crate::snapshot::Mode;
 
@@ -28,6 +29,10 @@ pub struct RunPlan {
     pub jobs: usize,
     /// When snapshot files are written.
     pub snapshots: Mode,
+    /// The shard of a sharded run, recorded in its reports.
+    pub shard: Option<ShardOf>,
+    /// The CI run the result belongs to, recorded in its reports.
+    pub run_id: Option<String>,
     /// How live responses are compared in the pseudonym domain and shown.
     pub privacy: crate::redact::LivePrivacy,
     /// Headers and query parameters sent to each live target, by target name.
@@ -69,6 +74,8 @@ pub struct Request {
     pub jobs: Option<usize>,
     /// `K/N`.
     pub shard: Option<String>,
+    /// The CI run this belongs to (`--run-id`, or the CI's run id variable).
+    pub run_id: Option<String>,
     /// Seconds.
     pub timeout: Option<f64>,
     /// When snapshot files are written; `None` reads `INTERLOCK_SNAPSHOTS` / `INSTA_UPDATE`.
@@ -149,6 +156,11 @@ pub fn plan(args: &Request, root: &Path) -> Result<RunPlan, Error> {
         retries: config.retries,
         jobs,
         snapshots,
+        shard: shard.map(|s| ShardOf {
+            index: s.index,
+            total: s.count,
+        }),
+        run_id: args.run_id.clone(),
         privacy: crate::redact::LivePrivacy::from_config(&config.redact, &config.file)?,
         credentials,
         profile: profile.name,

@@ -117,6 +117,11 @@ impl IgnoreRules {
         IgnoreRules { rules }
     }
 
+    /// The rules as written.
+    pub(crate) fn raw(&self) -> Vec<String> {
+        self.rules.iter().map(|r| r.raw.clone()).collect()
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }

@@ -5,6 +5,10 @@
 // - the page loads from file:// and attempts no network request (every request is routed and
 //   any URL that is not file:// fails the check; Content-Security-Policy violations too);
 // - the verdict and the counts shown equal the JSON report's;
+// - the cause table is the first thing below the toolbar: one row per cause of the JSON report
+//   that fails the gate, in its order, code in backticks shown as code, each row opening to
+//   links that lead to its exchanges;
+// - a skipped exchange is shown as skipped;
 // - every exchange of the JSON report is on the page with the same outcome;
 // - the changed field of every failing exchange is highlighted and visible on the right side
 //   (removed on the recorded side, added on the live side, changed on both);
@@ -129,6 +133,42 @@ try {
     `data-counts ${JSON.stringify(dataCounts)} equals ${JSON.stringify(report.counts)}`,
   );
 
+  // The causes first: the same list as the JSON report's, in order, each opening to its
+  // exchanges.
+  const failingCauses = report.causes.filter((c) => c.rank !== 'info');
+  const firstSection = await page.evaluate(() => {
+    const toolbar = document.querySelector('nav.toolbar');
+    let next = toolbar && toolbar.nextElementSibling;
+    return next ? next.id : '(none)';
+  });
+  check(firstSection === 'causes', `the causes come right after the toolbar (found #${firstSection})`);
+  const rows = page.locator('#causes tr.cause');
+  check(
+    (await rows.count()) === failingCauses.length,
+    `the cause table has ${failingCauses.length} rows (found ${await rows.count()})`,
+  );
+  for (const [n, cause] of failingCauses.entries()) {
+    const row = rows.nth(n);
+    check((await row.getAttribute('data-cause')) === cause.id, `cause ${n + 1} is ${cause.id}`);
+    const summary = row.locator('summary');
+    const text = (await summary.innerText()).trim();
+    check(text === cause.line.replace(/`/g, ''), `cause ${n + 1} reads "${text}"`);
+    const codes = (cause.line.match(/`[^`]+`/g) || []).length;
+    check(
+      (await summary.locator('code').count()) === codes,
+      `cause ${n + 1} shows its ${codes} code spans as code`,
+    );
+    const links = row.locator('ul.cause-exchanges a');
+    check(!(await links.first().isVisible()), `cause ${n + 1} starts folded`);
+    await summary.click();
+    check(await links.first().isVisible(), `cause ${n + 1} opens to its exchanges`);
+    const target = (await links.first().getAttribute('href')) || '';
+    check(
+      target.startsWith('#') && (await page.locator(target).count()) === 1,
+      `cause ${n + 1} links to ${target} on the page`,
+    );
+  }
+
   // Every scenario and exchange, with its outcome; the changed fields highlighted.
   let marked = 0;
   for (const [si, scenario] of report.scenarios.entries()) {
@@ -164,6 +204,14 @@ try {
   const failingExchanges = report.scenarios.flatMap((s) => s.exchanges).filter((e) => e.outcome === 'failed');
   if (failingExchanges.length > 0) {
     check(marked > 0, 'at least one changed field of a failing exchange is highlighted');
+  }
+  const skipped = report.scenarios.flatMap((s) => s.exchanges).filter((e) => e.outcome === 'skipped');
+  for (const exchange of skipped) {
+    const block = page.locator(`.exchange[data-outcome="skipped"][data-exchange=${cssString(exchange.name)}]`);
+    check(
+      (await block.locator('.badge.skipped').innerText()).trim() === 'skipped',
+      `${exchange.name} is shown as skipped`,
+    );
   }
   check(
     (await page.locator('.exchange').count()) === report.counts.exchanges,

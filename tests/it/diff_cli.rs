@@ -20,17 +20,24 @@ pub(crate) fn git(project: &Project, args: &[&str]) {
     assert!(status.success(), "git {args:?} failed");
 }
 
-#[test]
-fn renamed_customer_field_fails_the_gate_against_the_base_commit() {
+/// The bundled project in a git repository, its contracts committed, then `tax_id` renamed to
+/// `taxNumber` in the customer schema shared by every customer contract (story 1).
+pub(crate) fn renamed_tax_id_since_the_last_commit() -> Project {
     let project = Project::bundled();
     git(&project, &["init", "-q", "-b", "main"]);
     git(&project, &["add", "."]);
     git(&project, &["commit", "-q", "-m", "contracts as released"]);
-    // The CRM team renames tax_id in the customer schema shared by every customer contract.
     let schema = project
         .read("contracts/schemas/customer.json")
         .replace("\"tax_id\"", "\"taxNumber\"");
     project.write("contracts/schemas/customer.json", &schema);
+    project
+}
+
+#[test]
+fn renamed_customer_field_fails_the_gate_against_the_base_commit() {
+    // The CRM team renames tax_id in the customer schema shared by every customer contract.
+    let project = renamed_tax_id_since_the_last_commit();
 
     let out = project.run(&["diff", "--base", "HEAD", "--format", "json"]);
     out.assert_code(1);

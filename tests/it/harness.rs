@@ -186,9 +186,12 @@ impl Project {
     }
 
     /// A project file parsed as JSON.
+    /// An Interlock report among them is checked against its JSON Schema in `docs/schema/`.
     pub fn json(&self, relative: &str) -> serde_json::Value {
-        serde_json::from_str(&self.read(relative))
-            .unwrap_or_else(|e| panic!("{relative} is not JSON: {e}"))
+        let value = serde_json::from_str(&self.read(relative))
+            .unwrap_or_else(|e| panic!("{relative} is not JSON: {e}"));
+        crate::report_schemas::assert_valid_report(&value, relative);
+        value
     }
 
     /// Replaces text in a project file.

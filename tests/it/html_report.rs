@@ -14,8 +14,8 @@ use crate::support::crm::{self, CrmVersion};
 /// Recorded text that would run if the report did not escape it.
 const MARKUP: &str = "<script>window.__pwned=1</script><img src=x onerror=window.__pwned=2>";
 
-/// `customer-onboarding` against the CRM v2, its recorded `owner` replaced by markup, with the
-/// HTML and JSON reports written to `out/`.
+/// `customer-onboarding` against the CRM v2, its recorded `owner` replaced by markup and its
+/// fourth exchange skipped, with the HTML and JSON reports written to `out/`.
 fn failing_run() -> (Project, Output) {
     let planted = |project: &Project| {
         project.edit(
@@ -26,6 +26,7 @@ fn failing_run() -> (Project, Output) {
                 Value::String(MARKUP.into())
             ),
         );
+        crate::report_schemas::skip_fourth_exchange(project);
     };
     let reports = [
         "--report-json",
@@ -63,6 +64,64 @@ fn html_report_of_a_failing_run_is_complete_escaped_and_self_contained() {
             "{key} = {n} in {header}"
         );
     }
+
+    // The causes open the page, before the findings and the scenarios, in the JSON report's
+    // order, their code shown as code, each expanding to links to its exchanges.
+    let causes_at = html
+        .find("<section id=\"causes\"")
+        .expect("the causes section");
+    assert!(causes_at < html.find("<section id=\"findings\"").expect("findings"));
+    assert!(causes_at < html.find("<main id=\"scenarios\"").expect("scenarios"));
+    let section = &html[causes_at..];
+    let section = &section[..section.find("</section>").expect("its end")];
+    let ids: Vec<&str> = report["causes"]
+        .as_array()
+        .expect("causes")
+        .iter()
+        .filter(|c| c["rank"] != "info")
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    let rows: Vec<&str> = section
+        .split("data-cause=\"")
+        .skip(1)
+        .filter_map(|r| r.split('"').next())
+        .collect();
+    assert_eq!(rows, ids, "{section}");
+    let heading = format!(
+        "<h2>{} causes ({} findings)</h2>",
+        ids.len(),
+        report["counts"]["findings"]
+    );
+    assert!(section.contains(&heading), "{heading} in {section}");
+    assert!(
+        section
+            .contains("<summary><code>tax_id</code> renamed to <code>taxNumber</code></summary>"),
+        "{section}"
+    );
+    assert!(!section.contains('`'), "no literal backtick: {section}");
+    for anchor in regex::Regex::new(r##"href="#([^"]+)""##)
+        .expect("regex")
+        .captures_iter(section)
+    {
+        assert!(
+            html.contains(&format!(" id=\"{}\"", &anchor[1])),
+            "a cause links to {} on the page",
+            &anchor[1]
+        );
+    }
+
+    // The skipped exchange is shown as skipped, and counted.
+    assert_eq!(report["counts"]["skipped"], 1);
+    assert_eq!(
+        html.matches("class=\"exchange\" id=").count(),
+        report["counts"]["exchanges"].as_u64().expect("exchanges") as usize
+    );
+    assert_eq!(
+        html.matches("data-outcome=\"skipped\"").count(),
+        1,
+        "{html}"
+    );
+    assert!(html.contains("Not replayed: the scenario skips this exchange"));
 
     // The renamed field is marked removed on the recorded side, its new name added live.
     let create = exchange_block(&html, "POST");

@@ -494,3 +494,43 @@ fn a_success_that_became_a_502_is_one_cause_carrying_the_error_body() {
     );
     assert!(status[0].contains("erp_unavailable"), "{lines:#?}");
 }
+
+#[test]
+fn a_dns_failure_across_a_scenario_exits_3_with_exactly_one_cause() {
+    let project = Project::bundled().on_free_ports();
+    let out = project.run(&[
+        "run",
+        "customer-onboarding",
+        "--target",
+        "crm=http://interlock-no-such-host.invalid:1",
+        "--timeout",
+        "5",
+        "--report-json",
+        "out/report.json",
+    ]);
+    out.assert_code(3);
+    let report: Value = project.json("out/report.json");
+    let causes = report["causes"].as_array().expect("causes");
+    assert_eq!(causes.len(), 1, "{causes:#?}");
+    let cause = &causes[0];
+    assert_eq!(cause["kind"], "transport-error", "{cause:#}");
+    assert!(
+        cause["line"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("interlock-no-such-host.invalid"),
+        "{cause:#}"
+    );
+    // It folds every exchange of the scenario and the peer calls the target never made.
+    let exchanges = report["scenarios"][0]["exchanges"]
+        .as_array()
+        .expect("exchanges")
+        .len();
+    assert!(exchanges > 1, "{report:#}");
+    assert_eq!(cause["exchange_count"], exchanges, "{cause:#}");
+    assert!(
+        out.stdout.starts_with("1 cause ("),
+        "the console leads with the one cause: {}",
+        out.stdout
+    );
+}

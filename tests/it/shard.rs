@@ -177,5 +177,104 @@ fn bad_shard_specs_and_bad_reports_are_input_errors() {
         .assert_code(0);
     let out = project.run(&["report", "merge", "one.json", "one.json"]);
     out.assert_code(2);
-    assert!(out.stderr.contains("the reports overlap"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("shard 1 of 2 is given twice (also one.json)"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Runs shard `k` of `n` with `--run-id id`, its JSON report written to `NAME.json`.
+fn shard_report(project: &Project, name: &str, k: u32, n: u32, run_id: &str) -> String {
+    let path = format!("{name}.json");
+    let out = project.run(&[
+        "run",
+        "--shard",
+        &format!("{k}/{n}"),
+        "--run-id",
+        run_id,
+        "--report-json",
+        &path,
+    ]);
+    out.assert_code(0);
+    let report: Value = project.json(&path);
+    assert_eq!(report["shard"], serde_json::json!({"index": k, "total": n}));
+    assert_eq!(report["run_id"], run_id);
+    path
+}
+
+#[test]
+fn merging_an_incomplete_shard_set_fails_naming_the_missing_shards() {
+    let project = Project::bundled().on_free_ports();
+    let one = shard_report(&project, "one", 1, 3, "run-7");
+    let three = shard_report(&project, "three", 3, 3, "run-7");
+    let out = project.run(&["report", "merge", &one, &three, "--junit", "merged.xml"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains(
+            "one.json: the shard set is incomplete: shard 2 of 3 is missing (given: 1, 3)"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !project.file("merged.xml").exists(),
+        "nothing is written from an incomplete set"
+    );
+
+    // Every shard given: the merge passes and keeps the run id.
+    let two = shard_report(&project, "two", 2, 3, "run-7");
+    let out = project.run(&[
+        "report",
+        "merge",
+        &one,
+        &two,
+        &three,
+        "--report-json",
+        "m.json",
+    ]);
+    out.assert_code(0);
+    let merged: Value = project.json("m.json");
+    assert_eq!(merged["run_id"], "run-7");
+    assert!(merged.get("shard").is_none(), "{merged:#}");
+}
+
+#[test]
+fn merging_shards_of_different_splits_or_runs_fails_naming_the_mismatch() {
+    let project = Project::bundled().on_free_ports();
+    let one_of_two = shard_report(&project, "a", 1, 2, "run-7");
+    let two_of_three = shard_report(&project, "b", 2, 3, "run-7");
+    let out = project.run(&["report", "merge", &one_of_two, &two_of_three]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains(
+            "b.json: at /shard/total: shard 2 of 3 does not belong with a.json (shard 1 of 2)"
+        ),
+        "{}",
+        out.stderr
+    );
+
+    let other_run = shard_report(&project, "c", 2, 2, "run-8");
+    let out = project.run(&["report", "merge", &one_of_two, &other_run]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains(
+            "c.json: at /run_id: run id `run-8` differs from `run-7` in a.json: the reports are from different runs"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_run_id_defaults_to_the_ci_variable() {
+    let project = Project::bundled().on_free_ports();
+    project
+        .run_with_env(
+            &["run", "--shard", "1/1", "--report-json", "r.json"],
+            &[("GITHUB_RUN_ID", "4242"), ("GITHUB_RUN_ATTEMPT", "3")],
+        )
+        .assert_code(0);
+    assert_eq!(project.json("r.json")["run_id"], "4242-3");
 }

@@ -4,6 +4,7 @@
 pub mod crm;
 pub mod gate;
 pub mod ledger;
+pub mod noisy_crm;
 pub mod postgres;
 pub mod serve;
 pub mod staging;
