@@ -169,6 +169,11 @@ pub struct LearnArgs {
     /// Print the rules that would be learned; change no file.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Send this header to every live target, as `run --header` does (curl style, repeatable;
+    /// the value never appears in any output).
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
 }
 
 /// `interlock completions SHELL`.

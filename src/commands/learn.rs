@@ -20,6 +20,7 @@ pub(crate) fn run(args: &LearnArgs, global: &GlobalArgs) -> Result<u8, Error> {
         scenarios: args.scenarios.clone(),
         profile: args.profile.clone(),
         targets: args.target.clone(),
+        headers: args.headers.clone(),
         ..Request::default()
     };
     pass(&request, args.runs, args.dry_run, global)?;

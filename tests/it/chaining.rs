@@ -299,3 +299,90 @@ fn a_placeholder_used_before_its_capture_is_exit_2_at_the_recording_line() {
         out.stderr
     );
 }
+
+/// Issue-level walkthrough against a staging that needs a token, generates its own ids, puts
+/// volatile fields into its bodies and keeps state between runs: with the token and learned
+/// noise, v1 passes twice in a row against the same running instance, and v2 fails on exactly
+/// its renamed field.
+#[test]
+fn with_a_token_and_learned_noise_a_real_staging_passes_twice_and_v2_fails_on_its_rename_alone() {
+    const TOKEN: &str = "stg-e2e-token-5b71c0";
+    let (project, staging) = onboarding_against_staging(Options {
+        token: Some(TOKEN.to_string()),
+        volatile: true,
+        ..Options::default()
+    });
+    // The recording was taken from this staging: its bodies carry the volatile fields too.
+    let recording = "scenarios/customer-onboarding/crm.jsonl";
+    let lines: Vec<String> = project
+        .read(recording)
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let mut exchange: Value = serde_json::from_str(line).expect("recorded exchange");
+            if let Some(body) = exchange["response"]["body"].as_object_mut() {
+                body.insert("request_id".into(), json!(format!("req-4242-{i}")));
+                body.insert("server_time".into(), json!("1772414100163000000"));
+            }
+            exchange.to_string()
+        })
+        .collect();
+    project.write(recording, &(lines.join("\n") + "\n"));
+    let target = format!("crm={}", staging.url);
+    let header = format!("Authorization: Bearer {TOKEN}");
+    let base = ["--target", target.as_str(), "--header", header.as_str()];
+    // Without the token: every exchange refused, an environment problem (exit 3), not a break.
+    let refused = project.run(&["run", "customer-onboarding", "--target", &target]);
+    refused.assert_code(3);
+    let learned = project.run(&[&["learn", "customer-onboarding"][..], &base[..]].concat());
+    learned.assert_code(0);
+    let scenario = project.read("scenarios/customer-onboarding/scenario.yaml");
+    assert!(
+        scenario.contains("# learned "),
+        "{scenario}\n{}{}",
+        learned.stdout,
+        learned.stderr
+    );
+    let run = |project: &Project| {
+        project.run(
+            &[
+                &[
+                    "run",
+                    "customer-onboarding",
+                    "--report-json",
+                    "out/report.json",
+                ][..],
+                &base[..],
+            ]
+            .concat(),
+        )
+    };
+    for pass in ["first", "second"] {
+        let out = run(&project);
+        assert_eq!(out.code, 0, "{pass} run: {}{}", out.stdout, out.stderr);
+        assert_eq!(
+            failures(&project.json("out/report.json")),
+            Vec::new(),
+            "{pass} run"
+        );
+    }
+    staging.set_v2(true);
+    let out = run(&project);
+    out.assert_code(1);
+    let failures = failures(&project.json("out/report.json"));
+    assert!(!failures.is_empty());
+    for (kind, path, message) in &failures {
+        assert!(
+            path.ends_with("/tax_id") || path.ends_with("/taxNumber") || message.contains("tax_id"),
+            "{kind} at {path} is not about the renamed field: {message}"
+        );
+    }
+    for file in crate::harness::files_under(project.path()) {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(TOKEN),
+            "the token leaked into {}",
+            file.display()
+        );
+    }
+}
