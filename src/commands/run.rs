@@ -48,10 +48,10 @@ pub(crate) fn run(args: &RunArgs, global: &GlobalArgs) -> Result<u8, Error> {
     // current folder, so messages name `contracts/x.json` (or `../contracts/x.json` below it).
     let plan = run::plan(&request, Path::new(""))?;
     // Said once, on stderr (stdout may carry a report).
-    if !plan.privacy.keyed() && plan.has_pseudonyms() && !global.verbosity().is_quiet() {
-        eprintln!(
-            "note: pseudonymised values are compared by shape only (type, presence), not by value: INTERLOCK_REDACT_KEY is not set"
-        );
+    if !global.verbosity().is_quiet() {
+        for note in plan.notes() {
+            eprintln!("note: {note}");
+        }
     }
     let mut reporters = super::outputs(&args.output, global)?.with_console();
     if !global.verbosity().is_quiet() {

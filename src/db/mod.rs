@@ -230,6 +230,7 @@ pub async fn check(
         duration: started.elapsed(),
         shard: None,
         run_id: None,
+        notes: Vec::new(),
     };
     tell(&mut reporters, &Event::RunFinished { result: &result })?;
     Ok(result)

@@ -839,6 +839,7 @@ mod tests {
             duration: Duration::ZERO,
             shard: None,
             run_id: None,
+            notes: Vec::new(),
         }
     }
 

@@ -198,6 +198,10 @@ pub struct RunResult {
     /// The CI run this result belongs to (`run --run-id`, or the CI's run id variable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
+    /// What the reader must know about how the run compared (said once per report): e.g. that
+    /// pseudonymised values were compared by shape only, without the key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Shard `index` of `total` (both from 1).
@@ -303,6 +307,7 @@ mod tests {
             duration: Duration::ZERO,
             shard: None,
             run_id: None,
+            notes: Vec::new(),
         }
     }
 

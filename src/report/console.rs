@@ -761,6 +761,7 @@ pub(crate) mod sample {
             duration: Duration::from_millis(5234),
             shard: None,
             run_id: None,
+            notes: Vec::new(),
         }
     }
 }
@@ -915,6 +916,7 @@ mod tests {
             duration: Duration::from_millis(10),
             shard: None,
             run_id: None,
+            notes: Vec::new(),
         };
         let output = render(&run, false);
         assert!(output.starts_with("1 cause (0 findings, 1 error)\n  1. ERROR scenario `billing` could not run: cannot bind peer erp"));

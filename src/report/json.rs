@@ -82,6 +82,8 @@ struct Report<'a> {
     exit_code: u8,
     counts: Counts,
     duration_ms: f64,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    notes: &'a [String],
     causes: Vec<Cause>,
     scenarios: Vec<ScenarioReport<'a>>,
 }
@@ -120,6 +122,7 @@ impl<'a> Report<'a> {
             exit_code: result.exit_code(),
             counts: result.counts(),
             duration_ms: millis(result.duration),
+            notes: &result.notes,
             causes: causes(result),
             scenarios: result.scenarios.iter().map(ScenarioReport::of).collect(),
         }

@@ -98,6 +98,9 @@ pub(crate) fn render(result: &RunResult) -> String {
     findings_table(&mut out, result, &causes);
     errors(&mut out, result);
     hints(&mut out, result);
+    for note in &result.notes {
+        let _ = writeln!(out, "\n**Note:** {}", text(note));
+    }
     out
 }
 

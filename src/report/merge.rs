@@ -74,11 +74,17 @@ pub(crate) fn merge(results: Vec<(PathBuf, RunResult)>) -> Result<RunResult, Err
         duration: Duration::ZERO,
         shard: None,
         run_id,
+        notes: Vec::new(),
     };
     let mut owners: Vec<(String, PathBuf)> = Vec::new();
     let mut errors = Vec::new();
     for (path, result) in results {
         merged.duration = merged.duration.max(result.duration);
+        for note in result.notes {
+            if !merged.notes.contains(&note) {
+                merged.notes.push(note);
+            }
+        }
         for scenario in result.scenarios {
             if let Some((_, first)) = owners.iter().find(|(name, _)| *name == scenario.name) {
                 errors.push(

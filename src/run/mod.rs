@@ -77,6 +77,7 @@ pub async fn run(
         duration: started.elapsed(),
         shard: plan.shard,
         run_id: plan.run_id.clone(),
+        notes: plan.notes(),
     };
     crate::model::cause::annotate(&mut result);
     emit(&reporters, &Event::RunFinished { result: &result })?;

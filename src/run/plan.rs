@@ -43,7 +43,19 @@ pub struct RunPlan {
     pub allow_commands: bool,
 }
 
+/// Said once per report when pseudonymised values could not be compared by value.
+pub const SHAPE_ONLY_NOTE: &str = "pseudonymised values are compared by shape only (type, presence), not by value: INTERLOCK_REDACT_KEY is not set";
+
 impl RunPlan {
+    /// What every report of this run says about how it compared.
+    pub fn notes(&self) -> Vec<String> {
+        if !self.privacy.keyed() && self.has_pseudonyms() {
+            vec![SHAPE_ONLY_NOTE.to_string()]
+        } else {
+            Vec::new()
+        }
+    }
+
     /// Whether any replayed recording lists pseudonymised places.
     pub fn has_pseudonyms(&self) -> bool {
         self.scenarios

@@ -308,6 +308,7 @@ fn a_pseudonymised_recording_replays_clean_against_a_target_answering_real_data(
     let (project, out) = replay_onboarding(|_| {}, &[("INTERLOCK_REDACT_KEY", DEMO_KEY)]);
     out.assert_code(0);
     assert_eq!(findings(&project), Vec::<Value>::new());
+    assert!(project.json("out/report.json").get("notes").is_none());
     assert!(
         !out.stderr.contains("compared by shape only"),
         "{}",
@@ -322,6 +323,20 @@ fn a_pseudonymised_recording_replays_clean_against_a_target_answering_real_data(
         1,
         "{}",
         out.stderr
+    );
+    // The reports say it once too.
+    let report = project.json("out/report.json");
+    assert_eq!(
+        report["notes"],
+        serde_json::json!([
+            "pseudonymised values are compared by shape only (type, presence), not by value: INTERLOCK_REDACT_KEY is not set"
+        ])
+    );
+    let markdown = project.read("out/report.md");
+    assert_eq!(
+        markdown.matches("compared by shape only").count(),
+        1,
+        "{markdown}"
     );
     assert_no_real_data(&project, &out);
 }
