@@ -16,8 +16,9 @@
 //! `recorded-error`), with the closest recorded request and the differences.
 //!
 //! Credentials in the journal (`Authorization`, `Cookie`, API-key headers, token parameters
-//! and JSON fields, tokens in free text) are shown as `[redacted]`, by the built-in credential
-//! rules of [`crate::redact`]. The endpoint answers only requests whose `Host` is a loopback
+//! and JSON fields, tokens in free text) are shown as `[redacted]`, and personal data (emails,
+//! phones, ids, cards, IBANs, names by field) as a typed placeholder (`[pseudonymised:email]`),
+//! by the built-in rules of [`crate::redact`]. The endpoint answers only requests whose `Host` is a loopback
 //! name, the machine's name or a name allowed in [`AdminAccess`] (a web page on another name
 //! that resolves to this machine cannot read it), and can be switched off.
 
@@ -31,19 +32,21 @@ use super::wire::PeerBody;
 use super::{Outcome, PeerCall};
 use crate::recording::{Body, Request};
 
-/// A line about a journaled request as it may be shown: credentials `[redacted]`.
+/// A line about a journaled request as it may be shown: credentials `[redacted]`, personal
+/// data a typed placeholder.
 pub(crate) fn shown_text(text: &str) -> String {
-    crate::redact::Redactor::credentials_only().redact_display(text)
+    crate::redact::Redactor::shown().redact_display(text)
 }
 
-/// A journaled request as it may be shown: credentials `[redacted]`.
+/// A journaled request as it may be shown: credentials `[redacted]`, personal data a typed
+/// placeholder.
 pub(crate) fn shown_request(call: &PeerCall) -> Request {
     let mut headers = crate::recording::Headers::new();
     for (name, value) in call.headers() {
         crate::recording::add_header(&mut headers, name, value.to_string());
     }
     let body = Body::from_bytes(call.header("content-type"), &call.body);
-    crate::redact::Redactor::credentials_only().redact_request(Request {
+    crate::redact::Redactor::shown().redact_request(Request {
         method: call.method().to_string(),
         url: call.url().to_string(),
         headers,

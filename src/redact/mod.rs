@@ -134,18 +134,17 @@ impl Redactor {
         found.sweep(exchange);
     }
 
-    /// The built-in credential rules alone (no personal data, so no key): what a mocked peer
-    /// shows of the requests it was sent, in its journal and its log.
-    pub(crate) fn credentials_only() -> &'static Redactor {
-        static CREDENTIALS: std::sync::LazyLock<Redactor> = std::sync::LazyLock::new(|| {
-            let config = RedactConfig {
-                defaults: false,
-                ..RedactConfig::default()
-            };
-            Redactor::from_config_with_key(&config, Path::new("interlock.toml"), None)
-                .unwrap_or_else(|_| unreachable!("the built-in credential rules need no key"))
+    /// The built-in credential and personal-data rules without a key: credentials become
+    /// `[redacted]`, personal data a typed placeholder (`[pseudonymised:email]`). What a mocked
+    /// peer shows of the requests it was sent, in its journal and its log.
+    pub(crate) fn shown() -> &'static Redactor {
+        static SHOWN: std::sync::LazyLock<Redactor> = std::sync::LazyLock::new(|| Redactor {
+            rules: Rules::new(&RedactConfig::default(), Path::new("interlock.toml"))
+                .unwrap_or_else(|_| unreachable!("the built-in rules are valid")),
+            pseudonyms: None,
+            placeholders: true,
         });
-        &CREDENTIALS
+        &SHOWN
     }
 
     /// A request redacted like the request of an exchange.

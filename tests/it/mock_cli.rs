@@ -331,7 +331,12 @@ async fn the_journal_and_the_log_show_credentials_redacted_and_admin_answers_onl
         .header("authorization", format!("Bearer {}", secrets[0]))
         .header("cookie", format!("sid={}", secrets[1]))
         .header("x-api-key", secrets[2])
-        .json(&json!({"crm_customer_id": "C-1", "password": secrets[4]}))
+        .json(&json!({
+            "crm_customer_id": "C-1",
+            "password": secrets[4],
+            "contact_email": "li.lei@kunde.example",
+            "remark": "请致电13812345678"
+        }))
         .timeout(Duration::from_secs(5))
         .send()
         .await
@@ -347,6 +352,10 @@ async fn the_journal_and_the_log_show_credentials_redacted_and_admin_answers_onl
     assert_eq!(request["headers"]["cookie"], "sid=[redacted]");
     assert_eq!(request["body"]["password"], "[redacted]");
     assert_eq!(request["body"]["crm_customer_id"], "C-1");
+    // Personal data the target sent shows as typed placeholders, never as sent.
+    assert_eq!(request["body"]["contact_email"], "[pseudonymised:email]");
+    assert!(!journal.contains("li.lei@kunde.example"), "{journal}");
+    assert!(!journal.contains("13812345678"), "{journal}");
     for (host, expected) in [
         ("localhost", 200),
         ("interlock-mock:8080", 200),
