@@ -248,7 +248,8 @@ async fn read_http(
             }
         }
         last_request = Some(Instant::now());
-        let shown = url.as_str().to_owned();
+        // A query credential of the profile is never shown in a message.
+        let shown = crate::redact::secrets::scrub(url.as_str());
         let method = reqwest::Method::from_bytes(http.method.as_bytes())
             .map_err(|_| Error::environment(format!("bad method {}", http.method)))?;
         let mut request = client.request(method, url);

@@ -218,7 +218,7 @@ impl Replayer {
             builder = builder.body(body);
         }
         let fail = |err: reqwest::Error, started: Instant| TransportError {
-            message: secrets::scrub(&describe(&err, &url, self.timeout)),
+            message: describe(&err, &url, self.timeout),
             duration: started.elapsed(),
         };
         let response = builder.send().await.map_err(|e| fail(e, started))?;
@@ -247,8 +247,13 @@ impl Replayer {
     }
 }
 
-/// One line on what went wrong, naming the URL and the likely cause.
+/// One line on what went wrong, naming the URL and the likely cause, with every credential the
+/// run sends scrubbed from it.
 pub(crate) fn describe(err: &reqwest::Error, url: &str, timeout: Duration) -> String {
+    secrets::scrub(&describe_raw(err, url, timeout))
+}
+
+fn describe_raw(err: &reqwest::Error, url: &str, timeout: Duration) -> String {
     let chain = error_chain(err);
     if err.is_timeout() {
         format!(

@@ -611,3 +611,47 @@ async fn http_sources_send_the_profiles_credentials_and_never_show_them() {
     out.assert_code(2);
     assert!(out.stderr.contains("RCN_TOKEN"), "{}", out.stderr);
 }
+
+#[test]
+fn a_source_that_cannot_be_reached_never_shows_the_profiles_query_credential() {
+    const TOKEN: &str = "rcn-query-key-61d0e8";
+    let port = crate::support::crm::free_port();
+    let project = Project::empty();
+    project.write(
+        "interlock.toml",
+        &format!(
+            "[profiles.local.targets]\ncrm = \"http://127.0.0.1:{port}\"\n\
+             [profiles.local.query.crm]\napi_key = \"${{RCN_TOKEN}}\"\n"
+        ),
+    );
+    project.write(
+        "reconcile/amounts.yaml",
+        "sides:\n  crm:\n    http: {target: crm, path: /customers}\n    key: /id\n  erp:\n    http: {target: crm, path: /customers}\n    key: /id\nfields:\n  amount: {compare: decimal}\n",
+    );
+    let out = project.run_with_env(
+        &[
+            "reconcile",
+            "--report-json",
+            "report.json",
+            "--junit",
+            "r.xml",
+        ],
+        &[("RCN_TOKEN", TOKEN)],
+    );
+    out.assert_code(3);
+    assert!(
+        out.stdout.contains("api_key=[redacted]") || out.stderr.contains("api_key=[redacted]"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    for file in crate::harness::files_under(project.path()) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap_or_default()).into_owned();
+        assert!(
+            !text.contains(TOKEN),
+            "the key leaked into {}",
+            file.display()
+        );
+    }
+    assert!(!out.stdout.contains(TOKEN) && !out.stderr.contains(TOKEN));
+}
