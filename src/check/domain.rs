@@ -8,9 +8,9 @@
 use serde_json::Value;
 
 use crate::contract::domains::{
-    CharClass, Domains, DriftSeverity, FieldDomain, ValueType, for_each_leaf, offset_of, scale_of,
+    CharClass, Domains, DriftSeverity, FieldDomain, ValueType, offset_of, scale_of,
 };
-use crate::json::{display_pointer, wildcard_indices};
+use crate::json::{display_pointer, for_each_leaf, wildcard_indices};
 use crate::model::{Finding, FindingKind, Location, Severity};
 use crate::scenario::IgnoreRules;
 

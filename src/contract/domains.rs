@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::json::format::StringFormat;
-use crate::json::{escape_pointer_token, wildcard_indices};
+use crate::json::{escape_pointer_token, for_each_leaf, wildcard_indices};
 
 /// The file name of the learned domains, in a contracts folder.
 pub const DOMAINS_FILE: &str = "domains.yaml";
@@ -262,35 +262,6 @@ pub fn offset_of(s: &str) -> Option<String> {
         StringFormat::DateTime { offset } => Some(offset),
         _ => None,
     }
-}
-
-/// Calls `f` with the pointer and value of every leaf of `value` (a leaf is anything but an
-/// object or an array).
-pub fn for_each_leaf(value: &Value, f: &mut impl FnMut(&str, &Value)) {
-    fn walk(value: &Value, pointer: &mut String, f: &mut impl FnMut(&str, &Value)) {
-        match value {
-            Value::Object(map) => {
-                for (key, v) in map {
-                    let len = pointer.len();
-                    pointer.push('/');
-                    pointer.push_str(&escape_pointer_token(key));
-                    walk(v, pointer, f);
-                    pointer.truncate(len);
-                }
-            }
-            Value::Array(items) => {
-                for (index, item) in items.iter().enumerate() {
-                    let len = pointer.len();
-                    pointer.push('/');
-                    pointer.push_str(&index.to_string());
-                    walk(item, pointer, f);
-                    pointer.truncate(len);
-                }
-            }
-            leaf => f(pointer, leaf),
-        }
-    }
-    walk(value, &mut String::new(), f);
 }
 
 /// Accumulates the domain of one field while learning.

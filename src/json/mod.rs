@@ -13,7 +13,7 @@ pub use document::{
 pub(crate) use document::{add_ref_root, allow_outside_refs, set_project_root, set_ref_roots};
 pub use locate::yaml_position;
 pub(crate) use pointer::{
-    display_pointer, escape_pointer_token, unescape_pointer_token, wildcard_indices,
+    display_pointer, escape_pointer_token, for_each_leaf, unescape_pointer_token, wildcard_indices,
 };
 
 /// A JSON value's type name as people say it.

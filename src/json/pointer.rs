@@ -1,5 +1,7 @@
 //! JSON pointers (RFC 6901): escaping tokens, showing pointers to people, folding array
-//! positions into wildcards.
+//! positions into wildcards, walking the leaves of a value.
+
+use serde_json::Value;
 
 /// Escapes one JSON pointer token (`~` → `~0`, `/` → `~1`); borrows when nothing to escape.
 pub(crate) fn escape_pointer_token(token: &str) -> std::borrow::Cow<'_, str> {
@@ -34,4 +36,33 @@ pub(crate) fn wildcard_indices(pointer: &str) -> String {
 /// Unescapes one JSON pointer token.
 pub(crate) fn unescape_pointer_token(token: &str) -> String {
     token.replace("~1", "/").replace("~0", "~")
+}
+
+/// Calls `f` with the pointer and value of every leaf of `value` (a leaf is anything but an
+/// object or an array).
+pub(crate) fn for_each_leaf(value: &Value, f: &mut impl FnMut(&str, &Value)) {
+    fn walk(value: &Value, pointer: &mut String, f: &mut impl FnMut(&str, &Value)) {
+        match value {
+            Value::Object(map) => {
+                for (key, v) in map {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&escape_pointer_token(key));
+                    walk(v, pointer, f);
+                    pointer.truncate(len);
+                }
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&index.to_string());
+                    walk(item, pointer, f);
+                    pointer.truncate(len);
+                }
+            }
+            leaf => f(pointer, leaf),
+        }
+    }
+    walk(value, &mut String::new(), f);
 }

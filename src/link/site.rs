@@ -10,7 +10,6 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::json::escape_pointer_token;
 use crate::recording::{Body, Headers, Request, Response};
 
 /// A place in a request or a response.
@@ -124,31 +123,9 @@ fn header_values(headers: &Headers, out: &mut Vec<(Site, Value)>) {
 
 fn body_values(body: &Body, out: &mut Vec<(Site, Value)>) {
     if let Some(json) = body.json() {
-        walk(json, &mut String::new(), out);
-    }
-}
-
-fn walk(value: &Value, pointer: &mut String, out: &mut Vec<(Site, Value)>) {
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&escape_pointer_token(key));
-                walk(child, pointer, out);
-                pointer.truncate(len);
-            }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&i.to_string());
-                walk(child, pointer, out);
-                pointer.truncate(len);
-            }
-        }
-        scalar => out.push((Site::Body(pointer.clone()), scalar.clone())),
+        crate::json::for_each_leaf(json, &mut |pointer, value| {
+            out.push((Site::Body(pointer.to_string()), value.clone()));
+        });
     }
 }
 

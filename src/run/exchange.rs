@@ -85,14 +85,14 @@ pub(super) async fn replay<'p>(
             super::chaining::bind_response(scenario, index, exchange, &live.response, &stage.chain);
             // A generated value that changed is not a finding: the recorded response is
             // compared with its bound values replaced by the live ones.
-            let translated = Exchange {
-                response: stage.chain.response_to_live(&exchange.response),
-                ..exchange.clone()
-            };
-            let exchange = if translated.response == exchange.response {
+            let translated = stage.chain.response_to_live(&exchange.response);
+            let exchange = if translated == exchange.response {
                 exchange
             } else {
-                &*expected.insert(translated)
+                &*expected.insert(Exchange {
+                    response: translated,
+                    ..exchange.clone()
+                })
             };
             result.live_status = Some(live.response.status);
             result.duration = live.duration;
