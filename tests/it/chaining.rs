@@ -6,16 +6,13 @@
 use serde_json::{Value, json};
 
 use crate::harness::{Output, Project};
-use crate::support::crm::free_port;
+use crate::support::crm::bundled_onboarding_on_a_free_port;
 use crate::support::staging::{Options, Staging};
 
 /// The bundled project with customer-onboarding's ERP on a free port; the staging CRM calls
 /// that ERP.
 fn onboarding_against_staging(options: Options) -> (Project, Staging) {
-    let project = Project::bundled();
-    let port = free_port();
-    let scenario = "scenarios/customer-onboarding/scenario.yaml";
-    project.edit(scenario, "port: 18081", &format!("port: {port}"));
+    let (project, port) = bundled_onboarding_on_a_free_port();
     let staging = Staging::start(options, &format!("http://127.0.0.1:{port}"));
     (project, staging)
 }

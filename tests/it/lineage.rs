@@ -137,3 +137,30 @@ fn a_lineage_file_naming_an_unknown_interface_is_invalid_with_a_suggestion() {
         out.stdout
     );
 }
+
+#[test]
+fn a_staging_that_generates_its_own_ids_keeps_the_lineage_through_request_chaining() {
+    use crate::support::staging::{Options, Staging};
+    let (project, port) = crate::support::crm::bundled_onboarding_on_a_free_port();
+    learn_lineage(&project);
+    let staging = Staging::start(Options::default(), &format!("http://127.0.0.1:{port}"));
+    let target = format!("crm={}", staging.url);
+    let out = project.run(&[
+        "run",
+        "customer-onboarding",
+        "--target",
+        &target,
+        "--report-json",
+        "report.json",
+    ]);
+    out.assert_code(0);
+    // The id the CRM answered with (C-20555, not the recorded C-10023) is the one the ERP got.
+    assert!(
+        out.stdout.contains("bound  C-10023 → C-20555"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(staging.erp_answers()[0]["crm_customer_id"], "C-20555");
+    let report = project.read("report.json");
+    assert!(!report.contains("lineage-broken"), "{report}");
+}

@@ -118,13 +118,7 @@ async fn post(url: &str, body: &Value) -> (u16, Value) {
 
 #[tokio::test]
 async fn serves_a_scenario_peer_logs_every_request_and_stops_on_ctrl_c() {
-    let project = Project::bundled();
-    let port = crm::free_port();
-    project.edit(
-        "scenarios/customer-onboarding/scenario.yaml",
-        "port: 18081",
-        &format!("port: {port}"),
-    );
+    let (project, port) = crm::bundled_onboarding_on_a_free_port();
     let mut mock = Mock::start(
         &project,
         &[
@@ -300,13 +294,7 @@ async fn journal_with_host(port: u16, host: &str) -> (u16, String) {
 
 #[tokio::test]
 async fn the_journal_and_the_log_show_credentials_redacted_and_admin_answers_only_local_names() {
-    let project = Project::bundled();
-    let port = crm::free_port();
-    project.edit(
-        "scenarios/customer-onboarding/scenario.yaml",
-        "port: 18081",
-        &format!("port: {port}"),
-    );
+    let (project, port) = crm::bundled_onboarding_on_a_free_port();
     let mut mock = Mock::start(
         &project,
         &[
@@ -385,13 +373,7 @@ async fn the_journal_and_the_log_show_credentials_redacted_and_admin_answers_onl
 
 #[tokio::test]
 async fn no_admin_serves_the_admin_path_like_any_request() {
-    let project = Project::bundled();
-    let port = crm::free_port();
-    project.edit(
-        "scenarios/customer-onboarding/scenario.yaml",
-        "port: 18081",
-        &format!("port: {port}"),
-    );
+    let (project, port) = crm::bundled_onboarding_on_a_free_port();
     let mut mock = Mock::start(&project, &["customer-onboarding", "--no-admin"]);
     let banner = mock.wait_for("customer-onboarding/erp");
     assert!(banner.contains(&format!("{port}")), "{banner}");

@@ -34,10 +34,11 @@ struct Staging {
 
 fn staging(version: CrmVersion, guard: Guard, echo: bool) -> Staging {
     staging_with(version, guard, echo, |project, port| {
-        project.edit(
-            "scenarios/customer-onboarding/scenario.yaml",
-            "port: 18081",
-            &format!("port: {port}"),
+        crm::move_erp(
+            project,
+            "customer-onboarding",
+            crm::ONBOARDING_ERP_PORT,
+            port,
         );
         port
     })
@@ -329,10 +330,11 @@ fn a_crm_pointed_at_the_wrong_erp_port_fails_with_a_hint_naming_the_peer_url() {
         Guard::DownOn("/nothing".into()),
         false,
         |project, port| {
-            project.edit(
-                "scenarios/customer-onboarding/scenario.yaml",
-                "port: 18081",
-                &format!("port: {port}"),
+            crm::move_erp(
+                project,
+                "customer-onboarding",
+                crm::ONBOARDING_ERP_PORT,
+                port,
             );
             wrong_port
         },

@@ -84,11 +84,7 @@ pub fn run_bundled_against(
     let project = crate::harness::Project::bundled();
     edit(&project);
     let port = free_port();
-    project.edit(
-        &format!("scenarios/{scenario}/scenario.yaml"),
-        &format!("port: {fixed_port}"),
-        &format!("port: {port}"),
-    );
+    move_erp(&project, scenario, fixed_port, port);
     let crm = start(version, &format!("http://127.0.0.1:{port}"));
     let target = format!("crm={}", crm.url);
     let mut args = vec!["run", scenario, "--target", &target];
@@ -96,6 +92,24 @@ pub fn run_bundled_against(
     let out = project.run_with_env(&args, env);
     drop(crm);
     (project, out)
+}
+
+/// Moves the mocked ERP of bundled scenario `scenario` in `project` from its fixed port to
+/// `port`.
+pub fn move_erp(project: &crate::harness::Project, scenario: &str, fixed_port: u16, port: u16) {
+    project.edit(
+        &format!("scenarios/{scenario}/scenario.yaml"),
+        &format!("port: {fixed_port}"),
+        &format!("port: {port}"),
+    );
+}
+
+/// The bundled project with customer-onboarding's mocked ERP on a free port, and that port.
+pub fn bundled_onboarding_on_a_free_port() -> (crate::harness::Project, u16) {
+    let project = crate::harness::Project::bundled();
+    let port = free_port();
+    move_erp(&project, "customer-onboarding", ONBOARDING_ERP_PORT, port);
+    (project, port)
 }
 
 /// How long dropping a [`TestCrm`] waits for its thread before leaving it behind.
