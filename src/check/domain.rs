@@ -24,11 +24,11 @@ pub(crate) fn check_body(
     location: &Location,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    if !domains.interfaces.contains_key(interface) {
+    let Some(fields) = domains.fields(interface, status) else {
         return findings;
-    }
+    };
     for_each_leaf(body, &mut |pointer, value| {
-        let Some(domain) = domains.field(interface, status, &wildcard_indices(pointer)) else {
+        let Some(domain) = fields.get(&wildcard_indices(pointer)) else {
             return;
         };
         if let Some(problem) = outside(domain, value, ignore.covers(pointer)) {

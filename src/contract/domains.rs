@@ -397,10 +397,19 @@ impl Domains {
         status: Option<u16>,
         pointer: &str,
     ) -> Option<&FieldDomain> {
+        self.fields(interface, status)?.get(pointer)
+    }
+
+    /// The fields of a request body (`status` `None`) or a response body, by pointer.
+    pub fn fields(
+        &self,
+        interface: &str,
+        status: Option<u16>,
+    ) -> Option<&BTreeMap<String, FieldDomain>> {
         let entry = self.interfaces.get(interface)?;
         match status {
-            None => entry.request.get(pointer),
-            Some(status) => entry.responses.get(&status.to_string())?.get(pointer),
+            None => Some(&entry.request),
+            Some(status) => entry.responses.get(&status.to_string()),
         }
     }
 
