@@ -362,12 +362,30 @@ pub struct Learner {
 impl Learner {
     /// Observes the request body (`status` `None`) or a response body of `interface`.
     pub fn observe(&mut self, interface: &str, status: Option<u16>, body: &Value) {
+        self.observe_except(interface, status, body, &[]);
+    }
+
+    /// As [`Learner::observe`], where the fields at `private` pointers (array positions as
+    /// `*`: the places a recording pseudonymised) never keep their values, only their shape.
+    pub fn observe_except(
+        &mut self,
+        interface: &str,
+        status: Option<u16>,
+        body: &Value,
+        private: &[String],
+    ) {
         self.bodies += 1;
         for_each_leaf(body, &mut |pointer, value| {
-            self.fields
-                .entry((interface.to_string(), status, wildcard_indices(pointer)))
-                .or_default()
-                .observe(value);
+            let pointer = wildcard_indices(pointer);
+            let is_private = private.contains(&pointer);
+            let observer = self
+                .fields
+                .entry((interface.to_string(), status, pointer))
+                .or_default();
+            if is_private {
+                observer.values = None;
+            }
+            observer.observe(value);
         });
     }
 
@@ -521,6 +539,27 @@ mod tests {
         let limit = d.field("crm.customer.get", Some(200), "/limit").unwrap();
         assert!(limit.integers_only());
         assert_eq!(ValueType::of(&json!(800000.0)), Some(ValueType::Float));
+    }
+
+    #[test]
+    fn pseudonymised_fields_keep_their_shape_and_never_their_values() {
+        let mut learner = Learner::default();
+        for _ in 0..4 {
+            learner.observe_except(
+                "crm.customer.get",
+                Some(200),
+                &json!({"contact": {"name": "Wang Fang"}, "status": "open"}),
+                &["/contact/name".to_string()],
+            );
+        }
+        let d = learner.finish();
+        let name = d
+            .field("crm.customer.get", Some(200), "/contact/name")
+            .unwrap();
+        assert_eq!(name.values, None);
+        assert_eq!(name.length, Some([9, 9]));
+        let status = d.field("crm.customer.get", Some(200), "/status").unwrap();
+        assert_eq!(status.values, Some(BTreeMap::from([("open".into(), 4)])));
     }
 
     #[test]

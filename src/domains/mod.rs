@@ -116,7 +116,18 @@ pub fn learn(
                 continue;
             };
             if let Some(body) = exchange.response.body.json() {
-                learner.observe(&contract.interface, Some(exchange.response.status), body);
+                let private: Vec<String> = exchange
+                    .pseudonymised
+                    .iter()
+                    .filter_map(|p| p.at.strip_prefix("/response/body"))
+                    .map(crate::json::wildcard_indices)
+                    .collect();
+                learner.observe_except(
+                    &contract.interface,
+                    Some(exchange.response.status),
+                    body,
+                    &private,
+                );
             }
         }
     }
