@@ -15,6 +15,8 @@ use serde_json::Value;
 
 use crate::error::{InputError, Position};
 
+pub mod stream;
+
 /// One recorded request/response pair.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -296,45 +298,51 @@ impl Recording {
 pub fn parse(path: &Path, text: &str) -> (Recording, Vec<InputError>) {
     let mut recording = Recording::default();
     let mut errors = Vec::new();
-    let limit = crate::fsutil::max_document_bytes();
     for (i, line) in crate::fsutil::strip_bom(text).lines().enumerate() {
-        let line_no = i + 1;
-        let trimmed = line.trim();
-        if trimmed.is_empty() {
-            continue;
-        }
-        if trimmed.len() as u64 > limit {
-            errors.push(InputError::new(
-                path,
-                Position::Line(line_no),
-                format!(
-                    "the exchange is larger than {} MiB, the cap on one recording line",
-                    limit / (1024 * 1024)
-                ),
-            ));
-            continue;
-        }
-        match serde_json::from_str::<Exchange>(trimmed) {
-            Ok(exchange) => match validate(&exchange) {
-                Ok(()) => recording.exchanges.push((line_no, exchange)),
-                Err(message) => {
-                    errors.push(InputError::new(path, Position::Line(line_no), message))
-                }
-            },
-            Err(err) => {
-                let message = if err.is_eof() {
-                    "truncated exchange: the line ends before the JSON object does".to_string()
-                } else {
-                    format!(
-                        "invalid exchange: {}",
-                        err.to_string().split(" at line ").next().unwrap_or("")
-                    )
-                };
-                errors.push(InputError::new(path, Position::Line(line_no), message));
-            }
+        match parse_line(path, i + 1, line) {
+            Some(Ok(exchange)) => recording.exchanges.push((i + 1, exchange)),
+            Some(Err(err)) => errors.push(err),
+            None => {}
         }
     }
     (recording, errors)
+}
+
+/// One recording line as an exchange: `None` for a blank line, an error naming `file:line` for
+/// a line over the size cap, one that is not an exchange, or one that cannot be replayed.
+pub(crate) fn parse_line(
+    path: &Path,
+    line_no: usize,
+    line: &str,
+) -> Option<Result<Exchange, InputError>> {
+    let trimmed = line.trim();
+    if trimmed.is_empty() {
+        return None;
+    }
+    let limit = crate::fsutil::max_document_bytes();
+    let at_line = |message: String| InputError::new(path, Position::Line(line_no), message);
+    if trimmed.len() as u64 > limit {
+        return Some(Err(at_line(too_long(limit))));
+    }
+    Some(match serde_json::from_str::<Exchange>(trimmed) {
+        Ok(exchange) => validate(&exchange).map(|()| exchange).map_err(at_line),
+        Err(err) => Err(at_line(if err.is_eof() {
+            "truncated exchange: the line ends before the JSON object does".to_string()
+        } else {
+            format!(
+                "invalid exchange: {}",
+                err.to_string().split(" at line ").next().unwrap_or("")
+            )
+        })),
+    })
+}
+
+/// The message for a recording line over the cap on one line.
+fn too_long(limit: u64) -> String {
+    format!(
+        "the exchange is larger than {} MiB, the cap on one recording line",
+        limit / (1024 * 1024)
+    )
 }
 
 /// Checks that an exchange can be loaded and replayed: one body kind per side, valid base64, a
