@@ -104,7 +104,13 @@ pub(super) async fn replay<'p>(
             if let Some(c) = contract
                 && !expectation.contract_only
             {
-                add_domain_drift(&mut result.findings, contracts, c, &live, &ignore);
+                // A value the staging generated (bound by request chaining) is checked as the
+                // recorded one it stands for, never as a value outside the learned domain.
+                let as_recorded = stage.chain.response_to_recorded(&live.response);
+                add_domain_drift(&mut result.findings, contracts, c, &as_recorded, &ignore);
+            }
+            if let Some(c) = contract {
+                super::usage::weigh(&mut result.findings, contracts, c);
             }
             aligned.mask(&mut live.response, &mut result.findings);
             // Both bodies are kept only where a report will show them side by side.
@@ -274,16 +280,16 @@ fn add_domain_drift(
     findings: &mut Vec<Finding>,
     contracts: &ContractSet,
     contract: &Contract,
-    live: &LiveResponse,
+    live: &crate::recording::Response,
     ignore: &IgnoreRules,
 ) {
-    let Some(body) = live.response.body.json() else {
+    let Some(body) = live.body.json() else {
         return;
     };
     let drift = check::domain::check_body(
         contracts.domains(),
         &contract.interface,
-        Some(live.response.status),
+        Some(live.status),
         body,
         ignore,
         &Location::Response,
