@@ -60,7 +60,9 @@ fn diff_json(project: &Project) -> (i32, Value) {
     (out.code, report)
 }
 
-fn change<'a>(report: &'a Value, kind: &str, interface: &str, field: &str) -> &'a Value {
+/// The change removing required response property `field` of `interface`.
+fn removed<'a>(report: &'a Value, interface: &str, field: &str) -> &'a Value {
+    let kind = "response-required-property-removed";
     report["changes"]
         .as_array()
         .expect("changes")
@@ -112,12 +114,7 @@ fn removing_a_response_field_the_erp_never_receives_is_no_recorded_use_and_stays
 
     let (code, report) = diff_json(&project);
     assert_eq!(code, 1);
-    let create = change(
-        &report,
-        "response-required-property-removed",
-        "crm.customer.create",
-        "external_ref",
-    );
+    let create = removed(&report, "crm.customer.create", "external_ref");
     assert_eq!(create["severity"], "breaking");
     assert_eq!(create["usage"]["status"], "unused");
     assert_eq!(
@@ -129,12 +126,7 @@ fn removing_a_response_field_the_erp_never_receives_is_no_recorded_use_and_stays
     assert_eq!(create["consumers"], json!(["web-ui", "finance"]));
     assert!(create.get("softened_from").is_none(), "{create:#}");
     // crm.customer.get shares the schema, but no recording shows its use: unchanged.
-    let get = change(
-        &report,
-        "response-required-property-removed",
-        "crm.customer.get",
-        "external_ref",
-    );
+    let get = removed(&report, "crm.customer.get", "external_ref");
     assert_eq!(get["severity"], "breaking");
     assert!(get.get("usage").is_none(), "{get:#}");
     assert_eq!(get["consumers"], json!(["web-ui", "erp", "finance"]));
@@ -143,26 +135,15 @@ fn removing_a_response_field_the_erp_never_receives_is_no_recorded_use_and_stays
 #[test]
 fn removing_a_response_field_the_erp_never_receives_is_softened_under_the_opt_in() {
     let project = external_ref_removed();
-    let config = project.read("interlock.toml");
-    project.write("interlock.toml", &format!("{config}{OPT_IN}"));
+    opt_in(&project);
 
     let (code, report) = diff_json(&project);
-    let create = change(
-        &report,
-        "response-required-property-removed",
-        "crm.customer.create",
-        "external_ref",
-    );
+    let create = removed(&report, "crm.customer.create", "external_ref");
     assert_eq!(create["severity"], "potentially-breaking");
     assert_eq!(create["breaking"], false);
     assert_eq!(create["softened_from"], "breaking");
     // Where nothing was recorded, the opt-in changes nothing: the gate still fails.
-    let get = change(
-        &report,
-        "response-required-property-removed",
-        "crm.customer.get",
-        "external_ref",
-    );
+    let get = removed(&report, "crm.customer.get", "external_ref");
     assert_eq!(get["severity"], "breaking");
     assert_eq!(code, 1);
 
@@ -180,8 +161,7 @@ fn removing_a_response_field_the_erp_never_receives_is_softened_under_the_opt_in
 /// field the ERP's customer sync receives.
 fn credit_limit_removed() -> Project {
     let project = Project::bundled();
-    let config = project.read("interlock.toml");
-    project.write("interlock.toml", &format!("{config}{OPT_IN}"));
+    opt_in(&project);
     commit(&project);
     edit_customer_schema(&project, |schema| {
         schema["properties"]
@@ -201,12 +181,7 @@ fn removing_a_response_field_the_erp_receives_says_who_uses_it_and_stays_breakin
     let project = credit_limit_removed();
     let (code, report) = diff_json(&project);
     assert_eq!(code, 1);
-    let create = change(
-        &report,
-        "response-required-property-removed",
-        "crm.customer.create",
-        "credit_limit",
-    );
+    let create = removed(&report, "crm.customer.create", "credit_limit");
     assert_eq!(create["severity"], "breaking");
     assert_eq!(create["usage"]["status"], "used");
     assert_eq!(
@@ -243,12 +218,7 @@ fn without_a_lineage_file_diff_has_no_usage_evidence() {
     std::fs::remove_file(project.file("contracts/lineage.yaml")).expect("remove lineage");
     let (code, report) = diff_json(&project);
     assert_eq!(code, 1);
-    let create = change(
-        &report,
-        "response-required-property-removed",
-        "crm.customer.create",
-        "credit_limit",
-    );
+    let create = removed(&report, "crm.customer.create", "credit_limit");
     assert!(create.get("usage").is_none(), "{create:#}");
     assert_eq!(create["consumers"], json!(["web-ui", "erp", "finance"]));
 }
@@ -311,6 +281,20 @@ fn findings(report: &Value) -> Vec<Value> {
         .collect()
 }
 
+/// The live finding of `kind` at `path`.
+fn finding(report: &Value, kind: &str, path: &str) -> Value {
+    findings(report)
+        .into_iter()
+        .find(|f| f["kind"] == kind && f["path"] == path)
+        .unwrap_or_else(|| panic!("no {kind} at {path} in {report:#}"))
+}
+
+/// `[diff] unused = "potentially-breaking"` in the project file.
+fn opt_in(project: &Project) {
+    let config = project.read("interlock.toml");
+    project.write("interlock.toml", &format!("{config}{OPT_IN}"));
+}
+
 fn learn_the_external_ref(project: &Project) {
     record_an_external_ref(project);
     project.run(&["lineage"]).assert_code(0);
@@ -327,10 +311,7 @@ fn a_live_response_without_a_field_nobody_receives_fails_without_the_opt_in() {
     );
     out.assert_code(1);
     let report = project.json("report.json");
-    let removed = findings(&report)
-        .into_iter()
-        .find(|f| f["kind"] == "field-removed" && f["path"] == "/external_ref")
-        .unwrap_or_else(|| panic!("no field-removed /external_ref in {report:#}"));
+    let removed = finding(&report, "field-removed", "/external_ref");
     assert_eq!(removed["severity"], "failure");
     assert_eq!(
         removed["usage"]["summary"],
@@ -352,18 +333,14 @@ fn a_live_response_without_a_field_nobody_receives_is_information_under_the_opt_
         "customer-onboarding",
         |project| {
             learn_the_external_ref(project);
-            let config = project.read("interlock.toml");
-            project.write("interlock.toml", &format!("{config}{OPT_IN}"));
+            opt_in(project);
         },
-        &["--report-json", "report.json", "--junit", "junit.xml"],
+        &["--report-json", "report.json"],
         &[],
     );
     out.assert_code(0);
     let report = project.json("report.json");
-    let removed = findings(&report)
-        .into_iter()
-        .find(|f| f["kind"] == "field-removed" && f["path"] == "/external_ref")
-        .unwrap_or_else(|| panic!("no field-removed /external_ref in {report:#}"));
+    let removed = finding(&report, "field-removed", "/external_ref");
     assert_eq!(removed["severity"], "info");
     assert_eq!(removed["softened"], true);
     assert_eq!(removed["usage"]["status"], "unused");
@@ -391,10 +368,7 @@ fn a_live_drift_on_a_field_the_erp_receives_names_its_use_in_every_report() {
     let used =
         "used by: erp.customer-sync (1 of 2 recorded calls); no recordings of web-ui, finance";
     let report = project.json("report.json");
-    let changed = findings(&report)
-        .into_iter()
-        .find(|f| f["kind"] == "type-changed" && f["path"] == "/credit_limit")
-        .unwrap_or_else(|| panic!("no type-changed /credit_limit in {report:#}"));
+    let changed = finding(&report, "type-changed", "/credit_limit");
     assert_eq!(changed["usage"]["summary"], used);
     assert_eq!(
         changed["affected"],
