@@ -60,27 +60,42 @@ pub(crate) fn check_exchange(
     peer_requests: &[PeerRequest<'_>],
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for mapping in lineage.from_interface(interface) {
-        let body = match mapping.from.message {
-            Side::Request => request,
-            Side::Response => response,
-        };
-        let Some(from) = body.and_then(|b| b.pointer(&mapping.from.pointer)) else {
-            continue;
-        };
-        if linkable(from).is_none() {
-            continue;
-        }
-        for sent in peer_requests.iter().filter(|r| {
-            r.peer == mapping.to.peer && r.interface == Some(mapping.to.interface.as_str())
-        }) {
+    for sent in peer_requests {
+        // Per field of the request sent: the mappings into it, and whether each held.
+        let mut into: Vec<(&str, bool, Finding)> = Vec::new();
+        for mapping in lineage
+            .from_interface(interface)
+            .filter(|m| sent.peer == m.to.peer && sent.interface == Some(m.to.interface.as_str()))
+        {
+            let body = match mapping.from.message {
+                Side::Request => request,
+                Side::Response => response,
+            };
+            let Some(from) = body.and_then(|b| b.pointer(&mapping.from.pointer)) else {
+                continue;
+            };
+            if linkable(from).is_none() {
+                continue;
+            }
             let Some(to) = sent.body.pointer(&mapping.to.pointer) else {
                 continue;
             };
-            if !holds(mapping.transform, from, to) {
-                findings.push(broken(mapping, from, to));
-            }
+            let held = holds(mapping.transform, from, to);
+            into.push((&mapping.to.pointer, held, broken(mapping, from, to)));
         }
+        // A field carried from several places holds when one of them still carries it: the
+        // credit limit the ERP receives is the one the CRM was given, even when the CRM's
+        // answer now spells it `"800000.00"` (a change its own findings report).
+        let carried: Vec<&str> = into
+            .iter()
+            .filter(|(_, held, _)| *held)
+            .map(|(pointer, _, _)| *pointer)
+            .collect();
+        findings.extend(
+            into.into_iter()
+                .filter(|(pointer, held, _)| !held && !carried.contains(pointer))
+                .map(|(_, _, finding)| finding),
+        );
     }
     findings
 }
@@ -137,6 +152,8 @@ mod tests {
     fn lineage() -> Lineage {
         Lineage {
             interlock_lineage: 1,
+            calls: Vec::new(),
+            compared: Vec::new(),
             mappings: vec![crate::contract::lineage::credit_limit_mapping(3, 3)],
         }
     }
@@ -180,5 +197,41 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn a_response_that_changed_type_does_not_break_a_field_the_request_still_carries() {
+        let mut from_response = crate::contract::lineage::credit_limit_mapping(1, 1);
+        from_response.from.message = Side::Response;
+        let lineage = Lineage {
+            interlock_lineage: 1,
+            calls: Vec::new(),
+            compared: Vec::new(),
+            mappings: vec![
+                crate::contract::lineage::credit_limit_mapping(2, 2),
+                from_response,
+            ],
+        };
+        let request = json!({"credit_limit": 800000});
+        let response = json!({"credit_limit": "800000.00"});
+        let sent = json!({"credit_limit": 800000});
+        let peer = [PeerRequest {
+            peer: "erp",
+            interface: Some("erp.customer-sync"),
+            body: &sent,
+        }];
+        let check = |request: &Value, response: &Value| {
+            check_exchange(
+                &lineage,
+                "crm.customer.create",
+                Some(request),
+                Some(response),
+                &peer,
+            )
+        };
+        assert!(check(&request, &response).is_empty());
+        // Neither source carries it any more: every mapping into it is reported.
+        let scaled = json!({"credit_limit": 8000000});
+        assert_eq!(check(&scaled, &scaled).len(), 2);
     }
 }

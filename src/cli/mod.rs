@@ -557,6 +557,10 @@ pub struct DiffArgs {
     /// Waivers file (default: `waivers.yaml` in the new contracts directory)
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
+    /// Learned lineage weighing each change by the recorded use of its field (default:
+    /// `lineage.yaml` of the working tree's contracts directory, whatever versions are compared)
+    #[arg(long, value_name = "FILE")]
+    pub lineage: Option<PathBuf>,
     /// Read invalid-but-repairable specs (unknown type names, `#components/…` references) with a
     /// warning instead of exit 2
     #[arg(long)]

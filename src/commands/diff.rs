@@ -45,6 +45,8 @@ pub fn run(args: &DiffArgs, config: &Config) -> Result<u8, Error> {
         fail_on: severity(args.fail_on),
         waivers,
         today: time::OffsetDateTime::now_utc().date(),
+        // The working tree's lineage, whatever the two versions compared.
+        lineage: diff::usage::load(args.lineage.as_deref(), &contracts_dir(args, config))?,
     };
     let mut diff_config = config.diff.clone();
     diff_config.lenient |= args.lenient;

@@ -26,10 +26,11 @@ pub(crate) fn run(args: &DomainsArgs, global: &GlobalArgs) -> Result<u8, Error> 
         .clone()
         .unwrap_or_else(|| super::first_contracts_dir(&config).join(DOMAINS_FILE));
     let header = format!(
-        "Value domains learned by `interlock domains` from {} response bodies in {} recordings on {}.\n\
+        "Value domains learned by `interlock domains` from {} response bodies{} in {} recordings on {}.\n\
          Review it like code: `interlock run` reports a live value outside its field's domain as\n\
          domain-drift. Edit values by hand, or set `severity: info` to report without failing.",
         learned.bodies,
+        peer_requests(learned.requests),
         learned.recordings,
         time::OffsetDateTime::now_utc().date()
     );
@@ -42,7 +43,7 @@ pub(crate) fn run(args: &DomainsArgs, global: &GlobalArgs) -> Result<u8, Error> 
     super::inform(
         global,
         format_args!(
-            "learned {fields} {} of {} {} from {} response bodies into {}{}",
+            "learned {fields} {} of {} {} from {} response bodies{} into {}{}",
             if fields == 1 { "field" } else { "fields" },
             learned.domains.interfaces.len(),
             if learned.domains.interfaces.len() == 1 {
@@ -51,6 +52,7 @@ pub(crate) fn run(args: &DomainsArgs, global: &GlobalArgs) -> Result<u8, Error> 
                 "interfaces"
             },
             learned.bodies,
+            peer_requests(learned.requests),
             out.display(),
             match learned.uncovered {
                 0 => String::new(),
@@ -59,6 +61,15 @@ pub(crate) fn run(args: &DomainsArgs, global: &GlobalArgs) -> Result<u8, Error> 
         ),
     );
     Ok(crate::exit_code::OK)
+}
+
+/// ` and 7 peer requests`, or nothing.
+fn peer_requests(n: u64) -> String {
+    match n {
+        0 => String::new(),
+        1 => " and 1 peer request".to_string(),
+        n => format!(" and {n} peer requests"),
+    }
 }
 
 fn count_fields(domains: &Domains) -> usize {

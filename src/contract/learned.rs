@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::InputError;
+use crate::error::{InputError, Position};
 
 /// A learned file: its YAML, and the interfaces it names with their JSON pointers.
 pub(crate) trait Learned: Serialize + DeserializeOwned {
@@ -46,26 +46,7 @@ pub(crate) fn load<'a, T: Learned>(
     file: &Path,
     known: impl IntoIterator<Item = &'a str> + Clone,
 ) -> Result<T, Vec<InputError>> {
-    let value = crate::json::read_value(file).map_err(|e| vec![e])?;
-    let learned: T = serde_path_to_error::deserialize(&value).map_err(|err| {
-        let pointer = super::serde_path_to_pointer(err.path());
-        vec![super::describe_serde_error(file, pointer, err.inner())]
-    })?;
-    let mut errors = learned.problems(file);
-    if learned.version() != T::VERSION {
-        errors.push(
-            InputError::at_pointer(
-                file,
-                format!("/{}", T::VERSION_KEY),
-                format!("unknown format version {}", learned.version()),
-            )
-            .with_hint(format!(
-                "this interlock reads version {}; learn the file again with `{}`",
-                T::VERSION,
-                T::COMMAND
-            )),
-        );
-    }
+    let (learned, mut errors) = parse::<T>(file)?;
     for (pointer, name) in learned.interfaces() {
         if known.clone().into_iter().any(|k| k == name) {
             continue;
@@ -86,6 +67,66 @@ pub(crate) fn load<'a, T: Learned>(
     if errors.is_empty() {
         Ok(learned)
     } else {
-        Err(errors)
+        Err(placed(file, errors))
     }
+}
+
+/// Reads a learned file on its own, without contracts to check its interfaces against (as
+/// `diff` reads the working tree's lineage whatever versions it compares): its version must be
+/// this build's.
+pub(crate) fn load_file<T: Learned>(file: &Path) -> Result<T, Vec<InputError>> {
+    let (learned, errors) = parse::<T>(file)?;
+    if errors.is_empty() {
+        Ok(learned)
+    } else {
+        Err(placed(file, errors))
+    }
+}
+
+/// The file, and its problems beyond its interfaces.
+fn parse<T: Learned>(file: &Path) -> Result<(T, Vec<InputError>), Vec<InputError>> {
+    let value = crate::json::read_value(file).map_err(|e| vec![e])?;
+    let learned: T = serde_path_to_error::deserialize(&value).map_err(|err| {
+        let pointer = super::serde_path_to_pointer(err.path());
+        placed(
+            file,
+            vec![super::describe_serde_error(file, pointer, err.inner())],
+        )
+    })?;
+    let mut errors = learned.problems(file);
+    if learned.version() != T::VERSION {
+        errors.push(
+            InputError::at_pointer(
+                file,
+                format!("/{}", T::VERSION_KEY),
+                format!("unknown format version {}", learned.version()),
+            )
+            .with_hint(format!(
+                "this interlock reads version {}; learn the file again with `{}`",
+                T::VERSION,
+                T::COMMAND
+            )),
+        );
+    }
+    Ok((learned, errors))
+}
+
+/// `errors` with the line and column of their JSON pointer in `file`, where it can be found: a
+/// reviewer edits the file by hand.
+fn placed(file: &Path, errors: Vec<InputError>) -> Vec<InputError> {
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return errors;
+    };
+    errors
+        .into_iter()
+        .map(|mut error| {
+            if let Position::Pointer(pointer) = &error.position
+                && let Some((line, column)) = crate::json::yaml_position(&text, pointer)
+            {
+                error.message = format!("at {pointer}: {}", error.message);
+                error.position = Position::LineColumn { line, column };
+            }
+            error
+        })
+        .collect()
 }

@@ -27,8 +27,52 @@ pub const LINEAGE_VERSION: u32 = 1;
 pub struct Lineage {
     /// The format version (1).
     pub interlock_lineage: u32,
+    /// How many calls to each peer operation the recordings hold per target interface: what
+    /// the mappings' counts are out of, and which consumers the evidence covers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<Calls>,
+    /// The fields of each target interface whose recorded values could be followed (linkable
+    /// values, in exchanges that called a peer): one of them without a mapping was never
+    /// passed on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compared: Vec<Compared>,
     #[serde(default)]
     pub mappings: Vec<Mapping>,
+}
+
+/// The followed fields of one target interface.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Compared {
+    pub interface: String,
+    /// JSON pointers into the request body.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request: Vec<String>,
+    /// JSON pointers into the response body.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response: Vec<String>,
+}
+
+impl Compared {
+    /// The pointers of one side.
+    pub fn side(&self, side: Side) -> &[String] {
+        match side {
+            Side::Request => &self.request,
+            Side::Response => &self.response,
+        }
+    }
+}
+
+/// The recorded calls one target interface's exchanges made to one peer operation.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Calls {
+    /// The target's interface.
+    pub from: String,
+    pub peer: String,
+    /// The peer operation's interface.
+    pub interface: String,
+    pub count: u64,
 }
 
 /// One value flowing from the target's traffic into a peer request.
@@ -181,6 +225,13 @@ impl super::learned::Learned for Lineage {
 
     fn interfaces(&self) -> Vec<(String, &str)> {
         let mut out = Vec::new();
+        for (i, c) in self.compared.iter().enumerate() {
+            out.push((format!("/compared/{i}/interface"), c.interface.as_str()));
+        }
+        for (i, c) in self.calls.iter().enumerate() {
+            out.push((format!("/calls/{i}/from"), c.from.as_str()));
+            out.push((format!("/calls/{i}/interface"), c.interface.as_str()));
+        }
         for (i, m) in self.mappings.iter().enumerate() {
             out.push((
                 format!("/mappings/{i}/from/interface"),
@@ -223,6 +274,8 @@ mod tests {
     fn only_mappings_that_always_held_are_checked() {
         let lineage = Lineage {
             interlock_lineage: 1,
+            calls: Vec::new(),
+            compared: Vec::new(),
             mappings: vec![credit_limit_mapping(3, 3), credit_limit_mapping(2, 3)],
         };
         assert_eq!(lineage.from_interface("crm.customer.create").count(), 1);

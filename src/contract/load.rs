@@ -161,6 +161,8 @@ pub(crate) fn load_contracts_with(
         &mut errors,
     ) {
         lineage.interlock_lineage = loaded.interlock_lineage;
+        lineage.calls.extend(loaded.calls);
+        lineage.compared.extend(loaded.compared);
         lineage.mappings.extend(loaded.mappings);
     }
     if errors.is_empty() {

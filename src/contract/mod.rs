@@ -11,6 +11,7 @@ mod learned;
 pub mod lineage;
 mod load;
 mod path_template;
+pub mod usage;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+pub(crate) use learned::load_file as load_learned_file;
 pub use load::{
     CONTRACT_SUFFIXES, dialect_for, is_contract_file, load_contracts, load_dir, meta_errors,
     unknown_field_hint,
@@ -216,6 +218,9 @@ pub struct ContractSet {
     domains: domains::Domains,
     /// The field lineage learned from recordings (`lineage.yaml` beside the contracts).
     lineage: lineage::Lineage,
+    /// `[diff] unused` softens findings: a live drift on a field with no recorded use is
+    /// reported without failing.
+    soften_unused: bool,
 }
 
 impl ContractSet {
@@ -224,6 +229,7 @@ impl ContractSet {
             contracts,
             domains: domains::Domains::default(),
             lineage: lineage::Lineage::default(),
+            soften_unused: false,
         }
     }
 
@@ -237,6 +243,19 @@ impl ContractSet {
     pub(crate) fn with_lineage(mut self, lineage: lineage::Lineage) -> Self {
         self.lineage = lineage;
         self
+    }
+
+    /// Reports a live drift on a field with no recorded use without failing (`[diff] unused`
+    /// set below breaking).
+    #[must_use]
+    pub(crate) fn with_soften_unused(mut self, soften: bool) -> Self {
+        self.soften_unused = soften;
+        self
+    }
+
+    /// Whether a live drift on a field with no recorded use is reported without failing.
+    pub fn soften_unused(&self) -> bool {
+        self.soften_unused
     }
 
     /// The learned field lineage (empty when no contracts folder holds a `lineage.yaml`).

@@ -24,6 +24,13 @@ pub struct Change {
     /// The consumers of the interface (from contract metadata), who feel the change.
     pub consumers: Vec<String>,
     pub message: String,
+    /// What the recordings show of the field's use (`contracts/lineage.yaml`), when they show
+    /// anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<crate::contract::usage::Usage>,
+    /// The severity before `[diff] unused` softened a change to a field with no recorded use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub softened_from: Option<Severity>,
     /// Set when a waiver matches the change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waiver: Option<WaiverNote>,

@@ -5,7 +5,8 @@
 //! schemas ([`input`], [`openapi`], [`normalize`]), compared message by message in the direction
 //! data flows ([`ops`], [`compare`], [`keywords`], [`rename`]) with their security requirements
 //! ([`security`]), judged by the rule table ([`rules`]) and the project's `[diff]` settings
-//! ([`settings`]), matched against reviewed [`waivers`], and rendered ([`render`]). Findings are
+//! ([`settings`]), weighed by the recorded use of each field ([`usage`]), matched against
+//! reviewed [`waivers`], and rendered ([`render`]). Findings are
 //! data; only input that cannot be read or resolved is an error. Usage and formats:
 //! `docs/diff.md`; the rule table: `docs/diff-rules.md`.
 
@@ -26,6 +27,7 @@ pub(crate) mod schema;
 pub(crate) mod security;
 pub(crate) mod settings;
 pub(crate) mod tables;
+pub(crate) mod usage;
 pub(crate) mod waivers;
 pub(crate) mod wire;
 
@@ -57,6 +59,8 @@ pub struct DiffOptions {
     pub waivers: Option<PathBuf>,
     /// The date waivers expire against.
     pub today: time::Date,
+    /// The learned lineage changes are weighed with (see [`usage`]), if any.
+    pub lineage: Option<crate::contract::lineage::Lineage>,
 }
 
 /// Compares the inputs and builds the report (waivers applied, gate decided).
@@ -121,6 +125,9 @@ pub fn diff(
         }
     };
     let mut changes = changes;
+    if let Some(lineage) = &options.lineage {
+        usage::weigh(&mut changes, lineage, config.unused);
+    }
     if let Some(path) = &options.waivers {
         let list = waivers::load(path)?;
         for unused in waivers::apply(&list, &mut changes, options.today) {
@@ -157,6 +164,7 @@ pub fn diff_paths(
         fail_on: Severity::Breaking,
         waivers: None,
         today: time::OffsetDateTime::now_utc().date(),
+        lineage: None,
     };
     diff(&inputs, config, &options)
 }

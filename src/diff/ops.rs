@@ -170,6 +170,8 @@ fn finish(
         new: c.new,
         consumers,
         message: c.message,
+        usage: None,
+        softened_from: None,
         waiver: None,
         rule: Some(c.kind),
     }

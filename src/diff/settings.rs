@@ -1,11 +1,13 @@
-//! The `[diff]` section of `interlock.toml`: severity overrides per rule id and the
-//! content-model policy (how readers treat properties they do not know).
+//! The `[diff]` section of `interlock.toml`: severity overrides per rule id, the content-model
+//! policy (how readers treat properties they do not know) and how far a change to a field with
+//! no recorded use is softened.
 //!
 //! ```toml
 //! [diff]
 //! severity = { "response-enum-value-added" = "breaking", "request-default-changed" = "safe" }
 //! content_model = { request = "strict", response = "tolerant" }
 //! lenient = false
+//! unused = "potentially-breaking"
 //! ```
 
 use std::collections::BTreeMap;
@@ -31,6 +33,10 @@ pub struct DiffConfig {
     /// with a warning instead of failing; `--lenient` sets it for one run.
     #[serde(default)]
     pub lenient: bool,
+    /// The severity at most of a removed or changed field that no recorded consumer ever used
+    /// (`unused = "potentially-breaking"`); unset, usage evidence never changes a verdict.
+    #[serde(default)]
+    pub unused: Option<Severity>,
 }
 
 impl DiffConfig {

@@ -73,6 +73,8 @@ pub(crate) fn diff_tables(
                 t.table,
                 t.columns.len()
             ),
+            usage: None,
+            softened_from: None,
             waiver: None,
             rule: Some(Kind::TableAdded),
         });
@@ -172,6 +174,8 @@ fn change(
         new: finding.new.unwrap_or(Value::Null),
         consumers,
         message: finding.message,
+        usage: None,
+        softened_from: None,
         waiver: None,
         rule: Some(kind),
     }

@@ -4,7 +4,9 @@
 //!
 //! Every response body of every exchange a contract covers is observed, under the contract's
 //! interface and the response status: the replay recordings (the target's answers) and the
-//! peer recordings (the peers' answers). Exchanges no contract covers are counted and left out.
+//! peer recordings (the peers' answers). The request bodies of the peer recordings (what the
+//! target sent its peers) are observed too, under the peer operation's interface, so a run can
+//! tell a live peer request outside them. Exchanges no contract covers are counted and left out.
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +24,8 @@ pub struct Learned {
     pub recordings: usize,
     /// Response bodies observed.
     pub bodies: u64,
+    /// Peer request bodies observed (what the target sent its peers).
+    pub requests: u64,
     /// Exchanges no contract covers (not learned from).
     pub uncovered: usize,
 }
@@ -32,6 +36,8 @@ pub struct Source {
     pub file: PathBuf,
     pub recording: Recording,
     pub provider: Option<String>,
+    /// A peer's recording: its requests are what the target sent, and are learned too.
+    pub peer: bool,
 }
 
 /// The recordings of every scenario under `scenarios`: each replay recording (answered by the
@@ -39,22 +45,25 @@ pub struct Source {
 pub fn scenario_sources(scenarios: &Path) -> Result<Vec<Source>, Error> {
     let mut sources: Vec<Source> = Vec::new();
     for scenario in crate::scenario::load_all(scenarios)? {
-        let mut push = |file: PathBuf, recording: Recording, provider: Option<String>| {
-            if !sources.iter().any(|s| s.file == file) {
-                sources.push(Source {
-                    file,
-                    recording,
-                    provider,
-                });
-            }
-        };
+        let mut push =
+            |file: PathBuf, recording: Recording, provider: Option<String>, peer: bool| {
+                if !sources.iter().any(|s| s.file == file) {
+                    sources.push(Source {
+                        file,
+                        recording,
+                        provider,
+                        peer,
+                    });
+                }
+            };
         push(
             scenario.replay_file,
             scenario.replay,
             Some(scenario.target.clone()),
+            false,
         );
         for peer in scenario.peers {
-            push(peer.recording_file, peer.recording, Some(peer.name));
+            push(peer.recording_file, peer.recording, Some(peer.name), true);
         }
     }
     Ok(sources)
@@ -70,6 +79,7 @@ pub fn file_sources(files: &[PathBuf]) -> Result<Vec<Source>, Error> {
                 file: file.clone(),
                 recording,
                 provider: None,
+                peer: false,
             }),
             Err(mut e) => errors.append(&mut e),
         }
@@ -89,6 +99,7 @@ pub fn learn(
 ) -> Result<Learned, Error> {
     let mut learner = Learner::default();
     let mut uncovered = 0;
+    let mut requests = 0;
     let mut errors = Vec::new();
     for source in sources {
         for (line, exchange) in &source.recording.exchanges {
@@ -115,32 +126,42 @@ pub fn learn(
                 uncovered += 1;
                 continue;
             };
-            if let Some(body) = exchange.response.body.json() {
-                let private: Vec<String> = exchange
+            let private = |prefix: &str| -> Vec<String> {
+                exchange
                     .pseudonymised
                     .iter()
-                    .filter_map(|p| p.at.strip_prefix("/response/body"))
+                    .filter_map(|p| p.at.strip_prefix(prefix))
                     .map(crate::json::wildcard_indices)
-                    .collect();
+                    .collect()
+            };
+            if let Some(body) = exchange.response.body.json() {
                 learner.observe_except(
                     &contract.interface,
                     Some(exchange.response.status),
                     body,
-                    &private,
+                    &private("/response/body"),
                 );
+            }
+            // What the target sent a peer (a line of a peer's recording).
+            if (source.peer || exchange.peer.is_some())
+                && let Some(body) = exchange.request.body.json()
+            {
+                learner.observe_except(&contract.interface, None, body, &private("/request/body"));
+                requests += 1;
             }
         }
     }
     if !errors.is_empty() {
         return Err(Error::Input(errors));
     }
-    let bodies = learner.bodies;
+    let bodies = learner.bodies - requests;
     let mut domains = learner.finish();
     domains.severity = previous.severity;
     Ok(Learned {
         domains,
         recordings: sources.len(),
         bodies,
+        requests,
         uncovered,
     })
 }

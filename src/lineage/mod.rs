@@ -10,13 +10,13 @@
 //! fields were present, `held` those where the values matched. Fields inside arrays are left
 //! out: which item corresponds to which is not known.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
 use crate::check::lineage::transform_between;
 use crate::contract::lineage::{
-    Destination, LINEAGE_VERSION, Lineage, Mapping, Side, Source, Transform,
+    Calls, Compared, Destination, LINEAGE_VERSION, Lineage, Mapping, Side, Source, Transform,
 };
 use crate::contract::{Contract, ContractSet};
 use crate::error::Error;
@@ -41,6 +41,8 @@ pub fn learn(scenarios: &std::path::Path, contracts: &ContractSet) -> Result<Lea
     let all = crate::scenario::load_all(scenarios)?;
     let mut held: BTreeMap<(PairKey, Transform), u64> = BTreeMap::new();
     let mut seen: BTreeMap<PairKey, u64> = BTreeMap::new();
+    let mut calls: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+    let mut compared: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
     let mut peer_calls = 0;
     for scenario in &all {
         let peers: Vec<(&str, &crate::recording::Recording)> = scenario
@@ -58,11 +60,20 @@ pub fn learn(scenarios: &std::path::Path, contracts: &ContractSet) -> Result<Lea
                 Side::Response,
             ));
             sources.retain(|(_, _, v)| linkable(v).is_some());
+            let mut called = false;
             for call in &step.peer_calls {
                 let Some(peer) = contract_of(contracts, Some(call.peer), call.exchange) else {
                     continue;
                 };
                 peer_calls += 1;
+                called = true;
+                *calls
+                    .entry((
+                        target.interface.clone(),
+                        call.peer.to_string(),
+                        peer.interface.clone(),
+                    ))
+                    .or_default() += 1;
                 let sent = fields(request_values(&call.exchange.request), Side::Request);
                 for (side, from_pointer, from) in &sources {
                     for (_, to_pointer, to) in &sent {
@@ -83,6 +94,15 @@ pub fn learn(scenarios: &std::path::Path, contracts: &ContractSet) -> Result<Lea
                         }
                         *seen.entry(key).or_default() += 1;
                     }
+                }
+            }
+            if called {
+                let entry = compared.entry(target.interface.clone()).or_default();
+                for (side, pointer, _) in &sources {
+                    match side {
+                        Side::Request => entry.0.insert(pointer.clone()),
+                        Side::Response => entry.1.insert(pointer.clone()),
+                    };
                 }
             }
         }
@@ -114,6 +134,23 @@ pub fn learn(scenarios: &std::path::Path, contracts: &ContractSet) -> Result<Lea
     Ok(Learned {
         lineage: Lineage {
             interlock_lineage: LINEAGE_VERSION,
+            calls: calls
+                .into_iter()
+                .map(|((from, peer, interface), count)| Calls {
+                    from,
+                    peer,
+                    interface,
+                    count,
+                })
+                .collect(),
+            compared: compared
+                .into_iter()
+                .map(|(interface, (request, response))| Compared {
+                    interface,
+                    request: request.into_iter().collect(),
+                    response: response.into_iter().collect(),
+                })
+                .collect(),
             mappings,
         },
         scenarios: all.len(),

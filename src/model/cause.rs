@@ -365,16 +365,25 @@ fn push_bounded(list: &mut Vec<String>, item: String) {
 /// A peer finding's message without the `request to PEER `interface`: ` prefix the cause
 /// line already says.
 fn detail(finding: &Finding) -> String {
+    let message = message(finding);
+    match &finding.usage {
+        Some(usage) => format!("{message} ({})", usage.summary),
+        None => message.to_string(),
+    }
+}
+
+/// The finding's message, without the peer and place it already names.
+fn message(finding: &Finding) -> &str {
     let message = finding.message.as_str();
     if let Location::PeerRequest { peer } = &finding.location {
         let prefix = format!("request to {peer} `");
         if let Some(rest) = message.strip_prefix(&prefix)
             && let Some((_, tail)) = rest.split_once("`: ")
         {
-            return tail.strip_prefix("`/` ").unwrap_or(tail).to_string();
+            return tail.strip_prefix("`/` ").unwrap_or(tail);
         }
     }
-    message.to_string()
+    message
 }
 
 /// Walks every finding and transport error of the run with its key, in run order: per

@@ -158,6 +158,14 @@ pub struct Finding {
     /// Who is affected: the provider first, then the consumers (from contract metadata).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub affected: Vec<String>,
+    /// What the recordings show of the field's use (`contracts/lineage.yaml`), on a finding in
+    /// the target's response when they show anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<crate::contract::usage::Usage>,
+    /// `[diff] unused` made this finding on a field with no recorded use information instead of
+    /// a failure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub softened: bool,
     /// One line a person can act on.
     pub message: String,
     /// The id of the cause this finding folds into (see [`super::cause`]); set when the run
@@ -186,6 +194,8 @@ impl Finding {
             old: None,
             new: None,
             affected: Vec::new(),
+            usage: None,
+            softened: false,
             message: message.into(),
             cause: None,
         }

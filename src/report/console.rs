@@ -477,6 +477,9 @@ fn finding_line(finding: &Finding, p: Painter) -> String {
     if !finding.affected.is_empty() {
         parts.push(format!("affects: {}", finding.affected.join(", ")));
     }
+    if let Some(usage) = super::usage_note(finding) {
+        parts.push(usage);
+    }
     let line = parts.join("  ");
     if finding.is_failure() {
         line

@@ -331,7 +331,14 @@ fn finding_cells(finding: &Finding) -> String {
         "<td><span class=\"kind\">{}</span></td><td>{place}</td><td>{values}</td><td>{}</td><td>{}</td>",
         finding.kind.id(),
         esc(&finding.affected.join(", ")),
-        causes::code_spans(&finding.message)
+        match super::usage_note(finding) {
+            Some(usage) => format!(
+                "{}<br><span class=\"usage\">{}</span>",
+                causes::code_spans(&finding.message),
+                esc(&usage)
+            ),
+            None => causes::code_spans(&finding.message),
+        }
     )
 }
 

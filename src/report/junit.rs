@@ -291,6 +291,9 @@ fn write_findings<'a>(text: &mut String, findings: impl IntoIterator<Item = &'a 
         if !finding.affected.is_empty() {
             let _ = writeln!(text, "  affects: {}", finding.affected.join(", "));
         }
+        if let Some(usage) = super::usage_note(finding) {
+            let _ = writeln!(text, "  {}", attr(&usage));
+        }
     }
 }
 

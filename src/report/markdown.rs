@@ -257,7 +257,7 @@ fn findings_table(out: &mut String, result: &RunResult, causes: &[Cause]) {
             row.finding.kind.id(),
             field(row.finding, &row.field),
             change(row.finding),
-            text(&row.finding.affected.join(", ")),
+            text(&consumers(row.finding)),
             row.seen
         );
     }
@@ -268,6 +268,16 @@ fn findings_table(out: &mut String, result: &RunResult, causes: &[Cause]) {
             out,
             "\n…and {more} more (of {total} failing findings in all): see the HTML or JSON report."
         );
+    }
+}
+
+/// Who is affected, and what the recordings show of the field's use.
+fn consumers(finding: &Finding) -> String {
+    let affected = finding.affected.join(", ");
+    match super::usage_note(finding) {
+        Some(usage) if affected.is_empty() => usage,
+        Some(usage) => format!("{affected} — {usage}"),
+        None => affected,
     }
 }
 

@@ -166,6 +166,18 @@ pub(crate) fn code_spans(
         .collect()
 }
 
+/// What the recordings show of a finding's field use, as every report shows it: `used by:
+/// erp.customer-sync (2 of 2 recorded calls)`, with `(information: [diff] unused)` on a finding
+/// softened for no recorded use.
+pub(crate) fn usage_note(finding: &crate::model::Finding) -> Option<String> {
+    let usage = finding.usage.as_ref()?;
+    Some(if finding.softened {
+        format!("{} (information: [diff] unused)", usage.summary)
+    } else {
+        usage.summary.clone()
+    })
+}
+
 #[cfg(test)]
 /// For the file reporters' tests: feeds `reporter` a run start, checks nothing is written to
 /// `path` yet, then the finished `run`, and returns what was written.

@@ -104,7 +104,17 @@ pub(super) async fn replay<'p>(
             if let Some(c) = contract
                 && !expectation.contract_only
             {
-                add_domain_drift(&mut result.findings, contracts, c, &live, &ignore);
+                // A value the staging generated (bound by request chaining) may differ from
+                // every recorded one; its shape may not.
+                let ignore = live
+                    .response
+                    .body
+                    .json()
+                    .map_or_else(|| ignore.clone(), |b| with_generated(&ignore, b, stage));
+                add_domain_drift(&mut result.findings, contracts, c, &live.response, &ignore);
+            }
+            if let Some(c) = contract {
+                super::usage::weigh(&mut result.findings, contracts, c);
             }
             aligned.mask(&mut live.response, &mut result.findings);
             // Both bodies are kept only where a report will show them side by side.
@@ -120,6 +130,9 @@ pub(super) async fn replay<'p>(
         }
     }
     let faults = stage.collect_peer_calls(&mut result.findings, timings);
+    if !expectation.contract_only {
+        add_peer_request_drift(&mut result.findings, contracts, stage);
+    }
     if let (Some(c), Some(live)) = (contract, &live_response) {
         add_lineage_breaks(&mut result.findings, contracts, c, &request, live, stage);
     }
@@ -266,6 +279,81 @@ fn add_lineage_breaks(
     );
 }
 
+/// `ignore` plus the places of `body` holding a value the staging generated (a binding whose
+/// live value differs from the recorded one): like an ignored field, its value may be one the
+/// recordings never had, its shape (type, scale, length, characters, offset) may not.
+fn with_generated(ignore: &IgnoreRules, body: &serde_json::Value, stage: &Stage) -> IgnoreRules {
+    let generated: Vec<String> = stage
+        .chain
+        .bindings()
+        .into_iter()
+        .filter(|b| b.changed())
+        .map(|b| b.live)
+        .collect();
+    if generated.is_empty() {
+        return ignore.clone();
+    }
+    let mut rules = Vec::new();
+    crate::json::for_each_leaf(body, &mut |pointer, value| {
+        let text = match value {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            _ => return,
+        };
+        if generated.contains(&text)
+            && let Ok(rule) = crate::scenario::IgnoreRule::parse(pointer)
+        {
+            rules.push(rule);
+        }
+    });
+    ignore.with(&IgnoreRules::new(rules))
+}
+
+/// The values of the requests the target sent its peers during this exchange that lie outside
+/// the domains learned from the peers' recordings (`request:` in `domains.yaml`): the CRM
+/// sending the ERP `800000.0` where the recordings hold integers. A field the peer's contract
+/// already rejects is not reported twice; a value the staging generated (bound by request
+/// chaining) keeps only its shape checked.
+fn add_peer_request_drift(findings: &mut Vec<Finding>, contracts: &ContractSet, stage: &Stage) {
+    let domains = contracts.domains();
+    if domains.is_empty() {
+        return;
+    }
+    for (peer, call) in &stage.last_calls {
+        let path = call.url().split('?').next().unwrap_or("");
+        let Some(contract) = contracts.find(Some(peer), call.method(), path) else {
+            continue;
+        };
+        let Ok(body) = serde_json::from_slice::<serde_json::Value>(&call.body) else {
+            continue;
+        };
+        let location = Location::PeerRequest { peer: peer.clone() };
+        let drift = check::domain::check_body(
+            domains,
+            &contract.interface,
+            None,
+            &body,
+            &with_generated(&IgnoreRules::default(), &body, stage),
+            &location,
+        );
+        for mut finding in drift {
+            // The peer's contract already rejecting the field says it first; "matches no
+            // recording" says less than the domain does, and both are kept.
+            if findings.iter().any(|f| {
+                f.location == finding.location
+                    && f.path == finding.path
+                    && f.kind == FindingKind::PeerRequestInvalid
+            }) {
+                continue;
+            }
+            finding.affected = contract.affected();
+            findings.push(super::stage::scrubbed(
+                stage.privacy.redact_finding(&finding),
+            ));
+        }
+    }
+}
+
 /// The live body's values outside the domains learned from recordings. A domain finding says
 /// more than a plain value change at the same field and replaces it (keeping the recorded
 /// value); a field another check already reported otherwise (a type change, a format drift, a
@@ -274,16 +362,16 @@ fn add_domain_drift(
     findings: &mut Vec<Finding>,
     contracts: &ContractSet,
     contract: &Contract,
-    live: &LiveResponse,
+    live: &crate::recording::Response,
     ignore: &IgnoreRules,
 ) {
-    let Some(body) = live.response.body.json() else {
+    let Some(body) = live.body.json() else {
         return;
     };
     let drift = check::domain::check_body(
         contracts.domains(),
         &contract.interface,
-        Some(live.response.status),
+        Some(live.status),
         body,
         ignore,
         &Location::Response,

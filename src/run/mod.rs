@@ -15,6 +15,7 @@ pub mod plan;
 mod setup;
 mod stage;
 mod staging;
+mod usage;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

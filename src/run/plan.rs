@@ -160,9 +160,14 @@ pub fn plan(args: &Request, root: &Path) -> Result<RunPlan, Error> {
     if !errors.is_empty() {
         return Err(Error::Input(errors));
     }
+    // `[diff] unused` below breaking: a drift on a field with no recorded use does not fail.
+    let soften = config
+        .diff
+        .unused
+        .is_some_and(|s| s < crate::diff::Severity::Breaking);
     Ok(RunPlan {
         scenarios,
-        contracts,
+        contracts: contracts.with_soften_unused(soften),
         targets,
         timeout,
         retries: config.retries,

@@ -383,3 +383,18 @@ fn with_a_token_and_learned_noise_a_real_staging_passes_twice_and_v2_fails_on_it
         );
     }
 }
+
+/// Regression: a staging's own id (`C-20555`, bound to the recorded `C-10023`) was reported as
+/// `domain-drift` "never recorded" once the project shipped `contracts/domains.yaml`; the same
+/// id sent on to the ERP is no drift of the peer request either.
+#[test]
+fn domain_drift_checks_a_generated_id_as_the_recorded_one_it_stands_for() {
+    let (project, staging) = onboarding_against_staging(Options::default());
+    let domains = project.read("contracts/domains.yaml");
+    assert!(domains.contains("C-10023"), "the learned domain of /id");
+    let out = run(&project, &staging);
+    out.assert_code(0);
+    let report = project.json("out/report.json");
+    assert_eq!(failures(&report), Vec::<(String, String, String)>::new());
+    assert!(!out.stdout.contains("domain-drift"), "{}", out.stdout);
+}

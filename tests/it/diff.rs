@@ -2301,6 +2301,7 @@ fn contracts_report(
         fail_on,
         waivers,
         today,
+        lineage: None,
     };
     diff::diff(&inputs, &DiffConfig::default(), &options)
 }
@@ -2403,6 +2404,7 @@ fn fail_on_potentially_breaking() {
             fail_on,
             waivers: None,
             today: TODAY,
+            lineage: None,
         };
         diff::diff(&inputs, &DiffConfig::default(), &options).expect("diff")
     };
@@ -2491,6 +2493,7 @@ fn run_writes_the_report_and_returns_the_gate_exit_code() {
         contracts: None,
         output: Some(out.clone()),
         waivers: None,
+        lineage: None,
         lenient: false,
     };
     assert_eq!(
@@ -2576,6 +2579,7 @@ fn base_revision_is_read_from_git_without_a_checkout() {
         fail_on: B,
         waivers: None,
         today: TODAY,
+        lineage: None,
     };
     let inputs = Inputs::Base {
         rev: "HEAD".into(),

@@ -237,3 +237,83 @@ fn a_domains_file_naming_an_unknown_interface_is_invalid_with_a_suggestion() {
     // `run` rejects it the same way, before any traffic.
     project.run(&["run"]).assert_code(2);
 }
+
+/// The requests a stand-in CRM sends the mocked ERP over real HTTP are checked against the
+/// domains learned from what the CRM sent the ERP in the recordings: three customer syncs, all
+/// with an integer credit limit.
+fn learn_from_three_syncs(project: &Project) {
+    let recorded = project.read("scenarios/customer-onboarding/erp.jsonl");
+    let sync: Value = serde_json::from_str(recorded.lines().next().expect("a line")).expect("JSON");
+    assert_eq!(sync["interface"], "erp.customer-sync");
+    let mut lines = String::new();
+    for limit in [800000, 300000, 500000] {
+        let mut exchange = sync.clone();
+        exchange["request"]["body"]["credit_limit"] = json!(limit);
+        lines.push_str(&format!("{exchange}\n"));
+    }
+    project.write("learn/erp-syncs.jsonl", &lines);
+    let out = project.run(&[
+        "domains",
+        "scenarios/customer-onboarding/crm.jsonl",
+        "learn/erp-syncs.jsonl",
+    ]);
+    out.assert_code(0);
+    assert!(
+        out.stdout
+            .contains("from 7 response bodies and 3 peer requests"),
+        "{}",
+        out.stdout
+    );
+    let domains = project.read("contracts/domains.yaml");
+    assert!(
+        domains.contains("  erp.customer-sync:\n    request:\n      /credit_limit:\n        seen: 3\n        types:\n          integer: 3\n"),
+        "{domains}"
+    );
+}
+
+#[test]
+fn a_credit_limit_sent_to_the_erp_as_a_float_is_domain_drift_on_the_peer_request() {
+    let run = |version| {
+        crate::support::crm::run_bundled_against(
+            version,
+            "customer-onboarding",
+            learn_from_three_syncs,
+            &["--report-json", "report.json"],
+            &[],
+        )
+    };
+    // The CRM as recorded passes.
+    let (_, out) = run(crate::support::crm::CrmVersion::V1);
+    out.assert_code(0);
+
+    let (project, out) = run(crate::support::crm::CrmVersion::V1FloatCreditLimit);
+    out.assert_code(1);
+    let report = project.json("report.json");
+    let drift: Vec<Value> = report["scenarios"][0]["exchanges"]
+        .as_array()
+        .expect("exchanges")
+        .iter()
+        .flat_map(|e| e["findings"].as_array().cloned().unwrap_or_default())
+        .filter(|f| f["kind"] == "domain-drift")
+        .collect();
+    assert_eq!(drift.len(), 1, "{drift:#?}");
+    let f = &drift[0];
+    assert_eq!(
+        f["location"],
+        json!({"kind": "peer-request", "peer": "erp"})
+    );
+    assert_eq!(f["interface"], "erp.customer-sync");
+    assert_eq!(f["path"], "/credit_limit");
+    assert_eq!(f["new"], json!(800000.0));
+    assert_eq!(
+        f["message"],
+        "`/credit_limit` is a float (800000.0) where the recordings hold only integers"
+    );
+    assert_eq!(f["severity"], "failure");
+    assert!(
+        out.stdout
+            .contains("domain-drift erp request /credit_limit"),
+        "{}",
+        out.stdout
+    );
+}

@@ -39,4 +39,5 @@ mod snapshots_cmd;
 mod staging;
 mod summary_md;
 mod support;
+mod usage;
 mod workflow;

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::super::change::{Change, DiffReport};
-use super::source;
+use super::{source, usage_line};
 use crate::error::Error;
 use crate::report::junit_xml::{Case, Detail, Outcome, Suite, Suites};
 
@@ -21,7 +21,10 @@ pub(crate) fn render(report: &DiffReport) -> Result<String, Error> {
     let timestamp = OffsetDateTime::now_utc().format(&Rfc3339).ok();
     let mut suites: BTreeMap<&str, Vec<Case>> = BTreeMap::new();
     for change in &report.changes {
-        let line = format!("{} ({})", change.message, source(change));
+        let mut line = format!("{} ({})", change.message, source(change));
+        if let Some(usage) = usage_line(change) {
+            line.push_str(&format!("; {usage}"));
+        }
         let results = if change.is_waived() {
             let reason = change
                 .waiver
@@ -83,6 +86,9 @@ fn text(change: &Change) -> String {
     }
     if !change.consumers.is_empty() {
         text.push_str(&format!("consumers: {}\n", change.consumers.join(", ")));
+    }
+    if let Some(usage) = usage_line(change) {
+        text.push_str(&format!("{usage}\n"));
     }
     text
 }

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::super::change::{Change, DiffReport};
 use super::super::rules::Severity;
-use super::{operation_label, short};
+use super::{operation_label, short, usage_line};
 
 pub(crate) fn render(report: &DiffReport) -> String {
     let mut out = String::new();
@@ -42,7 +42,7 @@ pub(crate) fn render(report: &DiffReport) -> String {
                 escape(&change.message),
                 escape(&short(&change.old)),
                 escape(&short(&change.new)),
-                escape(&change.consumers.join(", "))
+                escape(&consumers_cell(change))
             );
         }
     }
@@ -50,6 +50,16 @@ pub(crate) fn render(report: &DiffReport) -> String {
         let _ = writeln!(out, "\n> warning: {}", escape(warning));
     }
     out
+}
+
+/// The consumers, and what the recordings show of the field's use.
+fn consumers_cell(change: &Change) -> String {
+    let consumers = change.consumers.join(", ");
+    match usage_line(change) {
+        Some(usage) if consumers.is_empty() => usage,
+        Some(usage) => format!("{consumers} — {usage}"),
+        None => consumers,
+    }
 }
 
 fn severity_cell(change: &Change) -> String {

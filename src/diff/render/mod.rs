@@ -59,3 +59,14 @@ pub(crate) fn source(change: &Change) -> String {
         format!("{}#{}", change.location.file, change.location.path)
     }
 }
+
+/// What the recordings show of the changed field's use, and a softened verdict:
+/// `no recorded use: never passed on in 2 recorded erp.customer-sync calls (breaking, softened
+/// by [diff] unused)`; `None` without usage evidence.
+pub(crate) fn usage_line(change: &Change) -> Option<String> {
+    let usage = change.usage.as_ref()?;
+    Some(match change.softened_from {
+        Some(from) => format!("{} ({from}, softened by [diff] unused)", usage.summary),
+        None => usage.summary.clone(),
+    })
+}

@@ -132,6 +132,9 @@ pub enum CrmVersion {
     /// of the one the customer was created with (`800000` → `80000`), which the ERP's contract
     /// still accepts.
     V1ScaledCreditLimit,
+    /// v1 passing the credit limit on to the ERP as a float (`800000` → `800000.0`): the
+    /// ERP's contract takes any number, the recordings hold only integers.
+    V1FloatCreditLimit,
 }
 
 /// A running test CRM; stops when dropped.
@@ -519,7 +522,8 @@ impl Crm {
             CrmVersion::V1
             | CrmVersion::V1HiddenRollback
             | CrmVersion::V1IgnoresErpOutage
-            | CrmVersion::V1ScaledCreditLimit => record.clone(),
+            | CrmVersion::V1ScaledCreditLimit
+            | CrmVersion::V1FloatCreditLimit => record.clone(),
             CrmVersion::V2 => {
                 let Value::Object(fields) = record else {
                     return record.clone();
@@ -730,6 +734,7 @@ impl Crm {
         if let Some(limit) = input.get("credit_limit") {
             let sent = match (self.version, limit.as_u64()) {
                 (CrmVersion::V1ScaledCreditLimit, Some(n)) => json!(n / 10),
+                (CrmVersion::V1FloatCreditLimit, Some(n)) => json!(n as f64),
                 _ => limit.clone(),
             };
             sync.insert("credit_limit".into(), sent);
