@@ -46,13 +46,6 @@ fn small_project() -> Project {
     project
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 #[test]
 fn small_project_passes_against_its_recorded_stand_in() {
     let out = small_project().run(&["run"]);
@@ -187,7 +180,7 @@ fn truncated_recording_line_is_reported_with_its_line_number() {
 
 #[test]
 fn refused_target_is_an_environment_error_not_a_failure() {
-    let port = free_port();
+    let port = crate::support::crm::free_port();
     let out = small_project().run(&[
         "run",
         "--target",

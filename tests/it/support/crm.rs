@@ -184,12 +184,24 @@ pub fn start(version: CrmVersion, erp_url: &str) -> TestCrm {
     }
 }
 
-/// A port that was free a moment ago (bind `127.0.0.1:0`, read it, release it).
+/// A port that was free a moment ago, for a server the test configures by port number.
+///
+/// Taken below Linux's ephemeral range (32768–60999), where the kernel never hands out a port
+/// for a `bind` to port 0: a server a test starts on port 0 meanwhile cannot land on it. Each
+/// call in this process returns another port.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind 127.0.0.1:0")
+    const FIRST: u32 = 20_000;
+    const SPAN: u32 = 12_000;
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let start = std::process::id() % SPAN;
+    for _ in 0..SPAN {
+        let step = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let port = (FIRST + (start + step) % SPAN) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port between {FIRST} and {}", FIRST + SPAN)
 }
 
 impl Drop for TestCrm {
