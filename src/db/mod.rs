@@ -254,6 +254,7 @@ async fn check_system(
         environment: Default::default(),
         latency: Vec::new(),
         bindings: Vec::new(),
+        reconciliation: None,
         duration: std::time::Duration::ZERO,
     };
     let live = match Live::open(&system.url, request.timeout, &request.migrations).await {

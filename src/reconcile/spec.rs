@@ -104,7 +104,10 @@ pub struct Field {
 #[derive(Debug, Clone, Default)]
 pub struct Threshold {
     pub max_mismatch_rate: Option<f64>,
+    /// Keys on one side only, either side.
     pub max_missing_rate: Option<f64>,
+    /// Per side (`max_missing_in_SIDE`): keys of the other side this side lacks.
+    pub max_missing_in: [Option<f64>; 2],
 }
 
 // ---- raw shape ----
@@ -118,7 +121,7 @@ struct RawFile {
     #[serde(default)]
     fields: OrderedMap<RawField>,
     #[serde(default)]
-    threshold: Option<RawThreshold>,
+    threshold: Option<OrderedMap<serde_yaml_ng::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -266,15 +269,6 @@ const FIELD_OPTIONS: &[&str] = &[
     "max_mismatch_rate",
 ];
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawThreshold {
-    #[serde(default)]
-    max_mismatch_rate: Option<serde_yaml_ng::Value>,
-    #[serde(default)]
-    max_missing_rate: Option<serde_yaml_ng::Value>,
-}
-
 /// A YAML mapping read in file order (the first side listed is the first side).
 struct OrderedMap<T>(Vec<(String, T)>);
 
@@ -416,13 +410,7 @@ impl Validator<'_> {
                 Some("add e.g. `fields: {amount: {crm: /amount, erp: /amount_due, compare: decimal}}`".to_owned()),
             );
         }
-        let threshold = match raw.threshold {
-            Some(t) => Threshold {
-                max_mismatch_rate: self.rate("/threshold/max_mismatch_rate", t.max_mismatch_rate),
-                max_missing_rate: self.rate("/threshold/max_missing_rate", t.max_missing_rate),
-            },
-            None => Threshold::default(),
-        };
+        let threshold = self.threshold(&names, raw.threshold.unwrap_or_default());
         let [Some(a), Some(b)]: [Option<Side>; 2] = sides.try_into().ok()? else {
             return None;
         };
@@ -839,6 +827,38 @@ impl Validator<'_> {
     }
 
     /// A rate: `5%`, or a fraction like `0.05`.
+    /// `max_mismatch_rate`, `max_missing_rate` and `max_missing_in_SIDE` for either side.
+    fn threshold(
+        &mut self,
+        sides: &[String; 2],
+        raw: OrderedMap<serde_yaml_ng::Value>,
+    ) -> Threshold {
+        let mut threshold = Threshold::default();
+        let per_side = sides.clone().map(|side| format!("max_missing_in_{side}"));
+        for (name, value) in raw.0 {
+            let at = format!("/threshold/{}", crate::json::escape_pointer_token(&name));
+            let rate = self.rate(&at, Some(value));
+            if name == "max_mismatch_rate" {
+                threshold.max_mismatch_rate = rate;
+            } else if name == "max_missing_rate" {
+                threshold.max_missing_rate = rate;
+            } else if let Some(i) = per_side.iter().position(|p| *p == name) {
+                threshold.max_missing_in[i] = rate;
+            } else {
+                let known: Vec<&str> = ["max_mismatch_rate", "max_missing_rate"]
+                    .into_iter()
+                    .chain(per_side.iter().map(String::as_str))
+                    .collect();
+                self.error(
+                    &at,
+                    format!("unknown threshold `{name}`; one of {}", known.join(", ")),
+                    did_you_mean(&name, known.iter().copied()),
+                );
+            }
+        }
+        threshold
+    }
+
     fn rate(&mut self, at: &str, raw: Option<serde_yaml_ng::Value>) -> Option<f64> {
         let raw = raw?;
         let text = yaml_scalar(&raw);

@@ -152,6 +152,7 @@ async fn run_scenario(
                 environment: Default::default(),
                 latency: Vec::new(),
                 bindings: Vec::new(),
+                reconciliation: None,
                 duration: started.elapsed(),
             };
             emit(reporters, &Event::ScenarioFinished { result: &result })?;
@@ -242,6 +243,7 @@ async fn run_scenario(
         environment: Default::default(),
         latency,
         bindings,
+        reconciliation: None,
         duration: started.elapsed(),
     };
     if live {

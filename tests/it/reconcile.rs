@@ -69,7 +69,7 @@ threshold:
 
 /// The counts the ledger stand-ins are built to produce (see `support::ledger`).
 fn assert_ledger_counts(report: &Value) {
-    let r = &report["reconciliations"][0];
+    let r = &report["scenarios"][0]["reconciliation"];
     let (crm, erp) = (&r["sides"][0], &r["sides"][1]);
     assert_eq!(crm["name"], "crm");
     assert_eq!(crm["rows"], 10_010, "{r:#}");
@@ -146,14 +146,9 @@ async fn two_paged_services_of_ten_thousand_customers_reconcile_to_exact_counts(
             .contains("missing in crm: 50, missing in erp: 50")
     );
 
-    // JUnit: one testcase per field, and one for missing keys.
+    // JUnit: one testcase per field, and one for the missing and duplicate keys.
     let junit = project.read("out/junit.xml");
-    for case in [
-        "field amount",
-        "field stage",
-        "field updated_at",
-        "missing keys",
-    ] {
+    for case in ["field amount", "field stage", "field updated_at", "keys"] {
         assert!(junit.contains(&format!("name=\"{case}\"")), "{junit}");
     }
     assert!(!junit.contains("<failure"), "{junit}");
@@ -182,32 +177,76 @@ async fn two_paged_services_of_ten_thousand_customers_reconcile_to_exact_counts(
         "{}",
         out.stdout
     );
+    // The field's testcase fails, and the scenario's for the threshold it names.
     let junit = project.read("out/junit.xml");
-    assert_eq!(junit.matches("<failure").count(), 1, "{junit}");
+    assert_eq!(junit.matches("<failure").count(), 2, "{junit}");
     assert!(
-        junit.contains("297 of 9930 matched rows differ (2.99%)"),
+        junit.contains(
+            r#"<failure type="reconcile-mismatch" message="`amount` differs between crm and erp">"#
+        ),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("threshold `max_mismatch_rate` exceeded: 2.99% &gt; 1.00%"),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("297 of 9930 matched rows differ (2.99%, above max_mismatch_rate)"),
         "{junit}"
     );
 }
 
 #[test]
-fn the_json_report_matches_its_schema() {
+fn the_report_is_the_run_report_with_a_reconciliation_block() {
     let project = Project::bundled();
     project
         .run(&["reconcile", "--report-json", "report.json"])
         .assert_code(1);
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_root().join("docs/schema/reconcile-report.schema.json"))
-            .expect("the schema"),
-    )
-    .expect("JSON");
-    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    // `Project::json` validates it against docs/schema/run-report.schema.json.
     let report = project.json("report.json");
-    let errors: Vec<String> = validator
-        .iter_errors(&report)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
+    assert_eq!(report["interlock_report"], 2);
+    assert_eq!(report["verdict"], "failed");
+    assert_eq!(report["exit_code"], 1);
+    assert_eq!(
+        report["counts"],
+        serde_json::json!({"scenarios": 1, "exchanges": 4, "passed": 3, "failed": 1, "errors": 0, "findings": 2})
+    );
+    let scenario = &report["scenarios"][0];
+    assert_eq!(scenario["name"], "reconcile receivables");
+    assert_eq!(scenario["target"], "crm ↔ erp");
+    let names: Vec<&str> = scenario["exchanges"]
+        .as_array()
+        .expect("exchanges")
+        .iter()
+        .filter_map(|e| e["name"].as_str())
         .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(
+        names,
+        ["field amount", "field status", "field paid_at", "keys"]
+    );
+    let mismatch = &scenario["exchanges"][0]["findings"][0];
+    assert_eq!(mismatch["kind"], "reconcile-mismatch");
+    assert_eq!(mismatch["severity"], "failure");
+    assert_eq!(mismatch["path"], "field:amount");
+    assert_eq!(
+        mismatch["old"],
+        serde_json::json!({"amount": "1200.00", "currency": "CNY"})
+    );
+    assert_eq!(
+        mismatch["new"],
+        serde_json::json!({"amount": 1250.0, "currency": "CNY"})
+    );
+    assert_eq!(
+        mismatch["message"],
+        r#"crm "INV-2026-000351" ↔ erp "erp-inv-2026-000351": differ by 50.00"#
+    );
+    let threshold = &scenario["findings"][0];
+    assert_eq!(threshold["kind"], "reconcile-threshold");
+    assert_eq!(threshold["path"], "threshold:max_mismatch_rate");
+    assert_eq!(
+        report["causes"][0]["line"],
+        "`amount` differs between crm and erp"
+    );
 }
 
 #[test]
@@ -222,11 +261,31 @@ fn the_bundled_example_catches_story_6() {
         "{}",
         out.stdout
     );
-    let r = &project.json("report.json")["reconciliations"][0];
+    let r = &project.json("report.json")["scenarios"][0]["reconciliation"];
     assert_eq!(r["matched"], 5);
     assert_eq!(r["mismatched"], 1);
     assert_eq!(r["thresholds"][0]["name"], "max_mismatch_rate");
     assert_eq!(r["thresholds"][0]["exceeded"], true);
+    // The console is the run's: `-q` keeps the causes and the summary line only, and
+    // `--color always` paints the verdicts.
+    let quiet = project.run(&["reconcile", "-q"]);
+    quiet.assert_code(1);
+    assert_eq!(
+        quiet.stdout.lines().next(),
+        Some("2 causes (2 findings)"),
+        "{}",
+        quiet.stdout
+    );
+    assert!(quiet.stdout.contains("1. FAIL  `amount` differs between crm and erp  (1 finding in 1 exchange)  affects: crm, erp"), "{}", quiet.stdout);
+    assert!(!quiet.stdout.contains("matched "), "{}", quiet.stdout);
+    assert!(quiet.stdout.contains("interlock: failed — 1 scenario, 4 exchanges: 3 passed, 1 failed, 0 errors; 2 causes (2 findings)"), "{}", quiet.stdout);
+    assert!(!out.stdout.contains('\x1b'), "no colour off a terminal");
+    let colored = project.run(&["reconcile", "--color", "always"]);
+    assert!(
+        colored.stdout.contains("\x1b[1;31mFAIL \x1b[0m amount"),
+        "{}",
+        colored.stdout
+    );
     // `run` does not reconcile: the release gate's first command still passes.
     project.run(&["check"]).assert_code(0);
 }
@@ -271,7 +330,7 @@ async fn a_sql_side_on_sqlite_reconciles_like_the_http_one() {
     let report = project.json("report.json");
     assert_ledger_counts(&report);
     assert_eq!(
-        report["reconciliations"][0]["sides"][1]["source"],
+        report["scenarios"][0]["reconciliation"]["sides"][1]["source"],
         "sqlite://erp.sqlite"
     );
 }
@@ -511,7 +570,7 @@ threshold:
     );
     let out = project.run(&["reconcile", "--report-json", "report.json"]);
     out.assert_code(1);
-    let r = &project.json("report.json")["reconciliations"][0];
+    let r = &project.json("report.json")["scenarios"][0]["reconciliation"];
     assert_eq!(r["sides"][0]["rows"], 25);
     assert_eq!(r["sides"][1]["rows"], 25);
     assert_eq!(r["matched"], 25);
