@@ -52,14 +52,21 @@ pub enum Source {
     Sql {
         database: String,
         query: String,
+        /// The reconciliation file and where the query starts in it, for the database's
+        /// rejection of a malformed query.
+        file: PathBuf,
+        at: Position,
     },
 }
 
 #[derive(Debug, Clone)]
 pub struct HttpSource {
     pub target: String,
+    /// `GET`, or `POST` for a search endpoint.
     pub method: String,
     pub path: String,
+    /// The JSON body sent with every page of a `POST` (paging stays in the query).
+    pub body: Option<serde_json::Value>,
     pub query: Vec<(String, String)>,
     /// Pointer to the array of rows in each page ("" for a body that is the array).
     pub items: String,
@@ -145,6 +152,8 @@ struct RawHttp {
     #[serde(default)]
     method: Option<String>,
     path: String,
+    #[serde(default)]
+    body: Option<serde_json::Value>,
     #[serde(default)]
     query: BTreeMap<String, serde_yaml_ng::Value>,
     #[serde(default)]
@@ -455,6 +464,8 @@ impl Validator<'_> {
             Source::Sql {
                 database: sql.database,
                 query: sql.query.trim().trim_end_matches(';').to_owned(),
+                file: self.file.to_path_buf(),
+                at: value_position(self.text, &format!("{base}/sql/query")),
             }
         };
         let Some(key) = raw.key else {
@@ -519,11 +530,20 @@ impl Validator<'_> {
             .method
             .unwrap_or_else(|| "GET".to_owned())
             .to_uppercase();
-        if method != "GET" {
+        if method != "GET" && method != "POST" {
             self.error(
                 &format!("{base}/method"),
-                format!("`{method}` cannot list records: an HTTP source reads with GET"),
-                Some("list the records with GET and `query` parameters".to_owned()),
+                format!("`{method}` cannot list records: an HTTP source reads with GET, or POST for a search endpoint"),
+                did_you_mean(&method, ["GET", "POST"]).or_else(|| {
+                    Some("list with GET and `query` parameters, or POST a search `body`".to_owned())
+                }),
+            );
+        }
+        if raw.body.is_some() && method == "GET" {
+            self.error(
+                &format!("{base}/body"),
+                "a GET request has no body",
+                Some("write `method: POST` for a search endpoint that takes one".to_owned()),
             );
         }
         if !raw.path.starts_with('/') {
@@ -572,6 +592,7 @@ impl Validator<'_> {
             target: raw.target,
             method,
             path: raw.path,
+            body: raw.body,
             query,
             items,
             paging,
@@ -924,6 +945,45 @@ pub(crate) fn position(text: &str, pointer: &str) -> Position {
     match line_of(text, pointer) {
         Some(line) => Position::Line(line),
         None => Position::Pointer(pointer.to_owned()),
+    }
+}
+
+/// Where the value at `pointer` starts, line and column: after `key:` on the key's line, or on
+/// the next line for a block scalar (`|`, `>`).
+pub(crate) fn value_position(text: &str, pointer: &str) -> Position {
+    let Some(line) = line_of(text, pointer) else {
+        return Position::Pointer(pointer.to_owned());
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(this) = lines.get(line.saturating_sub(1)) else {
+        return Position::Line(line);
+    };
+    let column_of = |l: &str, byte: usize| l[..byte].chars().count() + 1;
+    let needle = format!("{}:", pointer.rsplit('/').next().unwrap_or(""));
+    let Some(at) = this.find(&needle) else {
+        return Position::LineColumn {
+            line,
+            column: column_of(this, this.len() - this.trim_start().len()),
+        };
+    };
+    let after = &this[at + needle.len()..];
+    let value = after.trim_start();
+    if value.starts_with('|') || value.starts_with('>') {
+        if let Some((i, next)) = lines
+            .iter()
+            .enumerate()
+            .skip(line)
+            .find(|(_, l)| !l.trim().is_empty())
+        {
+            return Position::LineColumn {
+                line: i + 1,
+                column: column_of(next, next.len() - next.trim_start().len()),
+            };
+        }
+    }
+    Position::LineColumn {
+        line,
+        column: column_of(this, this.len() - value.len()),
     }
 }
 

@@ -714,3 +714,318 @@ fn a_source_that_cannot_be_reached_never_shows_the_profiles_query_credential() {
     }
     assert!(!out.stdout.contains(TOKEN) && !out.stderr.contains(TOKEN));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_rate_per_side_fails_on_the_side_that_lacks_the_keys() {
+    let (crm, erp) = (ledger::crm().await, ledger::erp().await);
+    let project = project_with_targets(&crm.uri(), &erp.uri());
+    // 50 ERP keys missing in the CRM out of 9,930 + 50: 0.50%; the same in the ERP.
+    project.write(
+        "reconcile/customers.yaml",
+        &reconciliation(ERP_HTTP_SIDE, "5%").replace(
+            "  max_missing_rate: 2%\n",
+            "  max_missing_rate: 2%\n  max_missing_in_crm: 0.4%\n  max_missing_in_erp: 1%\n",
+        ),
+    );
+    let out = project.run(&["reconcile", "--report-json", "report.json"]);
+    out.assert_code(1);
+    assert!(
+        out.stdout
+            .contains("threshold max_missing_in_crm exceeded: 0.50% > 0.40%"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("max_missing_in_erp exceeded"));
+    let report = project.json("report.json");
+    let r = &report["scenarios"][0]["reconciliation"];
+    assert!(
+        (r["sides"][0]["missing_rate"].as_f64().expect("a rate") - 50.0 / 9_980.0).abs() < 1e-12
+    );
+    let names: Vec<(&str, bool)> = r["thresholds"]
+        .as_array()
+        .expect("thresholds")
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap_or(""), t["exceeded"] == true))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("max_mismatch_rate", false),
+            ("max_missing_rate", false),
+            ("max_missing_in_crm", true),
+            ("max_missing_in_erp", false)
+        ]
+    );
+    // The missing keys of the CRM fail the `keys` testcase; the ERP's stay information.
+    let keys = &report["scenarios"][0]["exchanges"][3];
+    assert_eq!(keys["name"], "keys");
+    assert_eq!(keys["outcome"], "failed");
+    let missing: Vec<(&str, &str)> = keys["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["kind"] == "reconcile-missing")
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or(""),
+                f["severity"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(missing.len(), 20, "10 examples per side");
+    assert!(missing[..10].iter().all(|m| *m == ("key:crm", "failure")));
+    assert!(missing[10..].iter().all(|m| *m == ("key:erp", "info")));
+
+    // A side's name that is not in the file is a bad threshold, with a did-you-mean.
+    project.write(
+        "reconcile/customers.yaml",
+        &reconciliation(ERP_HTTP_SIDE, "5%")
+            .replace("  max_missing_rate: 2%\n", "  max_missing_in_ERP: 1%\n"),
+    );
+    let out = project.run(&["reconcile"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("reconcile/customers.yaml:39: unknown threshold `max_missing_in_ERP`; one of max_mismatch_rate, max_missing_rate, max_missing_in_crm, max_missing_in_erp (at /threshold/max_missing_in_ERP) (did you mean `max_missing_in_erp`?)"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A SQLite ERP side whose query is as given.
+fn sqlite_project(query: &str) -> Project {
+    let project = Project::empty();
+    project.write(
+        "interlock.toml",
+        "[profiles.local.databases.erp]\nurl = \"sqlite://erp.sqlite\"\n",
+    );
+    sqlite_erp(&project);
+    project.write(
+        "reconcile/customers.yaml",
+        &format!(
+            "sides:
+  crm:
+    sql:
+      database: erp
+      query: SELECT customer_ref, amount FROM receivables
+    key: customer_ref
+  erp:
+    sql:
+      database: erp
+      query: {query}
+    key: customer_ref
+fields:
+  amount: {{compare: decimal}}
+"
+        ),
+    );
+    project
+}
+
+#[test]
+fn a_query_the_database_rejects_is_a_bad_file_at_the_query_exit_2_on_sqlite() {
+    for (query, says) in [
+        (
+            "SELEC customer_ref, amount FROM receivables",
+            "the database rejects the query: near \"SELEC\": syntax error",
+        ),
+        (
+            "SELECT customer_ref, amount FROM receivable",
+            "the database rejects the query: no such table: receivable",
+        ),
+        (
+            "SELECT customer_ref, amont FROM receivables",
+            "the database rejects the query: no such column: amont",
+        ),
+    ] {
+        let project = sqlite_project(query);
+        let out = project.run(&["reconcile", "--report-json", "report.json"]);
+        out.assert_code(2);
+        assert!(
+            out.stderr
+                .contains(&format!("reconcile/customers.yaml:10:14: {says}")),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr
+                .contains("(fix the query of side `erp` (sqlite://erp.sqlite))"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            !project.file("report.json").exists(),
+            "nothing half-written"
+        );
+    }
+}
+
+#[test]
+fn a_query_the_database_rejects_is_a_bad_file_at_the_query_exit_2_on_postgresql() {
+    let Some(pg) = Postgres::start() else { return };
+    pg.database(
+        "erp_bad_sql",
+        "CREATE TABLE receivables (customer_ref text, amount numeric(12,2));\n\
+         INSERT INTO receivables VALUES ('C-1', 10.00);\n",
+    );
+    let project = Project::empty();
+    project.write(
+        "interlock.toml",
+        &format!(
+            "[profiles.local.databases.erp]\nurl = \"{}\"\n",
+            pg.url("erp_bad_sql")
+        ),
+    );
+    let file = |query: &str| {
+        format!(
+            "sides:
+  crm:
+    sql: {{database: erp, query: \"SELECT customer_ref, amount FROM receivables\"}}
+    key: customer_ref
+  erp:
+    sql:
+      database: erp
+      query: |
+        {query}
+    key: customer_ref
+fields:
+  amount: {{compare: decimal}}
+"
+        )
+    };
+    for (query, says) in [
+        (
+            "SELECT customer_ref, amont FROM receivables",
+            "the database rejects the query: column \"amont\" does not exist (SQLSTATE 42703)",
+        ),
+        (
+            "SELECT customer_ref, amount FROM receivable",
+            "the database rejects the query: relation \"receivable\" does not exist (SQLSTATE 42P01)",
+        ),
+        (
+            "SELECT customer_ref, FROM receivables",
+            "the database rejects the query: syntax error at or near \"FROM\" (SQLSTATE 42601)",
+        ),
+    ] {
+        project.write("reconcile/customers.yaml", &file(query));
+        let out = project.run(&["reconcile"]);
+        out.assert_code(2);
+        assert!(
+            out.stderr
+                .contains(&format!("reconcile/customers.yaml:9:9: {says}")),
+            "{}",
+            out.stderr
+        );
+    }
+    // A good query on a server that is not there stays an environment problem.
+    let port = crate::support::crm::free_port();
+    project.write(
+        "interlock.toml",
+        &format!(
+            "[profiles.local.databases.erp]\nurl = \"postgres://interlock@127.0.0.1:{port}/erp\"\n"
+        ),
+    );
+    project.write(
+        "reconcile/customers.yaml",
+        &file("SELECT customer_ref, amount FROM receivables"),
+    );
+    let out = project.run(&["reconcile", "--timeout", "2"]);
+    out.assert_code(3);
+    assert!(
+        out.stdout.contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        out.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_post_search_endpoint_gets_its_json_body_on_every_page() {
+    use wiremock::matchers::{body_json, path, query_param};
+    let erp = MockServer::start().await;
+    let search =
+        serde_json::json!({"filter": {"status": ["open", "overdue"]}, "fields": ["ref", "amount"]});
+    for (page, rows) in [
+        (
+            "1",
+            serde_json::json!([{"ref": "A", "amount": "1.00"}, {"ref": "B", "amount": "2.00"}]),
+        ),
+        ("2", serde_json::json!([{"ref": "C", "amount": "3.50"}])),
+    ] {
+        Mock::given(method("POST"))
+            .and(path("/erp/search"))
+            .and(query_param("page", page))
+            .and(query_param("size", "2"))
+            .and(body_json(&search))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"hits": rows})),
+            )
+            .expect(1)
+            .mount(&erp)
+            .await;
+    }
+    let crm = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([
+            {"ref": "A", "amount": 1}, {"ref": "B", "amount": 2}, {"ref": "C", "amount": 3}
+        ])))
+        .mount(&crm)
+        .await;
+    let project = project_with_targets(&crm.uri(), &erp.uri());
+    project.write(
+        "reconcile/search.yaml",
+        "sides:
+  crm:
+    http: {target: crm, path: /customers}
+    key: /ref
+  erp:
+    http:
+      target: erp
+      method: post
+      path: /erp/search
+      body:
+        filter: {status: [open, overdue]}
+        fields: [ref, amount]
+      items: /hits
+      paging:
+        page: {size_param: size, size: 2}
+    key: /ref
+fields:
+  amount: {compare: decimal}
+threshold:
+  max_mismatch_rate: 50%
+",
+    );
+    let out = project.run(&["reconcile", "--report-json", "report.json"]);
+    out.assert_code(0);
+    let report = project.json("report.json");
+    let r = &report["scenarios"][0]["reconciliation"];
+    assert_eq!(r["sides"][1]["rows"], 3);
+    assert_eq!(
+        r["sides"][1]["source"],
+        format!("POST {}/erp/search", erp.uri())
+    );
+    assert_eq!(r["matched"], 3);
+    assert_eq!(r["fields"][0]["mismatches"], 1);
+    assert_eq!(
+        r["fields"][0]["examples"][0]["values"],
+        serde_json::json!([3, "3.50"])
+    );
+    erp.verify().await;
+
+    // A body on a GET, and a method that cannot list, are bad files.
+    project.write(
+        "reconcile/search.yaml",
+        "sides:\n  crm:\n    http: {target: crm, path: /customers, body: {q: 1}}\n    key: /ref\n  erp:\n    http: {target: erp, path: /x, method: PUT}\n    key: /ref\nfields:\n  amount: {compare: decimal}\n",
+    );
+    let out = project.run(&["reconcile"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("reconcile/search.yaml:3: a GET request has no body (at /sides/crm/http/body) (write `method: POST` for a search endpoint that takes one)"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("`PUT` cannot list records: an HTTP source reads with GET, or POST for a search endpoint (at /sides/erp/http/method)"),
+        "{}",
+        out.stderr
+    );
+}
