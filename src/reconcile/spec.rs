@@ -968,18 +968,17 @@ pub(crate) fn value_position(text: &str, pointer: &str) -> Position {
     };
     let after = &this[at + needle.len()..];
     let value = after.trim_start();
-    if value.starts_with('|') || value.starts_with('>') {
-        if let Some((i, next)) = lines
+    if (value.starts_with('|') || value.starts_with('>'))
+        && let Some((i, next)) = lines
             .iter()
             .enumerate()
             .skip(line)
             .find(|(_, l)| !l.trim().is_empty())
-        {
-            return Position::LineColumn {
-                line: i + 1,
-                column: column_of(next, next.len() - next.trim_start().len()),
-            };
-        }
+    {
+        return Position::LineColumn {
+            line: i + 1,
+            column: column_of(next, next.len() - next.trim_start().len()),
+        };
     }
     Position::LineColumn {
         line,
@@ -1050,6 +1049,22 @@ mod tests {
         assert_eq!(line_of(text, "/sides/erp/key"), Some(5));
         assert_eq!(line_of(text, "/fields/amount/compare"), Some(8));
         assert_eq!(line_of(text, "/fields/amount"), Some(7));
+    }
+
+    #[test]
+    fn a_querys_position_is_where_its_text_starts() {
+        let text = "sides:\n  erp:\n    sql:\n      database: erp\n      query: SELECT 1\n  crm:\n    sql:\n      query: |\n        SELECT 2\n";
+        assert_eq!(
+            value_position(text, "/sides/erp/sql/query"),
+            Position::LineColumn {
+                line: 5,
+                column: 14
+            }
+        );
+        assert_eq!(
+            value_position(text, "/sides/crm/sql/query"),
+            Position::LineColumn { line: 9, column: 9 }
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde_json::Value;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::harness::{Project, repo_root};
+use crate::harness::Project;
 use crate::support::ledger;
 use crate::support::postgres::Postgres;
 

@@ -32,9 +32,10 @@ fn value(v: &Value) -> String {
     one_line(&shorten(&v.to_string(), VALUE_WIDTH))
 }
 
-fn keys(values: &[Value]) -> String {
+/// The first keys of `total`, and how many more there are.
+fn keys(values: &[Value], total: u64) -> String {
     let shown: Vec<String> = values.iter().take(SHOWN_EXAMPLES).map(value).collect();
-    let more = values.len().saturating_sub(SHOWN_EXAMPLES);
+    let more = total.saturating_sub(shown.len() as u64);
     if more > 0 {
         format!("{}, … {more} more", shown.join(", "))
     } else {
@@ -92,7 +93,7 @@ pub(super) fn write_reconciliation(
                 out,
                 "    missing in {}: {}",
                 one_line(&side.name),
-                keys(&side.missing_examples)
+                keys(&side.missing_examples, side.missing)
             )?;
         }
         if side.duplicate_keys > 0 {
@@ -100,7 +101,7 @@ pub(super) fn write_reconciliation(
                 out,
                 "    duplicate in {}: {}",
                 one_line(&side.name),
-                keys(&side.duplicate_examples)
+                keys(&side.duplicate_examples, side.duplicate_keys)
             )?;
         }
     }
@@ -157,4 +158,116 @@ pub(super) fn write_reconciliation(
         )?;
     }
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use crate::model::{
+        Example, Finding, FindingKind, Location, ReconciledField, ReconciledSide, Reconciliation,
+        RunResult, ScenarioResult, Severity, ThresholdCheck,
+    };
+
+    fn side(name: &str, missing: u64, duplicates: u64) -> ReconciledSide {
+        ReconciledSide {
+            name: name.to_owned(),
+            source: format!("GET http://127.0.0.1:9/{name}"),
+            rows: 10_010,
+            without_key: 0,
+            duplicate_keys: duplicates,
+            duplicate_rows: duplicates * 2,
+            missing,
+            missing_rate: missing as f64 / 9_980.0,
+            missing_examples: (0..missing.min(7))
+                .map(|i| json!(format!("K{i:05}\nx")))
+                .collect(),
+            duplicate_examples: (0..duplicates.min(2))
+                .map(|i| json!(format!("D{i}")))
+                .collect(),
+        }
+    }
+
+    fn scenario(name: &str, error: Option<&str>) -> ScenarioResult {
+        let examples = (0..7)
+            .map(|i| Example {
+                keys: [json!(format!("CRM-C{i:05}")), json!(format!("erp-c{i:05}"))],
+                values: [json!(format!("{i}00.00")), json!(i * 100 + 50)],
+                reason: "differ by 50.00".to_owned(),
+            })
+            .collect();
+        ScenarioResult {
+            name: format!("reconcile {name}"),
+            target: "crm ↔ erp".to_owned(),
+            exchanges: Vec::new(),
+            findings: vec![Finding {
+                severity: Severity::Failure,
+                affected: vec!["crm".into(), "erp".into()],
+                ..Finding::new(
+                    FindingKind::ReconcileThreshold,
+                    Location::Scenario,
+                    "threshold:max_mismatch_rate",
+                    "threshold `max_mismatch_rate` exceeded: 2.99% > 1.00%",
+                )
+            }],
+            error: error.map(str::to_owned),
+            environment: Default::default(),
+            latency: Vec::new(),
+            bindings: Vec::new(),
+            reconciliation: Some(Box::new(Reconciliation {
+                file: format!("reconcile/{name}.yaml"),
+                description: None,
+                sides: [side("crm", 50, 10), side("erp", 50, 0)],
+                matched: 9_930,
+                mismatched: 297,
+                mismatch_rate: 297.0 / 9_930.0,
+                missing_rate: 100.0 / 10_030.0,
+                fields: vec![
+                    ReconciledField {
+                        name: "amount".into(),
+                        compare: "decimal".into(),
+                        pointers: ["/amount".into(), "/amount".into()],
+                        mismatches: 297,
+                        rate: 297.0 / 9_930.0,
+                        max_mismatch_rate: Some(0.01),
+                        passed: false,
+                        examples,
+                    },
+                    ReconciledField {
+                        name: "stage".into(),
+                        compare: "map".into(),
+                        pointers: ["/stage".into(), "/status".into()],
+                        passed: true,
+                        ..ReconciledField::default()
+                    },
+                ],
+                thresholds: vec![ThresholdCheck {
+                    name: "max_mismatch_rate".into(),
+                    limit: 0.01,
+                    actual: 297.0 / 9_930.0,
+                    exceeded: true,
+                }],
+            })),
+            duration: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn reconciliation_console_snapshot() {
+        let mut unreachable = scenario(
+            "contacts",
+            Some("http://127.0.0.1:9/erp: connection refused"),
+        );
+        unreachable.findings.clear();
+        let run = RunResult {
+            scenarios: vec![scenario("customers", None), unreachable],
+            duration: Duration::ZERO,
+            shard: None,
+            run_id: None,
+            notes: Vec::new(),
+        };
+        insta::assert_snapshot!(super::super::render(&run, false));
+    }
 }
