@@ -85,6 +85,15 @@ fn main() {
         r["sides"][0]["missing"],
         r["sides"][1]["missing"],
     );
+    // The hash join is a check of the counts as much as a baseline.
+    assert_eq!(
+        hash.stdout.trim(),
+        format!(
+            "matched {}, mismatched {}, missing in crm {}, missing in erp {}",
+            r["matched"], r["mismatched"], r["sides"][0]["missing"], r["sides"][1]["missing"]
+        ),
+        "the hash join counts otherwise"
+    );
     println!("{:<44} {:>9} {:>14}", "", "time", "peak RSS");
     for (name, m) in [
         ("interlock reconcile (sort-merge, spill)", &ours),

@@ -32,13 +32,6 @@ pub struct Outcome {
     pub duration: Duration,
 }
 
-impl Outcome {
-    /// Read, and within every threshold.
-    pub fn passed(&self) -> bool {
-        self.error.is_none() && !self.counts.thresholds.iter().any(|t| t.exceeded)
-    }
-}
-
 /// Options of a run.
 #[derive(Debug, Clone)]
 pub struct Options {

@@ -129,7 +129,7 @@ fn severity(fails: bool) -> Severity {
     }
 }
 
-/// A key or value as a report line shows it: a string bare in quotes, anything else as JSON.
+/// A key as a message shows it: compact JSON, a string in quotes.
 fn shown(value: &Value) -> String {
     value.to_string()
 }
