@@ -1,15 +1,12 @@
 //! `interlock reconcile`: the project file's profile → sources; reconciliation files → the
-//! `reconcile` engine → console and file reports → exit code.
-
-use std::time::Instant;
+//! `reconcile` engine → the same reporters as `run` → exit code.
 
 use crate::cli::{GlobalArgs, ReconcileArgs};
 use crate::error::{Error, InputError};
-use crate::reconcile::{self, Environment, Options, report};
+use crate::reconcile::{self, Environment, Options};
 
 /// Runs `interlock reconcile`; returns the exit code.
 pub(crate) fn run(args: &ReconcileArgs, global: &GlobalArgs) -> Result<u8, Error> {
-    let started = Instant::now();
     let config = super::config(global)?;
     let outputs = super::outputs(&args.output, global)?;
     let dir = config.root.join(reconcile::spec::DIR);
@@ -57,29 +54,8 @@ pub(crate) fn run(args: &ReconcileArgs, global: &GlobalArgs) -> Result<u8, Error
         examples: args.examples,
         ..Options::default()
     };
-    let runtime = super::runtime()?;
-    let mut outcomes = Vec::new();
-    for rec in &recs {
-        outcomes
-            .push(runtime.block_on(reconcile::engine::reconcile(rec, &env, &printer, &options))?);
-    }
-    let text = report::console(&outcomes, global.verbosity().is_verbose());
-    if outputs.uses_stdout() {
-        eprint!("{text}");
-    } else {
-        crate::out!("{text}");
-    }
-    let targets = report::Targets {
-        report_json: outputs.report_json.clone(),
-        junit: outputs.junit.clone(),
-        html: outputs.html.clone(),
-        summary_md: outputs.summary_md.clone(),
-        step_summary: crate::report::markdown::MarkdownReporter::step_summary_from_env(),
-    };
-    report::write(
-        &targets,
-        &outcomes,
-        started.elapsed().as_secs_f64() * 1000.0,
-    )?;
-    Ok(report::exit_code(&outcomes))
+    let reporters = outputs.with_console();
+    let result =
+        super::runtime()?.block_on(reconcile::run(&recs, &env, &printer, &options, reporters))?;
+    Ok(result.exit_code())
 }

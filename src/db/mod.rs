@@ -27,6 +27,15 @@ use crate::error::{Error, InputError, did_you_mean};
 use crate::model::{ExchangeResult, RunResult, ScenarioResult};
 use crate::report::{Event, Reporter};
 
+/// A query the database rejects as malformed (a syntax error, an unknown table, column or
+/// function): whoever wrote it must fix it, so it is an input error (exit 2), not the
+/// environment's. The caller names the file and place of the query.
+pub fn rejected_query(message: &str) -> Error {
+    Error::Input(vec![InputError::usage(format!(
+        "the database rejects the query: {message}"
+    ))])
+}
+
 /// An open database: a PostgreSQL session (maybe inside the migrations' transaction) or a
 /// SQLite file (maybe a migrated scratch copy).
 pub enum Live {
@@ -254,6 +263,7 @@ async fn check_system(
         environment: Default::default(),
         latency: Vec::new(),
         bindings: Vec::new(),
+        reconciliation: None,
         duration: std::time::Duration::ZERO,
     };
     let live = match Live::open(&system.url, request.timeout, &request.migrations).await {

@@ -136,7 +136,31 @@ impl Session {
             "DECLARE interlock_rows NO SCROLL CURSOR FOR SELECT row_to_json(q)::text FROM ({sql}) q"
         );
         let result = async {
-            self.run(self.client.batch_execute(&declare)).await?;
+            // SQLSTATE class 42 (syntax error or access rule violation: an unknown table or
+            // column) is the query's fault; anything else is the server's.
+            match tokio::time::timeout(self.timeout, self.client.batch_execute(&declare)).await {
+                Ok(Err(err))
+                    if err
+                        .as_db_error()
+                        .is_some_and(|db| db.code().code().starts_with("42")) =>
+                {
+                    let message = err
+                        .as_db_error()
+                        .map_or_else(|| describe(&err), |db| db.message().to_owned());
+                    return Err(super::rejected_query(&format!(
+                        "{message} (SQLSTATE {})",
+                        err.code().map_or("42", |c| c.code())
+                    )));
+                }
+                Ok(declared) => self.run(std::future::ready(declared)).await?,
+                Err(_) => {
+                    return Err(Error::environment(format!(
+                        "{}: no answer within {:.1} s",
+                        self.shown,
+                        self.timeout.as_secs_f64()
+                    )));
+                }
+            }
             loop {
                 let rows = self
                     .run(self.client.query("FETCH 10000 FROM interlock_rows", &[]))

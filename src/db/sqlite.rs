@@ -100,7 +100,16 @@ impl Session {
         use base64::Engine as _;
         use rusqlite::types::ValueRef;
         use serde_json::Value;
-        let mut stmt = self.conn.prepare(sql).map_err(|e| self.fail(&e))?;
+        // SQLITE_ERROR while preparing: a syntax error, no such table, column or function.
+        let mut stmt = self.conn.prepare(sql).map_err(|e| match &e {
+            rusqlite::Error::SqliteFailure(f, Some(message))
+                if f.code == rusqlite::ErrorCode::Unknown =>
+            {
+                super::rejected_query(message)
+            }
+            rusqlite::Error::SqlInputError { msg, .. } => super::rejected_query(msg),
+            _ => self.fail(&e),
+        })?;
         let names: Vec<String> = stmt.column_names().iter().map(|n| n.to_string()).collect();
         let mut rows = stmt.query([]).map_err(|e| self.fail(&e))?;
         while let Some(row) = rows.next().map_err(|e| self.fail(&e))? {

@@ -719,6 +719,16 @@ fn plain_key(f: &Finding) -> Key {
         FindingKind::ValueChanged | FindingKind::TypeChanged => {
             format!("{}{place}{shown_path} changed{values}", in_iface(&iface))
         }
+        // `field:amount` / `key:erp`, the reconciliation's sides in `affected`.
+        FindingKind::ReconcileMismatch => format!(
+            "`{}` differs between {}",
+            f.path.trim_start_matches("field:"),
+            f.affected.join(" and ")
+        ),
+        FindingKind::ReconcileMissing => {
+            format!("keys missing in `{}`", f.path.trim_start_matches("key:"))
+        }
+        FindingKind::ReconcileThreshold => f.message.clone(),
         _ => {
             let message = f.message.replace(&f.path, &pattern);
             format!("{}: {}", f.kind.id(), message)
@@ -843,6 +853,7 @@ mod tests {
                 environment: Default::default(),
                 latency: Vec::new(),
                 bindings: Vec::new(),
+                reconciliation: None,
                 duration: Duration::ZERO,
             }],
             duration: Duration::ZERO,

@@ -76,6 +76,18 @@ pub enum FindingKind {
     ConstraintAdded,
     /// A contracted primary key, unique constraint, foreign key or value list is gone.
     ConstraintRemoved,
+    /// A reconciled record's field holds different values on the two sides (`old` is the
+    /// first side's value, `new` the second's). Fails the gate only when the field's mismatch
+    /// rate exceeds its limit.
+    ReconcileMismatch,
+    /// A reconciled key is on one side only. Fails the gate only when a missing rate exceeds
+    /// its limit.
+    ReconcileMissing,
+    /// A reconciled key appears more than once on a side and is left out of the join (never a
+    /// failure).
+    ReconcileDuplicate,
+    /// A reconciliation's rate exceeds a threshold of its file.
+    ReconcileThreshold,
 }
 
 impl FindingKind {
@@ -113,6 +125,10 @@ impl FindingKind {
             FindingKind::EnumValueAdded => "enum-value-added",
             FindingKind::ConstraintAdded => "constraint-added",
             FindingKind::ConstraintRemoved => "constraint-removed",
+            FindingKind::ReconcileMismatch => "reconcile-mismatch",
+            FindingKind::ReconcileMissing => "reconcile-missing",
+            FindingKind::ReconcileDuplicate => "reconcile-duplicate",
+            FindingKind::ReconcileThreshold => "reconcile-threshold",
         }
     }
 }

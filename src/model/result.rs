@@ -141,6 +141,9 @@ pub struct ScenarioResult {
     /// Values the target generated, bound to the live values of this run (request chaining).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bindings: Vec<super::Binding>,
+    /// For `interlock reconcile`: the reconciliation's counts and rates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconciliation: Option<Box<super::Reconciliation>>,
     #[serde(
         serialize_with = "serialize_ms",
         deserialize_with = "deserialize_ms",
@@ -302,6 +305,7 @@ mod tests {
                 environment: Default::default(),
                 latency: Vec::new(),
                 bindings: Vec::new(),
+                reconciliation: None,
                 duration: Duration::ZERO,
             }],
             duration: Duration::ZERO,

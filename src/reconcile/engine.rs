@@ -8,9 +8,8 @@
 //! neighbours, and the output comes in key order, so the first mismatching keys reported are
 //! stable from run to run.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use serde_json::Value;
 
 use super::compare::{Comparison, normalise_key};
@@ -19,87 +18,18 @@ use super::sort::{Row, Sorted, Sorter};
 use super::source::{self, Environment};
 use super::spec::{Reconciliation, Side, Source};
 use crate::error::Error;
+use crate::model::{
+    Example, ReconciledField, ReconciledSide, Reconciliation as Reconciled, ThresholdCheck,
+};
 
-/// How a reconciliation came out.
-#[derive(Debug, Clone, Serialize)]
+/// How a reconciliation came out: its counts, or why a source could not be read.
+#[derive(Debug, Clone)]
 pub struct Outcome {
     pub name: String,
-    pub file: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// `passed`, `failed` (a threshold exceeded) or `error` (a source could not be read).
-    pub verdict: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why a source could not be read (exit 3); the counts are then zero.
     pub error: Option<String>,
-    pub sides: [SideCounts; 2],
-    /// Keys present exactly once on each side: the denominator of every mismatch rate.
-    pub matched: u64,
-    /// Matched keys with at least one field that differs.
-    pub mismatched: u64,
-    pub mismatch_rate: f64,
-    /// Keys on one side only, over every key seen exactly once on a side.
-    pub missing_rate: f64,
-    pub fields: Vec<FieldOutcome>,
-    pub thresholds: Vec<ThresholdCheck>,
-    pub duration_ms: f64,
-}
-
-/// One side's counts.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct SideCounts {
-    pub name: String,
-    /// Where the rows came from: the target and path, the recording or the database.
-    pub source: String,
-    pub rows: u64,
-    /// Rows whose key is missing, null or not a scalar (left out of the join).
-    pub without_key: u64,
-    /// Keys found more than once on this side, and their rows; excluded from the join.
-    pub duplicate_keys: u64,
-    pub duplicate_rows: u64,
-    /// Keys of the other side that this side lacks.
-    pub missing: u64,
-    /// The first few of them, as the other side writes them.
-    pub missing_examples: Vec<Value>,
-    /// The first few duplicated keys, as this side writes them.
-    pub duplicate_examples: Vec<Value>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct FieldOutcome {
-    pub name: String,
-    pub compare: &'static str,
-    pub pointers: [String; 2],
-    pub mismatches: u64,
-    pub rate: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_mismatch_rate: Option<f64>,
-    pub passed: bool,
-    /// The first mismatching keys (in key order) with both values, redacted.
-    pub examples: Vec<Example>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Example {
-    /// The key as each side writes it.
-    pub keys: [Value; 2],
-    pub values: [Value; 2],
-    pub reason: String,
-}
-
-/// One threshold and whether the reconciliation stayed within it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ThresholdCheck {
-    /// `max_mismatch_rate`, `max_missing_rate` or `fields.NAME.max_mismatch_rate`.
-    pub name: String,
-    pub limit: f64,
-    pub actual: f64,
-    pub exceeded: bool,
-}
-
-impl Outcome {
-    pub fn passed(&self) -> bool {
-        self.verdict == "passed"
-    }
+    pub counts: Reconciled,
+    pub duration: Duration,
 }
 
 /// Options of a run.
@@ -131,52 +61,46 @@ pub async fn reconcile(
     let started = Instant::now();
     let mut outcome = Outcome {
         name: rec.name.clone(),
-        file: rec.file.display().to_string(),
-        description: rec.description.clone(),
-        verdict: "passed",
         error: None,
-        sides: [
-            side_counts(&rec.sides[0], env),
-            side_counts(&rec.sides[1], env),
-        ],
-        matched: 0,
-        mismatched: 0,
-        mismatch_rate: 0.0,
-        missing_rate: 0.0,
-        fields: rec
-            .fields
-            .iter()
-            .map(|f| FieldOutcome {
-                name: f.name.clone(),
-                compare: f.comparison.name(),
-                pointers: f.pointers.clone(),
-                mismatches: 0,
-                rate: 0.0,
-                max_mismatch_rate: f.max_mismatch_rate,
-                passed: true,
-                examples: Vec::new(),
-            })
-            .collect(),
-        thresholds: Vec::new(),
-        duration_ms: 0.0,
+        counts: Reconciled {
+            file: rec.file.display().to_string(),
+            description: rec.description.clone(),
+            sides: [
+                side_counts(&rec.sides[0], env),
+                side_counts(&rec.sides[1], env),
+            ],
+            fields: rec
+                .fields
+                .iter()
+                .map(|f| ReconciledField {
+                    name: f.name.clone(),
+                    compare: f.comparison.name().to_owned(),
+                    pointers: f.pointers.clone(),
+                    max_mismatch_rate: f.max_mismatch_rate,
+                    passed: true,
+                    ..ReconciledField::default()
+                })
+                .collect(),
+            ..Reconciled::default()
+        },
+        duration: Duration::ZERO,
     };
-    let sorted = match read_both(rec, env, options, &mut outcome).await {
+    let sorted = match read_both(rec, env, options, &mut outcome.counts).await {
         Ok(sorted) => sorted,
         Err(Error::Environment(message)) => {
-            outcome.verdict = "error";
             outcome.error = Some(message);
-            outcome.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+            outcome.duration = started.elapsed();
             return Ok(outcome);
         }
         Err(err) => return Err(err),
     };
-    join(rec, sorted, printer, options, &mut outcome)?;
-    judge(rec, &mut outcome);
-    outcome.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    join(rec, sorted, printer, options, &mut outcome.counts)?;
+    judge(rec, &mut outcome.counts);
+    outcome.duration = started.elapsed();
     Ok(outcome)
 }
 
-fn side_counts(side: &Side, env: &Environment) -> SideCounts {
+fn side_counts(side: &Side, env: &Environment) -> ReconciledSide {
     let source = match &side.source {
         Source::Http(http) => format!(
             "{} {}{}",
@@ -193,10 +117,10 @@ fn side_counts(side: &Side, env: &Environment) -> SideCounts {
             None => database.clone(),
         },
     };
-    SideCounts {
+    ReconciledSide {
         name: side.name.clone(),
         source,
-        ..SideCounts::default()
+        ..ReconciledSide::default()
     }
 }
 
@@ -216,7 +140,7 @@ async fn read_both(
     rec: &Reconciliation,
     env: &Environment,
     options: &Options,
-    outcome: &mut Outcome,
+    outcome: &mut Reconciled,
 ) -> Result<[Sorted; 2], Error> {
     let mut sorted = Vec::new();
     for (i, side) in rec.sides.iter().enumerate() {
@@ -301,7 +225,7 @@ fn join(
     [a, b]: [Sorted; 2],
     printer: &Printer,
     options: &Options,
-    outcome: &mut Outcome,
+    outcome: &mut Reconciled,
 ) -> Result<(), Error> {
     let mut sides = [Grouped::new(a)?, Grouped::new(b)?];
     let currency_index: Vec<Option<usize>> = {
@@ -424,11 +348,14 @@ fn rate(count: u64, of: u64) -> f64 {
 }
 
 /// Rates and thresholds: the verdict.
-fn judge(rec: &Reconciliation, outcome: &mut Outcome) {
+fn judge(rec: &Reconciliation, outcome: &mut Reconciled) {
     let matched = outcome.matched;
     outcome.mismatch_rate = rate(outcome.mismatched, matched);
     let missing = outcome.sides[0].missing + outcome.sides[1].missing;
     outcome.missing_rate = rate(missing, matched + missing);
+    for side in &mut outcome.sides {
+        side.missing_rate = rate(side.missing, matched + side.missing);
+    }
     let mut checks = Vec::new();
     let mut check = |name: String, limit: Option<f64>, actual: f64| {
         if let Some(limit) = limit {
@@ -450,6 +377,13 @@ fn judge(rec: &Reconciliation, outcome: &mut Outcome) {
         rec.threshold.max_missing_rate,
         outcome.missing_rate,
     );
+    for (side, limit) in outcome.sides.iter().zip(rec.threshold.max_missing_in) {
+        check(
+            format!("max_missing_in_{}", side.name),
+            limit,
+            side.missing_rate,
+        );
+    }
     for field in &mut outcome.fields {
         field.rate = rate(field.mismatches, matched);
         check(
@@ -462,9 +396,6 @@ fn judge(rec: &Reconciliation, outcome: &mut Outcome) {
             .max_mismatch_rate
             .or(rec.threshold.max_mismatch_rate)
             .is_none_or(|limit| field.rate <= limit);
-    }
-    if checks.iter().any(|c| c.exceeded) {
-        outcome.verdict = "failed";
     }
     outcome.thresholds = checks;
 }

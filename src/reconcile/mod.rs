@@ -4,14 +4,14 @@
 //! A reconciliation file ([`spec`], `reconcile/NAME.yaml`) names two sides, each a [`source`]
 //! (an HTTP list endpoint, a recording, a SQL query) with a key and its normalisation, the
 //! fields to compare with their [`compare`] rules, and thresholds. The [`engine`] sorts both
-//! sides by key in bounded memory ([`sort`]), merges them and counts; [`report`] renders the
-//! outcome (console, JSON, JUnit, Markdown, HTML), its values passed through [`redact`]. The
-//! format and the report are specified in `docs/reconcile.md`.
+//! sides by key in bounded memory ([`sort`]), merges them and counts, its values passed through
+//! [`redact`]; [`result`] turns the outcome into the run's result model, so the same reporters
+//! as `interlock run` write it. The format is specified in `docs/reconcile.md`.
 
 pub mod compare;
 pub mod engine;
 pub mod redact;
-pub mod report;
+pub mod result;
 pub mod sort;
 pub mod source;
 pub mod spec;
@@ -19,6 +19,7 @@ pub mod spec;
 use std::path::{Path, PathBuf};
 
 pub use engine::{Options, Outcome};
+pub use result::run;
 pub use source::Environment;
 pub use spec::Reconciliation;
 

@@ -138,12 +138,34 @@ pub async fn read(
             }
             Ok(())
         }
-        Source::Sql { database, query } => {
+        Source::Sql {
+            database,
+            query,
+            file,
+            at,
+        } => {
             let url = env.databases.get(database).ok_or_else(|| {
                 Error::environment(format!("no database `{database}` in the profile"))
             })?;
             let url = DbUrl::parse(url, database)?;
-            read_sql(&url, query, env.timeout, each).await
+            read_sql(&url, query, env.timeout, each)
+                .await
+                .map_err(|err| match err {
+                    // The database rejected the query: a bad reconciliation file, at the query.
+                    Error::Input(errors) => Error::Input(
+                        errors
+                            .into_iter()
+                            .map(|e| {
+                                InputError::new(file, at.clone(), e.message).with_hint(format!(
+                                    "fix the query of side `{}` ({})",
+                                    side.name,
+                                    url.shown()
+                                ))
+                            })
+                            .collect(),
+                    ),
+                    other => other,
+                })
         }
     }
 }
@@ -253,6 +275,9 @@ async fn read_http(
         let method = reqwest::Method::from_bytes(http.method.as_bytes())
             .map_err(|_| Error::environment(format!("bad method {}", http.method)))?;
         let mut request = client.request(method, url);
+        if let Some(body) = &http.body {
+            request = request.json(body);
+        }
         for (name, value) in &headers {
             request = request.header(name, value);
         }

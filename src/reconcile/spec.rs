@@ -52,14 +52,21 @@ pub enum Source {
     Sql {
         database: String,
         query: String,
+        /// The reconciliation file and where the query starts in it, for the database's
+        /// rejection of a malformed query.
+        file: PathBuf,
+        at: Position,
     },
 }
 
 #[derive(Debug, Clone)]
 pub struct HttpSource {
     pub target: String,
+    /// `GET`, or `POST` for a search endpoint.
     pub method: String,
     pub path: String,
+    /// The JSON body sent with every page of a `POST` (paging stays in the query).
+    pub body: Option<serde_json::Value>,
     pub query: Vec<(String, String)>,
     /// Pointer to the array of rows in each page ("" for a body that is the array).
     pub items: String,
@@ -104,7 +111,10 @@ pub struct Field {
 #[derive(Debug, Clone, Default)]
 pub struct Threshold {
     pub max_mismatch_rate: Option<f64>,
+    /// Keys on one side only, either side.
     pub max_missing_rate: Option<f64>,
+    /// Per side (`max_missing_in_SIDE`): keys of the other side this side lacks.
+    pub max_missing_in: [Option<f64>; 2],
 }
 
 // ---- raw shape ----
@@ -118,7 +128,7 @@ struct RawFile {
     #[serde(default)]
     fields: OrderedMap<RawField>,
     #[serde(default)]
-    threshold: Option<RawThreshold>,
+    threshold: Option<OrderedMap<serde_yaml_ng::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -142,6 +152,8 @@ struct RawHttp {
     #[serde(default)]
     method: Option<String>,
     path: String,
+    #[serde(default)]
+    body: Option<serde_json::Value>,
     #[serde(default)]
     query: BTreeMap<String, serde_yaml_ng::Value>,
     #[serde(default)]
@@ -265,15 +277,6 @@ const FIELD_OPTIONS: &[&str] = &[
     "map",
     "max_mismatch_rate",
 ];
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawThreshold {
-    #[serde(default)]
-    max_mismatch_rate: Option<serde_yaml_ng::Value>,
-    #[serde(default)]
-    max_missing_rate: Option<serde_yaml_ng::Value>,
-}
 
 /// A YAML mapping read in file order (the first side listed is the first side).
 struct OrderedMap<T>(Vec<(String, T)>);
@@ -416,13 +419,7 @@ impl Validator<'_> {
                 Some("add e.g. `fields: {amount: {crm: /amount, erp: /amount_due, compare: decimal}}`".to_owned()),
             );
         }
-        let threshold = match raw.threshold {
-            Some(t) => Threshold {
-                max_mismatch_rate: self.rate("/threshold/max_mismatch_rate", t.max_mismatch_rate),
-                max_missing_rate: self.rate("/threshold/max_missing_rate", t.max_missing_rate),
-            },
-            None => Threshold::default(),
-        };
+        let threshold = self.threshold(&names, raw.threshold.unwrap_or_default());
         let [Some(a), Some(b)]: [Option<Side>; 2] = sides.try_into().ok()? else {
             return None;
         };
@@ -467,6 +464,8 @@ impl Validator<'_> {
             Source::Sql {
                 database: sql.database,
                 query: sql.query.trim().trim_end_matches(';').to_owned(),
+                file: self.file.to_path_buf(),
+                at: value_position(self.text, &format!("{base}/sql/query")),
             }
         };
         let Some(key) = raw.key else {
@@ -531,11 +530,20 @@ impl Validator<'_> {
             .method
             .unwrap_or_else(|| "GET".to_owned())
             .to_uppercase();
-        if method != "GET" {
+        if method != "GET" && method != "POST" {
             self.error(
                 &format!("{base}/method"),
-                format!("`{method}` cannot list records: an HTTP source reads with GET"),
-                Some("list the records with GET and `query` parameters".to_owned()),
+                format!("`{method}` cannot list records: an HTTP source reads with GET, or POST for a search endpoint"),
+                did_you_mean(&method, ["GET", "POST"]).or_else(|| {
+                    Some("list with GET and `query` parameters, or POST a search `body`".to_owned())
+                }),
+            );
+        }
+        if raw.body.is_some() && method == "GET" {
+            self.error(
+                &format!("{base}/body"),
+                "a GET request has no body",
+                Some("write `method: POST` for a search endpoint that takes one".to_owned()),
             );
         }
         if !raw.path.starts_with('/') {
@@ -584,6 +592,7 @@ impl Validator<'_> {
             target: raw.target,
             method,
             path: raw.path,
+            body: raw.body,
             query,
             items,
             paging,
@@ -839,6 +848,38 @@ impl Validator<'_> {
     }
 
     /// A rate: `5%`, or a fraction like `0.05`.
+    /// `max_mismatch_rate`, `max_missing_rate` and `max_missing_in_SIDE` for either side.
+    fn threshold(
+        &mut self,
+        sides: &[String; 2],
+        raw: OrderedMap<serde_yaml_ng::Value>,
+    ) -> Threshold {
+        let mut threshold = Threshold::default();
+        let per_side = sides.clone().map(|side| format!("max_missing_in_{side}"));
+        for (name, value) in raw.0 {
+            let at = format!("/threshold/{}", crate::json::escape_pointer_token(&name));
+            let rate = self.rate(&at, Some(value));
+            if name == "max_mismatch_rate" {
+                threshold.max_mismatch_rate = rate;
+            } else if name == "max_missing_rate" {
+                threshold.max_missing_rate = rate;
+            } else if let Some(i) = per_side.iter().position(|p| *p == name) {
+                threshold.max_missing_in[i] = rate;
+            } else {
+                let known: Vec<&str> = ["max_mismatch_rate", "max_missing_rate"]
+                    .into_iter()
+                    .chain(per_side.iter().map(String::as_str))
+                    .collect();
+                self.error(
+                    &at,
+                    format!("unknown threshold `{name}`; one of {}", known.join(", ")),
+                    did_you_mean(&name, known.iter().copied()),
+                );
+            }
+        }
+        threshold
+    }
+
     fn rate(&mut self, at: &str, raw: Option<serde_yaml_ng::Value>) -> Option<f64> {
         let raw = raw?;
         let text = yaml_scalar(&raw);
@@ -907,6 +948,44 @@ pub(crate) fn position(text: &str, pointer: &str) -> Position {
     }
 }
 
+/// Where the value at `pointer` starts, line and column: after `key:` on the key's line, or on
+/// the next line for a block scalar (`|`, `>`).
+pub(crate) fn value_position(text: &str, pointer: &str) -> Position {
+    let Some(line) = line_of(text, pointer) else {
+        return Position::Pointer(pointer.to_owned());
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(this) = lines.get(line.saturating_sub(1)) else {
+        return Position::Line(line);
+    };
+    let column_of = |l: &str, byte: usize| l[..byte].chars().count() + 1;
+    let needle = format!("{}:", pointer.rsplit('/').next().unwrap_or(""));
+    let Some(at) = this.find(&needle) else {
+        return Position::LineColumn {
+            line,
+            column: column_of(this, this.len() - this.trim_start().len()),
+        };
+    };
+    let after = &this[at + needle.len()..];
+    let value = after.trim_start();
+    if (value.starts_with('|') || value.starts_with('>'))
+        && let Some((i, next)) = lines
+            .iter()
+            .enumerate()
+            .skip(line)
+            .find(|(_, l)| !l.trim().is_empty())
+    {
+        return Position::LineColumn {
+            line: i + 1,
+            column: column_of(next, next.len() - next.trim_start().len()),
+        };
+    }
+    Position::LineColumn {
+        line,
+        column: column_of(this, this.len() - value.len()),
+    }
+}
+
 fn line_of(text: &str, pointer: &str) -> Option<usize> {
     let lines: Vec<&str> = text.lines().collect();
     let indent = |l: &str| l.len() - l.trim_start().len();
@@ -970,6 +1049,22 @@ mod tests {
         assert_eq!(line_of(text, "/sides/erp/key"), Some(5));
         assert_eq!(line_of(text, "/fields/amount/compare"), Some(8));
         assert_eq!(line_of(text, "/fields/amount"), Some(7));
+    }
+
+    #[test]
+    fn a_querys_position_is_where_its_text_starts() {
+        let text = "sides:\n  erp:\n    sql:\n      database: erp\n      query: SELECT 1\n  crm:\n    sql:\n      query: |\n        SELECT 2\n";
+        assert_eq!(
+            value_position(text, "/sides/erp/sql/query"),
+            Position::LineColumn {
+                line: 5,
+                column: 14
+            }
+        );
+        assert_eq!(
+            value_position(text, "/sides/crm/sql/query"),
+            Position::LineColumn { line: 9, column: 9 }
+        );
     }
 
     #[test]

@@ -25,6 +25,7 @@
 //! it finishes: outcome, scenario, exchange, status and duration.
 
 mod environment;
+mod reconciliation;
 
 use std::fmt::{self, Write as _};
 use std::io::{IsTerminal, Write};
@@ -369,6 +370,9 @@ fn scenario_header(scenario: &ScenarioResult, p: Painter) -> String {
 }
 
 fn write_scenario(out: &mut String, scenario: &ScenarioResult, p: Painter) -> fmt::Result {
+    if let Some(r) = &scenario.reconciliation {
+        return reconciliation::write_reconciliation(out, scenario, r, p);
+    }
     writeln!(out, "{}", scenario_header(scenario, p))?;
     for exchange in &scenario.exchanges {
         write_exchange(out, exchange, p)?;
@@ -737,6 +741,7 @@ pub(crate) mod sample {
                 Latency::of("erp POST /api/customers", vec![4.2, 5.1, 7.9]),
             ],
             bindings: Vec::new(),
+            reconciliation: None,
             duration: Duration::from_millis(5063),
         };
 
@@ -756,6 +761,7 @@ pub(crate) mod sample {
                 Latency::of("crm.invoices.get", vec![9.0]),
             ],
             bindings: Vec::new(),
+            reconciliation: None,
             duration: Duration::from_millis(40),
         };
 
@@ -914,6 +920,7 @@ mod tests {
                 environment: Default::default(),
                 latency: Vec::new(),
                 bindings: Vec::new(),
+                reconciliation: None,
                 duration: Duration::ZERO,
             }],
             duration: Duration::from_millis(10),

@@ -16,6 +16,7 @@
 
 mod causes;
 mod lines;
+mod reconciliation;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -223,8 +224,14 @@ fn scenario_section(out: &mut String, si: usize, scenario: &ScenarioResult) {
     if let Some(error) = &scenario.error {
         let _ = writeln!(out, "<p class=\"error\">Could not run: {}</p>", esc(error));
     }
+    let reconciled = scenario.reconciliation.as_deref();
+    if let Some(r) = reconciled
+        && scenario.error.is_none()
+    {
+        reconciliation::reconciliation_block(out, r);
+    }
     for (ei, exchange) in scenario.exchanges.iter().enumerate() {
-        exchange_block(out, si, ei, exchange);
+        exchange_block(out, si, ei, exchange, reconciled.is_some());
     }
     if !scenario.findings.is_empty() {
         out.push_str("<div class=\"scenario-findings\">\n<h3>Scenario findings</h3>\n");
@@ -235,7 +242,15 @@ fn scenario_section(out: &mut String, si: usize, scenario: &ScenarioResult) {
     out.push_str("</details>\n</section>\n");
 }
 
-fn exchange_block(out: &mut String, si: usize, ei: usize, exchange: &ExchangeResult) {
+/// One exchange; for a reconciliation (`reconciled`), a compared field or the keys, described
+/// by what was compared rather than a status.
+fn exchange_block(
+    out: &mut String,
+    si: usize,
+    ei: usize,
+    exchange: &ExchangeResult,
+    reconciled: bool,
+) {
     let outcome = outcome_id(exchange.outcome());
     let open = if matches!(exchange.outcome(), Outcome::Passed | Outcome::Skipped) {
         ""
@@ -247,17 +262,21 @@ fn exchange_block(out: &mut String, si: usize, ei: usize, exchange: &ExchangeRes
         Some(status) => format!("live {status}"),
         None => "live no response".to_owned(),
     };
+    let status = if reconciled {
+        String::new()
+    } else {
+        format!(" · status recorded {} → {live}", exchange.recorded_status)
+    };
     let _ = writeln!(
         out,
         "<details class=\"exchange\" id=\"{}\" data-exchange=\"{}\" data-outcome=\"{outcome}\"{open}>\n\
          <summary><span class=\"badge {outcome}\">{outcome}</span> <span class=\"name\">{}</span> \
-         <span class=\"meta\">{} {} · status recorded {} → {live} · {}{}</span></summary>",
+         <span class=\"meta\">{} {}{status} · {}{}</span></summary>",
         exchange_id(si, ei),
         esc(&exchange.name),
         esc(&exchange.name),
         esc(&exchange.method),
         esc(&exchange.url),
-        exchange.recorded_status,
         duration(exchange.duration.as_secs_f64() * 1000.0),
         exchange
             .interface

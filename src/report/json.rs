@@ -15,8 +15,8 @@ use crate::error::Error;
 use crate::fsutil::write_atomic;
 use crate::model::cause::causes;
 use crate::model::{
-    Binding, Cause, Counts, ExchangeResult, Finding, Latency, Outcome, RunResult, ScenarioResult,
-    ShardOf,
+    Binding, Cause, Counts, ExchangeResult, Finding, Latency, Outcome, Reconciliation, RunResult,
+    ScenarioResult, ShardOf,
 };
 
 /// The version of the document, bumped on any incompatible change.
@@ -103,6 +103,8 @@ struct ScenarioReport<'a> {
     latency: &'a [Latency],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     bindings: &'a [Binding],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reconciliation: Option<&'a Reconciliation>,
 }
 
 #[derive(Serialize)]
@@ -149,6 +151,7 @@ impl<'a> ScenarioReport<'a> {
             findings: &scenario.findings,
             latency: &scenario.latency,
             bindings: &scenario.bindings,
+            reconciliation: scenario.reconciliation.as_deref(),
         }
     }
 }

@@ -107,7 +107,7 @@ fn suite(scenario: &ScenarioResult, timestamp: OffsetDateTime, causes: &[Cause])
     let mut cases: Vec<Case> = scenario
         .exchanges
         .iter()
-        .map(|e| exchange_case(&scenario.name, e, causes))
+        .map(|e| exchange_case(&scenario.name, e, scenario.reconciliation.is_some(), causes))
         .collect();
     if scenario.error.is_some() || !scenario.findings.is_empty() {
         cases.push(scenario_case(scenario, causes));
@@ -120,16 +120,27 @@ fn suite(scenario: &ScenarioResult, timestamp: OffsetDateTime, causes: &[Cause])
     }
 }
 
-fn exchange_case(classname: &str, exchange: &ExchangeResult, causes: &[Cause]) -> Case {
-    let header = format!(
-        "{} {}: {}",
-        exchange.method,
-        exchange.url,
-        match exchange.live_status {
-            Some(live) => format!("recorded {} → live {live}", exchange.recorded_status),
-            None => format!("recorded {} → no response", exchange.recorded_status),
-        }
-    );
+/// A testcase per exchange; for a reconciliation (`reconciled`), per compared field and for its
+/// keys, headed by what was compared and how it came out rather than a status.
+fn exchange_case(
+    classname: &str,
+    exchange: &ExchangeResult,
+    reconciled: bool,
+    causes: &[Cause],
+) -> Case {
+    let header = if reconciled {
+        format!("{}: {}", exchange.name, exchange.url)
+    } else {
+        format!(
+            "{} {}: {}",
+            exchange.method,
+            exchange.url,
+            match exchange.live_status {
+                Some(live) => format!("recorded {} → live {live}", exchange.recorded_status),
+                None => format!("recorded {} → no response", exchange.recorded_status),
+            }
+        )
+    };
     let mut case = match (&exchange.error, exchange.outcome()) {
         (Some(error), _) => error_case(TRANSPORT, error, &header, &exchange.findings),
         (None, Outcome::Skipped) => Case {
@@ -141,6 +152,10 @@ fn exchange_case(classname: &str, exchange: &ExchangeResult, causes: &[Cause]) -
         (None, Outcome::Failed) => failure_case(&header, &exchange.findings, causes),
         (None, _) => passed_case(&exchange.findings),
     };
+    if reconciled && exchange.outcome() == Outcome::Passed {
+        let info = case.system_out.take().unwrap_or_default();
+        case.system_out = Some(format!("{header}\n{info}"));
+    }
     case.name = exchange.name.clone();
     case.classname = Some(classname.to_owned());
     case.time = exchange.duration;

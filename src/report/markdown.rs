@@ -11,6 +11,8 @@
 //! `$GITHUB_STEP_SUMMARY` when that variable is set, as `interlock diff --format markdown`
 //! does: earlier steps' summaries are kept. The format is described in `docs/reports.md`.
 
+mod reconciliation;
+
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -94,6 +96,7 @@ pub(crate) fn render(result: &RunResult) -> String {
         result.duration.as_secs_f64()
     );
     let causes = causes(result);
+    reconciliation::reconciliations(&mut out, result);
     causes_table(&mut out, &causes, result);
     findings_table(&mut out, result, &causes);
     errors(&mut out, result);

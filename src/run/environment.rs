@@ -206,6 +206,7 @@ mod tests {
             environment: Default::default(),
             latency: Vec::new(),
             bindings: Vec::new(),
+            reconciliation: None,
             duration: Duration::ZERO,
         }
     }

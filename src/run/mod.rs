@@ -153,6 +153,7 @@ async fn run_scenario(
                 environment: Default::default(),
                 latency: Vec::new(),
                 bindings: Vec::new(),
+                reconciliation: None,
                 duration: started.elapsed(),
             };
             emit(reporters, &Event::ScenarioFinished { result: &result })?;
@@ -243,6 +244,7 @@ async fn run_scenario(
         environment: Default::default(),
         latency,
         bindings,
+        reconciliation: None,
         duration: started.elapsed(),
     };
     if live {

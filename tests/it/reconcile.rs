@@ -8,7 +8,7 @@ use serde_json::Value;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::harness::{Project, repo_root};
+use crate::harness::Project;
 use crate::support::ledger;
 use crate::support::postgres::Postgres;
 
@@ -69,7 +69,7 @@ threshold:
 
 /// The counts the ledger stand-ins are built to produce (see `support::ledger`).
 fn assert_ledger_counts(report: &Value) {
-    let r = &report["reconciliations"][0];
+    let r = &report["scenarios"][0]["reconciliation"];
     let (crm, erp) = (&r["sides"][0], &r["sides"][1]);
     assert_eq!(crm["name"], "crm");
     assert_eq!(crm["rows"], 10_010, "{r:#}");
@@ -146,14 +146,9 @@ async fn two_paged_services_of_ten_thousand_customers_reconcile_to_exact_counts(
             .contains("missing in crm: 50, missing in erp: 50")
     );
 
-    // JUnit: one testcase per field, and one for missing keys.
+    // JUnit: one testcase per field, and one for the missing and duplicate keys.
     let junit = project.read("out/junit.xml");
-    for case in [
-        "field amount",
-        "field stage",
-        "field updated_at",
-        "missing keys",
-    ] {
+    for case in ["field amount", "field stage", "field updated_at", "keys"] {
         assert!(junit.contains(&format!("name=\"{case}\"")), "{junit}");
     }
     assert!(!junit.contains("<failure"), "{junit}");
@@ -182,32 +177,76 @@ async fn two_paged_services_of_ten_thousand_customers_reconcile_to_exact_counts(
         "{}",
         out.stdout
     );
+    // The field's testcase fails, and the scenario's for the threshold it names.
     let junit = project.read("out/junit.xml");
-    assert_eq!(junit.matches("<failure").count(), 1, "{junit}");
+    assert_eq!(junit.matches("<failure").count(), 2, "{junit}");
     assert!(
-        junit.contains("297 of 9930 matched rows differ (2.99%)"),
+        junit.contains(
+            r#"<failure type="reconcile-mismatch" message="`amount` differs between crm and erp">"#
+        ),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("threshold `max_mismatch_rate` exceeded: 2.99% &gt; 1.00%"),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("297 of 9930 matched rows differ (2.99%, above max_mismatch_rate)"),
         "{junit}"
     );
 }
 
 #[test]
-fn the_json_report_matches_its_schema() {
+fn the_report_is_the_run_report_with_a_reconciliation_block() {
     let project = Project::bundled();
     project
         .run(&["reconcile", "--report-json", "report.json"])
         .assert_code(1);
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo_root().join("docs/schema/reconcile-report.schema.json"))
-            .expect("the schema"),
-    )
-    .expect("JSON");
-    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    // `Project::json` validates it against docs/schema/run-report.schema.json.
     let report = project.json("report.json");
-    let errors: Vec<String> = validator
-        .iter_errors(&report)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
+    assert_eq!(report["interlock_report"], 2);
+    assert_eq!(report["verdict"], "failed");
+    assert_eq!(report["exit_code"], 1);
+    assert_eq!(
+        report["counts"],
+        serde_json::json!({"scenarios": 1, "exchanges": 4, "passed": 3, "failed": 1, "errors": 0, "findings": 2})
+    );
+    let scenario = &report["scenarios"][0];
+    assert_eq!(scenario["name"], "reconcile receivables");
+    assert_eq!(scenario["target"], "crm ↔ erp");
+    let names: Vec<&str> = scenario["exchanges"]
+        .as_array()
+        .expect("exchanges")
+        .iter()
+        .filter_map(|e| e["name"].as_str())
         .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(
+        names,
+        ["field amount", "field status", "field paid_at", "keys"]
+    );
+    let mismatch = &scenario["exchanges"][0]["findings"][0];
+    assert_eq!(mismatch["kind"], "reconcile-mismatch");
+    assert_eq!(mismatch["severity"], "failure");
+    assert_eq!(mismatch["path"], "field:amount");
+    assert_eq!(
+        mismatch["old"],
+        serde_json::json!({"amount": "1200.00", "currency": "CNY"})
+    );
+    assert_eq!(
+        mismatch["new"],
+        serde_json::json!({"amount": 1250.0, "currency": "CNY"})
+    );
+    assert_eq!(
+        mismatch["message"],
+        r#"crm "INV-2026-000351" ↔ erp "erp-inv-2026-000351": differ by 50.00"#
+    );
+    let threshold = &scenario["findings"][0];
+    assert_eq!(threshold["kind"], "reconcile-threshold");
+    assert_eq!(threshold["path"], "threshold:max_mismatch_rate");
+    assert_eq!(
+        report["causes"][0]["line"],
+        "`amount` differs between crm and erp"
+    );
 }
 
 #[test]
@@ -222,11 +261,31 @@ fn the_bundled_example_catches_story_6() {
         "{}",
         out.stdout
     );
-    let r = &project.json("report.json")["reconciliations"][0];
+    let r = &project.json("report.json")["scenarios"][0]["reconciliation"];
     assert_eq!(r["matched"], 5);
     assert_eq!(r["mismatched"], 1);
     assert_eq!(r["thresholds"][0]["name"], "max_mismatch_rate");
     assert_eq!(r["thresholds"][0]["exceeded"], true);
+    // The console is the run's: `-q` keeps the causes and the summary line only, and
+    // `--color always` paints the verdicts.
+    let quiet = project.run(&["reconcile", "-q"]);
+    quiet.assert_code(1);
+    assert_eq!(
+        quiet.stdout.lines().next(),
+        Some("2 causes (2 findings)"),
+        "{}",
+        quiet.stdout
+    );
+    assert!(quiet.stdout.contains("1. FAIL  `amount` differs between crm and erp  (1 finding in 1 exchange)  affects: crm, erp"), "{}", quiet.stdout);
+    assert!(!quiet.stdout.contains("matched "), "{}", quiet.stdout);
+    assert!(quiet.stdout.contains("interlock: failed — 1 scenario, 4 exchanges: 3 passed, 1 failed, 0 errors; 2 causes (2 findings)"), "{}", quiet.stdout);
+    assert!(!out.stdout.contains('\x1b'), "no colour off a terminal");
+    let colored = project.run(&["reconcile", "--color", "always"]);
+    assert!(
+        colored.stdout.contains("\x1b[1;31mFAIL \x1b[0m amount"),
+        "{}",
+        colored.stdout
+    );
     // `run` does not reconcile: the release gate's first command still passes.
     project.run(&["check"]).assert_code(0);
 }
@@ -271,7 +330,7 @@ async fn a_sql_side_on_sqlite_reconciles_like_the_http_one() {
     let report = project.json("report.json");
     assert_ledger_counts(&report);
     assert_eq!(
-        report["reconciliations"][0]["sides"][1]["source"],
+        report["scenarios"][0]["reconciliation"]["sides"][1]["source"],
         "sqlite://erp.sqlite"
     );
 }
@@ -511,7 +570,7 @@ threshold:
     );
     let out = project.run(&["reconcile", "--report-json", "report.json"]);
     out.assert_code(1);
-    let r = &project.json("report.json")["reconciliations"][0];
+    let r = &project.json("report.json")["scenarios"][0]["reconciliation"];
     assert_eq!(r["sides"][0]["rows"], 25);
     assert_eq!(r["sides"][1]["rows"], 25);
     assert_eq!(r["matched"], 25);
@@ -654,4 +713,319 @@ fn a_source_that_cannot_be_reached_never_shows_the_profiles_query_credential() {
         );
     }
     assert!(!out.stdout.contains(TOKEN) && !out.stderr.contains(TOKEN));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_rate_per_side_fails_on_the_side_that_lacks_the_keys() {
+    let (crm, erp) = (ledger::crm().await, ledger::erp().await);
+    let project = project_with_targets(&crm.uri(), &erp.uri());
+    // 50 ERP keys missing in the CRM out of 9,930 + 50: 0.50%; the same in the ERP.
+    project.write(
+        "reconcile/customers.yaml",
+        &reconciliation(ERP_HTTP_SIDE, "5%").replace(
+            "  max_missing_rate: 2%\n",
+            "  max_missing_rate: 2%\n  max_missing_in_crm: 0.4%\n  max_missing_in_erp: 1%\n",
+        ),
+    );
+    let out = project.run(&["reconcile", "--report-json", "report.json"]);
+    out.assert_code(1);
+    assert!(
+        out.stdout
+            .contains("threshold max_missing_in_crm exceeded: 0.50% > 0.40%"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("max_missing_in_erp exceeded"));
+    let report = project.json("report.json");
+    let r = &report["scenarios"][0]["reconciliation"];
+    assert!(
+        (r["sides"][0]["missing_rate"].as_f64().expect("a rate") - 50.0 / 9_980.0).abs() < 1e-12
+    );
+    let names: Vec<(&str, bool)> = r["thresholds"]
+        .as_array()
+        .expect("thresholds")
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap_or(""), t["exceeded"] == true))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("max_mismatch_rate", false),
+            ("max_missing_rate", false),
+            ("max_missing_in_crm", true),
+            ("max_missing_in_erp", false)
+        ]
+    );
+    // The missing keys of the CRM fail the `keys` testcase; the ERP's stay information.
+    let keys = &report["scenarios"][0]["exchanges"][3];
+    assert_eq!(keys["name"], "keys");
+    assert_eq!(keys["outcome"], "failed");
+    let missing: Vec<(&str, &str)> = keys["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["kind"] == "reconcile-missing")
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or(""),
+                f["severity"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(missing.len(), 20, "10 examples per side");
+    assert!(missing[..10].iter().all(|m| *m == ("key:crm", "failure")));
+    assert!(missing[10..].iter().all(|m| *m == ("key:erp", "info")));
+
+    // A side's name that is not in the file is a bad threshold, with a did-you-mean.
+    project.write(
+        "reconcile/customers.yaml",
+        &reconciliation(ERP_HTTP_SIDE, "5%")
+            .replace("  max_missing_rate: 2%\n", "  max_missing_in_ERP: 1%\n"),
+    );
+    let out = project.run(&["reconcile"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("reconcile/customers.yaml:39: unknown threshold `max_missing_in_ERP`; one of max_mismatch_rate, max_missing_rate, max_missing_in_crm, max_missing_in_erp (at /threshold/max_missing_in_ERP) (did you mean `max_missing_in_erp`?)"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A SQLite ERP side whose query is as given.
+fn sqlite_project(query: &str) -> Project {
+    let project = Project::empty();
+    project.write(
+        "interlock.toml",
+        "[profiles.local.databases.erp]\nurl = \"sqlite://erp.sqlite\"\n",
+    );
+    sqlite_erp(&project);
+    project.write(
+        "reconcile/customers.yaml",
+        &format!(
+            "sides:
+  crm:
+    sql:
+      database: erp
+      query: SELECT customer_ref, amount FROM receivables
+    key: customer_ref
+  erp:
+    sql:
+      database: erp
+      query: {query}
+    key: customer_ref
+fields:
+  amount: {{compare: decimal}}
+"
+        ),
+    );
+    project
+}
+
+#[test]
+fn a_query_the_database_rejects_is_a_bad_file_at_the_query_exit_2_on_sqlite() {
+    for (query, says) in [
+        (
+            "SELEC customer_ref, amount FROM receivables",
+            "the database rejects the query: near \"SELEC\": syntax error",
+        ),
+        (
+            "SELECT customer_ref, amount FROM receivable",
+            "the database rejects the query: no such table: receivable",
+        ),
+        (
+            "SELECT customer_ref, amont FROM receivables",
+            "the database rejects the query: no such column: amont",
+        ),
+    ] {
+        let project = sqlite_project(query);
+        let out = project.run(&["reconcile", "--report-json", "report.json"]);
+        out.assert_code(2);
+        assert!(
+            out.stderr
+                .contains(&format!("reconcile/customers.yaml:10:14: {says}")),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr
+                .contains("(fix the query of side `erp` (sqlite://erp.sqlite))"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            !project.file("report.json").exists(),
+            "nothing half-written"
+        );
+    }
+}
+
+#[test]
+fn a_query_the_database_rejects_is_a_bad_file_at_the_query_exit_2_on_postgresql() {
+    let Some(pg) = Postgres::start() else { return };
+    pg.database(
+        "erp_bad_sql",
+        "CREATE TABLE receivables (customer_ref text, amount numeric(12,2));\n\
+         INSERT INTO receivables VALUES ('C-1', 10.00);\n",
+    );
+    let project = Project::empty();
+    project.write(
+        "interlock.toml",
+        &format!(
+            "[profiles.local.databases.erp]\nurl = \"{}\"\n",
+            pg.url("erp_bad_sql")
+        ),
+    );
+    let file = |query: &str| {
+        format!(
+            "sides:
+  crm:
+    sql: {{database: erp, query: \"SELECT customer_ref, amount FROM receivables\"}}
+    key: customer_ref
+  erp:
+    sql:
+      database: erp
+      query: |
+        {query}
+    key: customer_ref
+fields:
+  amount: {{compare: decimal}}
+"
+        )
+    };
+    for (query, says) in [
+        (
+            "SELECT customer_ref, amont FROM receivables",
+            "the database rejects the query: column \"amont\" does not exist (SQLSTATE 42703)",
+        ),
+        (
+            "SELECT customer_ref, amount FROM receivable",
+            "the database rejects the query: relation \"receivable\" does not exist (SQLSTATE 42P01)",
+        ),
+        (
+            "SELECT customer_ref, FROM receivables",
+            "the database rejects the query: syntax error at or near \"FROM\" (SQLSTATE 42601)",
+        ),
+    ] {
+        project.write("reconcile/customers.yaml", &file(query));
+        let out = project.run(&["reconcile"]);
+        out.assert_code(2);
+        assert!(
+            out.stderr
+                .contains(&format!("reconcile/customers.yaml:9:9: {says}")),
+            "{}",
+            out.stderr
+        );
+    }
+    // A good query on a server that is not there stays an environment problem.
+    let port = crate::support::crm::free_port();
+    project.write(
+        "interlock.toml",
+        &format!(
+            "[profiles.local.databases.erp]\nurl = \"postgres://interlock@127.0.0.1:{port}/erp\"\n"
+        ),
+    );
+    project.write(
+        "reconcile/customers.yaml",
+        &file("SELECT customer_ref, amount FROM receivables"),
+    );
+    let out = project.run(&["reconcile", "--timeout", "2"]);
+    out.assert_code(3);
+    assert!(
+        out.stdout.contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        out.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_post_search_endpoint_gets_its_json_body_on_every_page() {
+    use wiremock::matchers::{body_json, path, query_param};
+    let erp = MockServer::start().await;
+    let search =
+        serde_json::json!({"filter": {"status": ["open", "overdue"]}, "fields": ["ref", "amount"]});
+    for (page, rows) in [
+        (
+            "1",
+            serde_json::json!([{"ref": "A", "amount": "1.00"}, {"ref": "B", "amount": "2.00"}]),
+        ),
+        ("2", serde_json::json!([{"ref": "C", "amount": "3.50"}])),
+    ] {
+        Mock::given(method("POST"))
+            .and(path("/erp/search"))
+            .and(query_param("page", page))
+            .and(query_param("size", "2"))
+            .and(body_json(&search))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"hits": rows})),
+            )
+            .expect(1)
+            .mount(&erp)
+            .await;
+    }
+    let crm = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([
+            {"ref": "A", "amount": 1}, {"ref": "B", "amount": 2}, {"ref": "C", "amount": 3}
+        ])))
+        .mount(&crm)
+        .await;
+    let project = project_with_targets(&crm.uri(), &erp.uri());
+    project.write(
+        "reconcile/search.yaml",
+        "sides:
+  crm:
+    http: {target: crm, path: /customers}
+    key: /ref
+  erp:
+    http:
+      target: erp
+      method: post
+      path: /erp/search
+      body:
+        filter: {status: [open, overdue]}
+        fields: [ref, amount]
+      items: /hits
+      paging:
+        page: {size_param: size, size: 2}
+    key: /ref
+fields:
+  amount: {compare: decimal}
+threshold:
+  max_mismatch_rate: 50%
+",
+    );
+    let out = project.run(&["reconcile", "--report-json", "report.json"]);
+    out.assert_code(0);
+    let report = project.json("report.json");
+    let r = &report["scenarios"][0]["reconciliation"];
+    assert_eq!(r["sides"][1]["rows"], 3);
+    assert_eq!(
+        r["sides"][1]["source"],
+        format!("POST {}/erp/search", erp.uri())
+    );
+    assert_eq!(r["matched"], 3);
+    assert_eq!(r["fields"][0]["mismatches"], 1);
+    assert_eq!(
+        r["fields"][0]["examples"][0]["values"],
+        serde_json::json!([3, "3.50"])
+    );
+    erp.verify().await;
+
+    // A body on a GET, and a method that cannot list, are bad files.
+    project.write(
+        "reconcile/search.yaml",
+        "sides:\n  crm:\n    http: {target: crm, path: /customers, body: {q: 1}}\n    key: /ref\n  erp:\n    http: {target: erp, path: /x, method: PUT}\n    key: /ref\nfields:\n  amount: {compare: decimal}\n",
+    );
+    let out = project.run(&["reconcile"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("reconcile/search.yaml:3: a GET request has no body (at /sides/crm/http/body) (write `method: POST` for a search endpoint that takes one)"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("`PUT` cannot list records: an HTTP source reads with GET, or POST for a search endpoint (at /sides/erp/http/method)"),
+        "{}",
+        out.stderr
+    );
 }

@@ -143,7 +143,8 @@ fn reconcile_junit_of_the_bundled_example_is_valid_against_junit_10_xsd() {
     let out = project.run(&["reconcile", "--junit", "out/reconcile.xml"]);
     out.assert_code(1);
     let xml = project.read("out/reconcile.xml");
-    assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
+    // The `amount` field's testcase, and the scenario's for the threshold.
+    assert_eq!(xml.matches("<failure ").count(), 2, "{xml}");
     assert!(xml.contains("<testsuites tests=\""), "{xml}");
     assert_junit_valid(&project.file("out/reconcile.xml"));
 }
