@@ -6,9 +6,12 @@ pub mod cause;
 mod environment;
 mod finding;
 mod result;
+pub mod samples;
 
 pub use binding::Binding;
 pub use cause::{Cause, Rank};
 pub use environment::{Diagnosis, DiagnosisKind, Environment, StepResult};
 pub use finding::{Finding, FindingKind, Location, Severity};
-pub use result::{Counts, ExchangeResult, Latency, Outcome, RunResult, ScenarioResult, ShardOf};
+pub use result::{
+    Counts, ExchangeResult, Latency, Outcome, RunResult, ScenarioResult, ShardOf, Unlisted,
+};
