@@ -266,6 +266,57 @@ mod tests {
     }
 
     #[test]
+    fn exchanges_only_counted_still_decide_the_diagnosis() {
+        // As a run keeps them: exchanges without a finding are counted, with their statuses.
+        let counted = |kept: Vec<ExchangeResult>, passed: Vec<ExchangeResult>| {
+            let mut r = result(kept, Vec::new());
+            for exchange in &passed {
+                r.unlisted.count(exchange);
+            }
+            r
+        };
+        let changed = || {
+            Finding::new(
+                FindingKind::StatusChanged,
+                Location::Response,
+                "status",
+                "status changed from 200 to 401",
+            )
+        };
+        let refused = counted(
+            vec![exchange(0, 200, 401, vec![changed()])],
+            vec![
+                exchange(1, 401, 401, Vec::new()),
+                exchange(2, 403, 403, Vec::new()),
+            ],
+        );
+        let found = diagnose(&scenario(), &refused, None).expect("a diagnosis");
+        assert_eq!(found.kind, DiagnosisKind::Credentials);
+        assert!(
+            found
+                .message
+                .contains("answered 401/403 to every exchange (3)"),
+            "{}",
+            found.message
+        );
+
+        let one_passed = counted(
+            vec![exchange(0, 200, 401, vec![changed()])],
+            vec![exchange(1, 200, 200, Vec::new())],
+        );
+        assert_eq!(diagnose(&scenario(), &one_passed, None), None);
+
+        let gateway = counted(
+            vec![exchange(0, 200, 503, vec![changed()])],
+            vec![exchange(1, 502, 502, Vec::new())],
+        );
+        assert_eq!(
+            diagnose(&scenario(), &gateway, None).map(|d| d.kind),
+            Some(DiagnosisKind::Gateway)
+        );
+    }
+
+    #[test]
     fn a_gateway_is_not_blamed_when_the_scenario_predicted_a_status_or_a_fault_ran() {
         let down = || {
             vec![
