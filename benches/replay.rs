@@ -174,6 +174,7 @@ fn bench(c: &mut Criterion) {
             credentials: Default::default(),
             profile: "local".to_string(),
             allow_commands: false,
+            max_bodies_per_cause: interlock::config::DEFAULT_MAX_BODIES_PER_CAUSE,
         });
         group.bench_function(format!("interlock-replay-and-check/c{concurrency}"), |b| {
             b.to_async(&runtime).iter(|| async {

@@ -46,6 +46,9 @@ pub struct Config {
     pub redact: crate::redact::RedactConfig,
     /// The cap on a document read whole, in bytes (`[limits] max_document_mib`).
     pub max_document_bytes: u64,
+    /// `[report] max_bodies_per_cause`: failing exchanges per cause whose recorded and live
+    /// bodies a run keeps for its reports.
+    pub max_bodies_per_cause: usize,
 }
 
 /// One environment: a URL per target name, and a URL per database (`[profiles.X.databases.NAME]`,
@@ -79,6 +82,18 @@ struct RawConfig {
     redact: crate::redact::RedactConfig,
     #[serde(default)]
     limits: RawLimits,
+    #[serde(default)]
+    report: RawReport,
+}
+
+/// Failing exchanges per cause whose bodies a run keeps when `[report] max_bodies_per_cause`
+/// is not set: as many as a cause lists.
+pub const DEFAULT_MAX_BODIES_PER_CAUSE: usize = crate::model::cause::LISTED;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReport {
+    max_bodies_per_cause: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -240,6 +255,10 @@ impl Config {
             diff: raw.diff,
             redact: raw.redact,
             max_document_bytes,
+            max_bodies_per_cause: raw
+                .report
+                .max_bodies_per_cause
+                .unwrap_or(DEFAULT_MAX_BODIES_PER_CAUSE),
         })
     }
 

@@ -258,6 +258,7 @@ async fn check_system(
         name: format!("db {}", system.system),
         target,
         exchanges: Vec::new(),
+        unlisted: Default::default(),
         findings: Vec::new(),
         error: None,
         environment: Default::default(),

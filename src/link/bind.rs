@@ -173,9 +173,15 @@ impl Chain {
         translate_request(request, &self.pairs(false))
     }
 
-    /// A recorded response with every bound value replaced by its live value.
-    pub fn response_to_live(&self, response: &Response) -> Response {
-        translate_response(response, &self.pairs(true))
+    /// A recorded response with every bound value replaced by its live value, when that
+    /// changes it: `None` without a changed binding, without cloning the response.
+    pub fn response_changed_to_live(&self, response: &Response) -> Option<Response> {
+        let pairs = self.pairs(true);
+        if pairs.is_empty() {
+            return None;
+        }
+        let translated = translate_response(response, &pairs);
+        (translated != *response).then_some(translated)
     }
 
     /// A live response with every bound live value replaced by the recorded one.

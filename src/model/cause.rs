@@ -153,6 +153,22 @@ pub fn causes(run: &RunResult) -> Vec<Cause> {
     causes
 }
 
+/// The ids of the causes an exchange's failing findings fold into, as far as the exchange
+/// alone tells (an environment diagnosis of its scenario, known only when it finishes, folds
+/// them all into one): what the runner caps the kept bodies by.
+pub fn failing_cause_ids(exchange: &ExchangeResult) -> Vec<String> {
+    let mut ids: Vec<String> = exchange
+        .findings
+        .iter()
+        .zip(exchange_keys(exchange))
+        .filter(|(finding, _)| finding.is_failure())
+        .map(|(_, key)| key.id())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
 /// Sets every finding's `cause` to the id of the cause it folds into.
 pub fn annotate(run: &mut RunResult) {
     let mut ids: Vec<String> = Vec::new();
@@ -848,6 +864,7 @@ mod tests {
                 name: "s".into(),
                 target: "https://crm.example.com".into(),
                 exchanges,
+                unlisted: Default::default(),
                 findings,
                 error: None,
                 environment: Default::default(),

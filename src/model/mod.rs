@@ -7,6 +7,7 @@ mod environment;
 mod finding;
 mod reconciliation;
 mod result;
+pub mod samples;
 
 pub use binding::Binding;
 pub use cause::{Cause, Rank};
@@ -15,4 +16,6 @@ pub use finding::{Finding, FindingKind, Location, Severity};
 pub use reconciliation::{
     Example, ReconciledField, ReconciledSide, Reconciliation, ThresholdCheck, percent,
 };
-pub use result::{Counts, ExchangeResult, Latency, Outcome, RunResult, ScenarioResult, ShardOf};
+pub use result::{
+    Counts, ExchangeResult, Latency, Outcome, RunResult, ScenarioResult, ShardOf, Unlisted,
+};

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Finding;
+use super::samples::Samples;
 
 /// What happened to one replayed exchange.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,6 +54,13 @@ fn is_zero(value: &usize) -> bool {
 }
 
 impl ExchangeResult {
+    /// Whether a run keeps this exchange to the end ([`ScenarioResult::exchanges`]): it has a
+    /// finding or an error. One that passed without a finding, or was skipped, is only counted
+    /// ([`ScenarioResult::unlisted`]); reports that list it receive it as it finishes.
+    pub fn kept_to_the_end(&self) -> bool {
+        !self.findings.is_empty() || self.error.is_some()
+    }
+
     pub(crate) fn outcome(&self) -> Outcome {
         if self.skipped {
             Outcome::Skipped
@@ -90,33 +98,63 @@ pub struct Latency {
 }
 
 impl Latency {
-    /// Percentiles (nearest rank) of a set of durations.
-    pub(crate) fn of(name: impl Into<String>, mut samples_ms: Vec<f64>) -> Self {
-        samples_ms.sort_by(f64::total_cmp);
-        let rank = |p: f64| -> f64 {
-            if samples_ms.is_empty() {
-                return 0.0;
-            }
-            let i = ((p * samples_ms.len() as f64).ceil() as usize).clamp(1, samples_ms.len()) - 1;
-            samples_ms[i]
-        };
+    /// Percentiles (nearest rank) of a set of durations, within the precision of
+    /// [`super::samples`].
+    pub(crate) fn of(name: impl Into<String>, samples_ms: impl Into<Samples>) -> Self {
+        let mut samples: Samples = samples_ms.into();
         Latency {
             name: name.into(),
-            count: samples_ms.len(),
-            p50_ms: rank(0.50),
-            p95_ms: rank(0.95),
-            max_ms: samples_ms.last().copied().unwrap_or(0.0),
+            count: samples.count(),
+            p50_ms: samples.percentile(0.50),
+            p95_ms: samples.percentile(0.95),
+            max_ms: samples.max_ms(),
             recorded_p95_ms: None,
         }
     }
 
     /// The same figures with the recorded p95 for comparison.
     #[must_use]
-    pub(crate) fn with_recorded(mut self, recorded_ms: Vec<f64>) -> Self {
-        if !recorded_ms.is_empty() {
-            self.recorded_p95_ms = Some(Latency::of("", recorded_ms).p95_ms);
+    pub(crate) fn with_recorded(mut self, recorded_ms: Option<Samples>) -> Self {
+        if let Some(mut recorded) = recorded_ms.filter(|r| r.count() > 0) {
+            self.recorded_p95_ms = Some(recorded.percentile(0.95));
         }
         self
+    }
+}
+
+impl From<Vec<f64>> for Samples {
+    fn from(ms: Vec<f64>) -> Self {
+        ms.into_iter().collect()
+    }
+}
+
+/// The exchanges of a scenario a run counted without keeping them: those that passed without
+/// a finding, and those the scenario skips. Enough for the counts and for the environment's
+/// diagnosis ([`ScenarioResult::unlisted`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unlisted {
+    pub passed: usize,
+    pub skipped: usize,
+    /// How many passed exchanges answered each live status.
+    pub live_statuses: std::collections::BTreeMap<u16, usize>,
+    /// How many passed exchanges had a success (< 400) in the recording.
+    pub recorded_successes: usize,
+}
+
+impl Unlisted {
+    /// Counts an exchange that is not kept ([`ExchangeResult::kept_to_the_end`]).
+    pub fn count(&mut self, exchange: &ExchangeResult) {
+        if exchange.skipped {
+            self.skipped += 1;
+            return;
+        }
+        self.passed += 1;
+        if let Some(status) = exchange.live_status {
+            *self.live_statuses.entry(status).or_default() += 1;
+        }
+        if exchange.recorded_status < 400 {
+            self.recorded_successes += 1;
+        }
     }
 }
 
@@ -126,7 +164,14 @@ pub struct ScenarioResult {
     pub name: String,
     /// The target's base URL, or `recorded` for the embedded stand-in.
     pub target: String,
+    /// The exchanges, in order: every one in a result read back from a report; in a run's own
+    /// result, only those with a finding or an error ([`ExchangeResult::kept_to_the_end`]),
+    /// the others counted in [`ScenarioResult::unlisted`].
     pub exchanges: Vec<ExchangeResult>,
+    /// The exchanges a run counted without keeping them (not serialized: a report lists
+    /// every exchange as it finishes).
+    #[serde(skip)]
+    pub unlisted: Unlisted,
     /// Findings that belong to no single exchange (e.g. a peer call never made).
     pub findings: Vec<Finding>,
     /// Set when the scenario could not run at all (a peer port taken, …), or when the
@@ -153,6 +198,30 @@ pub struct ScenarioResult {
 }
 
 impl ScenarioResult {
+    /// How many exchanges the scenario had, kept or only counted.
+    pub fn exchange_count(&self) -> usize {
+        self.exchanges.len() + self.unlisted.passed + self.unlisted.skipped
+    }
+
+    /// Passed, failed, errored and skipped exchanges, kept or only counted.
+    pub(crate) fn outcomes(&self) -> Counts {
+        let mut counts = Counts {
+            exchanges: self.exchange_count(),
+            passed: self.unlisted.passed,
+            skipped: self.unlisted.skipped,
+            ..Counts::default()
+        };
+        for exchange in &self.exchanges {
+            match exchange.outcome() {
+                Outcome::Passed => counts.passed += 1,
+                Outcome::Failed => counts.failed += 1,
+                Outcome::Error => counts.errors += 1,
+                Outcome::Skipped => counts.skipped += 1,
+            }
+        }
+        counts
+    }
+
     pub(crate) fn all_findings(&self) -> impl Iterator<Item = &Finding> {
         self.exchanges
             .iter()
@@ -221,15 +290,12 @@ impl RunResult {
             ..Counts::default()
         };
         for scenario in &self.scenarios {
-            for exchange in &scenario.exchanges {
-                counts.exchanges += 1;
-                match exchange.outcome() {
-                    Outcome::Passed => counts.passed += 1,
-                    Outcome::Failed => counts.failed += 1,
-                    Outcome::Error => counts.errors += 1,
-                    Outcome::Skipped => counts.skipped += 1,
-                }
-            }
+            let outcomes = scenario.outcomes();
+            counts.exchanges += outcomes.exchanges;
+            counts.passed += outcomes.passed;
+            counts.failed += outcomes.failed;
+            counts.errors += outcomes.errors;
+            counts.skipped += outcomes.skipped;
             if scenario.error.is_some() {
                 counts.errors += 1;
             }
@@ -300,6 +366,7 @@ mod tests {
                 name: "s".into(),
                 target: "recorded".into(),
                 exchanges,
+                unlisted: Default::default(),
                 findings: Vec::new(),
                 error: None,
                 environment: Default::default(),
@@ -345,12 +412,12 @@ mod tests {
 
     #[test]
     fn percentiles_use_nearest_rank() {
-        let l = Latency::of("x", (1..=100).map(f64::from).collect());
+        let l = Latency::of("x", (1..=100).map(f64::from).collect::<Vec<f64>>());
         assert_eq!(
             (l.p50_ms, l.p95_ms, l.max_ms, l.count),
             (50.0, 95.0, 100.0, 100)
         );
-        let empty = Latency::of("y", vec![]);
+        let empty = Latency::of("y", Vec::<f64>::new());
         assert_eq!(empty.max_ms, 0.0);
     }
 }

@@ -71,6 +71,7 @@ pub fn scenario(outcome: Outcome) -> ScenarioResult {
         latency: Vec::new(),
         bindings: Vec::new(),
         reconciliation: None,
+        unlisted: Default::default(),
         duration: outcome.duration,
     };
     if outcome.error.is_none() {

@@ -87,6 +87,8 @@ pub(crate) struct ConsoleReporter {
     detail: Box<dyn Write + Send>,
     style: ConsoleStyle,
     progress: Option<ProgressBar>,
+    /// The passing exchanges the final report lists.
+    listing: super::listing::Listing,
 }
 
 impl ConsoleReporter {
@@ -96,6 +98,7 @@ impl ConsoleReporter {
             detail: Box::new(std::io::stderr()),
             style,
             progress: None,
+            listing: Default::default(),
         }
     }
 
@@ -132,6 +135,7 @@ impl Reporter for ConsoleReporter {
                 if self.style.verbosity.is_verbose() {
                     self.exchange_detail(&scenario.name, result);
                 }
+                self.listing.add(&scenario.name, result);
                 if let Some(bar) = &self.progress {
                     bar.inc(1);
                 }
@@ -150,7 +154,7 @@ impl Reporter for ConsoleReporter {
                 let text = if self.style.verbosity.is_quiet() {
                     render_quiet(result, self.style.color)
                 } else {
-                    render(result, self.style.color)
+                    render(&self.listing.relisted(result), self.style.color)
                 };
                 self.out
                     .write_all(text.as_bytes())
@@ -327,17 +331,14 @@ struct Tally {
 }
 
 fn tally(scenario: &ScenarioResult) -> Tally {
-    let mut t = Tally::default();
-    for exchange in &scenario.exchanges {
-        match exchange.outcome() {
-            Outcome::Passed => t.passed += 1,
-            Outcome::Failed => t.failed += 1,
-            Outcome::Error => t.errors += 1,
-            Outcome::Skipped => t.skipped += 1,
-        }
+    let counts = scenario.outcomes();
+    Tally {
+        passed: counts.passed,
+        failed: counts.failed,
+        errors: counts.errors,
+        skipped: counts.skipped,
+        findings: scenario.all_findings().filter(|f| f.is_failure()).count(),
     }
-    t.findings = scenario.all_findings().filter(|f| f.is_failure()).count();
-    t
 }
 
 fn scenario_block(scenario: &ScenarioResult, p: Painter) -> String {
@@ -360,7 +361,7 @@ fn scenario_header(scenario: &ScenarioResult, p: Painter) -> String {
         "{label} {} → {} — {}: {} passed, {} failed, {}{}; {}",
         p.paint(BOLD, &one_line(&scenario.name)),
         one_line(&scenario.target),
-        plural(scenario.exchanges.len(), "exchange", "exchanges"),
+        plural(scenario.exchange_count(), "exchange", "exchanges"),
         t.passed,
         t.failed,
         plural(t.errors, "error", "errors"),
@@ -376,6 +377,20 @@ fn write_scenario(out: &mut String, scenario: &ScenarioResult, p: Painter) -> fm
     writeln!(out, "{}", scenario_header(scenario, p))?;
     for exchange in &scenario.exchanges {
         write_exchange(out, exchange, p)?;
+    }
+    let left_out = scenario.unlisted.passed + scenario.unlisted.skipped;
+    if left_out > 0 {
+        writeln!(
+            out,
+            "  {}",
+            p.paint(
+                DIM,
+                &format!(
+                    "… {} without a finding not listed",
+                    plural(left_out, "more exchange", "more exchanges")
+                )
+            )
+        )?;
     }
     write_scenario_error(out, scenario, p)?;
     write_bindings(out, scenario, p)?;
@@ -723,6 +738,7 @@ pub(crate) mod sample {
             name: "customer-sync".to_owned(),
             target: "https://crm.staging.example.com".to_owned(),
             exchanges: vec![get, create, health, order],
+            unlisted: Default::default(),
             findings: vec![Finding {
                 affected: vec!["erp".into(), "crm".into()],
                 ..Finding::new(
@@ -753,6 +769,7 @@ pub(crate) mod sample {
             name: "order-to-invoice".to_owned(),
             target: "recorded".to_owned(),
             exchanges: vec![invoice, read],
+            unlisted: Default::default(),
             findings: Vec::new(),
             error: None,
             environment: Default::default(),
@@ -915,6 +932,7 @@ mod tests {
                 name: "billing".into(),
                 target: "recorded".into(),
                 exchanges: Vec::new(),
+                unlisted: Default::default(),
                 findings: Vec::new(),
                 error: Some("cannot bind peer erp to 127.0.0.1:9001: address in use".into()),
                 environment: Default::default(),

@@ -23,6 +23,7 @@ use std::path::PathBuf;
 
 use self::lines::Line;
 use super::console::{plural, shown, skipped};
+use super::listing::{LISTED_PER_SCENARIO, Listing};
 use super::{Event, Reporter};
 use crate::error::Error;
 use crate::fsutil::write_atomic;
@@ -36,23 +37,38 @@ const SCRIPT: &str = include_str!("html/report.js");
 /// Longest old or new value in a findings table before it is shortened with `…`.
 const VALUE_WIDTH: usize = 80;
 
-/// Writes the HTML report to a file when the run finishes.
+/// Writes the HTML report to a file when the run finishes. Of the exchanges that passed
+/// without a finding, it lists the first [`LISTED_PER_SCENARIO`] of each scenario and says how
+/// many it left out.
 pub(crate) struct HtmlReporter {
     path: PathBuf,
+    listing: Listing,
 }
 
 impl HtmlReporter {
     pub(crate) fn new(path: PathBuf) -> Self {
-        HtmlReporter { path }
+        HtmlReporter {
+            path,
+            listing: Listing::default(),
+        }
     }
 }
 
 impl Reporter for HtmlReporter {
     fn report(&mut self, event: &Event<'_>) -> Result<(), Error> {
-        let Event::RunFinished { result } = event else {
-            return Ok(());
-        };
-        write_atomic(&self.path, render(result).as_bytes())
+        match event {
+            Event::ExchangeFinished {
+                scenario, result, ..
+            } => {
+                self.listing.add(&scenario.name, result);
+                Ok(())
+            }
+            Event::RunFinished { result } => {
+                let listed = self.listing.relisted(result);
+                write_atomic(&self.path, render(&listed).as_bytes())
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -197,12 +213,12 @@ fn finding_row(out: &mut String, finding: &Finding, class: &str, lead: &str) {
 
 fn scenario_section(out: &mut String, si: usize, scenario: &ScenarioResult) {
     let outcome = outcome_id(scenario.outcome());
-    let tally = |o: Outcome| {
-        scenario
-            .exchanges
-            .iter()
-            .filter(|e| e.outcome() == o)
-            .count()
+    let counts = scenario.outcomes();
+    let tally = |o: Outcome| match o {
+        Outcome::Passed => counts.passed,
+        Outcome::Failed => counts.failed,
+        Outcome::Error => counts.errors,
+        Outcome::Skipped => counts.skipped,
     };
     let _ = writeln!(
         out,
@@ -214,7 +230,7 @@ fn scenario_section(out: &mut String, si: usize, scenario: &ScenarioResult) {
         esc(&scenario.name),
         esc(&scenario.name),
         esc(&scenario.target),
-        plural(scenario.exchanges.len(), "exchange", "exchanges"),
+        plural(scenario.exchange_count(), "exchange", "exchanges"),
         tally(Outcome::Passed),
         tally(Outcome::Failed),
         plural(tally(Outcome::Error), "error", "errors"),
@@ -232,6 +248,15 @@ fn scenario_section(out: &mut String, si: usize, scenario: &ScenarioResult) {
     }
     for (ei, exchange) in scenario.exchanges.iter().enumerate() {
         exchange_block(out, si, ei, exchange, reconciled.is_some());
+    }
+    let left_out = scenario.unlisted.passed + scenario.unlisted.skipped;
+    if left_out > 0 {
+        let _ = writeln!(
+            out,
+            "<p class=\"unlisted\" data-unlisted=\"{left_out}\">{} without a finding not \
+             listed: the report lists the first {LISTED_PER_SCENARIO} of a scenario.</p>",
+            plural(left_out, "more exchange", "more exchanges"),
+        );
     }
     if !scenario.findings.is_empty() {
         out.push_str("<div class=\"scenario-findings\">\n<h3>Scenario findings</h3>\n");

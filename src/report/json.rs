@@ -10,9 +10,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::spool::{Piece, Spool, kept_at};
 use super::{Event, Reporter};
 use crate::error::Error;
-use crate::fsutil::write_atomic;
+use crate::fsutil::AtomicFile;
 use crate::model::cause::causes;
 use crate::model::{
     Binding, Cause, Counts, ExchangeResult, Finding, Latency, Outcome, Reconciliation, RunResult,
@@ -25,30 +26,132 @@ pub(crate) const FORMAT_VERSION: u32 = 2;
 /// The versions `interlock report merge` reads: 1 had no `causes`.
 pub(crate) const READABLE_VERSIONS: [u32; 2] = [1, 2];
 
-/// Writes the JSON report to a file when the run finishes.
+/// Writes the JSON report to a file when the run finishes. Each exchange the run does not keep
+/// is written to a spool as it finishes, and copied into its place at the end.
 pub(crate) struct JsonReporter {
     path: PathBuf,
+    spool: Spool,
 }
 
 impl JsonReporter {
     pub(crate) fn new(path: PathBuf) -> Self {
-        JsonReporter { path }
+        JsonReporter {
+            spool: Spool::beside(&path),
+            path,
+        }
+    }
+
+    fn error(&self, err: impl std::fmt::Display) -> Error {
+        Error::environment(format!(
+            "cannot write the JSON report {}: {err}",
+            self.path.display()
+        ))
     }
 }
 
 impl Reporter for JsonReporter {
     fn report(&mut self, event: &Event<'_>) -> Result<(), Error> {
-        let Event::RunFinished { result } = event else {
-            return Ok(());
-        };
-        let text = to_json(result).map_err(|err| {
-            Error::environment(format!(
-                "cannot write the JSON report {}: {err}",
-                self.path.display()
-            ))
-        })?;
-        write_atomic(&self.path, text.as_bytes())
+        match event {
+            Event::ExchangeFinished {
+                scenario, result, ..
+            } => self
+                .spool
+                .add(&scenario.name, result, |e| listed_exchange(e).into_bytes())
+                .map_err(|err| self.error(err)),
+            Event::RunFinished { result } => {
+                let mut file = AtomicFile::create(&self.path)?;
+                write_json(result, &mut self.spool, &mut file).map_err(|err| self.error(err))?;
+                file.commit()
+            }
+            _ => Ok(()),
+        }
     }
+}
+
+/// Where a scenario's exchanges go in the document, as the list or a placeholder string that
+/// [`write_json`] replaces with the spooled exchanges.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Exchanges<'a> {
+    Listed(Vec<ExchangeReport<'a>>),
+    Spooled(String),
+}
+
+/// Indentation of an exchange object in the pretty-printed document (`scenarios[i]
+/// .exchanges[j]` is four levels deep), and of the closing bracket of its list.
+const EXCHANGE_INDENT: &str = "        ";
+const LIST_END_INDENT: &str = "      ";
+
+/// One exchange as it appears in the document's `exchanges` list, indented to its place.
+fn listed_exchange(exchange: &ExchangeResult) -> String {
+    let report = ExchangeReport {
+        outcome: exchange.outcome(),
+        exchange,
+    };
+    // String keys and infallible serializers: this cannot fail.
+    let text = serde_json::to_string_pretty(&report).unwrap_or_default();
+    let mut indented = String::with_capacity(text.len() + 256);
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            indented.push('\n');
+        }
+        indented.push_str(EXCHANGE_INDENT);
+        indented.push_str(line);
+    }
+    indented
+}
+
+/// The document, with the exchanges of spooled scenarios copied from the spool (the kept ones
+/// rendered from `result`, with their causes). Pretty-printed JSON never holds a raw newline
+/// inside a string, so an exchange printed alone and indented reads exactly as the whole
+/// document would print it.
+fn write_json(
+    result: &RunResult,
+    spool: &mut Spool,
+    out: &mut dyn std::io::Write,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let marker = format!("interlock-spooled-exchanges-{:016x}", fastrand::u64(..));
+    let mut report = Report::of(result);
+    for (i, scenario) in report.scenarios.iter_mut().enumerate() {
+        if spool.has(scenario.name) {
+            scenario.exchanges = Exchanges::Spooled(format!("{marker}-{i}"));
+        }
+    }
+    let text = serde_json::to_string_pretty(&report)?;
+    let mut rest = text.as_str();
+    for (i, scenario) in result.scenarios.iter().enumerate() {
+        let placeholder = format!("\"{marker}-{i}\"");
+        let Some((before, after)) = rest.split_once(&placeholder) else {
+            continue;
+        };
+        out.write_all(before.as_bytes())?;
+        let mut first = true;
+        spool.replay(&scenario.name, |piece| {
+            let kept;
+            let bytes = match piece {
+                Piece::Text(bytes) => bytes,
+                Piece::Kept(index) => match kept_at(&scenario.exchanges, index) {
+                    Some(exchange) => {
+                        kept = listed_exchange(exchange);
+                        kept.as_bytes()
+                    }
+                    None => return Ok(()),
+                },
+            };
+            out.write_all(if first { b"[\n" } else { b",\n" })?;
+            first = false;
+            out.write_all(bytes)
+        })?;
+        if first {
+            out.write_all(b"[]")?;
+        } else {
+            write!(out, "\n{LIST_END_INDENT}]")?;
+        }
+        rest = after;
+    }
+    out.write_all(rest.as_bytes())?;
+    out.write_all(b"\n")?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -65,6 +168,7 @@ pub(crate) fn render(result: &RunResult) -> String {
     })
 }
 
+#[cfg(test)]
 fn to_json(result: &RunResult) -> Result<String, serde_json::Error> {
     let mut text = serde_json::to_string_pretty(&Report::of(result))?;
     text.push('\n');
@@ -98,7 +202,7 @@ struct ScenarioReport<'a> {
     #[serde(flatten)]
     environment: &'a crate::model::Environment,
     duration_ms: f64,
-    exchanges: Vec<ExchangeReport<'a>>,
+    exchanges: Exchanges<'a>,
     findings: &'a [Finding],
     latency: &'a [Latency],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
@@ -140,14 +244,16 @@ impl<'a> ScenarioReport<'a> {
             error: scenario.error.as_deref(),
             environment: &scenario.environment,
             duration_ms: millis(scenario.duration),
-            exchanges: scenario
-                .exchanges
-                .iter()
-                .map(|exchange| ExchangeReport {
-                    outcome: exchange.outcome(),
-                    exchange,
-                })
-                .collect(),
+            exchanges: Exchanges::Listed(
+                scenario
+                    .exchanges
+                    .iter()
+                    .map(|exchange| ExchangeReport {
+                        outcome: exchange.outcome(),
+                        exchange,
+                    })
+                    .collect(),
+            ),
             findings: &scenario.findings,
             latency: &scenario.latency,
             bindings: &scenario.bindings,

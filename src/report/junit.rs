@@ -15,10 +15,13 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::console::values;
-use super::junit_xml::{Case, Detail, Outcome as Element, Suite, Suites, attr};
+use std::collections::HashMap;
+
+use super::junit_xml::{Case, Detail, Outcome as Element, Stream, Suite, Totals, attr};
+use super::spool::{Piece, Spool};
 use super::{Event, Reporter};
 use crate::error::Error;
-use crate::fsutil::write_atomic;
+use crate::fsutil::AtomicFile;
 use crate::model::cause::causes;
 use crate::model::{Cause, ExchangeResult, Finding, Location, Outcome, RunResult, ScenarioResult};
 
@@ -34,21 +37,31 @@ const NAMED_IN_MESSAGE: usize = 3;
 /// Longest rendering of an old or new value in a failure text.
 const VALUE_WIDTH: usize = 200;
 
-/// Writes the JUnit XML report to a file when the run finishes.
+/// Writes the JUnit XML report to a file when the run finishes. The testcase of each exchange
+/// the run does not keep is written to a spool as the exchange finishes.
 pub(crate) struct JunitReporter {
     path: PathBuf,
     run_started: Option<OffsetDateTime>,
     /// When each scenario started, by name, for the suites' `timestamp`.
     scenario_started: Vec<(String, OffsetDateTime)>,
+    spool: Spool,
+    /// The totals of the spooled testcases, by scenario name.
+    spooled: HashMap<String, Totals>,
 }
 
 impl JunitReporter {
     pub(crate) fn new(path: PathBuf) -> Self {
         JunitReporter {
+            spool: Spool::beside(&path),
             path,
             run_started: None,
             scenario_started: Vec::new(),
+            spooled: HashMap::new(),
         }
+    }
+
+    fn write_error(&self, err: &std::io::Error) -> Error {
+        Error::io("write", &self.path, err)
     }
 }
 
@@ -64,16 +77,41 @@ impl Reporter for JunitReporter {
                     .push((scenario.name.clone(), OffsetDateTime::now_utc()));
                 Ok(())
             }
-            Event::ExchangeFinished { .. } | Event::ScenarioFinished { .. } => Ok(()),
+            Event::ExchangeFinished {
+                scenario, result, ..
+            } => {
+                let mut totals = Totals::default();
+                self.spool
+                    .add(&scenario.name, result, |exchange| {
+                        let case = exchange_case(&scenario.name, exchange, false, &[]);
+                        totals = Totals::one(&case);
+                        case.to_bytes()
+                    })
+                    .map_err(|err| self.write_error(&err))?;
+                let spooled = self.spooled.entry(scenario.name.clone()).or_default();
+                *spooled = spooled.add(totals);
+                Ok(())
+            }
+            Event::ScenarioFinished { .. } => Ok(()),
             Event::RunFinished { result } => {
                 let run_started = self.run_started.unwrap_or_else(|| estimated_start(result));
+                let started = std::mem::take(&mut self.scenario_started);
                 let timestamp = |scenario: &ScenarioResult| {
-                    self.scenario_started
+                    started
                         .iter()
                         .find(|(name, _)| *name == scenario.name)
                         .map_or(run_started, |(_, at)| *at)
                 };
-                write_atomic(&self.path, to_xml(result, &timestamp).as_bytes())
+                let mut file = AtomicFile::create(&self.path)?;
+                write_xml(
+                    result,
+                    &timestamp,
+                    &mut self.spool,
+                    &self.spooled,
+                    &mut file,
+                )
+                .map_err(|err| self.write_error(&err))?;
+                file.commit()
             }
         }
     }
@@ -82,7 +120,17 @@ impl Reporter for JunitReporter {
 #[cfg(test)]
 /// The JUnit XML of a finished run with every suite stamped `timestamp`.
 pub(crate) fn render_at(result: &RunResult, timestamp: OffsetDateTime) -> String {
-    to_xml(result, &|_| timestamp)
+    let mut spool = Spool::beside(std::path::Path::new("junit.xml"));
+    let mut out = Vec::new();
+    write_xml(
+        result,
+        &|_| timestamp,
+        &mut spool,
+        &HashMap::new(),
+        &mut out,
+    )
+    .expect("in memory");
+    String::from_utf8(out).expect("UTF-8")
 }
 
 fn estimated_start(result: &RunResult) -> OffsetDateTime {
@@ -91,16 +139,63 @@ fn estimated_start(result: &RunResult) -> OffsetDateTime {
         .unwrap_or(now)
 }
 
-fn to_xml(result: &RunResult, timestamp: &dyn Fn(&ScenarioResult) -> OffsetDateTime) -> String {
+/// The document of a run whose passing testcases were spooled as it went: each suite's kept
+/// testcases are built here, the spooled ones copied in their places. A scenario with nothing
+/// spooled (a result read back from reports) is built whole.
+fn write_xml(
+    result: &RunResult,
+    timestamp: &dyn Fn(&ScenarioResult) -> OffsetDateTime,
+    spool: &mut Spool,
+    spooled: &HashMap<String, Totals>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let causes = causes(result);
-    Suites {
-        suites: result
-            .scenarios
-            .iter()
-            .map(|s| suite(s, timestamp(s), &causes))
-            .collect(),
+    let suites: Vec<(Suite, Totals)> = result
+        .scenarios
+        .iter()
+        .map(|s| {
+            let suite = suite(s, timestamp(s), &causes);
+            let totals = match spooled.get(&s.name) {
+                // The spool holds the testcases of the exchanges the run did not keep.
+                Some(spooled) if spool.has(&s.name) => {
+                    let (exchanges, own) = suite.cases.split_at(s.exchanges.len());
+                    (s.exchanges.iter().zip(exchanges))
+                        .filter(|(e, _)| e.kept_to_the_end())
+                        .map(|(_, case)| Totals::one(case))
+                        .fold(*spooled, Totals::add)
+                        .add(Totals::of(own))
+                }
+                _ => Totals::of(&suite.cases),
+            };
+            (suite, totals)
+        })
+        .collect();
+    let total = (suites.iter().map(|(_, t)| *t)).fold(Totals::default(), Totals::add);
+    let mut w = Stream::start(out, total, suites.is_empty())?;
+    for (id, ((suite, totals), scenario)) in suites.iter().zip(&result.scenarios).enumerate() {
+        w.start_suite(id, suite, *totals)?;
+        let (exchanges, own) = suite.cases.split_at(scenario.exchanges.len());
+        if spool.has(&scenario.name) {
+            spool.replay(&scenario.name, |piece| match piece {
+                Piece::Text(bytes) => w.raw(bytes),
+                Piece::Kept(index) => {
+                    match scenario.exchanges.binary_search_by_key(&index, |e| e.index) {
+                        Ok(at) => w.case(&exchanges[at]),
+                        Err(_) => Ok(()),
+                    }
+                }
+            })?;
+        } else {
+            for case in exchanges {
+                w.case(case)?;
+            }
+        }
+        for case in own {
+            w.case(case)?;
+        }
+        w.end_suite()?;
     }
-    .to_xml()
+    w.finish().map(|_| ())
 }
 
 fn suite(scenario: &ScenarioResult, timestamp: OffsetDateTime, causes: &[Cause]) -> Suite {

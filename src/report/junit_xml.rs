@@ -82,17 +82,25 @@ pub(crate) struct Totals {
 }
 
 impl Totals {
-    fn of(cases: &[Case]) -> Totals {
+    pub(crate) fn of(cases: &[Case]) -> Totals {
+        cases
+            .iter()
+            .map(Totals::one)
+            .fold(Totals::default(), Totals::add)
+    }
+
+    /// The totals of one testcase.
+    pub(crate) fn one(case: &Case) -> Totals {
         Totals {
-            tests: cases.len(),
-            failures: cases.iter().filter(|c| c.is_failure()).count(),
-            errors: cases.iter().filter(|c| c.is_error()).count(),
-            skipped: cases.iter().filter(|c| c.is_skipped()).count(),
-            time: cases.iter().map(|c| c.time).sum(),
+            tests: 1,
+            failures: usize::from(case.is_failure()),
+            errors: usize::from(case.is_error()),
+            skipped: usize::from(case.is_skipped()),
+            time: case.time,
         }
     }
 
-    fn add(self, other: Totals) -> Totals {
+    pub(crate) fn add(self, other: Totals) -> Totals {
         Totals {
             tests: self.tests + other.tests,
             failures: self.failures + other.failures,
@@ -114,43 +122,71 @@ impl Suites {
 
     /// The document, UTF-8, with no whitespace between elements and a final newline.
     pub(crate) fn to_xml(&self) -> String {
-        let mut writer = Writer::new(Vec::new());
         // Writing into memory cannot fail.
-        let _ = self.write(&mut writer);
-        let mut bytes = writer.into_inner();
-        bytes.push(b'\n');
+        let bytes = self.write(Vec::new()).unwrap_or_default();
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
-    fn write(&self, w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
+    fn write(&self, out: Vec<u8>) -> std::io::Result<Vec<u8>> {
+        let mut w = Stream::start(out, self.totals(), self.suites.is_empty())?;
+        for (id, suite) in self.suites.iter().enumerate() {
+            w.start_suite(id, suite, Totals::of(&suite.cases))?;
+            for case in &suite.cases {
+                w.case(case)?;
+            }
+            w.end_suite()?;
+        }
+        w.finish()
+    }
+}
+
+/// The document written as it goes, for a report whose testcases are not all in memory: the
+/// totals first, then each suite's header (its totals known beforehand), its testcases, built
+/// or already written ([`Stream::raw`]), and its end.
+pub(crate) struct Stream<W: std::io::Write> {
+    w: Writer<W>,
+    empty: bool,
+    /// The last `<testsuite>` started has testcases and needs its end tag.
+    suite_open: bool,
+}
+
+impl<W: std::io::Write> Stream<W> {
+    /// The declaration and `<testsuites>` with the run's totals; `empty` when no suite follows.
+    pub(crate) fn start(out: W, totals: Totals, empty: bool) -> std::io::Result<Self> {
+        let mut w = Writer::new(out);
         w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
-        let totals = self.totals();
         let root = BytesStart::new("testsuites").with_attributes([
             ("tests", totals.tests.to_string().as_str()),
             ("failures", totals.failures.to_string().as_str()),
             ("errors", totals.errors.to_string().as_str()),
             ("time", seconds(totals.time).as_str()),
         ]);
-        if self.suites.is_empty() {
-            return w.write_event(Event::Empty(root));
+        if empty {
+            w.write_event(Event::Empty(root))?;
+        } else {
+            w.write_event(Event::Start(root))?;
         }
-        w.write_event(Event::Start(root))?;
-        for (id, suite) in self.suites.iter().enumerate() {
-            suite.write(id, w)?;
-        }
-        w.write_event(Event::End(BytesEnd::new("testsuites")))
+        Ok(Stream {
+            w,
+            empty,
+            suite_open: false,
+        })
     }
-}
 
-impl Suite {
-    fn write(&self, id: usize, w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
-        let totals = Totals::of(&self.cases);
+    /// `<testsuite>` with its totals (its `cases` are not read); self-closing when it has no
+    /// testcase.
+    pub(crate) fn start_suite(
+        &mut self,
+        id: usize,
+        suite: &Suite,
+        totals: Totals,
+    ) -> std::io::Result<()> {
         let mut start = BytesStart::new("testsuite");
         let id = id.to_string();
-        let name = attr(&self.name);
+        let name = attr(&suite.name);
         start.push_attribute(("id", id.as_str()));
         start.push_attribute(("name", name.as_str()));
-        if let Some(package) = &self.package {
+        if let Some(package) = &suite.package {
             start.push_attribute(("package", attr(package).as_str()));
         }
         for (key, value) in [
@@ -162,23 +198,58 @@ impl Suite {
             start.push_attribute((key, value.to_string().as_str()));
         }
         start.push_attribute(("hostname", "localhost"));
-        if let Some(timestamp) = &self.timestamp {
+        if let Some(timestamp) = &suite.timestamp {
             start.push_attribute(("timestamp", timestamp.as_str()));
         }
         start.push_attribute(("time", seconds(totals.time).as_str()));
-        if self.cases.is_empty() {
-            return w.write_event(Event::Empty(start));
+        self.suite_open = totals.tests > 0;
+        if totals.tests == 0 {
+            self.w.write_event(Event::Empty(start))
+        } else {
+            self.w.write_event(Event::Start(start))
         }
-        w.write_event(Event::Start(start))?;
-        for case in &self.cases {
-            case.write(w)?;
+    }
+
+    /// One testcase.
+    pub(crate) fn case(&mut self, case: &Case) -> std::io::Result<()> {
+        case.write(&mut self.w)
+    }
+
+    /// A testcase already written by [`Case::to_bytes`].
+    pub(crate) fn raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.w.get_mut().write_all(bytes)
+    }
+
+    /// `</testsuite>`, unless [`Stream::start_suite`] closed it (`totals.tests` was 0).
+    pub(crate) fn end_suite(&mut self) -> std::io::Result<()> {
+        if !std::mem::take(&mut self.suite_open) {
+            return Ok(());
         }
-        w.write_event(Event::End(BytesEnd::new("testsuite")))
+        self.w.write_event(Event::End(BytesEnd::new("testsuite")))
+    }
+
+    /// `</testsuites>` and the final newline.
+    pub(crate) fn finish(mut self) -> std::io::Result<W> {
+        if !self.empty {
+            self.w
+                .write_event(Event::End(BytesEnd::new("testsuites")))?;
+        }
+        let mut out = self.w.into_inner();
+        out.write_all(b"\n")?;
+        Ok(out)
     }
 }
 
 impl Case {
-    fn write(&self, w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
+    /// The testcase alone, as [`Stream::raw`] writes it.
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(Vec::new());
+        // Writing into memory cannot fail.
+        let _ = self.write(&mut w);
+        w.into_inner()
+    }
+
+    fn write<W: std::io::Write>(&self, w: &mut Writer<W>) -> std::io::Result<()> {
         let mut start = BytesStart::new("testcase");
         start.push_attribute(("name", attr(&self.name).as_str()));
         start.push_attribute(("time", seconds(self.time).as_str()));
@@ -212,7 +283,7 @@ impl Case {
 }
 
 impl Detail {
-    fn write(&self, element: &str, w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
+    fn write<W: std::io::Write>(&self, element: &str, w: &mut Writer<W>) -> std::io::Result<()> {
         let start = BytesStart::new(element).with_attributes([
             ("type", attr(&self.kind).as_str()),
             ("message", attr(&self.message).as_str()),
@@ -228,7 +299,7 @@ impl Detail {
     }
 }
 
-fn write_cdata(text: &str, w: &mut Writer<Vec<u8>>) -> std::io::Result<()> {
+fn write_cdata<W: std::io::Write>(text: &str, w: &mut Writer<W>) -> std::io::Result<()> {
     w.write_event(Event::CData(BytesCData::new(cdata(text))))
 }
 

@@ -8,9 +8,11 @@ pub(crate) mod html;
 pub(crate) mod json;
 pub(crate) mod junit;
 pub(crate) mod junit_xml;
+pub(crate) mod listing;
 pub(crate) mod markdown;
 pub(crate) mod merge;
 pub(crate) mod snapshot_summary;
+pub(crate) mod spool;
 
 use crate::contract::Contract;
 use crate::error::Error;

@@ -38,9 +38,10 @@ pub(super) fn diagnose(
         .iter()
         .filter(|e| !e.skipped && e.error.is_none())
         .collect();
-    if replayed.is_empty()
-        || replayed.len() != result.exchanges.iter().filter(|e| !e.skipped).count()
-    {
+    // Exchanges that passed without a finding are only counted, with their live statuses.
+    let unlisted = &result.unlisted;
+    let answered = replayed.len() + unlisted.passed;
+    if answered == 0 || replayed.len() != result.exchanges.iter().filter(|e| !e.skipped).count() {
         return None;
     }
     if result.all_findings().any(points_at_contract) {
@@ -48,11 +49,14 @@ pub(super) fn diagnose(
     }
     let had_success = |e: &&ExchangeResult| e.recorded_status < 400;
     let statuses: Vec<u16> = replayed.iter().filter_map(|e| e.live_status).collect();
-    if statuses.len() != replayed.len() {
+    if statuses.len() != replayed.len()
+        || unlisted.live_statuses.values().sum::<usize>() != unlisted.passed
+    {
         return None;
     }
     let summary = |codes: &[u16]| {
         let mut codes = codes.to_vec();
+        codes.extend(unlisted.live_statuses.keys());
         codes.sort_unstable();
         codes.dedup();
         codes
@@ -61,17 +65,20 @@ pub(super) fn diagnose(
             .collect::<Vec<_>>()
             .join("/")
     };
+    let unlisted_all = |want: fn(u16) -> bool| unlisted.live_statuses.keys().all(|s| want(*s));
+    let any_success = replayed.iter().any(had_success) || unlisted.recorded_successes > 0;
     if replayed
         .iter()
         .all(|e| matches!(e.live_status, Some(401 | 403)))
-        && replayed.iter().any(had_success)
+        && unlisted_all(|s| matches!(s, 401 | 403))
+        && any_success
     {
         return Some(Diagnosis {
             kind: DiagnosisKind::Credentials,
             message: format!(
                 "the target answered {} to every exchange ({}), where the recording had a success: it did not accept the request's credentials",
                 summary(&statuses),
-                replayed.len()
+                answered
             ),
             hint: match profile {
                 Some(profile) => format!(
@@ -90,14 +97,15 @@ pub(super) fn diagnose(
     if !predicted
         && !faulted
         && replayed.iter().all(|e| is_gateway_answer(e))
-        && replayed.iter().any(had_success)
+        && unlisted_all(|s| matches!(s, 502..=504))
+        && any_success
     {
         return Some(Diagnosis {
             kind: DiagnosisKind::Gateway,
             message: format!(
                 "the target answered {} to every exchange ({}), where the recording had a success: a gateway or proxy in front of it answered instead",
                 summary(&statuses),
-                replayed.len()
+                answered
             ),
             hint: format!(
                 "check that the target is up behind its gateway and that the URL of `{}` is right ({}); nothing in the answers points at a contract change",
@@ -201,6 +209,7 @@ mod tests {
             name: "s".into(),
             target: "http://127.0.0.1:1".into(),
             exchanges,
+            unlisted: Default::default(),
             findings,
             error: None,
             environment: Default::default(),
@@ -254,6 +263,57 @@ mod tests {
         assert_eq!(
             diagnose(&scenario(), &result(mixed, Vec::new()), None),
             None
+        );
+    }
+
+    #[test]
+    fn exchanges_only_counted_still_decide_the_diagnosis() {
+        // As a run keeps them: exchanges without a finding are counted, with their statuses.
+        let counted = |kept: Vec<ExchangeResult>, passed: Vec<ExchangeResult>| {
+            let mut r = result(kept, Vec::new());
+            for exchange in &passed {
+                r.unlisted.count(exchange);
+            }
+            r
+        };
+        let changed = || {
+            Finding::new(
+                FindingKind::StatusChanged,
+                Location::Response,
+                "status",
+                "status changed from 200 to 401",
+            )
+        };
+        let refused = counted(
+            vec![exchange(0, 200, 401, vec![changed()])],
+            vec![
+                exchange(1, 401, 401, Vec::new()),
+                exchange(2, 403, 403, Vec::new()),
+            ],
+        );
+        let found = diagnose(&scenario(), &refused, None).expect("a diagnosis");
+        assert_eq!(found.kind, DiagnosisKind::Credentials);
+        assert!(
+            found
+                .message
+                .contains("answered 401/403 to every exchange (3)"),
+            "{}",
+            found.message
+        );
+
+        let one_passed = counted(
+            vec![exchange(0, 200, 401, vec![changed()])],
+            vec![exchange(1, 200, 200, Vec::new())],
+        );
+        assert_eq!(diagnose(&scenario(), &one_passed, None), None);
+
+        let gateway = counted(
+            vec![exchange(0, 200, 503, vec![changed()])],
+            vec![exchange(1, 502, 502, Vec::new())],
+        );
+        assert_eq!(
+            diagnose(&scenario(), &gateway, None).map(|d| d.kind),
+            Some(DiagnosisKind::Gateway)
         );
     }
 

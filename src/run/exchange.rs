@@ -85,14 +85,12 @@ pub(super) async fn replay<'p>(
             super::chaining::bind_response(scenario, index, exchange, &live.response, &stage.chain);
             // A generated value that changed is not a finding: the recorded response is
             // compared with its bound values replaced by the live ones.
-            let translated = stage.chain.response_to_live(&exchange.response);
-            let exchange = if translated == exchange.response {
-                exchange
-            } else {
-                &*expected.insert(Exchange {
+            let exchange = match stage.chain.response_changed_to_live(&exchange.response) {
+                None => exchange,
+                Some(translated) => &*expected.insert(Exchange {
                     response: translated,
                     ..exchange.clone()
-                })
+                }),
             };
             result.live_status = Some(live.response.status);
             result.duration = live.duration;
@@ -143,21 +141,18 @@ pub(super) async fn replay<'p>(
     let snapshot = match &live_response {
         // A success refused by the staging's login or its gateway is no answer to keep.
         Some(live) if super::environment::refused(exchange.response.status, live) => None,
-        Some(live) => {
-            let as_recorded = LiveResponse {
+        Some(live) => take_snapshot(
+            scenario,
+            &route,
+            &result,
+            &|| LiveResponse {
                 response: stage.chain.response_to_recorded(&live.response),
                 duration: live.duration,
-            };
-            take_snapshot(
-                scenario,
-                &route,
-                &result,
-                &as_recorded,
-                contract,
-                &ignore,
-                snapshots,
-            )?
-        }
+            },
+            contract,
+            &ignore,
+            snapshots,
+        )?,
         None => None,
     };
     Ok(Some(Replayed {
@@ -170,13 +165,14 @@ pub(super) async fn replay<'p>(
     }))
 }
 
-/// Writes (or compares) the snapshot of a live response. Only scenarios loaded from a
+/// Writes (or compares) the snapshot of a live response, given as its recorded values by
+/// `live` (called only when a snapshot is taken). Only scenarios loaded from a
 /// `scenario.yaml` keep snapshots: an ad-hoc `--replay` has no folder to keep them in.
 fn take_snapshot(
     scenario: &Scenario,
     route: &str,
     result: &ExchangeResult,
-    live: &LiveResponse,
+    live: &dyn Fn() -> LiveResponse,
     contract: Option<&Contract>,
     ignore: &IgnoreRules,
     mode: Mode,
@@ -187,8 +183,9 @@ fn take_snapshot(
     let Some(folder) = scenario.file.parent() else {
         return Ok(None);
     };
+    let live = live();
     let declared = declared_headers(contract, live.response.status);
-    let snap = snapshot::of_response(&scenario.file, result, live, &declared, ignore);
+    let snap = snapshot::of_response(&scenario.file, result, &live, &declared, ignore);
     let name = snapshot::file_name(&scenario.name, result.index, &result.method, route);
     snapshot::record(&folder.join(SNAPSHOT_DIR).join(name), &snap, mode).map(Some)
 }

@@ -11,6 +11,7 @@
 mod chaining;
 mod environment;
 pub(crate) mod exchange;
+mod kept;
 pub mod plan;
 mod setup;
 mod stage;
@@ -148,6 +149,7 @@ async fn run_scenario(
                 name: scenario.name.clone(),
                 target: target_label,
                 exchanges: Vec::new(),
+                unlisted: Default::default(),
                 findings: Vec::new(),
                 error: Some(message),
                 environment: Default::default(),
@@ -179,7 +181,7 @@ async fn run_scenario(
         None
     };
 
-    let mut exchanges = Vec::new();
+    let mut exchanges = kept::Kept::new(plan.max_bodies_per_cause);
     let mut timings = Timings::default();
     let replayed = scenario.replay.iter().enumerate();
     for (index, recorded) in replayed.filter(|_| setup_failure.is_none()) {
@@ -208,7 +210,7 @@ async fn run_scenario(
                 snapshot: replayed.snapshot,
             },
         )?;
-        exchanges.push(replayed.result);
+        exchanges.add(replayed.result);
     }
 
     let mut findings = Vec::new();
@@ -238,7 +240,8 @@ async fn run_scenario(
     let mut result = ScenarioResult {
         name: scenario.name.clone(),
         target: target_label,
-        exchanges,
+        exchanges: exchanges.exchanges,
+        unlisted: exchanges.unlisted,
         findings,
         error: None,
         environment: Default::default(),

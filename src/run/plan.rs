@@ -41,6 +41,9 @@ pub struct RunPlan {
     pub profile: String,
     /// Setup and teardown commands may run.
     pub allow_commands: bool,
+    /// Failing exchanges per cause whose recorded and live bodies are kept for the reports
+    /// (`[report] max_bodies_per_cause`).
+    pub max_bodies_per_cause: usize,
 }
 
 /// Said once per report when pseudonymised values could not be compared by value.
@@ -182,6 +185,7 @@ pub fn plan(args: &Request, root: &Path) -> Result<RunPlan, Error> {
         credentials,
         profile: profile.name,
         allow_commands,
+        max_bodies_per_cause: config.max_bodies_per_cause,
     })
 }
 

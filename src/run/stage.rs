@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::contract::ContractSet;
 use crate::error::Error;
 use crate::link::Chain;
+use crate::model::samples::Samples;
 use crate::model::{Finding, FindingKind, Latency, Location};
 use crate::peers::{PeerCall, PeerOptions, PeerServer};
 use crate::replay::Replayer;
@@ -230,30 +231,34 @@ pub(super) fn scrubbed(mut finding: Finding) -> Finding {
     finding
 }
 
-/// Durations per target interface (live and recorded) and per peer route, in milliseconds.
+/// Durations per target interface (live and recorded) and per peer route, in milliseconds, in
+/// bounded memory ([`Samples`]).
 #[derive(Debug, Default)]
 pub(super) struct Timings {
-    target: BTreeMap<String, Vec<f64>>,
-    recorded: BTreeMap<String, Vec<f64>>,
-    peers: BTreeMap<String, Vec<f64>>,
+    target: BTreeMap<String, Samples>,
+    recorded: BTreeMap<String, Samples>,
+    peers: BTreeMap<String, Samples>,
 }
 
 impl Timings {
     pub(crate) fn target(&mut self, interface: String, recorded_ms: Option<f64>, live: Duration) {
         if let Some(ms) = recorded_ms {
-            self.recorded.entry(interface.clone()).or_default().push(ms);
+            self.recorded
+                .entry(interface.clone())
+                .or_default()
+                .record(ms);
         }
         self.target
             .entry(interface)
             .or_default()
-            .push(live.as_secs_f64() * 1000.0);
+            .record(live.as_secs_f64() * 1000.0);
     }
 
     fn peer(&mut self, route: String, took: Duration) {
         self.peers
             .entry(route)
             .or_default()
-            .push(took.as_secs_f64() * 1000.0);
+            .record(took.as_secs_f64() * 1000.0);
     }
 
     /// Latency per target interface, then per peer route; a finding for each target interface
@@ -262,7 +267,7 @@ impl Timings {
         let mut latency: Vec<Latency> = std::mem::take(&mut self.target)
             .into_iter()
             .map(|(name, ms)| {
-                let recorded = self.recorded.remove(&name).unwrap_or_default();
+                let recorded = self.recorded.remove(&name);
                 Latency::of(name, ms).with_recorded(recorded)
             })
             .collect();

@@ -5,6 +5,7 @@ mod chaining;
 mod check_cmd;
 mod ci_templates;
 mod cli_conventions;
+mod compact_results;
 mod completions_man;
 mod container;
 mod db;

@@ -216,6 +216,7 @@ mod tests {
             environment: Default::default(),
             latency: Vec::new(),
             bindings: Vec::new(),
+            unlisted: Default::default(),
             reconciliation: Some(Box::new(Reconciliation {
                 file: format!("reconcile/{name}.yaml"),
                 description: None,
