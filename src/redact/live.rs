@@ -104,7 +104,7 @@ impl LivePrivacy {
     pub(crate) fn align(&self, recorded: &Exchange, live: &mut Response) -> Aligned {
         let original = live.clone();
         let mut exchange = Exchange {
-            response: live.clone(),
+            response: std::mem::take(live),
             ..Exchange::default()
         };
         self.redactor.redact_exchange(&mut exchange);

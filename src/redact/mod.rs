@@ -338,7 +338,6 @@ impl Redactor {
                 }
             }
             Value::String(text) => {
-                let place = pointer_at(at, path);
                 if let Some(mut inner) = sniff::json_container(text) {
                     // JSON inside a string: redacted by the same rules, from the same place.
                     let before = inner.clone();
@@ -348,7 +347,7 @@ impl Redactor {
                     }
                 } else if let Some((replaced, kind)) = self.free_text(text, found) {
                     *text = replaced;
-                    found.place(place, kind);
+                    found.place(pointer_at(at, path), kind);
                 }
             }
             Value::Number(_) | Value::Bool(_) | Value::Null => {}

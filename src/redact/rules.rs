@@ -382,8 +382,16 @@ impl Rules {
         if last.parse::<usize>().is_ok() {
             return Kind::Keep;
         }
-        let normalised = normalise(last);
-        match self.fields.get(&normalised) {
+        // Most names are already normal: looked up without a copy.
+        let normalised: std::borrow::Cow<'_, str> = if last
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        {
+            last.as_str().into()
+        } else {
+            normalise(last).into()
+        };
+        match self.fields.get(normalised.as_ref()) {
             Some(kind) => *kind,
             None if looks_secret(&normalised) => Kind::Secret,
             None if self.under_person(path)
