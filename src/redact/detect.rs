@@ -10,7 +10,7 @@
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 use super::pseudonym::{Kind, digits_of};
 use super::valid;
@@ -80,8 +80,21 @@ impl Detector {
                 .map(|d| Regex::new(d.source()).unwrap_or_else(|_| unreachable_pattern()))
                 .collect()
         });
-        let i = ALL.iter().position(|d| *d == self).unwrap_or(0);
-        &PATTERNS[i]
+        &PATTERNS[self.index()]
+    }
+
+    /// The detector's position in [`ALL`].
+    fn index(self) -> usize {
+        ALL.iter().position(|d| *d == self).unwrap_or(0)
+    }
+
+    /// Which detectors' patterns occur in `text`, in one pass over it: most strings hold none,
+    /// and only those that do are searched pattern by pattern. `None` (never, the patterns are
+    /// constants covered by the tests) searches every detector.
+    fn occurring(text: &str) -> Option<regex::SetMatches> {
+        static SET: LazyLock<Option<RegexSet>> =
+            LazyLock::new(|| RegexSet::new(ALL.iter().map(|d| d.source())).ok());
+        SET.as_ref().map(|set| set.matches(text))
     }
 
     fn source(self) -> &'static str {
@@ -157,7 +170,12 @@ impl Detectors {
     /// the longer one, then the detector listed first in [`ALL`]).
     pub(crate) fn find(&self, text: &str) -> Vec<Detection> {
         let mut found: Vec<Detection> = Vec::new();
-        for detector in &self.on {
+        let occurring = Detector::occurring(text);
+        if occurring.as_ref().is_some_and(|o| !o.matched_any()) {
+            return found;
+        }
+        let searched = |d: &&Detector| occurring.as_ref().is_none_or(|o| o.matched(d.index()));
+        for detector in self.on.iter().filter(searched) {
             for m in detector.pattern().find_iter(text) {
                 let mut range = m.range();
                 if *detector == Detector::Bearer {
