@@ -7,160 +7,273 @@
 //! same [shape](super::value::shape) at the same place, so a value whose format changed stays
 //! a finding. Translation replaces whole tokens only: `C-10023` in `/customers/C-10023` or in
 //! `"C-10023"`, never inside `C-100234`.
+//!
+//! The chain follows the replay as it streams, step by step ([`Chain::begin_step`],
+//! [`Chain::bind_response`]), and finds the generated values of [`super::chain`] as it goes: a
+//! value is generated when its first appearance is in a target response, or in a request to a
+//! peer when it comes back to the target ([`Placement::returns`]). It keeps:
+//!
+//! - the bindings whose live value differs from the recorded one, and captured values;
+//! - generated values not bound yet, with the places a peer request may reveal them (at most
+//!   [`MAX_PENDING`]; the oldest is forgotten first, and then never bound);
+//! - a Bloom filter of every other value seen (inputs, values bound unchanged): 10 bits a
+//!   value, sized by the pre-pass. A false positive makes a value look seen, so it is not
+//!   bound: the filter can lose a binding, never make a wrong one.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use serde_json::Value;
 
-use super::chain::{Link, Message, Occurrence, Step, generated};
-use super::site::Site;
+use super::chain::{Message, Occurrence};
+use super::placement::Placement;
+use super::site::{request_values, response_values};
 use super::value::{linkable, shape};
 use crate::model::Binding;
-use crate::recording::{Body, HeaderValue, Headers, Request, Response};
+use crate::recording::{Body, Exchange, HeaderValue, Headers, Request, Response};
+
+/// Translation pairs (from, to), longest first.
+type Pairs = std::sync::Arc<[(String, String)]>;
+
+/// The most generated values waiting to be bound at once.
+pub const MAX_PENDING: usize = 65_536;
 
 /// The generated values of one scenario and, as the replay goes, what they are bound to.
-#[derive(Debug, Default)]
 pub struct Chain {
-    links: Vec<Link>,
-    /// Per recorded peer request (peer, index): its method and path segment count, so a value
-    /// binds only from a live request to the same operation.
-    peer_requests: BTreeMap<(String, usize), (String, usize)>,
-    bound: Mutex<Bound>,
+    placement: Placement,
+    state: Mutex<State>,
 }
 
-#[derive(Debug, Default)]
-struct Bound {
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chain").finish_non_exhaustive()
+    }
+}
+
+impl Default for Chain {
+    fn default() -> Chain {
+        Chain::new(Placement::default())
+    }
+}
+
+struct State {
+    /// Every value seen that is not a pending link or a changed binding.
+    seen: fastbloom::BloomFilter,
+    /// Generated values not bound yet, oldest first.
+    pending: BTreeMap<u64, Pending>,
+    pending_by_value: HashMap<String, u64>,
+    next_pending: u64,
+    /// Bindings whose live value differs, and captured values, in the order they were made.
     bindings: Vec<Binding>,
+    by_recorded: HashMap<String, usize>,
+    by_live: HashMap<String, usize>,
+    /// Translation pairs to live and to recorded, longest first; rebuilt after a binding.
+    pairs: (Option<Pairs>, Option<Pairs>),
     /// Capture name → live value.
     captured: BTreeMap<String, Value>,
 }
 
+/// A generated value waiting for a live value.
+struct Pending {
+    value: Value,
+    /// Requests to peers that carry it in the recording, where a live request may reveal it.
+    sightings: Vec<PeerSighting>,
+}
+
+/// A place of a recorded peer request, with its operation (method, path depth): a value binds
+/// only from a live request to the same operation.
+struct PeerSighting {
+    occurrence: Occurrence,
+    operation: (String, usize),
+}
+
+/// A recorded peer call of the current step, as the run loop hands it to the chain.
+pub struct StepCall<'a> {
+    pub peer: &'a str,
+    /// 0-based index in the peer's recording.
+    pub index: usize,
+    pub exchange: &'a Exchange,
+}
+
 impl Chain {
-    /// The chain of a scenario's steps (see [`super::chain::steps`]).
-    pub fn new(steps: &[Step<'_>]) -> Chain {
-        let mut peer_requests = BTreeMap::new();
-        for call in steps.iter().flat_map(|s| &s.peer_calls) {
-            let request = &call.exchange.request;
-            peer_requests.insert(
-                (call.peer.to_string(), call.index),
-                (
-                    request.method.to_ascii_uppercase(),
-                    segments(request.path()),
-                ),
-            );
-        }
+    /// The chain of a scenario whose recordings the pre-pass ([`super::placement::place`])
+    /// has read.
+    pub fn new(placement: Placement) -> Chain {
+        let seen = fastbloom::BloomFilter::with_false_pos(0.01)
+            .seed(&0)
+            .expected_items(placement.values.max(1024));
         Chain {
-            links: generated(steps),
-            peer_requests,
-            bound: Mutex::default(),
+            placement,
+            state: Mutex::new(State {
+                seen,
+                pending: BTreeMap::new(),
+                pending_by_value: HashMap::new(),
+                next_pending: 0,
+                bindings: Vec::new(),
+                by_recorded: HashMap::new(),
+                by_live: HashMap::new(),
+                pairs: (None, None),
+                captured: BTreeMap::new(),
+            }),
         }
     }
 
-    /// The generated values found in the recordings.
-    pub fn links(&self) -> &[Link] {
-        &self.links
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn bound(&self) -> std::sync::MutexGuard<'_, Bound> {
-        self.bound.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The bindings made so far, in the order they were made.
+    /// The bindings made so far whose live value differs from the recorded one, and the
+    /// captured values, in the order they were made.
     pub fn bindings(&self) -> Vec<Binding> {
-        self.bound().bindings.clone()
+        self.state().bindings.clone()
     }
 
-    /// Whether nothing is bound yet and nothing can be (a quick test for the peers' hot path).
+    /// Whether nothing is bound yet and nothing can be by a peer (a quick test for the peers'
+    /// hot path).
     pub fn is_idle(&self) -> bool {
-        self.links.is_empty() && self.bound().bindings.is_empty()
+        let state = self.state();
+        state.bindings.is_empty() && state.pending.values().all(|p| p.sightings.is_empty())
     }
 
-    /// Binds every unbound value the target revealed in its response to step `step`.
-    pub fn bind_response(&self, step: usize, response: &Response) {
-        let mut bound = self.bound();
-        for link in &self.links {
-            if bound.bindings.iter().any(|b| b.recorded == link.recorded) {
+    /// Step `step` begins: what its recorded request sends the target is an input (unless it
+    /// is a generated value coming back), and its recorded peer calls are read: what the
+    /// target sends a peer may be generated, what a peer answers is an input.
+    pub fn begin_step(&self, step: usize, request: &Request, calls: &[StepCall<'_>]) {
+        let mut state = self.state();
+        for (_, value) in request_values(request) {
+            if let Some(text) = linkable(&value) {
+                state.input(text);
+            }
+        }
+        for call in calls {
+            let operation = (
+                call.exchange.request.method.to_ascii_uppercase(),
+                segments(call.exchange.request.path()),
+            );
+            for (site, value) in request_values(&call.exchange.request) {
+                let Some(text) = linkable(&value) else {
+                    continue;
+                };
+                let sighting = || PeerSighting {
+                    occurrence: Occurrence {
+                        step,
+                        message: Message::PeerRequest {
+                            peer: call.peer.to_string(),
+                            index: call.index,
+                        },
+                        site: site.clone(),
+                    },
+                    operation: operation.clone(),
+                };
+                if let Some(pending) = state.pending_mut(&text) {
+                    pending.sightings.push(sighting());
+                } else if state.is_known(&text) {
+                } else if self.placement.returns(&text) {
+                    state.add_pending(text, value, vec![sighting()]);
+                } else {
+                    state.seen.insert(&text);
+                }
+            }
+            for (_, value) in response_values(&call.exchange.response) {
+                if let Some(text) = linkable(&value) {
+                    state.input(text);
+                }
+            }
+        }
+    }
+
+    /// Binds every unbound generated value the target revealed in its response to step
+    /// `step` (`live` is `None` when no response came: what the recorded one reveals is then
+    /// only noted).
+    pub fn bind_response(&self, step: usize, recorded: &Response, live: Option<&Response>) {
+        let mut state = self.state();
+        let mut tried: Vec<String> = Vec::new();
+        for (site, value) in response_values(recorded) {
+            let Some(text) = linkable(&value) else {
+                continue;
+            };
+            if tried.contains(&text) || state.by_recorded.contains_key(&text) {
                 continue;
             }
-            let found = link.sightings.iter().find_map(|at| {
-                (at.step == step && at.message == Message::TargetResponse)
-                    .then(|| Some((at, at.site.in_response(response)?)))
-                    .flatten()
-            });
-            if let Some((at, live)) = found {
-                bind(&mut bound, link, at, &live);
+            if !state.pending_by_value.contains_key(&text) {
+                if state.seen.contains(&text) {
+                    continue;
+                }
+                state.add_pending(text.clone(), value, Vec::new());
             }
+            let Some(live) = live.and_then(|live| site.in_response(live)) else {
+                continue;
+            };
+            tried.push(text.clone());
+            let at = Occurrence {
+                step,
+                message: Message::TargetResponse,
+                site,
+            };
+            state.bind(&text, &at, &live);
         }
     }
 
     /// Binds every unbound value the recordings show the target sending peer `peer` at a
     /// place this live request has, when the request is to the same operation.
     pub fn bind_peer_request(&self, peer: &str, request: &Request) {
-        let method = request.method.to_ascii_uppercase();
-        let depth = segments(request.path());
-        let mut bound = self.bound();
-        for link in &self.links {
-            if bound.bindings.iter().any(|b| b.recorded == link.recorded) {
-                continue;
-            }
-            let found = link.sightings.iter().find_map(|at| {
-                let Message::PeerRequest { peer: p, index } = &at.message else {
+        let operation = (
+            request.method.to_ascii_uppercase(),
+            segments(request.path()),
+        );
+        let mut state = self.state();
+        let mut found = Vec::new();
+        for pending in state.pending.values() {
+            let hit = pending.sightings.iter().find_map(|s| {
+                let Message::PeerRequest { peer: p, .. } = &s.occurrence.message else {
                     return None;
                 };
-                let same_operation =
-                    self.peer_requests.get(&(p.clone(), *index)) == Some(&(method.clone(), depth));
-                (p == peer && same_operation)
-                    .then(|| Some((at, at.site.in_request(request)?)))
+                (p == peer && s.operation == operation)
+                    .then(|| Some((s.occurrence.clone(), s.occurrence.site.in_request(request)?)))
                     .flatten()
             });
-            if let Some((at, live)) = found {
-                bind(&mut bound, link, at, &live);
+            if let Some((at, live)) = hit {
+                let text = linkable(&pending.value).unwrap_or_default();
+                found.push((text, at, live));
             }
+        }
+        for (text, at, live) in found {
+            state.bind(&text, &at, &live);
         }
     }
 
     /// Records a `capture:` entry's live value; a linkable recorded value is also bound, so
     /// responses and peers see it translated like a generated one.
     pub fn capture(&self, name: &str, recorded: Option<&Value>, live: Value, from: String) {
-        let mut bound = self.bound();
+        let mut state = self.state();
         if let (Some(recorded), Some(live_text)) = (recorded, text(&live))
             && let Some(recorded_text) = linkable(recorded)
         {
-            bound.bindings.push(Binding {
+            state.forget_pending(&recorded_text);
+            state.push(Binding {
                 recorded: recorded_text,
                 live: live_text,
                 from,
                 capture: Some(name.to_string()),
             });
         }
-        bound.captured.insert(name.to_string(), live);
+        state.captured.insert(name.to_string(), live);
     }
 
     /// The live value captured under `name`.
     pub fn captured(&self, name: &str) -> Option<Value> {
-        self.bound().captured.get(name).cloned()
+        self.state().captured.get(name).cloned()
     }
 
     /// Pairs to translate with, longest first (so a value is never replaced inside a longer
     /// one that is bound too).
-    fn pairs(&self, to_live: bool) -> Vec<(String, String)> {
-        let mut pairs: Vec<(String, String)> = self
-            .bound()
-            .bindings
-            .iter()
-            .filter(|b| b.changed())
-            .map(|b| {
-                if to_live {
-                    (b.recorded.clone(), b.live.clone())
-                } else {
-                    (b.live.clone(), b.recorded.clone())
-                }
-            })
-            .collect();
-        pairs.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
-        pairs
+    fn pairs(&self, to_live: bool) -> Pairs {
+        let mut state = self.state();
+        if state.bindings.is_empty() {
+            return Pairs::default();
+        }
+        state.pairs(to_live)
     }
 
     /// A recorded request with every bound value replaced by its live value.
@@ -205,28 +318,117 @@ impl Chain {
     }
 }
 
-/// Binds a link to the live value read at one of its sightings, when it has the same shape.
-fn bind(bound: &mut Bound, link: &Link, at: &Occurrence, live: &Value) {
-    if shape(live) != shape(&link.value) {
-        return;
+impl State {
+    /// A value sent to the target or answered by a peer: an input, unless it is generated.
+    fn input(&mut self, text: String) {
+        if !self.is_known(&text) && !self.pending_by_value.contains_key(&text) {
+            self.seen.insert(&text);
+        }
     }
-    let Some(live_text) = text(live) else {
-        return;
-    };
-    // A live value already bound to another recorded value is not bound twice.
-    if bound
-        .bindings
-        .iter()
-        .any(|b| b.live == live_text && b.recorded != link.recorded)
-    {
-        return;
+
+    /// Whether a value is bound (to a different live value) or was seen.
+    fn is_known(&self, text: &str) -> bool {
+        self.by_recorded.contains_key(text) || self.seen.contains(text)
     }
-    bound.bindings.push(Binding {
-        recorded: link.recorded.clone(),
-        live: live_text,
-        from: at.to_string(),
-        capture: None,
-    });
+
+    fn pending_mut(&mut self, text: &str) -> Option<&mut Pending> {
+        let key = self.pending_by_value.get(text)?;
+        self.pending.get_mut(key)
+    }
+
+    fn add_pending(&mut self, text: String, value: Value, sightings: Vec<PeerSighting>) {
+        if self.pending.len() >= MAX_PENDING
+            && let Some((_, oldest)) = self.pending.pop_first()
+            && let Some(old) = linkable(&oldest.value)
+        {
+            self.pending_by_value.remove(&old);
+            self.seen.insert(&old);
+        }
+        let key = self.next_pending;
+        self.next_pending += 1;
+        self.pending_by_value.insert(text, key);
+        self.pending.insert(key, Pending { value, sightings });
+    }
+
+    fn forget_pending(&mut self, text: &str) -> Option<Pending> {
+        let key = self.pending_by_value.remove(text)?;
+        self.pending.remove(&key)
+    }
+
+    /// Binds a pending value to the live value read at one of its places, when it has the
+    /// same shape and no other value is bound to it.
+    fn bind(&mut self, recorded: &str, at: &Occurrence, live: &Value) {
+        let Some(key) = self.pending_by_value.get(recorded) else {
+            return;
+        };
+        let Some(pending) = self.pending.get(key) else {
+            return;
+        };
+        if shape(live) != shape(&pending.value) {
+            return;
+        }
+        let Some(live_text) = text(live) else {
+            return;
+        };
+        if live_text == recorded {
+            // Bound to itself: nothing to translate, nothing to report.
+            if self.by_live.contains_key(&live_text) {
+                return;
+            }
+            self.forget_pending(recorded);
+            self.seen.insert(recorded);
+            return;
+        }
+        // A live value already bound to another recorded value is not bound twice (a value
+        // bound to itself may be in the filter only: then it is not bound either).
+        if self.by_live.contains_key(&live_text) || self.seen.contains(&live_text) {
+            return;
+        }
+        self.forget_pending(recorded);
+        self.push(Binding {
+            recorded: recorded.to_string(),
+            live: live_text,
+            from: at.to_string(),
+            capture: None,
+        });
+    }
+
+    fn push(&mut self, binding: Binding) {
+        let at = self.bindings.len();
+        if binding.changed() {
+            self.by_recorded.insert(binding.recorded.clone(), at);
+            self.by_live.insert(binding.live.clone(), at);
+        }
+        self.bindings.push(binding);
+        self.pairs = (None, None);
+    }
+
+    fn pairs(&mut self, to_live: bool) -> Pairs {
+        let cached = if to_live {
+            &mut self.pairs.0
+        } else {
+            &mut self.pairs.1
+        };
+        if let Some(pairs) = cached {
+            return pairs.clone();
+        }
+        let mut pairs: Vec<(String, String)> = self
+            .bindings
+            .iter()
+            .filter(|b| b.changed())
+            .map(|b| {
+                if to_live {
+                    (b.recorded.clone(), b.live.clone())
+                } else {
+                    (b.live.clone(), b.recorded.clone())
+                }
+            })
+            .collect();
+        pairs.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
+        let pairs: Pairs = pairs.into();
+        *cached = Some(pairs.clone());
+        pairs
+    }
 }
 
 /// A string's text, an integer's digits.
@@ -357,14 +559,6 @@ pub(crate) fn replace_tokens<'t>(text: &'t str, pairs: &[(String, String)]) -> C
         }
     }
     Cow::Owned(out)
-}
-
-/// Where a link's live value may be read in a step's target response, for messages.
-pub fn response_site(link: &Link, step: usize) -> Option<&Site> {
-    link.sightings
-        .iter()
-        .find(|s| s.step == step && s.message == Message::TargetResponse)
-        .map(|s| &s.site)
 }
 
 #[cfg(test)]

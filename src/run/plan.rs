@@ -1,8 +1,9 @@
 //! Planning a run: what the command line asks for, turned into a validated [`RunPlan`].
 //!
 //! Everything is loaded and checked here before any network traffic: configuration, contracts
-//! (schemas compiled, references resolved), scenarios and recordings. Bad input stops the run
-//! with exit 2 before a single request is sent.
+//! (schemas compiled, references resolved), scenarios, and the selected scenarios' recordings
+//! in one streaming pass each (not held: the run reads them again as it replays). Bad input
+//! stops the run with exit 2 before a single request is sent.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -58,10 +59,7 @@ impl RunPlan {
 
     /// Whether any replayed recording lists pseudonymised places.
     pub fn has_pseudonyms(&self) -> bool {
-        self.scenarios
-            .iter()
-            .flat_map(|s| s.replay.iter())
-            .any(|e| !e.pseudonymised.is_empty())
+        self.scenarios.iter().any(|s| s.replay.pseudonymised)
     }
 }
 
@@ -144,7 +142,12 @@ pub fn plan(args: &Request, root: &Path) -> Result<RunPlan, Error> {
     if let Some(shard) = shard {
         scenarios.retain(|s| shard.owns(&s.name));
     }
-    let mut errors = Vec::new();
+    // Only the selected scenarios' recordings are read, one streaming pass each.
+    scenario::prepare::prepare_all(&mut scenarios)?;
+    let mut errors: Vec<InputError> = scenarios
+        .iter()
+        .filter_map(|s| scenario::check_replayable(s).err())
+        .collect();
     for spec in &args.faults {
         let peers = scenarios.iter_mut().flat_map(|s| {
             let scenario = s.name.clone();
@@ -226,7 +229,6 @@ fn ad_hoc(args: &Request, replay: &Path) -> Result<Loaded, Error> {
         return Err(Error::Input(errors));
     }
     let scenario = Scenario::ad_hoc(replay.to_path_buf(), peers)?;
-    scenario::check_replayable(&scenario)?;
     let targets = BTreeMap::from([(scenario.target.clone(), url)]);
     Ok((
         vec![scenario],
@@ -310,11 +312,6 @@ fn project(args: &Request, config: &Config) -> Result<Loaded, Error> {
         }
         Err(other) => return Err(other),
     };
-    errors.extend(
-        scenarios
-            .iter()
-            .filter_map(|s| scenario::check_replayable(s).err()),
-    );
     let profile_name = args
         .profile
         .clone()
