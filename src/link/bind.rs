@@ -571,6 +571,117 @@ mod tests {
             .collect()
     }
 
+    const CRM: [&str; 3] = [
+        r#"{"request":{"method":"POST","url":"/api/v1/customers","body":{"tax_id":"91440300MA5G7W2K82"}},"response":{"status":201,"body":{"id":"C-10023","tax_id":"91440300MA5G7W2K82","trace":"T-55501"}},"recorded_at":"2026-03-02T09:15:00.127+08:00"}"#,
+        r#"{"request":{"method":"GET","url":"/api/v1/customers/C-10023"},"response":{"status":200,"body":{"id":"C-10023","erp_customer_no":"E-300187"}},"recorded_at":"2026-03-02T09:15:02.553+08:00"}"#,
+        r#"{"request":{"method":"GET","url":"/api/v1/customers/C-99999"},"response":{"status":404,"body":{"error":"customer_not_found"}},"recorded_at":"2026-03-02T09:15:05.240+08:00"}"#,
+    ];
+    const ERP: &str = r#"{"peer":"erp","request":{"method":"POST","url":"/erp/v2/customers","headers":{"x-trace":"9f8e7d6c5b4a39281706"},"body":{"crm_customer_id":"C-10023","tax_id":"91440300MA5G7W2K82"}},"response":{"status":201,"body":{"erp_customer_no":"E-300187","crm_customer_id":"C-10023"}},"recorded_at":"2026-03-02T09:15:00.163+08:00"}"#;
+
+    fn exchange(line: &str) -> Exchange {
+        serde_json::from_str(line).expect("exchange")
+    }
+
+    /// The onboarding chain, its peer calls read back, on recordings written to files.
+    fn onboarding() -> (tempfile::TempDir, Chain, Vec<Vec<Exchange>>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (crm, erp) = (dir.path().join("crm.jsonl"), dir.path().join("erp.jsonl"));
+        std::fs::write(&crm, CRM.join("\n")).expect("crm");
+        std::fs::write(&erp, ERP).expect("erp");
+        let peers = [("erp", erp.as_path())];
+        let mut placement = super::super::placement::place(&crm, &peers).expect("placed");
+        let mut calls =
+            super::super::placement::Calls::open(&mut placement, &peers).expect("calls");
+        let per_step = (0..CRM.len())
+            .map(|step| {
+                let read = calls.up_to(step).expect("read");
+                read.into_iter().map(|(_, _, e)| e).collect()
+            })
+            .collect();
+        (dir, Chain::new(placement), per_step)
+    }
+
+    fn begin(chain: &Chain, step: usize, calls: &[Exchange]) {
+        let calls: Vec<StepCall<'_>> = calls
+            .iter()
+            .enumerate()
+            .map(|(index, exchange)| StepCall {
+                peer: "erp",
+                index,
+                exchange,
+            })
+            .collect();
+        chain.begin_step(step, &exchange(CRM[step]).request, &calls);
+    }
+
+    #[test]
+    fn an_id_the_target_sends_its_peer_first_is_bound_there_and_translated_later() {
+        let (_dir, chain, calls) = onboarding();
+        assert_eq!(calls.iter().map(Vec::len).collect::<Vec<_>>(), [1, 0, 0]);
+        begin(&chain, 0, &calls[0]);
+        let mut live = exchange(ERP).request;
+        live.body = Body::Json(serde_json::json!({
+            "crm_customer_id": "C-20555", "tax_id": "91440300MA5G7W2K82"
+        }));
+        live.headers.insert(
+            "x-trace".into(),
+            HeaderValue::One("0000aaaa1111bbbb2222".into()),
+        );
+        chain.bind_peer_request("erp", &live);
+        let bindings = chain.bindings();
+        // The tax id was sent by Interlock; the trace id never comes back to the target.
+        assert_eq!(bindings.len(), 1, "{bindings:?}");
+        assert_eq!(
+            (bindings[0].recorded.as_str(), bindings[0].live.as_str()),
+            ("C-10023", "C-20555")
+        );
+        assert_eq!(
+            bindings[0].from,
+            "erp request #1 /crm_customer_id (exchange #1)"
+        );
+        let recorded = exchange(CRM[0]).response;
+        let mut response = recorded.clone();
+        response.body = Body::Json(serde_json::json!({
+            "id": "C-20555", "tax_id": "91440300MA5G7W2K82", "trace": "T-55501"
+        }));
+        chain.bind_response(0, &recorded, Some(&response));
+        assert_eq!(chain.bindings().len(), 1);
+        begin(&chain, 1, &calls[1]);
+        assert_eq!(
+            chain.request_to_live(&exchange(CRM[1]).request).url,
+            "/api/v1/customers/C-20555"
+        );
+        begin(&chain, 2, &calls[2]);
+        assert_eq!(
+            chain.request_to_live(&exchange(CRM[2]).request).url,
+            "/api/v1/customers/C-99999"
+        );
+    }
+
+    #[test]
+    fn a_value_generated_in_a_response_binds_there_and_one_bound_to_itself_is_not_listed() {
+        let (_dir, chain, calls) = onboarding();
+        begin(&chain, 0, &calls[0]);
+        let recorded = exchange(CRM[0]).response;
+        let mut live = recorded.clone();
+        live.body = Body::Json(serde_json::json!({
+            "id": "C-10023", "tax_id": "91440300MA5G7W2K82", "trace": "T-60000"
+        }));
+        chain.bind_response(0, &recorded, Some(&live));
+        let bindings = chain.bindings();
+        assert_eq!(bindings.len(), 1, "{bindings:?}");
+        assert_eq!(
+            (
+                bindings[0].recorded.as_str(),
+                bindings[0].live.as_str(),
+                bindings[0].from.as_str()
+            ),
+            ("T-55501", "T-60000", "exchange #1 /trace")
+        );
+        // C-10023 came back unchanged: bound to itself, nothing to translate or list.
+        assert!(!chain.is_idle());
+    }
+
     #[test]
     fn only_whole_tokens_are_replaced() {
         let p = pairs(&[("C-10023", "C-20555")]);
