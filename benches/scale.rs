@@ -24,7 +24,7 @@
 //!   and in a copy holding only the small scenarios.
 //!
 //! `--out DIR` keeps the project in DIR (it must not exist); otherwise it lives in a temporary
-//! folder. Unknown arguments, such as the `--bench` that `cargo bench` passes, are ignored.
+//! folder. `--only TEXT` runs only the rows whose name holds TEXT (`hyper`, `check`, `small`). Unknown arguments, such as the `--bench` that `cargo bench` passes, are ignored.
 
 use std::convert::Infallible;
 use std::io::{BufRead, BufReader, Write};
@@ -88,8 +88,12 @@ fn main() {
     let target = runtime.block_on(serve_recording(root.join("scenarios/big/crm.jsonl")));
 
     let run = ["-q", "run", "--snapshots", "no"];
+    let only = value("--only");
     let mut rows = Vec::new();
     let mut measure = |name: &str, dir: &Path, args: &[&str], count: usize| {
+        if only.as_deref().is_some_and(|only| !name.contains(only)) {
+            return;
+        }
         let row = measure(name, dir, args, count);
         eprintln!("{}", row.line());
         rows.push(row);

@@ -33,8 +33,32 @@ use super::value::{linkable, shape};
 use crate::model::Binding;
 use crate::recording::{Body, Exchange, HeaderValue, Headers, Request, Response};
 
-/// Translation pairs (from, to), longest first.
-type Pairs = std::sync::Arc<[(String, String)]>;
+/// Translation pairs, shared by the calls that translate with them.
+type Pairs = std::sync::Arc<Translation>;
+
+/// Values to replace (from → to), looked up by token: translating a message costs the same
+/// with ten bindings or a hundred thousand.
+#[derive(Debug, Default)]
+pub(crate) struct Translation {
+    map: HashMap<String, String>,
+    /// The byte lengths of the values to replace, longest first (so a value is never replaced
+    /// inside a longer one that is replaced too).
+    lengths: Vec<usize>,
+}
+
+impl Translation {
+    pub(crate) fn new(pairs: impl IntoIterator<Item = (String, String)>) -> Translation {
+        let map: HashMap<String, String> = pairs.into_iter().collect();
+        let mut lengths: Vec<usize> = map.keys().map(String::len).collect();
+        lengths.sort_unstable_by(|a, b| b.cmp(a));
+        lengths.dedup();
+        Translation { map, lengths }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
 
 /// The most generated values waiting to be bound at once.
 pub const MAX_PENDING: usize = 65_536;
@@ -64,6 +88,8 @@ struct State {
     pending: BTreeMap<u64, Pending>,
     pending_by_value: HashMap<String, u64>,
     next_pending: u64,
+    /// How many pending values a peer request may reveal.
+    peer_pending: usize,
     /// Bindings whose live value differs, and captured values, in the order they were made.
     bindings: Vec<Binding>,
     by_recorded: HashMap<String, usize>,
@@ -110,6 +136,7 @@ impl Chain {
                 pending: BTreeMap::new(),
                 pending_by_value: HashMap::new(),
                 next_pending: 0,
+                peer_pending: 0,
                 bindings: Vec::new(),
                 by_recorded: HashMap::new(),
                 by_live: HashMap::new(),
@@ -133,7 +160,7 @@ impl Chain {
     /// hot path).
     pub fn is_idle(&self) -> bool {
         let state = self.state();
-        state.bindings.is_empty() && state.pending.values().all(|p| p.sightings.is_empty())
+        state.bindings.is_empty() && state.peer_pending == 0
     }
 
     /// Step `step` begins: what its recorded request sends the target is an input (unless it
@@ -167,7 +194,9 @@ impl Chain {
                     operation: operation.clone(),
                 };
                 if let Some(pending) = state.pending_mut(&text) {
+                    let first = pending.sightings.is_empty();
                     pending.sightings.push(sighting());
+                    state.peer_pending += usize::from(first);
                 } else if state.is_known(&text) {
                 } else if self.placement.returns(&text) {
                     state.add_pending(text, value, vec![sighting()]);
@@ -339,11 +368,14 @@ impl State {
     fn add_pending(&mut self, text: String, value: Value, sightings: Vec<PeerSighting>) {
         if self.pending.len() >= MAX_PENDING
             && let Some((_, oldest)) = self.pending.pop_first()
-            && let Some(old) = linkable(&oldest.value)
         {
-            self.pending_by_value.remove(&old);
-            self.seen.insert(&old);
+            self.peer_pending -= usize::from(!oldest.sightings.is_empty());
+            if let Some(old) = linkable(&oldest.value) {
+                self.pending_by_value.remove(&old);
+                self.seen.insert(&old);
+            }
         }
+        self.peer_pending += usize::from(!sightings.is_empty());
         let key = self.next_pending;
         self.next_pending += 1;
         self.pending_by_value.insert(text, key);
@@ -352,7 +384,9 @@ impl State {
 
     fn forget_pending(&mut self, text: &str) -> Option<Pending> {
         let key = self.pending_by_value.remove(text)?;
-        self.pending.remove(&key)
+        let pending = self.pending.remove(&key)?;
+        self.peer_pending -= usize::from(!pending.sightings.is_empty());
+        Some(pending)
     }
 
     /// Binds a pending value to the live value read at one of its places, when it has the
@@ -412,20 +446,14 @@ impl State {
         if let Some(pairs) = cached {
             return pairs.clone();
         }
-        let mut pairs: Vec<(String, String)> = self
-            .bindings
-            .iter()
-            .filter(|b| b.changed())
-            .map(|b| {
-                if to_live {
-                    (b.recorded.clone(), b.live.clone())
-                } else {
-                    (b.live.clone(), b.recorded.clone())
-                }
-            })
-            .collect();
-        pairs.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
-        let pairs: Pairs = pairs.into();
+        let pairs = self.bindings.iter().filter(|b| b.changed()).map(|b| {
+            if to_live {
+                (b.recorded.clone(), b.live.clone())
+            } else {
+                (b.live.clone(), b.recorded.clone())
+            }
+        });
+        let pairs: Pairs = std::sync::Arc::new(Translation::new(pairs));
         *cached = Some(pairs.clone());
         pairs
     }
@@ -444,7 +472,7 @@ fn segments(path: &str) -> usize {
     path.split('/').filter(|s| !s.is_empty()).count()
 }
 
-fn translate_request(request: &Request, pairs: &[(String, String)]) -> Request {
+fn translate_request(request: &Request, pairs: &Translation) -> Request {
     if pairs.is_empty() {
         return request.clone();
     }
@@ -456,7 +484,7 @@ fn translate_request(request: &Request, pairs: &[(String, String)]) -> Request {
     }
 }
 
-fn translate_response(response: &Response, pairs: &[(String, String)]) -> Response {
+fn translate_response(response: &Response, pairs: &Translation) -> Response {
     if pairs.is_empty() {
         return response.clone();
     }
@@ -467,7 +495,7 @@ fn translate_response(response: &Response, pairs: &[(String, String)]) -> Respon
     }
 }
 
-fn translate_headers(headers: &Headers, pairs: &[(String, String)]) -> Headers {
+fn translate_headers(headers: &Headers, pairs: &Translation) -> Headers {
     headers
         .iter()
         .map(|(name, value)| {
@@ -484,7 +512,7 @@ fn translate_headers(headers: &Headers, pairs: &[(String, String)]) -> Headers {
         .collect()
 }
 
-fn translate_body(body: &Body, pairs: &[(String, String)]) -> Body {
+fn translate_body(body: &Body, pairs: &Translation) -> Body {
     match body {
         Body::Json(value) => Body::Json(translate_json(value, pairs)),
         Body::Text(text) => Body::Text(replace_tokens(text, pairs).into_owned()),
@@ -493,13 +521,13 @@ fn translate_body(body: &Body, pairs: &[(String, String)]) -> Body {
 }
 
 /// A JSON value with bound values replaced in its strings and integers (keys stay).
-pub(crate) fn translate_json(value: &Value, pairs: &[(String, String)]) -> Value {
+pub(crate) fn translate_json(value: &Value, pairs: &Translation) -> Value {
     match value {
         Value::String(s) => Value::String(replace_tokens(s, pairs).into_owned()),
         Value::Number(n) if n.is_i64() || n.is_u64() => {
             let digits = n.to_string();
-            match pairs.iter().find(|(from, _)| *from == digits) {
-                Some((_, to)) => to
+            match pairs.map.get(&digits) {
+                Some(to) => to
                     .parse::<serde_json::Number>()
                     .map_or_else(|_| value.clone(), Value::Number),
                 None => value.clone(),
@@ -523,11 +551,13 @@ fn is_word(c: char) -> bool {
 }
 
 /// `text` with each whole-token occurrence of a pair's first value replaced by its second.
-pub(crate) fn replace_tokens<'t>(text: &'t str, pairs: &[(String, String)]) -> Cow<'t, str> {
-    if pairs.is_empty() || !pairs.iter().any(|(from, _)| text.contains(from.as_str())) {
+pub(crate) fn replace_tokens<'t>(text: &'t str, pairs: &Translation) -> Cow<'t, str> {
+    if pairs.is_empty() {
         return Cow::Borrowed(text);
     }
-    let mut out = String::with_capacity(text.len());
+    let mut out: Option<String> = None;
+    // Bytes of `text` copied to `out` so far.
+    let mut copied = 0;
     let mut i = 0;
     let mut previous: Option<char> = None;
     while i < text.len() {
@@ -535,40 +565,48 @@ pub(crate) fn replace_tokens<'t>(text: &'t str, pairs: &[(String, String)]) -> C
         let at_boundary = previous.is_none_or(|c| !is_word(c));
         let hit = at_boundary
             .then(|| {
-                pairs.iter().find(|(from, _)| {
-                    rest.starts_with(from.as_str())
-                        && rest[from.len()..]
-                            .chars()
-                            .next()
-                            .is_none_or(|c| !is_word(c))
+                pairs.lengths.iter().find_map(|&len| {
+                    let from = rest.get(..len)?;
+                    let to = pairs.map.get(from)?;
+                    rest[len..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| !is_word(c))
+                        .then_some((from, to))
                 })
             })
             .flatten();
         match hit {
             Some((from, to)) => {
+                let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+                out.push_str(&text[copied..i]);
                 out.push_str(to);
                 previous = from.chars().last();
                 i += from.len();
+                copied = i;
             }
             None => {
                 let c = rest.chars().next().unwrap_or_default();
-                out.push(c);
                 previous = Some(c);
                 i += c.len_utf8().max(1);
             }
         }
     }
-    Cow::Owned(out)
+    match out {
+        Some(mut out) => {
+            out.push_str(&text[copied..]);
+            Cow::Owned(out)
+        }
+        None => Cow::Borrowed(text),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+    fn pairs(list: &[(&str, &str)]) -> Translation {
+        Translation::new(list.iter().map(|(a, b)| (a.to_string(), b.to_string())))
     }
 
     const CRM: [&str; 3] = [
@@ -694,6 +732,23 @@ mod tests {
             replace_tokens("客户 C-10023 不存在", &p),
             "客户 C-20555 不存在"
         );
+    }
+
+    #[test]
+    fn the_longest_bound_value_wins_and_many_bindings_translate_alike() {
+        let mut list: Vec<(String, String)> = (0..50_000)
+            .map(|i| (format!("C-{i:05}"), format!("X-{i:05}")))
+            .collect();
+        list.push(("C-00042-A".into(), "long".into()));
+        let p = Translation::new(list);
+        assert_eq!(
+            replace_tokens("/c/C-00042-A/C-00042/C-000420", &p),
+            "/c/long/X-00042/C-000420"
+        );
+        assert!(matches!(
+            replace_tokens("no ids here", &p),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]
