@@ -133,7 +133,7 @@ pub fn plan(args: &Request, root: &Path) -> Result<RunPlan, Error> {
     let flags = staging::Flags::parse(&args.headers, &args.ignore)?;
     let (mut scenarios, contracts, targets, profile) = match &args.replay {
         Some(replay) => ad_hoc(args, replay)?,
-        None => project(args, &config)?,
+        None => project(args, &config, shard)?,
     };
     let credentials = flags.credentials_for(&targets, &profile.credentials);
     flags.add_ignore_rules(&mut scenarios);
@@ -142,12 +142,7 @@ pub fn plan(args: &Request, root: &Path) -> Result<RunPlan, Error> {
     if let Some(shard) = shard {
         scenarios.retain(|s| shard.owns(&s.name));
     }
-    // Only the selected scenarios' recordings are read, one streaming pass each.
-    scenario::prepare::prepare_all(&mut scenarios)?;
-    let mut errors: Vec<InputError> = scenarios
-        .iter()
-        .filter_map(|s| scenario::check_replayable(s).err())
-        .collect();
+    let mut errors = Vec::new();
     for spec in &args.faults {
         let peers = scenarios.iter_mut().flat_map(|s| {
             let scenario = s.name.clone();
@@ -228,7 +223,9 @@ fn ad_hoc(args: &Request, replay: &Path) -> Result<Loaded, Error> {
     if !errors.is_empty() {
         return Err(Error::Input(errors));
     }
-    let scenario = Scenario::ad_hoc(replay.to_path_buf(), peers)?;
+    let mut scenario = Scenario::ad_hoc(replay.to_path_buf(), peers)?;
+    scenario::prepare::prepare(&mut scenario).map_err(Error::Input)?;
+    scenario::check_replayable(&scenario)?;
     let targets = BTreeMap::from([(scenario.target.clone(), url)]);
     Ok((
         vec![scenario],
@@ -279,7 +276,13 @@ pub(crate) fn load_contracts(dirs: &[PathBuf], errors: &mut Vec<InputError>) -> 
     }
 }
 
-fn project(args: &Request, config: &Config) -> Result<Loaded, Error> {
+/// The project's selected scenarios (those of `shard` validated: only their recordings are
+/// read, one streaming pass each), contracts, targets and profile; every problem at once.
+fn project(
+    args: &Request,
+    config: &Config,
+    shard: Option<crate::scenario::shard::Shard>,
+) -> Result<Loaded, Error> {
     if !args.mocks.is_empty() {
         return Err(
             InputError::usage("--mock belongs to ad-hoc mode: use it with --replay")
@@ -302,7 +305,7 @@ fn project(args: &Request, config: &Config) -> Result<Loaded, Error> {
         );
         return Err(Error::Input(errors));
     }
-    let scenarios = match scenario::load_all(&config.scenarios)
+    let mut scenarios = match scenario::load_all(&config.scenarios)
         .and_then(|all| scenario::select(all, &args.scenarios))
     {
         Ok(s) => s,
@@ -312,6 +315,13 @@ fn project(args: &Request, config: &Config) -> Result<Loaded, Error> {
         }
         Err(other) => return Err(other),
     };
+    let owned = |s: &Scenario| shard.is_none_or(|shard| shard.owns(&s.name));
+    for s in scenarios.iter_mut().filter(|s| owned(s)) {
+        match scenario::prepare::prepare(s) {
+            Ok(()) => errors.extend(scenario::check_replayable(s).err()),
+            Err(mut errs) => errors.append(&mut errs),
+        }
+    }
     let profile_name = args
         .profile
         .clone()
