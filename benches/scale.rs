@@ -24,7 +24,8 @@
 //!   and in a copy holding only the small scenarios.
 //!
 //! `--out DIR` keeps the project in DIR (it must not exist); otherwise it lives in a temporary
-//! folder. `--only TEXT` runs only the rows whose name holds TEXT (`hyper`, `check`, `small`). Unknown arguments, such as the `--bench` that `cargo bench` passes, are ignored.
+//! folder. `--only TEXT[,TEXT…]` runs only the rows whose name holds one of them (`hyper`,
+//! `check`, `small`). Unknown arguments, such as the `--bench` that `cargo bench` passes, are ignored.
 
 use std::convert::Infallible;
 use std::io::{BufRead, BufReader, Write};
@@ -91,7 +92,10 @@ fn main() {
     let only = value("--only");
     let mut rows = Vec::new();
     let mut measure = |name: &str, dir: &Path, args: &[&str], count: usize| {
-        if only.as_deref().is_some_and(|only| !name.contains(only)) {
+        if only
+            .as_deref()
+            .is_some_and(|only| !only.split(',').any(|o| name.contains(o)))
+        {
             return;
         }
         let row = measure(name, dir, args, count);
