@@ -124,11 +124,12 @@ fn bench(c: &mut Criterion) {
     write_fixture(dir.path());
     let contracts = contract::load_dir(&dir.path().join("contracts")).expect("contracts load");
     let scenario = Scenario::ad_hoc(dir.path().join("crm.jsonl"), Vec::new()).expect("scenario");
+    let recorded = interlock::recording::read(&scenario.replay_file).expect("recording");
     // The local mock: our peer server serving the recording, started once, outside the loop.
     let mock = runtime
         .block_on(PeerServer::start(PeerOptions {
             name: "crm".to_string(),
-            exchanges: scenario.replay.iter().cloned().collect(),
+            exchanges: recorded.iter().cloned().collect(),
             contracts: Vec::new(),
             ignore: IgnoreRules::default(),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -148,16 +149,17 @@ fn bench(c: &mut Criterion) {
         // The loop under test: `concurrency` scenarios of 1000/concurrency exchanges in parallel.
         let mut scenarios = Vec::new();
         for part in 0..concurrency {
-            let mut s = scenario.clone();
-            s.name = format!("part-{part}");
-            s.replay.exchanges = scenario
-                .replay
-                .exchanges
+            let lines: Vec<String> = recorded
                 .iter()
                 .skip(part)
                 .step_by(concurrency)
-                .cloned()
+                .map(interlock::recording::to_line)
                 .collect();
+            let file = dir.path().join(format!("crm-{concurrency}-{part}.jsonl"));
+            std::fs::write(&file, lines.join("\n")).expect("part");
+            let mut s = Scenario::ad_hoc(file, Vec::new()).expect("scenario");
+            s.name = format!("part-{part}");
+            interlock::scenario::prepare::prepare(&mut s).expect("prepared");
             scenarios.push(s);
         }
         let plan = std::sync::Arc::new(RunPlan {

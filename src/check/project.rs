@@ -8,7 +8,7 @@
 //! the rest of the file is still checked. Exit 0 when all is well, 1 when recordings break their
 //! contracts, 2 when a file is invalid. Documented in `docs/check.md`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -19,7 +19,7 @@ use crate::error::{Error, InputError, did_you_mean};
 use crate::exit_code;
 use crate::json::display_pointer;
 use crate::model::{Finding, FindingKind, Location};
-use crate::recording::{self, Exchange, Recording};
+use crate::recording::{self, Exchange};
 use crate::redact::Audit;
 use crate::scenario;
 
@@ -145,24 +145,30 @@ pub(crate) fn check_project(
         .read
         .extend(contract_files.into_iter().map(Path::to_path_buf));
     let mut files: BTreeSet<PathBuf> = BTreeSet::new();
-    // Recordings a scenario has already read (without a bad line), so they are not read twice.
-    let mut read: BTreeMap<PathBuf, Recording> = BTreeMap::new();
     // Bad recording lines a scenario reported: dropped below when the file is read again anyway.
     let mut line_errors = Vec::new();
     if scenarios.is_dir() {
         for file in scenario::scenario_files(scenarios).unwrap_or_default() {
             report.read.push(file.clone());
             match scenario::load(&file) {
-                Ok(s) => {
+                Ok(mut s) => {
                     report.scenarios += 1;
-                    if let Err(err) = scenario::check_replayable(&s) {
-                        report.invalid.push(err);
+                    match scenario::prepare::prepare(&mut s) {
+                        Ok(()) => {
+                            if let Err(err) = scenario::check_replayable(&s) {
+                                report.invalid.push(err);
+                            }
+                        }
+                        Err(errors) => {
+                            let (lines, other): (Vec<_>, Vec<_>) =
+                                errors.into_iter().partition(is_recording_line);
+                            report.invalid.extend(other);
+                            line_errors.extend(lines);
+                        }
                     }
                     files.insert(s.replay_file.clone());
-                    read.insert(s.replay_file, s.replay);
                     for peer in s.peers {
                         files.insert(peer.recording_file.clone());
-                        read.insert(peer.recording_file, peer.recording);
                     }
                 }
                 Err(Error::Input(errors)) => {
@@ -199,13 +205,7 @@ pub(crate) fn check_project(
     }
     report.read.extend(files.iter().cloned());
     for file in &files {
-        match read.remove(file) {
-            Some(recording) => {
-                report.recordings += 1;
-                check_exchanges(file, &recording, &contracts, audit, &mut report);
-            }
-            None => check_recording(file, &contracts, audit, &mut report),
-        }
+        check_recording(file, &contracts, audit, &mut report);
     }
     Ok(report)
 }
@@ -226,49 +226,37 @@ fn collect_recordings(dir: &Path, files: &mut BTreeSet<PathBuf>) -> Result<(), I
     Ok(())
 }
 
-/// Reads and checks a recording no scenario has read: its bad lines and its exchanges.
+/// Reads and checks a recording one exchange at a time: its bad lines and its exchanges.
 fn check_recording(file: &Path, contracts: &ContractSet, audit: &Audit, report: &mut Report) {
-    let (recording, mut errors) = match recording::read_all(file) {
-        Ok(read) => read,
+    let lines = match recording::stream::open(file) {
+        Ok(lines) => lines,
         Err(err) => {
             report.invalid.push(err);
             return;
         }
     };
     report.recordings += 1;
-    report.invalid.append(&mut errors);
-    check_exchanges(file, &recording, contracts, audit, report);
-}
-
-/// Checks every exchange of a recording against its contract.
-fn check_exchanges(
-    file: &Path,
-    recording: &Recording,
-    contracts: &ContractSet,
-    audit: &Audit,
-    report: &mut Report,
-) {
     let mut unredacted = (Vec::new(), 0);
-    for (line, exchange) in &recording.exchanges {
-        let places = audit.unredacted(exchange).len();
+    for entry in lines {
+        let (line, exchange) = match entry {
+            Ok(entry) => (entry.place.line, entry.exchange),
+            Err(err) => {
+                report.invalid.push(err);
+                continue;
+            }
+        };
+        let places = audit.unredacted(&exchange).len();
         if places > 0 {
-            unredacted.0.push(*line);
+            unredacted.0.push(line);
             unredacted.1 += places;
         }
-    }
-    if !unredacted.0.is_empty() {
-        report
-            .unredacted
-            .push((file.to_path_buf(), unredacted.0, unredacted.1));
-    }
-    for (line, exchange) in &recording.exchanges {
         report.exchanges += 1;
-        match contract_for(exchange, contracts) {
+        match contract_for(&exchange, contracts) {
             Ok(Some(contract)) => {
-                for finding in check_exchange(contract, exchange) {
+                for finding in check_exchange(contract, &exchange) {
                     report.problems.push(Problem {
                         file: file.to_path_buf(),
-                        line: *line,
+                        line,
                         finding,
                     });
                 }
@@ -276,10 +264,15 @@ fn check_exchanges(
             Ok(None) => report.uncovered += 1,
             Err(error) => report.invalid.push(InputError {
                 file: file.to_path_buf(),
-                position: crate::error::Position::Line(*line),
+                position: crate::error::Position::Line(line),
                 ..error
             }),
         }
+    }
+    if !unredacted.0.is_empty() {
+        report
+            .unredacted
+            .push((file.to_path_buf(), unredacted.0, unredacted.1));
     }
 }
 

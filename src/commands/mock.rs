@@ -50,7 +50,9 @@ impl Planned {
         Planned {
             label,
             options: PeerOptions::for_peer(peer, scenario_ignore, contracts, host),
-            lines: peer.recording.exchanges.iter().map(|(l, _)| *l).collect(),
+            lines: crate::recording::stream::open(&peer.recording_file)
+                .map(|lines| lines.flatten().map(|e| e.place.line).collect())
+                .unwrap_or_default(),
             recording: peer.recording_file.clone(),
         }
     }
@@ -82,12 +84,12 @@ fn plan(args: &MockArgs, config: &Config) -> Result<Vec<Planned>, Error> {
     let mut planned = Vec::new();
     for spec in &args.recording {
         match crate::run::plan::parse_mock(spec) {
-            Ok((name, file, port)) => match crate::recording::read(&file) {
-                Ok(recording) => {
+            Ok((name, file, port)) => match crate::recording::stream::validate(&file) {
+                Ok(exchanges) => {
                     let peer = PeerConfig {
                         name: name.clone(),
                         recording_file: file,
-                        recording,
+                        exchanges,
                         port,
                         ignore: IgnoreRules::default(),
                         behaviour: Behaviour::default(),
@@ -178,7 +180,9 @@ fn scenarios(args: &MockArgs, config: &Config) -> Result<Vec<scenario::Scenario>
                 .into(),
         );
     }
-    scenario::select(scenario::load_all(&config.scenarios)?, &args.scenarios)
+    let mut chosen = scenario::select(scenario::load_all(&config.scenarios)?, &args.scenarios)?;
+    scenario::prepare::prepare_all(&mut chosen)?;
+    Ok(chosen)
 }
 
 async fn serve(planned: Vec<Planned>, log: LogArg) -> Result<u8, Error> {

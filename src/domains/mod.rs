@@ -14,7 +14,7 @@ use crate::check::project::contract_for;
 use crate::contract::ContractSet;
 use crate::contract::domains::{Domains, Learner};
 use crate::error::{Error, InputError};
-use crate::recording::Recording;
+use crate::recording::stream;
 
 /// What was learned, and from how much.
 #[derive(Debug)]
@@ -32,9 +32,9 @@ pub struct Learned {
 
 /// One recording to learn from, and the system that answered its exchanges when the
 /// recording does not say (a scenario's target for its replay recording).
+/// Its exchanges are read one at a time when learning.
 pub struct Source {
     pub file: PathBuf,
-    pub recording: Recording,
     pub provider: Option<String>,
     /// A peer's recording: its requests are what the target sent, and are learned too.
     pub peer: bool,
@@ -44,26 +44,21 @@ pub struct Source {
 /// scenario's target) and each peer recording.
 pub fn scenario_sources(scenarios: &Path) -> Result<Vec<Source>, Error> {
     let mut sources: Vec<Source> = Vec::new();
-    for scenario in crate::scenario::load_all(scenarios)? {
-        let mut push =
-            |file: PathBuf, recording: Recording, provider: Option<String>, peer: bool| {
-                if !sources.iter().any(|s| s.file == file) {
-                    sources.push(Source {
-                        file,
-                        recording,
-                        provider,
-                        peer,
-                    });
-                }
-            };
-        push(
-            scenario.replay_file,
-            scenario.replay,
-            Some(scenario.target.clone()),
-            false,
-        );
+    let mut all = crate::scenario::load_all(scenarios)?;
+    crate::scenario::prepare::prepare_all(&mut all)?;
+    for scenario in all {
+        let mut push = |file: PathBuf, provider: Option<String>, peer: bool| {
+            if !sources.iter().any(|s| s.file == file) {
+                sources.push(Source {
+                    file,
+                    provider,
+                    peer,
+                });
+            }
+        };
+        push(scenario.replay_file, Some(scenario.target.clone()), false);
         for peer in scenario.peers {
-            push(peer.recording_file, peer.recording, Some(peer.name), true);
+            push(peer.recording_file, Some(peer.name), true);
         }
     }
     Ok(sources)
@@ -74,10 +69,9 @@ pub fn file_sources(files: &[PathBuf]) -> Result<Vec<Source>, Error> {
     let mut sources = Vec::new();
     let mut errors = Vec::new();
     for file in files {
-        match crate::recording::read(file) {
-            Ok(recording) => sources.push(Source {
+        match stream::validate(file) {
+            Ok(_) => sources.push(Source {
                 file: file.clone(),
-                recording,
                 provider: None,
                 peer: false,
             }),
@@ -102,7 +96,22 @@ pub fn learn(
     let mut requests = 0;
     let mut errors = Vec::new();
     for source in sources {
-        for (line, exchange) in &source.recording.exchanges {
+        let lines = match stream::open(&source.file) {
+            Ok(lines) => lines,
+            Err(err) => {
+                errors.push(err);
+                continue;
+            }
+        };
+        for entry in lines {
+            let (line, exchange) = match entry {
+                Ok(entry) => (entry.place.line, entry.exchange),
+                Err(err) => {
+                    errors.push(err);
+                    continue;
+                }
+            };
+            let exchange = &exchange;
             let (method, path) = (&exchange.request.method, exchange.request.path());
             let provider = exchange.peer.as_deref().or(source.provider.as_deref());
             let found = match (&exchange.interface, provider) {
@@ -116,7 +125,7 @@ pub fn learn(
                 Err(error) => {
                     errors.push(InputError {
                         file: source.file.clone(),
-                        position: crate::error::Position::Line(*line),
+                        position: crate::error::Position::Line(line),
                         ..error
                     });
                     continue;

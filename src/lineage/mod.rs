@@ -2,8 +2,8 @@
 //! sends its peers, from a project's scenarios (see [`crate::contract::lineage`] for the file and
 //! [`crate::check::lineage`] for how a run uses it).
 //!
-//! Each scenario's recordings are read as the steps request chaining reads them
-//! ([`crate::link::steps`]: a replayed exchange with the peer calls it caused). Within a step,
+//! Each scenario's recordings are read as the steps request chaining reads them (a replayed
+//! exchange with the peer calls it caused, [`crate::link::placement`]), one exchange at a time. Within a step,
 //! every linkable JSON field of the target's request and response is compared with every JSON
 //! field of each peer request; a pair whose values match (as they are, number ↔ string, or in
 //! another letter case) is a candidate mapping. A mapping's `seen` counts the steps where both
@@ -38,43 +38,49 @@ type PairKey = (Source, Destination);
 
 /// Learns the lineage of every scenario under `scenarios`.
 pub fn learn(scenarios: &std::path::Path, contracts: &ContractSet) -> Result<Learned, Error> {
-    let all = crate::scenario::load_all(scenarios)?;
+    let mut all = crate::scenario::load_all(scenarios)?;
+    crate::scenario::prepare::prepare_all(&mut all)?;
+    let input = |err| Error::Input(vec![err]);
     let mut held: BTreeMap<(PairKey, Transform), u64> = BTreeMap::new();
     let mut seen: BTreeMap<PairKey, u64> = BTreeMap::new();
-    let mut calls: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+    let mut call_counts: BTreeMap<(String, String, String), u64> = BTreeMap::new();
     let mut compared: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
     let mut peer_calls = 0;
     for scenario in &all {
-        let peers: Vec<(&str, &crate::recording::Recording)> = scenario
+        let peers: Vec<(&str, &std::path::Path)> = scenario
             .peers
             .iter()
-            .map(|p| (p.name.as_str(), &p.recording))
+            .map(|p| (p.name.as_str(), p.recording_file.as_path()))
             .collect();
-        for step in crate::link::steps(&scenario.replay, &peers) {
-            let Some(target) = contract_of(contracts, Some(&scenario.target), step.target) else {
+        let mut placement =
+            crate::link::placement::place(&scenario.replay_file, &peers).map_err(input)?;
+        let mut calls =
+            crate::link::placement::Calls::open(&mut placement, &peers).map_err(input)?;
+        let replay = crate::recording::stream::open(&scenario.replay_file).map_err(input)?;
+        for (step, entry) in replay.enumerate() {
+            let step_calls = calls.up_to(step).map_err(input)?;
+            let recorded = scenario.recorded(step, entry.map_err(input)?.exchange);
+            let Some(target) = contract_of(contracts, Some(&scenario.target), &recorded) else {
                 continue;
             };
-            let mut sources = fields(request_values(&step.target.request), Side::Request);
-            sources.extend(fields(
-                response_values(&step.target.response),
-                Side::Response,
-            ));
+            let mut sources = fields(request_values(&recorded.request), Side::Request);
+            sources.extend(fields(response_values(&recorded.response), Side::Response));
             sources.retain(|(_, _, v)| linkable(v).is_some());
             let mut called = false;
-            for call in &step.peer_calls {
-                let Some(peer) = contract_of(contracts, Some(call.peer), call.exchange) else {
+            for (call_peer, _, call) in &step_calls {
+                let Some(peer) = contract_of(contracts, Some(call_peer), call) else {
                     continue;
                 };
                 peer_calls += 1;
                 called = true;
-                *calls
+                *call_counts
                     .entry((
                         target.interface.clone(),
-                        call.peer.to_string(),
+                        call_peer.to_string(),
                         peer.interface.clone(),
                     ))
                     .or_default() += 1;
-                let sent = fields(request_values(&call.exchange.request), Side::Request);
+                let sent = fields(request_values(&call.request), Side::Request);
                 for (side, from_pointer, from) in &sources {
                     for (_, to_pointer, to) in &sent {
                         let key = (
@@ -84,7 +90,7 @@ pub fn learn(scenarios: &std::path::Path, contracts: &ContractSet) -> Result<Lea
                                 pointer: from_pointer.clone(),
                             },
                             Destination {
-                                peer: call.peer.to_string(),
+                                peer: call_peer.clone(),
                                 interface: peer.interface.clone(),
                                 pointer: to_pointer.clone(),
                             },
@@ -134,7 +140,7 @@ pub fn learn(scenarios: &std::path::Path, contracts: &ContractSet) -> Result<Lea
     Ok(Learned {
         lineage: Lineage {
             interlock_lineage: LINEAGE_VERSION,
-            calls: calls
+            calls: call_counts
                 .into_iter()
                 .map(|((from, peer, interface), count)| Calls {
                     from,

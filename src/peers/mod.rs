@@ -101,7 +101,10 @@ impl PeerOptions {
     ) -> PeerOptions {
         PeerOptions {
             name: peer.name.clone(),
-            exchanges: peer.recording.iter().cloned().collect(),
+            // Checked by the scenario's validation pass before the peer starts.
+            exchanges: crate::recording::read(&peer.recording_file)
+                .map(|r| r.exchanges.into_iter().map(|(_, e)| e).collect())
+                .unwrap_or_default(),
             contracts: contracts.provided_by(&peer.name).cloned().collect(),
             ignore: scenario_ignore.with(&peer.ignore),
             bind: SocketAddr::new(host, peer.port.unwrap_or(0)),

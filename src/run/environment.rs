@@ -164,7 +164,7 @@ pub(super) fn silent_peer_hints(
     scenario
         .peers
         .iter()
-        .filter(|p| p.recording.len() > 0)
+        .filter(|p| p.exchanges > 0)
         .filter_map(|peer| {
             let (_, url, count) = calls.iter().find(|(name, _, _)| *name == peer.name)?;
             (*count == 0).then(|| {

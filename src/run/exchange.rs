@@ -67,6 +67,7 @@ pub(super) async fn replay<'p>(
     };
     let ignore = scenario.ignore.with(&expectation.ignore);
     if expectation.skip {
+        super::chaining::bind_response(scenario, index, exchange, None, &stage.chain);
         return Ok(Some(Replayed {
             result,
             expected: None,
@@ -82,7 +83,13 @@ pub(super) async fn replay<'p>(
     result.url = request.url.clone();
     match stage.replayer.send(&request).await {
         Ok(mut live) => {
-            super::chaining::bind_response(scenario, index, exchange, &live.response, &stage.chain);
+            super::chaining::bind_response(
+                scenario,
+                index,
+                exchange,
+                Some(&live.response),
+                &stage.chain,
+            );
             // A generated value that changed is not a finding: the recorded response is
             // compared with its bound values replaced by the live ones.
             let exchange = match stage.chain.response_changed_to_live(&exchange.response) {
@@ -123,6 +130,7 @@ pub(super) async fn replay<'p>(
             live_response = Some(live);
         }
         Err(err) => {
+            super::chaining::bind_response(scenario, index, exchange, None, &stage.chain);
             result.duration = err.duration;
             result.error = Some(err.message);
         }

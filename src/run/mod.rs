@@ -6,11 +6,13 @@
 //!
 //! [`plan`] loads and validates everything before the first request; here the scenarios run,
 //! in parallel up to `jobs`, each replaying its exchanges in recorded order ([`exchange`]) on
-//! its [`stage`]. Reporters only receive [`Event`]s.
+//! its [`stage`], read from the recording one at a time as the replay reaches them
+//! ([`input`]). Reporters only receive [`Event`]s.
 
 mod chaining;
 mod environment;
 pub(crate) mod exchange;
+mod input;
 mod kept;
 pub mod plan;
 mod setup;
@@ -44,7 +46,7 @@ pub async fn run(
         &reporters,
         &Event::RunStarted {
             scenarios: plan.scenarios.len(),
-            exchanges: plan.scenarios.iter().map(|s| s.replay.len()).sum(),
+            exchanges: plan.scenarios.iter().map(|s| s.replay.exchanges).sum(),
         },
     )?;
 
@@ -183,8 +185,18 @@ async fn run_scenario(
 
     let mut exchanges = kept::Kept::new(plan.max_bodies_per_cause);
     let mut timings = Timings::default();
-    let replayed = scenario.replay.iter().enumerate();
-    for (index, recorded) in replayed.filter(|_| setup_failure.is_none()) {
+    let mut recorded_exchanges = setup_failure
+        .is_none()
+        .then(|| input::read_ahead(&scenario.replay_file));
+    for index in 0.. {
+        let Some(entry) = recorded_exchanges.as_mut() else {
+            break;
+        };
+        let Some(entry) = entry.recv().await else {
+            break;
+        };
+        let recorded = &scenario.recorded(index, entry.map_err(|err| Error::Input(vec![err]))?);
+        chaining::begin_step(&stage.chain, &mut stage.recorded_calls, index, recorded)?;
         let Some(replayed) = exchange::replay(
             scenario,
             index,

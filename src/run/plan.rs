@@ -1,8 +1,9 @@
 //! Planning a run: what the command line asks for, turned into a validated [`RunPlan`].
 //!
 //! Everything is loaded and checked here before any network traffic: configuration, contracts
-//! (schemas compiled, references resolved), scenarios and recordings. Bad input stops the run
-//! with exit 2 before a single request is sent.
+//! (schemas compiled, references resolved), scenarios, and the selected scenarios' recordings
+//! in one streaming pass each (not held: the run reads them again as it replays). Bad input
+//! stops the run with exit 2 before a single request is sent.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -61,10 +62,7 @@ impl RunPlan {
 
     /// Whether any replayed recording lists pseudonymised places.
     pub fn has_pseudonyms(&self) -> bool {
-        self.scenarios
-            .iter()
-            .flat_map(|s| s.replay.iter())
-            .any(|e| !e.pseudonymised.is_empty())
+        self.scenarios.iter().any(|s| s.replay.pseudonymised)
     }
 }
 
@@ -138,7 +136,7 @@ pub fn plan(args: &Request, root: &Path) -> Result<RunPlan, Error> {
     let flags = staging::Flags::parse(&args.headers, &args.ignore)?;
     let (mut scenarios, contracts, targets, profile) = match &args.replay {
         Some(replay) => ad_hoc(args, replay)?,
-        None => project(args, &config)?,
+        None => project(args, &config, shard)?,
     };
     let credentials = flags.credentials_for(&targets, &profile.credentials);
     flags.add_ignore_rules(&mut scenarios);
@@ -234,7 +232,8 @@ fn ad_hoc(args: &Request, replay: &Path) -> Result<Loaded, Error> {
     if !errors.is_empty() {
         return Err(Error::Input(errors));
     }
-    let scenario = Scenario::ad_hoc(replay.to_path_buf(), peers)?;
+    let mut scenario = Scenario::ad_hoc(replay.to_path_buf(), peers)?;
+    scenario::prepare::prepare(&mut scenario).map_err(Error::Input)?;
     scenario::check_replayable(&scenario)?;
     let targets = BTreeMap::from([(scenario.target.clone(), url)]);
     Ok((
@@ -286,7 +285,13 @@ pub(crate) fn load_contracts(dirs: &[PathBuf], errors: &mut Vec<InputError>) -> 
     }
 }
 
-fn project(args: &Request, config: &Config) -> Result<Loaded, Error> {
+/// The project's selected scenarios (those of `shard` validated: only their recordings are
+/// read, one streaming pass each), contracts, targets and profile; every problem at once.
+fn project(
+    args: &Request,
+    config: &Config,
+    shard: Option<crate::scenario::shard::Shard>,
+) -> Result<Loaded, Error> {
     if !args.mocks.is_empty() {
         return Err(
             InputError::usage("--mock belongs to ad-hoc mode: use it with --replay")
@@ -309,7 +314,7 @@ fn project(args: &Request, config: &Config) -> Result<Loaded, Error> {
         );
         return Err(Error::Input(errors));
     }
-    let scenarios = match scenario::load_all(&config.scenarios)
+    let mut scenarios = match scenario::load_all(&config.scenarios)
         .and_then(|all| scenario::select(all, &args.scenarios))
     {
         Ok(s) => s,
@@ -319,11 +324,13 @@ fn project(args: &Request, config: &Config) -> Result<Loaded, Error> {
         }
         Err(other) => return Err(other),
     };
-    errors.extend(
-        scenarios
-            .iter()
-            .filter_map(|s| scenario::check_replayable(s).err()),
-    );
+    let owned = |s: &Scenario| shard.is_none_or(|shard| shard.owns(&s.name));
+    for s in scenarios.iter_mut().filter(|s| owned(s)) {
+        match scenario::prepare::prepare(s) {
+            Ok(()) => errors.extend(scenario::check_replayable(s).err()),
+            Err(mut errs) => errors.append(&mut errs),
+        }
+    }
     let profile_name = args
         .profile
         .clone()

@@ -24,6 +24,8 @@ pub(super) struct Stage {
     pub replayer: Replayer,
     /// The scenario's generated values and their live bindings, shared with the peers.
     pub chain: Arc<Chain>,
+    /// The recorded peer calls, handed to the chain as the replay reaches them.
+    pub recorded_calls: crate::link::placement::Calls,
     /// Peer calls that arrived but matched no recording, as (peer, method, path): a recorded
     /// call on the same operation was made, differently, and is reported as unmatched instead
     /// of missing.
@@ -43,7 +45,7 @@ impl Stage {
         plan: &RunPlan,
         client: reqwest::Client,
     ) -> Result<Stage, Error> {
-        let chain = super::chaining::chain_for(scenario);
+        let (chain, calls) = super::chaining::chain_for(scenario)?;
         let mut peers = Vec::new();
         for peer in &scenario.peers {
             let options = PeerOptions::for_peer(
@@ -67,7 +69,7 @@ impl Stage {
             None => {
                 let options = PeerOptions {
                     name: scenario.target.clone(),
-                    exchanges: scenario.replay.iter().cloned().collect(),
+                    exchanges: stand_in_exchanges(scenario)?,
                     contracts: Vec::new(),
                     ignore: IgnoreRules::default(),
                     bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
@@ -95,6 +97,7 @@ impl Stage {
             stand_in,
             replayer,
             chain,
+            recorded_calls: calls,
             unmatched_calls: BTreeSet::new(),
             last_calls: Vec::new(),
             privacy: plan.privacy.clone(),
@@ -171,11 +174,19 @@ impl Stage {
     ) -> Vec<Finding> {
         let mut findings = Vec::new();
         for (peer, config) in self.peers.iter().zip(&scenario.peers) {
-            let recorded: Vec<_> = config.recording.iter().collect();
-            for index in peer.unused() {
-                let Some(exchange) = recorded.get(index) else {
-                    continue;
-                };
+            let unused: BTreeSet<usize> = peer.unused().into_iter().collect();
+            if unused.is_empty() {
+                continue;
+            }
+            let Ok(lines) = crate::recording::stream::open(&config.recording_file) else {
+                continue;
+            };
+            let recorded = lines
+                .flatten()
+                .enumerate()
+                .filter(|(index, _)| unused.contains(index));
+            for (_, entry) in recorded {
+                let exchange = &entry.exchange;
                 let key = (
                     config.name.clone(),
                     exchange.request.method.clone(),
@@ -199,7 +210,7 @@ impl Stage {
                             config.name,
                             exchange.request.method,
                             exchange.request.url,
-                            config.recording.exchanges.get(index).map_or(0, |(line, _)| *line)
+                            entry.place.line
                         ),
                     )
                     .for_contract(contract),
@@ -217,6 +228,21 @@ impl Stage {
             stand_in.shutdown().await;
         }
     }
+}
+
+/// The replay recording as the recorded stand-in serves it (placeholders hold their recorded
+/// values).
+fn stand_in_exchanges(scenario: &Scenario) -> Result<Vec<crate::recording::Exchange>, Error> {
+    let lines = crate::recording::stream::open(&scenario.replay_file)
+        .map_err(|err| Error::Input(vec![err]))?;
+    lines
+        .enumerate()
+        .map(|(index, entry)| {
+            entry
+                .map(|entry| scenario.recorded(index, entry.exchange))
+                .map_err(|err| Error::Input(vec![err]))
+        })
+        .collect()
 }
 
 /// A finding about what the target sent a peer, without any credential it forwarded.

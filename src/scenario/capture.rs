@@ -7,10 +7,11 @@
 //!   - {from: {exchange: 1, pointer: /id}, as: customer_id}
 //! ```
 //!
-//! Loading checks that the exchange exists, that its recorded response has the pointer, and
-//! that every `${name}` is used after its capture; the recording in memory then carries the
-//! recorded values in place of the placeholders (what the recorded stand-in and the snapshots
-//! see), and the requests as written are kept to be filled in with live values.
+//! Preparing the scenario checks, from what its streaming pass over the replay recording kept
+//! ([`Seen`]), that the exchange exists, that its recorded response has the pointer, and that
+//! every `${name}` is used after its capture. The requests as written are kept to be filled in
+//! with live values, and the recorded values to fill them where the replay needs the recording
+//! as it was (the recorded stand-in, the snapshots).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,7 +20,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{InputError, Position, did_you_mean};
-use crate::recording::{HeaderValue, Recording, Request};
+use crate::recording::{HeaderValue, Request, Response};
 
 /// One `capture:` entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,31 +32,76 @@ pub struct Capture {
     pub pointer: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawCapture {
+pub(crate) struct RawCapture {
     from: RawFrom,
     #[serde(rename = "as")]
     name: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFrom {
     exchange: usize,
     pointer: String,
 }
 
-/// Checks the `capture:` entries against the replay recording, resolves the placeholders in
-/// it to recorded values, and hands back the captures and the requests as written.
+/// What the streaming pass over a replay recording keeps for the `capture:` entries: the
+/// number of exchanges, the recorded responses captures take values from, and the requests
+/// holding `${name}` placeholders.
+#[derive(Debug, Default)]
+pub(super) struct Seen {
+    pub exchanges: usize,
+    /// 1-based exchange → its recorded response.
+    pub responses: BTreeMap<usize, Response>,
+    /// (0-based exchange, line, request as written) of each request with a placeholder.
+    pub templated: Vec<(usize, usize, Request)>,
+}
+
+impl Seen {
+    /// Keeps what the captures need of one exchange of the recording.
+    pub(super) fn keep(
+        &mut self,
+        raw: &[RawCapture],
+        line: usize,
+        exchange: crate::recording::Exchange,
+    ) {
+        let index = self.exchanges;
+        self.exchanges += 1;
+        let mut placeholder = false;
+        visit_request(&exchange.request, &mut |text| {
+            placeholder |= !placeholders(text).is_empty()
+        });
+        if placeholder {
+            self.templated.push((index, line, exchange.request));
+        }
+        if raw.iter().any(|c| c.from.exchange == index + 1) {
+            self.responses.insert(index + 1, exchange.response);
+        }
+    }
+}
+
+/// The checked captures, the requests as written by 0-based exchange, and each capture's
+/// recorded value.
+pub(super) type Loaded = (
+    Vec<Capture>,
+    BTreeMap<usize, Request>,
+    BTreeMap<String, Value>,
+);
+
+/// Checks the `capture:` entries against what the pass over the replay recording saw; `having`
+/// finds the first exchange whose recorded response has a pointer (for a did-you-mean; it may
+/// read the recording again).
 pub(super) fn load(
     file: &Path,
     text: &str,
     raw: &[RawCapture],
     replay_file: &Path,
-    replay: &mut Recording,
+    seen: &Seen,
+    having: &dyn Fn(&str) -> Option<usize>,
     errors: &mut Vec<InputError>,
-) -> (Vec<Capture>, BTreeMap<usize, Request>) {
+) -> Loaded {
     let at = |pointer: String, message: String| {
         let position = match crate::json::yaml_position(text, &pointer) {
             Some((line, column)) => Position::LineColumn { line, column },
@@ -94,28 +140,17 @@ pub(super) fn load(
             );
             continue;
         }
-        let Some(response) = n
-            .checked_sub(1)
-            .and_then(|i| replay.exchanges.get(i))
-            .map(|(_, e)| &e.response)
-        else {
-            let having = replay.iter().position(|e| {
-                e.response
-                    .body
-                    .json()
-                    .and_then(|b| b.pointer(pointer))
-                    .is_some()
-            });
+        let Some(response) = seen.responses.get(&n) else {
             errors.push(
                 at(
                     format!("{base}/from/exchange"),
                     format!(
                         "exchange {n} does not exist: the replay recording {} has {} exchange(s), numbered from 1",
                         replay_file.display(),
-                        replay.len()
+                        seen.exchanges
                     ),
                 )
-                .with_hint_opt(having.map(|k| {
+                .with_hint_opt(having(pointer).map(|k| {
                     format!("did you mean exchange {}? its response has `{pointer}`", k + 1)
                 })),
             );
@@ -150,27 +185,24 @@ pub(super) fn load(
     let recorded: BTreeMap<&str, (usize, Value)> = captures
         .iter()
         .filter_map(|c| {
-            let value = replay
-                .exchanges
-                .get(c.exchange - 1)?
-                .1
-                .response
+            let value = seen
+                .responses
+                .get(&c.exchange)?
                 .body
                 .json()?
                 .pointer(&c.pointer)?;
             Some((c.name.as_str(), (c.exchange, value.clone())))
         })
         .collect();
-    for (index, (line, exchange)) in replay.exchanges.iter_mut().enumerate() {
+    for (index, line, request) in &seen.templated {
+        let (index, line) = (*index, *line);
         let mut used = Vec::new();
-        visit_request(&exchange.request, &mut |text| {
-            used.extend(placeholders(text))
-        });
+        visit_request(request, &mut |text| used.extend(placeholders(text)));
         let mut resolved = false;
         for name in used {
             match recorded.get(name.as_str()) {
                 Some((from, _)) if *from > index => errors.push(
-                    InputError::new(replay_file, Position::Line(*line), format!(
+                    InputError::new(replay_file, Position::Line(line), format!(
                         "`${{{name}}}` is used in exchange {} but captured from the response of exchange {from}, which comes later",
                         index + 1
                     )),
@@ -179,7 +211,7 @@ pub(super) fn load(
                 None => {
                     if let Some(hint) = did_you_mean(&name, captures.iter().map(|c| c.name.as_str())) {
                         errors.push(
-                            InputError::new(replay_file, Position::Line(*line), format!(
+                            InputError::new(replay_file, Position::Line(line), format!(
                                 "`${{{name}}}` in exchange {} names no `capture:` entry of {}",
                                 index + 1,
                                 file.display()
@@ -191,15 +223,14 @@ pub(super) fn load(
             }
         }
         if resolved {
-            templates.insert(index, exchange.request.clone());
-            let values: BTreeMap<String, Value> = recorded
-                .iter()
-                .map(|(k, (_, v))| (k.to_string(), v.clone()))
-                .collect();
-            exchange.request = interpolate(&exchange.request, &|name| values.get(name).cloned());
+            templates.insert(index, request.clone());
         }
     }
-    (captures, templates)
+    let values = recorded
+        .into_iter()
+        .map(|(k, (_, v))| (k.to_string(), v))
+        .collect();
+    (captures, templates, values)
 }
 
 /// A request with each `${name}` that `value` knows replaced: a JSON string that is only the

@@ -1,14 +1,18 @@
 //! Scenarios: what to replay into which target, which peers to mock, what to ignore and expect.
 //!
 //! A scenario is a folder under `scenarios/` holding `scenario.yaml` and the recordings it
-//! names. Loading is done in passes: YAML → raw structs → a validated [`Scenario`] whose
-//! recordings are read and whose references are checked, so a typo fails before the network.
-//! The format is specified in `docs/scenarios.md`.
+//! names. Loading reads the scenario file only: YAML → raw structs → a validated [`Scenario`]
+//! whose recordings exist. A scenario that is going to run (or be checked) is then
+//! [prepared](prepare::prepare): one streaming pass over each of its recordings finds every bad
+//! line and checks what refers to exchanges (`expect:`, `capture:`), so a typo still fails
+//! before the network without any recording being held in memory. The format is specified in
+//! `docs/scenarios.md`.
 
 pub mod behaviour;
 pub mod capture;
 pub mod fault;
 pub(crate) mod ignore;
+pub mod prepare;
 pub(crate) mod shard;
 pub mod steps;
 
@@ -22,7 +26,7 @@ pub use capture::Capture;
 pub use ignore::{IgnoreRule, IgnoreRules};
 
 use crate::error::{Error, InputError, did_you_mean};
-use crate::recording::{self, Recording};
+use crate::recording;
 use behaviour::{Behaviour, BodyMatch, InvalidRequests, PathMatch, Playback};
 use fault::{FaultSpec, RawFault};
 
@@ -38,9 +42,10 @@ pub struct Scenario {
     pub file: PathBuf,
     /// The target's name, looked up in the profile's targets.
     pub target: String,
-    /// Recording replayed into the target.
+    /// Recording replayed into the target, read one exchange at a time.
     pub replay_file: PathBuf,
-    pub replay: Recording,
+    /// What the validation pass found in the replay recording (empty until [`prepare`]d).
+    pub replay: prepare::Summary,
     pub peers: Vec<PeerConfig>,
     pub ignore: IgnoreRules,
     pub expectations: Vec<Expectation>,
@@ -52,8 +57,12 @@ pub struct Scenario {
     /// `capture:` entries: live response values used as `${name}` in later requests.
     pub captures: Vec<Capture>,
     /// The replay requests holding `${name}` placeholders, as written, by 0-based exchange
-    /// (`replay` holds them with the recorded values filled in).
+    /// ([`Scenario::recorded`] fills them with the recorded values).
     pub templates: BTreeMap<usize, recording::Request>,
+    /// Each capture's value in the recorded response it is taken from.
+    pub capture_values: BTreeMap<String, Value>,
+    /// `capture:` entries as written, checked against the recording when it is prepared.
+    pub(crate) raw_captures: Vec<capture::RawCapture>,
 }
 
 /// `latency:` in a scenario: the live p95 of each target interface may be at most `ratio`
@@ -71,8 +80,10 @@ pub struct LatencyBudget {
 #[derive(Debug, Clone)]
 pub struct PeerConfig {
     pub name: String,
+    /// The peer's recording, read when the peer starts.
     pub recording_file: PathBuf,
-    pub recording: Recording,
+    /// The number of exchanges in the recording (0 until the scenario is [`prepare`]d).
+    pub exchanges: usize,
     /// Fixed port, so the target can be pointed at it; `None` picks a free one.
     pub port: Option<u16>,
     pub ignore: IgnoreRules,
@@ -136,27 +147,33 @@ impl Scenario {
         merged
     }
 
-    /// An ad-hoc scenario built from command-line flags.
+    /// Exchange `index` (0-based) of the replay recording as the replay uses it: `${name}`
+    /// placeholders hold their recorded values.
+    pub fn recorded(&self, index: usize, mut exchange: recording::Exchange) -> recording::Exchange {
+        if let Some(template) = self.templates.get(&index) {
+            exchange.request =
+                capture::interpolate(template, &|name| self.capture_values.get(name).cloned());
+        }
+        exchange
+    }
+
+    /// An ad-hoc scenario built from command-line flags (its recordings are read when it is
+    /// [`prepare`]d).
     pub fn ad_hoc(
         replay_file: PathBuf,
         peers: Vec<(String, PathBuf, Option<u16>)>,
     ) -> Result<Scenario, Error> {
-        let mut errors = Vec::new();
-        let replay = read_recording(&replay_file, &mut errors);
         let peers = peers
             .into_iter()
             .map(|(name, file, port)| PeerConfig {
-                recording: read_recording(&file, &mut errors),
                 name,
                 recording_file: file,
+                exchanges: 0,
                 port,
                 ignore: IgnoreRules::default(),
                 behaviour: Behaviour::default(),
             })
             .collect();
-        if !errors.is_empty() {
-            return Err(Error::Input(errors));
-        }
         let name = replay_file
             .file_stem()
             .and_then(|s| s.to_str())
@@ -168,15 +185,8 @@ impl Scenario {
             file: replay_file.clone(),
             target: "target".to_string(),
             replay_file,
-            replay,
             peers,
-            ignore: IgnoreRules::default(),
-            expectations: Vec::new(),
-            latency: None,
-            setup: Vec::new(),
-            teardown: Vec::new(),
-            captures: Vec::new(),
-            templates: BTreeMap::new(),
+            ..Scenario::default()
         })
     }
 }
@@ -329,7 +339,8 @@ fn scenario_key(name: &str) -> &str {
     path.file_name().and_then(|n| n.to_str()).unwrap_or(name)
 }
 
-/// Loads one `scenario.yaml` and the recordings it names.
+/// Loads one `scenario.yaml`; the recordings it names must exist and are read when the scenario
+/// is [`prepare`]d.
 pub(crate) fn load(file: &Path) -> Result<Scenario, Error> {
     let text = crate::fsutil::read_document(file, "scenario")?;
     let raw: RawScenario = {
@@ -359,28 +370,13 @@ pub(crate) fn load(file: &Path) -> Result<Scenario, Error> {
     let mut errors = Vec::new();
 
     let replay_file = dir.join(&raw.replay);
-    let mut replay = if replay_file.is_file() {
-        read_recording(&replay_file, &mut errors)
-    } else {
+    if !replay_file.is_file() {
         errors.push(missing_file(file, "/replay", &raw.replay, dir));
-        Recording::default()
-    };
+    }
 
     let ignore = parse_rules(file, "/ignore", &raw.ignore, &mut errors);
     let peers = load_peers(file, dir, &raw.peers, &mut errors);
-    let expectations = load_expectations(file, &raw.expect, replay.len(), &mut errors);
-    let (captures, templates) = if errors.is_empty() {
-        capture::load(
-            file,
-            &text,
-            &raw.capture,
-            &replay_file,
-            &mut replay,
-            &mut errors,
-        )
-    } else {
-        Default::default()
-    };
+    let expectations = load_expectations(file, &raw.expect, &mut errors);
     if let Some(budget) = raw.latency
         && !(budget.ratio.is_finite() && budget.ratio > 0.0)
     {
@@ -418,15 +414,17 @@ pub(crate) fn load(file: &Path) -> Result<Scenario, Error> {
         file: file.to_path_buf(),
         target: raw.target,
         replay_file,
-        replay,
+        replay: prepare::Summary::default(),
         peers,
         ignore,
         expectations,
         latency: raw.latency,
         setup: raw.setup,
         teardown: raw.teardown,
-        captures,
-        templates,
+        captures: Vec::new(),
+        templates: BTreeMap::new(),
+        capture_values: BTreeMap::new(),
+        raw_captures: raw.capture,
     })
 }
 
@@ -442,17 +440,14 @@ fn load_peers(
     for (name, peer) in raw {
         let base = format!("/peers/{name}");
         let recording_file = dir.join(&peer.recording);
-        let recording = if recording_file.is_file() {
-            read_recording(&recording_file, errors)
-        } else {
+        if !recording_file.is_file() {
             errors.push(missing_file(
                 file,
                 &format!("{base}/recording"),
                 &peer.recording,
                 dir,
             ));
-            Recording::default()
-        };
+        }
         if let Some(port) = peer.port
             && let Some(other) = ports.insert(port, name.clone())
         {
@@ -476,7 +471,7 @@ fn load_peers(
         peers.push(PeerConfig {
             name: name.clone(),
             recording_file,
-            recording,
+            exchanges: 0,
             port: peer.port,
             ignore: parse_rules(file, &format!("{base}/ignore"), &peer.ignore, errors),
             behaviour: Behaviour {
@@ -494,11 +489,11 @@ fn load_peers(
     peers
 }
 
-/// The `expect:` entries of a scenario; `exchanges` is the replay recording's length.
+/// The `expect:` entries of a scenario (an `exchange:` number is checked against the
+/// recording when the scenario is prepared).
 fn load_expectations(
     file: &Path,
     raw: &[RawExpectation],
-    exchanges: usize,
     errors: &mut Vec<InputError>,
 ) -> Vec<Expectation> {
     let mut expectations = Vec::new();
@@ -513,16 +508,7 @@ fn load_expectations(
                 ));
                 Selector::All
             }
-            (Some(n), None) => {
-                if n == 0 || n > exchanges.max(1) {
-                    errors.push(InputError::at_pointer(
-                        file,
-                        format!("{base}/exchange"),
-                        format!("exchange {n} does not exist: the replay recording has {} exchange(s), numbered from 1", exchanges),
-                    ));
-                }
-                Selector::Exchange(n)
-            }
+            (Some(n), None) => Selector::Exchange(n),
             (None, Some(name)) => Selector::Interface(name.clone()),
             (None, None) => Selector::All,
         };
@@ -606,7 +592,7 @@ fn suggest_name(name: &str) -> String {
 
 /// A scenario `interlock run` and `interlock check` accept must have something to replay.
 pub(crate) fn check_replayable(scenario: &Scenario) -> Result<(), InputError> {
-    if scenario.replay.len() > 0 {
+    if scenario.replay.exchanges > 0 {
         return Ok(());
     }
     let named = scenario.replay_file.display();
@@ -622,16 +608,6 @@ pub(crate) fn check_replayable(scenario: &Scenario) -> Result<(), InputError> {
             format!("replay recording {named} has no exchanges: there is nothing to replay"),
         )
     })
-}
-
-fn read_recording(path: &Path, errors: &mut Vec<InputError>) -> Recording {
-    match recording::read(path) {
-        Ok(r) => r,
-        Err(mut errs) => {
-            errors.append(&mut errs);
-            Recording::default()
-        }
-    }
 }
 
 fn parse_rules(

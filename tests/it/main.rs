@@ -35,6 +35,7 @@ mod report_schemas;
 mod review;
 mod run_input;
 mod run_story;
+mod scale;
 mod shard;
 mod snapshots_cmd;
 mod staging;

@@ -179,6 +179,48 @@ fn truncated_recording_line_is_reported_with_its_line_number() {
 }
 
 #[test]
+fn a_bad_recording_of_a_scenario_not_selected_is_not_read() {
+    let project = small_project();
+    project
+        .write(
+            "scenarios/other/scenario.yaml",
+            "target: crm\nreplay: crm.jsonl\npeers:\n  erp:\n    recording: erp.jsonl\n",
+        )
+        .write("scenarios/other/crm.jsonl", &RECORDING[..50])
+        .write("scenarios/other/erp.jsonl", "not an exchange\n");
+    let out = project.run(&["run", "lookup"]);
+    out.assert_code(0);
+    let out = project.run(&["run", "--shard", "1/1", "--snapshots", "no"]);
+    out.assert_code(2);
+    // Every bad line of every selected recording, before any traffic.
+    for line in [
+        "scenarios/other/crm.jsonl:1: truncated exchange",
+        "scenarios/other/erp.jsonl:1: invalid exchange",
+    ] {
+        assert!(out.stderr.contains(line), "{line}: {}", out.stderr);
+    }
+    assert!(!out.stdout.contains("lookup"), "{}", out.stdout);
+}
+
+#[test]
+fn an_expectation_past_the_end_of_the_recording_is_exit_2_before_traffic() {
+    let project = small_project();
+    project.write(
+        "scenarios/lookup/scenario.yaml",
+        "target: crm\nreplay: crm.jsonl\nexpect:\n  - exchange: 2\n    status: 404\n",
+    );
+    let out = project.run(&["run"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains(
+            "exchange 2 does not exist: the replay recording has 1 exchange(s), numbered from 1"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn refused_target_is_an_environment_error_not_a_failure() {
     let port = crate::support::crm::free_port();
     let out = small_project().run(&[
