@@ -9,7 +9,7 @@ use crate::contract::ContractSet;
 use crate::error::Error;
 use crate::link::Chain;
 use crate::model::{Finding, FindingKind, Latency, Location};
-use crate::peers::{PeerCall, PeerOptions, PeerServer};
+use crate::peers::{PeerCall, PeerOptions, PeerServer, Recorded};
 use crate::replay::Replayer;
 use crate::scenario::{IgnoreRules, LatencyBudget, Scenario};
 use std::sync::Arc;
@@ -66,13 +66,14 @@ impl Stage {
             None => {
                 let options = PeerOptions {
                     name: scenario.target.clone(),
-                    exchanges: scenario.replay.iter().cloned().collect(),
+                    recording: Recorded::File(scenario.replay_file.clone()),
                     contracts: Vec::new(),
                     ignore: IgnoreRules::default(),
                     bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
                     validate_requests: false,
                     admin: crate::peers::AdminAccess::default(),
                     behaviour: Default::default(),
+                    journal_bytes: PeerOptions::JOURNAL_BYTES,
                 };
                 let server = PeerServer::start(options).await?;
                 let url = server.url();
@@ -170,9 +171,8 @@ impl Stage {
     ) -> Vec<Finding> {
         let mut findings = Vec::new();
         for (peer, config) in self.peers.iter().zip(&scenario.peers) {
-            let recorded: Vec<_> = config.recording.iter().collect();
             for index in peer.unused() {
-                let Some(exchange) = recorded.get(index) else {
+                let Ok(exchange) = peer.recorded(index) else {
                     continue;
                 };
                 let key = (
@@ -198,7 +198,7 @@ impl Stage {
                             config.name,
                             exchange.request.method,
                             exchange.request.url,
-                            config.recording.exchanges.get(index).map_or(0, |(line, _)| *line)
+                            peer.recorded_line(index)
                         ),
                     )
                     .for_contract(contract),
