@@ -7,12 +7,13 @@
 //! request or response is read again by position when it is needed.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, InputError};
-use crate::recording::Exchange;
 use crate::recording::stream::{self, Place};
+use crate::recording::{Exchange, Request};
 
 /// Recording files up to this size are held in memory, larger ones served from their file.
 pub(crate) const CACHE_BYTES: u64 = 8 * 1024 * 1024;
@@ -22,6 +23,9 @@ pub(crate) const CACHE_BYTES: u64 = 8 * 1024 * 1024;
 pub enum Recorded {
     /// A recording file (one exchange per line), read when the peer starts.
     File(PathBuf),
+    /// A recording file with some recorded requests replaced, by 0-based exchange: a replay
+    /// recording whose `${name}` placeholders are filled in with recorded values.
+    Edited(PathBuf, BTreeMap<usize, Request>),
     /// Exchanges held in memory, in recorded order.
     Exchanges(Vec<Exchange>),
 }
@@ -72,11 +76,12 @@ pub(crate) enum Store {
         exchanges: Vec<Exchange>,
         lines: Option<Vec<usize>>,
     },
-    /// Only where each exchange sits in the file.
+    /// Only where each exchange sits in the file, and the requests that replace recorded ones.
     File {
         path: PathBuf,
         file: File,
         spots: Vec<Spot>,
+        requests: BTreeMap<usize, Request>,
     },
 }
 
@@ -107,23 +112,44 @@ impl Store {
                 .get(index)
                 .map(Cow::Borrowed)
                 .ok_or_else(|| InputError::usage(format!("no recorded exchange #{}", index + 1))),
-            Store::File { path, file, spots } => {
+            Store::File {
+                path,
+                file,
+                spots,
+                requests,
+            } => {
                 let spot = spots.get(index).ok_or_else(|| {
                     InputError::in_file(path, format!("no recorded exchange #{}", index + 1))
                 })?;
-                stream::read_at(path, file, spot.place()).map(Cow::Owned)
+                let mut exchange = stream::read_at(path, file, spot.place())?;
+                if let Some(request) = requests.get(&index) {
+                    exchange.request = request.clone();
+                }
+                Ok(Cow::Owned(exchange))
             }
         }
     }
 }
 
-/// A recording file's exchanges, one at a time, with their places; every bad line is
+/// A recording file's exchanges, one at a time, with their places and with the requests in
+/// `requests` (by 0-based exchange) in place of the recorded ones; every bad line is
 /// collected into one input error.
-pub(crate) fn each(path: &Path, mut visit: impl FnMut(Place, Exchange)) -> Result<(), Error> {
+pub(crate) fn each(
+    path: &Path,
+    requests: &BTreeMap<usize, Request>,
+    mut visit: impl FnMut(Place, Exchange),
+) -> Result<(), Error> {
     let mut errors = Vec::new();
+    let mut index = 0;
     for entry in stream::open(path)? {
         match entry {
-            Ok(entry) => visit(entry.place, entry.exchange),
+            Ok(mut entry) => {
+                if let Some(request) = requests.get(&index) {
+                    entry.exchange.request = request.clone();
+                }
+                index += 1;
+                visit(entry.place, entry.exchange);
+            }
             Err(err) => errors.push(err),
         }
     }

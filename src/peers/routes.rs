@@ -10,7 +10,7 @@
 //! the file by position as they are served.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -180,9 +180,18 @@ impl Routes {
                 };
                 (Table::Cached(cached), store, errors)
             }
-            Recorded::File(path) if recorded::cached(&path)? => {
+            Recorded::File(path) => {
+                return Routes::load(
+                    Recorded::Edited(path, BTreeMap::new()),
+                    Arc::unwrap_or_clone(ignore),
+                    headers,
+                    contracts,
+                    loose,
+                );
+            }
+            Recorded::Edited(path, requests) if recorded::cached(&path)? => {
                 let (mut exchanges, mut lines) = (Vec::new(), Vec::new());
-                recorded::each(&path, |place, exchange| {
+                recorded::each(&path, &requests, |place, exchange| {
                     lines.push(place.line);
                     exchanges.push(exchange);
                 })?;
@@ -193,11 +202,11 @@ impl Routes {
                 };
                 (Table::Cached(cached), store, errors)
             }
-            Recorded::File(path) => {
+            Recorded::Edited(path, requests) => {
                 let mut builder = index::Builder::new(loose);
                 let mut spots = Vec::new();
                 let mut errors: HashMap<usize, usize> = HashMap::new();
-                recorded::each(&path, |place, exchange| {
+                recorded::each(&path, &requests, |place, exchange| {
                     let request = &exchange.request;
                     let contract = contract_index(contracts, &request.method, request.path());
                     if let Some(c) = contract
@@ -214,7 +223,12 @@ impl Routes {
                 })?;
                 spots.shrink_to_fit();
                 let file = recorded::open(&path)?;
-                let store = Store::File { path, file, spots };
+                let store = Store::File {
+                    path,
+                    file,
+                    spots,
+                    requests,
+                };
                 (Table::Indexed(builder.build()), store, errors)
             }
         };

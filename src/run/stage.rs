@@ -66,7 +66,7 @@ impl Stage {
             None => {
                 let options = PeerOptions {
                     name: scenario.target.clone(),
-                    recording: Recorded::File(scenario.replay_file.clone()),
+                    recording: stand_in_recording(scenario),
                     contracts: Vec::new(),
                     ignore: IgnoreRules::default(),
                     bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
@@ -216,6 +216,21 @@ impl Stage {
             stand_in.shutdown().await;
         }
     }
+}
+
+/// What the recorded stand-in serves: the replay recording, with the requests holding
+/// `${name}` placeholders as the scenario resolved them (recorded values filled in).
+fn stand_in_recording(scenario: &Scenario) -> Recorded {
+    if scenario.templates.is_empty() {
+        return Recorded::File(scenario.replay_file.clone());
+    }
+    let resolved = (scenario.templates.keys())
+        .filter_map(|&index| {
+            let (_, exchange) = scenario.replay.exchanges.get(index)?;
+            Some((index, exchange.request.clone()))
+        })
+        .collect();
+    Recorded::Edited(scenario.replay_file.clone(), resolved)
 }
 
 /// A finding about what the target sent a peer, without any credential it forwarded.
