@@ -156,8 +156,15 @@ struct Cached {
     by_path: foldhash::HashMap<String, Vec<usize>>,
     /// Stub indexes by the contract operation covering them.
     by_contract: HashMap<usize, Vec<usize>>,
+    /// Stub indexes by request key ([`super::key`]), in recorded order: recordings are grouped
+    /// by key, and a request at a path with many recordings is looked up by its key.
+    by_key: foldhash::HashMap<u64, Vec<usize>>,
     replies: Vec<Reply>,
 }
+
+/// Past this many recordings at one path, a request is looked up by its key rather than
+/// compared with each.
+const SCAN_LIMIT: usize = 16;
 
 impl Routes {
     /// Reads the recorded exchanges: held in memory when given so or when the file is small
@@ -293,12 +300,16 @@ impl Routes {
     /// The stub whose recorded request the live one matches.
     pub(crate) fn find(&self, request: &LiveRequest) -> Option<usize> {
         match &self.table {
-            Table::Cached(cached) => cached
-                .by_path
-                .get(request.path())?
-                .iter()
-                .copied()
-                .find(|&s| cached.stubs[s].matcher.matches(request)),
+            Table::Cached(cached) => {
+                let at_path = cached.by_path.get(request.path())?;
+                let matches = |&s: &usize| cached.stubs[s].matcher.matches(request);
+                if at_path.len() <= SCAN_LIMIT {
+                    return at_path.iter().copied().find(matches);
+                }
+                let mut candidates = keyed(&cached.by_key, request, &self.headers, &self.ignore);
+                candidates.sort_unstable();
+                candidates.into_iter().find(matches)
+            }
             Table::Indexed(index) => self.find_indexed(index, request, None, &[]),
         }
     }
@@ -501,6 +512,22 @@ impl Routes {
     }
 }
 
+/// The stubs filed under a live request's keys: its body as bytes, and as JSON when it is.
+fn keyed(
+    by_key: &foldhash::HashMap<u64, Vec<usize>>,
+    request: &LiveRequest,
+    headers: &[String],
+    ignore: &IgnoreRules,
+) -> Vec<usize> {
+    let (parts, json) = Parts::live(request, headers, ignore);
+    let mut found = Vec::new();
+    for body in std::iter::once(None).chain(json.map(Some)) {
+        let keys = body.map_or(parts, |b| parts.with_body(b)).keys();
+        found.extend(by_key.get(&keys.exact).into_iter().flatten());
+    }
+    found
+}
+
 /// Whether the request is elsewhere (another method or path), and how many differences.
 fn score(mismatches: &[Mismatch]) -> (bool, usize) {
     let elsewhere = mismatches
@@ -523,19 +550,24 @@ impl Cached {
     ) -> (Self, HashMap<usize, usize>) {
         let mut stubs: Vec<Stub> = Vec::new();
         let mut by_path: foldhash::HashMap<String, Vec<usize>> = foldhash::HashMap::default();
+        let mut by_key: foldhash::HashMap<u64, Vec<usize>> = foldhash::HashMap::default();
         for (index, exchange) in exchanges.iter().enumerate() {
             let request = &exchange.request;
-            let candidates = by_path.entry(request.path().to_string()).or_default();
+            // The recording is looked up as a live request would be.
             let same = LiveRequest::from_recorded(request).and_then(|as_live| {
+                let mut candidates = keyed(&by_key, &as_live, headers, ignore);
+                candidates.sort_unstable();
                 candidates
-                    .iter()
-                    .copied()
+                    .into_iter()
                     .find(|&s| stubs[s].matcher.matches(&as_live))
             });
             match same {
                 Some(s) => stubs[s].members.push(index),
                 None => {
-                    candidates.push(stubs.len());
+                    let key = Parts::recorded(request, headers, ignore).keys().exact;
+                    by_key.entry(key).or_default().push(stubs.len());
+                    let at_path = by_path.entry(request.path().to_string()).or_default();
+                    at_path.push(stubs.len());
                     stubs.push(Stub {
                         matcher: RequestMatcher::recorded(request, headers, ignore),
                         label: label(request),
@@ -566,6 +598,7 @@ impl Cached {
             stubs,
             by_path,
             by_contract,
+            by_key,
             replies: exchanges
                 .iter()
                 .map(|e| Reply::recorded(&e.response))
