@@ -16,7 +16,7 @@ use crate::recording::stream::{self, Place};
 use crate::recording::{Exchange, Request};
 
 /// Recording files up to this size are held in memory, larger ones served from their file.
-pub(crate) const CACHE_BYTES: u64 = 8 * 1024 * 1024;
+pub(crate) const CACHE_BYTES: u64 = 1024 * 1024;
 
 /// The exchanges a peer serves.
 #[derive(Debug, Clone)]
