@@ -91,13 +91,16 @@ async fn start(options: PeerOptions) -> PeerServer {
     }
 }
 
+/// A request body with its content type.
+type Body<'a> = Option<(&'a str, String)>;
+
 /// Status, the headers a recording can set, and the body bytes of one answer.
 async fn call(
     client: &reqwest::Client,
     base: &str,
     method: &str,
     url: &str,
-    body: Option<(&str, String)>,
+    body: Body<'_>,
 ) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
     let mut request = client
@@ -138,7 +141,7 @@ async fn a_large_recording_is_served_from_its_index_exactly_as_from_memory() {
     let held = start(options(Recorded::Exchanges(exchanges.clone()))).await;
     assert_eq!(indexed.recorded_count(), count);
     let client = reqwest::Client::new();
-    let spots: Vec<(&str, String, Option<(&str, String)>)> = vec![
+    let spots: Vec<(&str, String, Body)> = vec![
         ("GET", "/api/v1/customers/C-0".into(), None),
         ("GET", "/api/v1/customers/C-7".into(), None),
         ("GET", "/api/v1/customers/C-12345".into(), None),
