@@ -31,13 +31,14 @@ fn contracts() -> Vec<interlock::contract::Contract> {
 async fn start_peer(body: &Value) -> PeerServer {
     let options = PeerOptions {
         name: "erp".into(),
-        exchanges: vec![exchange(body)],
+        recording: vec![exchange(body)].into(),
         contracts: contracts(),
         ignore: IgnoreRules::default(),
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
         validate_requests: true,
         behaviour: Default::default(),
         admin: Default::default(),
+        journal_bytes: PeerOptions::JOURNAL_BYTES,
     };
     match PeerServer::start(options).await {
         Ok(server) => server,

@@ -129,13 +129,14 @@ fn bench(c: &mut Criterion) {
     let mock = runtime
         .block_on(PeerServer::start(PeerOptions {
             name: "crm".to_string(),
-            exchanges: recorded.iter().cloned().collect(),
+            recording: recorded.iter().cloned().collect::<Vec<_>>().into(),
             contracts: Vec::new(),
             ignore: IgnoreRules::default(),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             validate_requests: false,
             behaviour: Default::default(),
             admin: Default::default(),
+            journal_bytes: PeerOptions::JOURNAL_BYTES,
         }))
         .expect("mock starts");
     let targets = std::collections::BTreeMap::from([(scenario.target.clone(), mock.url())]);

@@ -316,6 +316,11 @@ pub struct MockArgs {
     #[arg(long, value_name = "NAME")]
     pub admin_allow_host: Vec<String>,
 
+    /// The most each peer's request journal keeps, e.g. `64MiB`, `512KiB` or bytes; the
+    /// oldest calls go first.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub journal_bytes: usize,
+
     /// Contract directory (repeatable); replaces the project file's list.
     #[arg(long, value_name = "DIR")]
     pub contracts: Vec<PathBuf>,
@@ -574,4 +579,61 @@ pub enum FailOn {
     PotentiallyBreaking,
     /// Any change at all.
     Safe,
+}
+
+/// A size in bytes: a number, optionally followed by `KiB`, `MiB` or `GiB` (`K`, `M`, `G` and
+/// `KB`, `MB`, `GB` mean the same powers of 1024).
+fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` (expected a number of bytes, or KiB, MiB, GiB: e.g. 64MiB)"
+            ));
+        }
+    };
+    let number: usize = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (e.g. 64MiB, 512KiB, 1048576)"))?;
+    number
+        .checked_mul(1 << shift)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| {
+            format!(
+                "`{text}` is out of range (more than 0, at most {}GiB)",
+                usize::MAX >> 30
+            )
+        })
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_take_binary_units_and_refuse_anything_else() {
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("512 KiB"), Ok(512 << 10));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("0").is_err());
+        assert!(
+            parse_size("12 parsecs")
+                .expect_err("unit")
+                .contains("unknown unit `parsecs`")
+        );
+        assert!(
+            parse_size("MiB")
+                .expect_err("number")
+                .contains("not a size")
+        );
+    }
 }

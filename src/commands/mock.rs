@@ -20,8 +20,7 @@ use crate::config::Config;
 use crate::contract::ContractSet;
 use crate::error::{Error, InputError};
 use crate::peers::{
-    ADMIN_PATH, AdminAccess, Behaviour, Outcome, PeerCall, PeerOptions, PeerServer, shown_request,
-    shown_text,
+    ADMIN_PATH, AdminAccess, Outcome, PeerCall, PeerOptions, PeerServer, shown_request, shown_text,
 };
 use crate::scenario::fault::add_fault;
 use crate::scenario::{self, IgnoreRules, PeerConfig};
@@ -34,8 +33,6 @@ struct Planned {
     /// `erp`, or `customer-onboarding/erp` when it comes from a scenario.
     label: String,
     options: PeerOptions,
-    /// Line numbers of the recorded exchanges, for the log.
-    lines: Vec<usize>,
     recording: PathBuf,
 }
 
@@ -50,9 +47,6 @@ impl Planned {
         Planned {
             label,
             options: PeerOptions::for_peer(peer, scenario_ignore, contracts, host),
-            lines: crate::recording::stream::open(&peer.recording_file)
-                .map(|lines| lines.flatten().map(|e| e.place.line).collect())
-                .unwrap_or_default(),
             recording: peer.recording_file.clone(),
         }
     }
@@ -69,6 +63,7 @@ pub(crate) fn run(args: &MockArgs, global: &GlobalArgs) -> Result<u8, Error> {
             enabled: !args.no_admin,
             allow_hosts: allow_hosts.clone(),
         };
+        p.options.journal_bytes = args.journal_bytes;
     }
     super::runtime()?.block_on(serve(planned, args.log))
 }
@@ -84,26 +79,17 @@ fn plan(args: &MockArgs, config: &Config) -> Result<Vec<Planned>, Error> {
     let mut planned = Vec::new();
     for spec in &args.recording {
         match crate::run::plan::parse_mock(spec) {
-            Ok((name, file, port)) => match crate::recording::stream::validate(&file) {
-                Ok(exchanges) => {
-                    let peer = PeerConfig {
-                        name: name.clone(),
-                        recording_file: file,
-                        exchanges,
-                        port,
-                        ignore: IgnoreRules::default(),
-                        behaviour: Behaviour::default(),
-                    };
-                    planned.push(Planned::new(
-                        name,
-                        &peer,
-                        &IgnoreRules::default(),
-                        &contracts,
-                        args.host,
-                    ));
-                }
-                Err(mut errs) => errors.append(&mut errs),
-            },
+            Ok((name, file, port)) => planned.push(Planned {
+                options: PeerOptions::for_recording(
+                    &name,
+                    file.clone(),
+                    port,
+                    &contracts,
+                    args.host,
+                ),
+                label: name,
+                recording: file,
+            }),
             Err(err) => errors.push(err.with_hint("e.g. --recording erp=erp.jsonl@18081")),
         }
     }
@@ -215,8 +201,12 @@ async fn serve(planned: Vec<Planned>, log: LogArg) -> Result<u8, Error> {
             "  {:width$}  {}  {} recorded exchange{} from {}{}",
             p.label,
             server.url(),
-            p.lines.len(),
-            if p.lines.len() == 1 { "" } else { "s" },
+            server.recorded_count(),
+            if server.recorded_count() == 1 {
+                ""
+            } else {
+                "s"
+            },
             p.recording.display(),
             if p.options.behaviour.faults.is_empty() {
                 String::new()
@@ -292,7 +282,7 @@ fn write_log(
             log == LogArg::All || (log == LogArg::Problems && problem)
         });
         for call in logged {
-            log_line(&mut text, &p.label, &p.lines, &call);
+            log_line(&mut text, &p.label, server, &call);
         }
     }
     if !text.is_empty() {
@@ -303,31 +293,32 @@ fn write_log(
 
 /// One request: `erp  POST /erp/v2/customers  201  recorded #1 (line 1)  0.4 ms`, then the
 /// fault, the differences of an unmatched request and any contract violations, indented.
-fn log_line(text: &mut String, label: &str, lines: &[usize], call: &PeerCall) {
+fn log_line(text: &mut String, label: &str, server: &PeerServer, call: &PeerCall) {
+    let line = |index: usize| server.recorded_line(index);
     let status = if call.status == 0 {
         "---".to_string()
     } else {
         call.status.to_string()
     };
     let how = match (call.outcome, call.matched) {
-        (Outcome::Matched, Some(i)) => format!("recorded #{} (line {})", i + 1, line(lines, i)),
+        (Outcome::Matched, Some(i)) => format!("recorded #{} (line {})", i + 1, line(i)),
         (Outcome::MatchedByContract, Some(i)) => format!(
             "recorded #{} (line {}), body matched by contract",
             i + 1,
-            line(lines, i)
+            line(i)
         ),
         (Outcome::MatchedByTemplate, Some(i)) => format!(
             "recorded #{} (line {}), path matched by template",
             i + 1,
-            line(lines, i)
+            line(i)
         ),
         (Outcome::RecordedError, Some(i)) => format!(
             "UNMATCHED, breaks its contract: recorded error #{} (line {})",
             i + 1,
-            line(lines, i)
+            line(i)
         ),
         (Outcome::Exhausted, _) => "recorded replies used up (playback: not-found)".to_string(),
-        (Outcome::Faulted, Some(i)) => format!("recorded #{} (line {})", i + 1, line(lines, i)),
+        (Outcome::Faulted, Some(i)) => format!("recorded #{} (line {})", i + 1, line(i)),
         (Outcome::Faulted, None) => "fault".to_string(),
         _ => "UNMATCHED".to_string(),
     };
@@ -364,8 +355,4 @@ fn log_line(text: &mut String, label: &str, lines: &[usize], call: &PeerCall) {
             shown_text(&finding.message)
         );
     }
-}
-
-fn line(lines: &[usize], index: usize) -> usize {
-    lines.get(index).copied().unwrap_or(0)
 }

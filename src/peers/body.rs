@@ -206,7 +206,7 @@ fn unrecorded(pointer: &str, live: &Value) -> Mismatch {
 }
 
 /// Appends `/token` with JSON-pointer escaping.
-fn push_token(pointer: &mut String, token: &str) {
+pub(super) fn push_token(pointer: &mut String, token: &str) {
     pointer.push('/');
     for ch in token.chars() {
         match ch {

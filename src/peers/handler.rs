@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use super::admin;
 use super::chained;
 use super::fault::{Fault, Faults, Hit};
+use super::index::Loose;
 use super::journal::Journal;
 use super::matcher::{LiveRequest, Mismatch, Part};
 use super::routes::{Closest, Reply, Routes, contract_index};
@@ -25,6 +26,7 @@ use super::validate;
 use super::wire::PeerBody;
 use super::{Behaviour, BodyMatch, InvalidRequests, Outcome, PathMatch, PeerCall, PeerOptions};
 use crate::contract::{Contract, ContractSet};
+use crate::error::Error;
 use crate::link::Chain;
 use crate::model::{Finding, FindingKind};
 use crate::scenario::fault::Action;
@@ -87,24 +89,33 @@ struct FixedChecks {
 }
 
 impl Peer {
-    pub(crate) fn new(options: PeerOptions, faults: Vec<Fault>, chain: Option<Arc<Chain>>) -> Self {
+    pub(crate) fn new(
+        options: PeerOptions,
+        faults: Vec<Fault>,
+        chain: Option<Arc<Chain>>,
+    ) -> Result<Self, Error> {
         let contracts = ContractSet::new(options.contracts);
         let behaviour = options.behaviour;
         // Bodies matched by contract, not by value, are checked per request.
         let body_values_vary =
             !options.ignore.is_empty() || behaviour.match_body == BodyMatch::Contract;
-        let routes = Routes::new(
-            &options.exchanges,
+        let loose = Loose {
+            no_body: behaviour.match_body == BodyMatch::Contract,
+            no_path: behaviour.match_path == PathMatch::Template,
+        };
+        let routes = Routes::load(
+            options.recording,
             options.ignore,
             &behaviour.match_headers,
             &contracts,
-        );
+            loose,
+        )?;
         let fixed_checks = routes
-            .stubs()
-            .iter()
-            .map(|stub| {
-                let contract = contracts.iter().nth(stub.contract?)?;
-                let recorded = &options.exchanges.get(*stub.members.first()?)?.request;
+            .first_requests()
+            .into_iter()
+            .map(|(contract, recorded)| {
+                let contract = contracts.iter().nth(contract?)?;
+                let recorded = recorded?;
                 let as_live = LiveRequest::from_recorded(recorded)?;
                 let body_fixed = recorded.body.json().is_some() && !body_values_vary;
                 let findings = if body_fixed {
@@ -123,7 +134,7 @@ impl Peer {
             .map(|c| Arc::from(c.path.as_str()))
             .collect();
         let seed = behaviour.seed;
-        Peer {
+        Ok(Peer {
             routes,
             name: options.name,
             contracts,
@@ -132,10 +143,10 @@ impl Peer {
             faults: Faults::new(faults, seed),
             fixed_checks,
             templates,
-            journal: Journal::new(Journal::CAPACITY),
+            journal: Journal::with_bytes(Journal::CAPACITY, options.journal_bytes),
             admin: options.admin,
             chain,
-        }
+        })
     }
 
     /// Every way the request breaks its contract, reusing what its stub fixes.
@@ -424,7 +435,7 @@ impl Peer {
         let request = translated.as_ref().unwrap_or(live);
         let exact = self.routes.find(request);
         let contract_at = match exact {
-            Some(stub) => self.routes.stub(stub).contract,
+            Some(stub) => self.routes.contract(stub),
             None => self.contract_of(request),
         };
         let contract = self.contract(contract_at);
@@ -442,7 +453,7 @@ impl Peer {
         if let Some((stub, outcome)) = found {
             return match self.routes.take(stub, self.behaviour.playback) {
                 Some((index, reply)) => Answer {
-                    response: self.reply(reply),
+                    response: self.reply(&reply),
                     matched: Some(index),
                     outcome,
                     route,
@@ -454,8 +465,8 @@ impl Peer {
                         StatusCode::NOT_FOUND,
                         &json!({
                             "error": "every recorded reply to this request has been served",
-                            "request": self.routes.stub(stub).label,
-                            "recorded": self.routes.stub(stub).members.len(),
+                            "request": self.routes.label(stub),
+                            "recorded": self.routes.members(stub),
                             "playback": "not-found",
                         }),
                     ),
@@ -468,7 +479,7 @@ impl Peer {
             };
         }
 
-        let closest = self.routes.closest(request);
+        let closest = self.routes.closest(request, contract_at);
         let violations: Vec<Value> = findings
             .iter()
             .filter(|f| validate::is_violation(f))
@@ -485,7 +496,7 @@ impl Peer {
         };
         if let Some((index, reply)) = recorded_error {
             return Answer {
-                response: self.reply(reply),
+                response: self.reply(&reply),
                 matched: Some(index),
                 outcome: Outcome::RecordedError,
                 route,

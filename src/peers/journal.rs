@@ -3,7 +3,8 @@
 //! Two readers share it. The run takes the calls made since its last take (one exchange's
 //! worth) with [`Journal::take`]; the admin endpoint shows the whole history with
 //! [`Journal::history`] and clears it with [`Journal::clear`]. The journal is bounded: past
-//! [`Journal::CAPACITY`] calls per stripe the oldest is dropped, and counted when it had not been
+//! [`Journal::CAPACITY`] calls per stripe, or past its share of the byte cap (by default
+//! [`Journal::BYTES`] in all, counting each call's head and kept body), the oldest is dropped, and counted when it had not been
 //! taken yet, so a peer hammered by a runaway target (or a ten-minute soak) cannot grow without
 //! limit; the new call is written over the dropped one ([`Journal::push_with`]), so a full
 //! journal neither allocates nor frees.
@@ -24,6 +25,8 @@ const STRIPES: usize = 8;
 #[derive(Debug)]
 pub(crate) struct Journal {
     capacity: usize,
+    /// Bytes of calls kept at most per stripe.
+    stripe_bytes: usize,
     next: AtomicU64,
     /// Number of the first call the history shows (calls before it were cleared).
     visible: AtomicU64,
@@ -76,13 +79,21 @@ fn stripe_of_this_thread() -> usize {
 impl Journal {
     /// Calls kept at most per stripe.
     pub(crate) const CAPACITY: usize = 10_000;
-    /// Bytes of calls kept at most per stripe (64 MiB in all), so large bodies cannot make
-    /// the journal grow to the count cap times the body cap.
-    pub(crate) const BYTES_PER_STRIPE: usize = 8 * 1024 * 1024;
+    /// Bytes of calls kept at most in all, by default, so large bodies cannot make the
+    /// journal grow to the count cap times the body cap.
+    pub const BYTES: usize = 64 * 1024 * 1024;
 
+    #[cfg(test)]
     pub(crate) fn new(capacity: usize) -> Self {
+        Journal::with_bytes(capacity, Journal::BYTES)
+    }
+
+    /// A journal keeping at most `capacity` calls per stripe and `bytes` of calls in all
+    /// (each stripe an equal share; the newest call of a stripe is always kept).
+    pub(crate) fn with_bytes(capacity: usize, bytes: usize) -> Self {
         Journal {
             capacity: capacity.max(1),
+            stripe_bytes: (bytes / STRIPES).max(1),
             next: AtomicU64::new(0),
             visible: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
@@ -132,7 +143,7 @@ impl Journal {
         stripe.calls.push_back((seq, call));
         // Past the byte cap the oldest calls go too, as past the count cap (the newest stays).
         let mut released = Vec::new();
-        while stripe.bytes > Self::BYTES_PER_STRIPE && stripe.calls.len() > 1 {
+        while stripe.bytes > self.stripe_bytes && stripe.calls.len() > 1 {
             let Some((_, old)) = stripe.calls.pop_front() else {
                 break;
             };
@@ -243,7 +254,7 @@ mod tests {
         }
         let kept = journal.take();
         let bytes: usize = kept.iter().map(|c| weight(c)).sum();
-        assert!(bytes <= Journal::BYTES_PER_STRIPE, "{bytes} bytes kept");
+        assert!(bytes <= Journal::BYTES / STRIPES, "{bytes} bytes kept");
         assert!(kept.len() < 1000 && !kept.is_empty(), "{}", kept.len());
         assert_eq!(journal.dropped() as usize, 1000 - kept.len());
     }

@@ -36,8 +36,11 @@ mod body;
 mod chained;
 pub(crate) mod fault;
 mod handler;
+mod index;
 mod journal;
+mod key;
 mod matcher;
+mod recorded;
 mod routes;
 mod validate;
 mod wire;
@@ -65,6 +68,7 @@ pub(crate) use admin::ADMIN_PATH;
 pub use admin::AdminAccess;
 pub(crate) use admin::{shown_request, shown_text};
 use handler::Peer;
+pub use recorded::Recorded;
 
 /// How long open connections get to finish their current request at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -74,8 +78,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 pub struct PeerOptions {
     /// Peer name (e.g. `erp`); contracts whose provider has this name validate its requests.
     pub name: String,
-    /// Recorded exchanges this peer serves, in recorded order.
-    pub exchanges: Vec<Exchange>,
+    /// The recorded exchanges this peer serves: a recording file (a large one is indexed and
+    /// read by position, not held) or exchanges in memory.
+    pub recording: Recorded,
     /// Contracts whose provider is this peer.
     pub contracts: Vec<Contract>,
     /// Body fields whose values are not compared when matching requests.
@@ -88,9 +93,14 @@ pub struct PeerOptions {
     pub behaviour: Behaviour,
     /// Whether the admin endpoint answers, and to which `Host` names besides loopback ones.
     pub admin: AdminAccess,
+    /// Bytes of journaled calls kept at most; the oldest go first.
+    pub journal_bytes: usize,
 }
 
 impl PeerOptions {
+    /// Default byte cap of a peer's journal.
+    pub const JOURNAL_BYTES: usize = journal::Journal::BYTES;
+
     /// A scenario's mocked peer, validating requests against the contracts it provides, with
     /// the scenario's ignore rules and its own, on `host` at its port (a free one when unset).
     pub(crate) fn for_peer(
@@ -100,17 +110,37 @@ impl PeerOptions {
         host: std::net::IpAddr,
     ) -> PeerOptions {
         PeerOptions {
-            name: peer.name.clone(),
-            // Checked by the scenario's validation pass before the peer starts.
-            exchanges: crate::recording::read(&peer.recording_file)
-                .map(|r| r.exchanges.into_iter().map(|(_, e)| e).collect())
-                .unwrap_or_default(),
-            contracts: contracts.provided_by(&peer.name).cloned().collect(),
             ignore: scenario_ignore.with(&peer.ignore),
-            bind: SocketAddr::new(host, peer.port.unwrap_or(0)),
-            validate_requests: true,
             behaviour: peer.behaviour.clone(),
+            ..PeerOptions::for_recording(
+                &peer.name,
+                peer.recording_file.clone(),
+                peer.port,
+                contracts,
+                host,
+            )
+        }
+    }
+
+    /// Peer `name` serving a recording file with default matching, validating requests
+    /// against the contracts it provides, on `host` at `port` (a free one when unset).
+    pub(crate) fn for_recording(
+        name: &str,
+        file: std::path::PathBuf,
+        port: Option<u16>,
+        contracts: &crate::contract::ContractSet,
+        host: std::net::IpAddr,
+    ) -> PeerOptions {
+        PeerOptions {
+            name: name.to_string(),
+            recording: Recorded::File(file),
+            contracts: contracts.provided_by(name).cloned().collect(),
+            ignore: IgnoreRules::default(),
+            bind: SocketAddr::new(host, port.unwrap_or(0)),
+            validate_requests: true,
+            behaviour: Behaviour::default(),
             admin: AdminAccess::default(),
+            journal_bytes: PeerOptions::JOURNAL_BYTES,
         }
     }
 }
@@ -322,8 +352,9 @@ pub struct PeerServer {
 }
 
 impl PeerServer {
-    /// Compiles the recordings and starts listening. A port that cannot be bound is an
-    /// environment error naming the peer and the address.
+    /// Reads the recording and starts listening. A recording that cannot be read or has bad
+    /// lines is an input error; a port that cannot be bound is an environment error naming
+    /// the peer and the address.
     pub async fn start(options: PeerOptions) -> Result<PeerServer, Error> {
         PeerServer::start_chained(options, None).await
     }
@@ -339,13 +370,17 @@ impl PeerServer {
             .map(fault::Fault::new)
             .collect();
         let bind = options.bind;
+        // Reading a large recording takes a while: off the runtime's threads.
+        let peer = tokio::task::spawn_blocking(move || Peer::new(options, faults, chain))
+            .await
+            .map_err(|err| Error::Environment(format!("peer `{name}`: {err}")))??;
+        let peer = Arc::new(peer);
         let listener = TcpListener::bind(bind)
             .await
             .map_err(|err| listen_error(&name, bind, &err))?;
         let addr = listener
             .local_addr()
             .map_err(|err| listen_error(&name, bind, &err))?;
-        let peer = Arc::new(Peer::new(options, faults, chain));
         let (stop, stopped) = watch::channel(false);
         let serving = Arc::clone(&peer);
         let accept = tokio::spawn(crate::server::accept_loop(
@@ -400,6 +435,26 @@ impl PeerServer {
     /// Indexes of recorded exchanges never served, in recorded order.
     pub fn unused(&self) -> Vec<usize> {
         self.peer.routes.unused()
+    }
+
+    /// How many exchanges the peer's recording holds.
+    pub fn recorded_count(&self) -> usize {
+        self.peer.routes.store().len()
+    }
+
+    /// The 1-based line of a recorded exchange in its file (its position for exchanges given
+    /// in memory).
+    pub fn recorded_line(&self, index: usize) -> usize {
+        self.peer.routes.store().line(index)
+    }
+
+    /// A recorded exchange, read again from the recording when it is not held.
+    pub fn recorded(&self, index: usize) -> Result<Exchange, crate::error::InputError> {
+        self.peer
+            .routes
+            .store()
+            .read(index)
+            .map(std::borrow::Cow::into_owned)
     }
 
     /// Stops accepting, lets open connections finish their current request (bounded), and

@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::link::Chain;
 use crate::model::samples::Samples;
 use crate::model::{Finding, FindingKind, Latency, Location};
-use crate::peers::{PeerCall, PeerOptions, PeerServer};
+use crate::peers::{PeerCall, PeerOptions, PeerServer, Recorded};
 use crate::replay::Replayer;
 use crate::scenario::{IgnoreRules, LatencyBudget, Scenario};
 use std::sync::Arc;
@@ -69,13 +69,14 @@ impl Stage {
             None => {
                 let options = PeerOptions {
                     name: scenario.target.clone(),
-                    exchanges: stand_in_exchanges(scenario)?,
+                    recording: stand_in_recording(scenario)?,
                     contracts: Vec::new(),
                     ignore: IgnoreRules::default(),
                     bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
                     validate_requests: false,
                     admin: crate::peers::AdminAccess::default(),
                     behaviour: Default::default(),
+                    journal_bytes: PeerOptions::JOURNAL_BYTES,
                 };
                 let server = PeerServer::start(options).await?;
                 let url = server.url();
@@ -174,19 +175,10 @@ impl Stage {
     ) -> Vec<Finding> {
         let mut findings = Vec::new();
         for (peer, config) in self.peers.iter().zip(&scenario.peers) {
-            let unused: BTreeSet<usize> = peer.unused().into_iter().collect();
-            if unused.is_empty() {
-                continue;
-            }
-            let Ok(lines) = crate::recording::stream::open(&config.recording_file) else {
-                continue;
-            };
-            let recorded = lines
-                .flatten()
-                .enumerate()
-                .filter(|(index, _)| unused.contains(index));
-            for (_, entry) in recorded {
-                let exchange = &entry.exchange;
+            for index in peer.unused() {
+                let Ok(exchange) = peer.recorded(index) else {
+                    continue;
+                };
                 let key = (
                     config.name.clone(),
                     exchange.request.method.clone(),
@@ -210,7 +202,7 @@ impl Stage {
                             config.name,
                             exchange.request.method,
                             exchange.request.url,
-                            entry.place.line
+                            peer.recorded_line(index)
                         ),
                     )
                     .for_contract(contract),
@@ -230,19 +222,25 @@ impl Stage {
     }
 }
 
-/// The replay recording as the recorded stand-in serves it (placeholders hold their recorded
-/// values).
-fn stand_in_exchanges(scenario: &Scenario) -> Result<Vec<crate::recording::Exchange>, Error> {
-    let lines = crate::recording::stream::open(&scenario.replay_file)
-        .map_err(|err| Error::Input(vec![err]))?;
-    lines
-        .enumerate()
-        .map(|(index, entry)| {
-            entry
-                .map(|entry| scenario.recorded(index, entry.exchange))
-                .map_err(|err| Error::Input(vec![err]))
-        })
-        .collect()
+/// What the recorded stand-in serves: the replay recording, with the requests holding
+/// `${name}` placeholders as the scenario resolved them (recorded values filled in).
+fn stand_in_recording(scenario: &Scenario) -> Result<Recorded, Error> {
+    if scenario.templates.is_empty() {
+        return Ok(Recorded::File(scenario.replay_file.clone()));
+    }
+    let input = |err| Error::Input(vec![err]);
+    let lines = crate::recording::stream::open(&scenario.replay_file).map_err(input)?;
+    let mut resolved = Vec::new();
+    for (index, entry) in lines.enumerate() {
+        if scenario.templates.contains_key(&index) {
+            let exchange = scenario.recorded(index, entry.map_err(input)?.exchange);
+            resolved.push((index, exchange.request));
+        }
+    }
+    Ok(Recorded::Edited(
+        scenario.replay_file.clone(),
+        resolved.into_iter().collect(),
+    ))
 }
 
 /// A finding about what the target sent a peer, without any credential it forwarded.

@@ -282,7 +282,7 @@ async fn cycle_and_not_found_playback_after_the_recorded_replies() {
 async fn named_headers_take_part_in_matching_and_are_explained() {
     const TENANT: &str = r#"{"request":{"method":"GET","url":"/api/v1/customers/C-9","headers":{"x-tenant-id":"cn-east"}},"response":{"status":200,"body":{"id":"C-9"}}}"#;
     let mut options = options();
-    options.exchanges = exchanges(TENANT);
+    options.recording = exchanges(TENANT).into();
     options.behaviour.match_headers = vec!["X-Tenant-Id".into()];
     let server = start(options).await;
     let url = format!("{}/api/v1/customers/C-9", server.url());
@@ -366,7 +366,7 @@ async fn an_invalid_request_gets_the_recorded_error_response_unless_told_to_reje
         ),
     ] {
         let mut options = options();
-        options.exchanges = exchanges(&recorded_error);
+        options.recording = exchanges(&recorded_error).into();
         options.behaviour.invalid_requests = policy;
         let server = start(options).await;
         let response = client()

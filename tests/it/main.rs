@@ -24,6 +24,7 @@ mod infer;
 mod learn;
 mod lineage;
 mod mock_cli;
+mod mock_scale;
 mod packaging;
 mod peers;
 mod privacy;

@@ -12,14 +12,14 @@ use crate::harness::Project;
 use crate::support::crm;
 
 /// A running `interlock mock` whose stdout is read line by line.
-struct Mock {
+pub(crate) struct Mock {
     child: Child,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
 }
 
 impl Mock {
-    fn start(project: &Project, args: &[&str]) -> Mock {
+    pub(crate) fn start(project: &Project, args: &[&str]) -> Mock {
         let mut child = Command::new(env!("CARGO_BIN_EXE_interlock"))
             .arg("mock")
             .args(args)
@@ -47,7 +47,7 @@ impl Mock {
     }
 
     /// Reads stdout until a line contains `text`; panics with everything seen after 10 s.
-    fn wait_for(&mut self, text: &str) -> String {
+    pub(crate) fn wait_for(&mut self, text: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             match self.lines.recv_timeout(left) {
@@ -68,7 +68,7 @@ impl Mock {
 
     /// Sends a signal (`INT`, `TERM`) and waits (bounded) for the exit code and the rest of
     /// stdout.
-    fn stop(mut self, signal: &str) -> (i32, String) {
+    pub(crate) fn stop(mut self, signal: &str) -> (i32, String) {
         let status = Command::new("kill")
             .args([&format!("-{signal}"), &self.child.id().to_string()])
             .status()
@@ -89,6 +89,13 @@ impl Mock {
             self.seen.push(line);
         }
         (code, self.seen.join("\n"))
+    }
+}
+
+impl Mock {
+    /// The child's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 

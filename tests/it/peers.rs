@@ -40,13 +40,14 @@ pub(crate) fn contracts() -> Vec<Contract> {
 pub(crate) fn options() -> PeerOptions {
     PeerOptions {
         name: "erp".to_string(),
-        exchanges: exchanges(ERP),
+        recording: exchanges(ERP).into(),
         contracts: contracts(),
         ignore: IgnoreRules::default(),
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
         validate_requests: true,
         behaviour: Default::default(),
         admin: Default::default(),
+        journal_bytes: PeerOptions::JOURNAL_BYTES,
     }
 }
 
@@ -292,7 +293,7 @@ async fn a_request_breaking_the_contract_is_reported_even_when_a_recording_serve
     // The recording itself predates the contract's `tax_id` requirement.
     let old = r#"{"request":{"method":"POST","url":"/api/v1/customers","body":{"name":"ACME","credit_limit":500000}},"response":{"status":201,"body":{"id":"C-9"}}}"#;
     let mut opts = options();
-    opts.exchanges = exchanges(old);
+    opts.recording = exchanges(old).into();
     let server = start(opts).await;
     let reply = post_json(
         &server,

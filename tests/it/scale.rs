@@ -1,7 +1,8 @@
 //! Scale: a replay's memory stays flat as its recording grows. A project of a few thousand
 //! exchanges and one of twice as many are replayed by the real binary (`--snapshots no`) into a
 //! live target that answers each request with the next recorded response; the peak resident
-//! memory of each run (`/usr/bin/time -f %M`) may grow by no more than the recording does.
+//! memory of each run (`/usr/bin/time -f %M`) may grow by no more than a quarter of what the
+//! recording does, plus 1 MiB.
 //! Holding the recording (about 26 times its size in memory) fails the test. Nothing here
 //! depends on the machine's speed: only memory is compared.
 
@@ -156,10 +157,14 @@ fn a_replay_peak_memory_grows_much_less_than_its_recording() {
     let grown_recording = size(&large) - size(&small);
     let (small_peak, large_peak) = (peak_kib(&small), peak_kib(&large));
     let grown_peak = large_peak.saturating_sub(small_peak);
-    // Holding the recording costs about 26 times its size; streaming costs at most the result
-    // kept of each exchange (and 1 MiB of allocator noise).
+    eprintln!(
+        "peak {small_peak} → {large_peak} KiB while the recording grew by {grown_recording} KiB"
+    );
+    // Holding the recording costs about 26 times its size; streaming keeps nothing per passing
+    // exchange, so what grows is allocator noise: a quarter of the recording's growth, plus
+    // 1 MiB.
     assert!(
-        grown_peak < grown_recording + 1024,
+        grown_peak < grown_recording / 4 + 1024,
         "peak RSS grew by {grown_peak} KiB ({small_peak} → {large_peak} KiB) while the recording grew by {grown_recording} KiB"
     );
 }
