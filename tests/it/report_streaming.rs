@@ -238,3 +238,72 @@ fn regression_a_report_to_dev_stderr_on_a_pipe_is_written_through_not_refused() 
         out.stdout
     );
 }
+
+/// An importer writes while it still reads its input: to `-` its output waits in a temporary
+/// file (not in memory) until the whole input is read, so a HAR that turns out bad part-way
+/// leaves nothing on stdout, and a good one gives exactly the recording a file gets.
+#[test]
+fn a_har_imported_to_stdout_is_the_recording_and_bad_input_writes_nothing() {
+    let project = Project::empty();
+    let har = crate::harness::repo_root().join("tests/fixtures/har/chromium.har");
+    let full = std::fs::read_to_string(&har).expect("the HAR fixture");
+    project.write("full.har", &full);
+    // Cut inside the sixth entry: five were converted when the end arrives.
+    let cut = full
+        .match_indices("\"startedDateTime\"")
+        .nth(5)
+        .expect("six entries")
+        .0
+        + 40;
+    project.write("cut.har", &full[..cut]);
+    let import = |args: &[&str]| {
+        let mut all = vec!["import", "har"];
+        all.extend_from_slice(args);
+        project.run_with_env(
+            &all,
+            &[("INTERLOCK_REDACT_KEY", "0123456789abcdef0123456789abcdef")],
+        )
+    };
+
+    import(&["full.har", "--out", "rec.jsonl"]).assert_code(0);
+    let out = import(&["full.har", "--out", "-"]);
+    out.assert_code(0);
+    assert!(
+        out.stdout == project.read("rec.jsonl"),
+        "the recording on stdout is the file's, byte for byte"
+    );
+
+    let out = import(&["cut.har", "--out", "-"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("the HAR file ends early"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stdout, "", "nothing half-written on stdout");
+}
+
+/// `domains`, `lineage` and `import har` said what they wrote on stdout after the document,
+/// so with `--out -` the line ("learned 88 fields … into -") ended up inside the YAML or the
+/// recording. It goes to stderr then; stdout is the file's content alone.
+#[test]
+fn regression_the_line_saying_what_was_written_to_stdout_is_not_part_of_it() {
+    let project = Project::bundled();
+    for command in ["domains", "lineage"] {
+        project
+            .run(&[command, "--out", "written.yaml"])
+            .assert_code(0);
+        let out = project.run(&[command, "--out", "-"]);
+        out.assert_code(0);
+        assert!(
+            out.stdout == project.read("written.yaml"),
+            "`{command} --out -` is the file, byte for byte:\n{}",
+            out.stdout
+        );
+        assert!(
+            out.stderr.starts_with("learned "),
+            "the line goes to stderr: {}",
+            out.stderr
+        );
+    }
+}
