@@ -71,8 +71,8 @@ pub struct Placement {
     /// request to a peer and in the target's traffic (a value the target sends a peer is
     /// linked only when it comes back).
     pub returns: Vec<u32>,
-    /// How many linkable values the recordings hold (with repeats): sizes the replay's filter
-    /// of values already seen.
+    /// How many linkable values the recordings hold, a value counted once per exchange (and
+    /// again in each exchange it recurs in): sizes the replay's filter of values already seen.
     pub values: usize,
 }
 
@@ -81,6 +81,12 @@ impl Placement {
     pub fn returns(&self, text: &str) -> bool {
         self.returns.binary_search(&upper(value_hash(text))).is_ok()
     }
+}
+
+/// How many different hashes a list holds (sorting it).
+fn distinct(hashes: &mut [u64]) -> usize {
+    hashes.sort_unstable();
+    hashes.len() - hashes.windows(2).filter(|w| w[0] == w[1]).count()
 }
 
 /// The upper half of a hash.
@@ -251,6 +257,8 @@ pub fn place(target: &Path, peers: &[(&str, &Path)]) -> Result<Placement, InputE
     // values they were sent.
     let mut spill = Spill::create()?;
     let mut calls: Vec<PlacedCall> = Vec::new();
+    // The value hashes of one exchange.
+    let mut seen: Vec<u64> = Vec::new();
     let mut places = BufWriter::new(&spill.file);
     for (_, path) in peers {
         let mut count = 0u32;
@@ -267,11 +275,14 @@ pub fn place(target: &Path, peers: &[(&str, &Path)]) -> Result<Placement, InputE
                 .and_then(|()| places.write_all(&line.to_le_bytes()))
                 .map_err(spill_error)?;
             count += 1;
+            seen.clear();
             for text in request_texts(&entry.exchange.request) {
-                sent.insert_hash(value_hash(&text));
-                placement.values += 1;
+                let hash = value_hash(&text);
+                sent.insert_hash(hash);
+                seen.push(hash);
             }
-            placement.values += response_texts(&entry.exchange).count();
+            seen.extend(response_texts(&entry.exchange).map(|text| value_hash(&text)));
+            placement.values += distinct(&mut seen);
         }
         spill.per_peer.push(count);
     }
@@ -299,9 +310,10 @@ pub fn place(target: &Path, peers: &[(&str, &Path)]) -> Result<Placement, InputE
             }
         }
         let wanted = any_untimed || !all_timed;
+        seen.clear();
         for text in request_texts(&entry.exchange.request) {
-            placement.values += 1;
             let hash = value_hash(&text);
+            seen.push(hash);
             if sent.contains_hash(hash) {
                 add_compacting(&mut placement.returns, upper(hash), u32::eq);
                 if wanted {
@@ -310,12 +322,13 @@ pub fn place(target: &Path, peers: &[(&str, &Path)]) -> Result<Placement, InputE
             }
         }
         for text in response_texts(&entry.exchange) {
-            placement.values += 1;
             let hash = value_hash(&text);
+            seen.push(hash);
             if sent.contains_hash(hash) {
                 add_compacting(&mut placement.returns, upper(hash), u32::eq);
             }
         }
+        placement.values += distinct(&mut seen);
         steps += 1;
     }
     if missed > 0 {
@@ -511,6 +524,24 @@ mod tests {
             .collect();
         // Within a step, a call without a time comes first.
         assert_eq!(urls, [vec!["/e/2", "/e/1"], vec!["/e/0"], vec![]]);
+    }
+
+    #[test]
+    fn values_are_counted_once_per_exchange_they_appear_in() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("crm.jsonl");
+        let exchange = r#"{"request":{"method":"POST","url":"/c","body":{"a":"R-3001","b":"R-3001"}},"response":{"status":201,"body":{"id":"R-3001","other":"R-3002"}}}"#;
+        std::fs::write(&target, exchange).expect("crm");
+        let erp = dir.path().join("erp.jsonl");
+        std::fs::write(
+            &erp,
+            line("/e", r#"{"ref":"R-3001","again":"R-3001"}"#, None),
+        )
+        .expect("erp");
+        let placement = place(&target, &[("erp", erp.as_path())]).expect("placed");
+        assert_eq!(placement.values, 3);
+        assert!(placement.returns("R-3001"));
+        assert!(!placement.returns("R-3002"));
     }
 
     #[test]

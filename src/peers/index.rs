@@ -51,8 +51,9 @@ pub(crate) struct Row {
 pub(crate) struct Builder {
     keys: Vec<u64>,
     paths: Vec<u64>,
-    contracts: Vec<u32>,
-    any_contract: bool,
+    contracts: Contracts,
+    /// Rows expected.
+    rows: usize,
     loose_keys: Vec<[u64; 3]>,
     loose: Loose,
 }
@@ -71,8 +72,8 @@ impl Builder {
         Builder {
             keys: Vec::with_capacity(rows),
             paths: Vec::with_capacity(rows),
-            contracts: Vec::with_capacity(rows),
-            any_contract: false,
+            contracts: Contracts::default(),
+            rows,
             loose_keys: Vec::with_capacity(loose_rows),
             loose,
         }
@@ -83,10 +84,9 @@ impl Builder {
             .contract
             .and_then(|c| u32::try_from(c).ok())
             .unwrap_or(NO_CONTRACT);
-        self.any_contract |= contract != NO_CONTRACT;
+        self.contracts.push(contract, self.keys.len(), self.rows);
         self.keys.push(row.keys.exact);
         self.paths.push(row.path);
-        self.contracts.push(contract);
         if self.loose.no_body || self.loose.no_path {
             self.loose_keys
                 .push([row.keys.no_body, row.keys.no_path, row.keys.no_path_body]);
@@ -98,9 +98,9 @@ impl Builder {
             mut keys,
             paths,
             contracts: recorded_contracts,
-            any_contract,
             loose_keys,
             loose,
+            ..
         } = self;
         let rows = u32::try_from(keys.len()).unwrap_or(u32::MAX);
         let mut order: Vec<u32> = (0..rows).collect();
@@ -108,34 +108,13 @@ impl Builder {
         // Equal keys are equal values: sorting them in place gives the keys of `order`.
         keys.truncate(order.len());
         keys.sort_unstable();
-        let contracts = if any_contract {
-            Contracts::of(order.iter().map(|&i| recorded_contracts[i as usize]))
-        } else {
-            Contracts::None
-        };
+        let contracts = recorded_contracts.permuted(&order);
         drop(recorded_contracts);
-        let stubs: Vec<u32> = (0..order.len())
+        let mut stubs: Vec<u32> = (0..order.len())
             .filter(|&p| p == 0 || keys[p - 1] != keys[p])
             .map(|p| p as u32)
             .collect();
         let first = |s: u32| order[s as usize];
-        let (by_path, by_path_stub) = {
-            let mut sorted = stubs.clone();
-            sorted.sort_unstable_by_key(|&s| (paths[first(s) as usize], first(s)));
-            let (mut hashes, mut kept) = (Vec::new(), Vec::new());
-            for s in sorted {
-                let path = paths[first(s) as usize];
-                let from = hashes.partition_point(|&h| h < path);
-                if hashes.len() - from < PATH_CANDIDATES {
-                    hashes.push(path);
-                    kept.push(s);
-                }
-            }
-            hashes.shrink_to_fit();
-            kept.shrink_to_fit();
-            (hashes, kept)
-        };
-        drop(paths);
         let loose_list = |pick: usize| -> Vec<(u64, u32)> {
             let mut list: Vec<(u64, u32)> = (stubs.iter())
                 .map(|&s| (loose_keys[first(s) as usize][pick], s))
@@ -153,6 +132,22 @@ impl Builder {
         } else {
             (Vec::new(), Vec::new())
         };
+        drop(loose_keys);
+        // The stubs by path, earliest first, then the first few of each path kept in place.
+        let path_of = |s: u32| paths[first(s) as usize];
+        stubs.sort_unstable_by_key(|&s| (path_of(s), first(s)));
+        let mut kept = 0;
+        for at in 0..stubs.len() {
+            let s = stubs[at];
+            if kept < PATH_CANDIDATES || path_of(stubs[kept - PATH_CANDIDATES]) != path_of(s) {
+                stubs[kept] = s;
+                kept += 1;
+            }
+        }
+        stubs.truncate(kept);
+        stubs.shrink_to_fit();
+        let by_path: Vec<u64> = stubs.iter().map(|&s| path_of(s)).collect();
+        drop(paths);
         let turns = (0..order.len()).map(|_| AtomicU8::new(0)).collect();
         Index {
             keys,
@@ -161,7 +156,7 @@ impl Builder {
             spilled: Mutex::new(HashMap::new()),
             contracts,
             by_path,
-            by_path_stub,
+            by_path_stub: stubs,
             no_body,
             no_path,
             no_path_body,
@@ -169,8 +164,8 @@ impl Builder {
     }
 }
 
-/// The contract of each exchange in key order: as 16-bit numbers while there are few
-/// contracts, else 32-bit.
+/// The contract of each exchange: none until one is covered, then as 16-bit numbers while
+/// they fit, else 32-bit.
 #[derive(Debug)]
 enum Contracts {
     None,
@@ -178,19 +173,67 @@ enum Contracts {
     Wide(Vec<u32>),
 }
 
+impl Default for Contracts {
+    fn default() -> Contracts {
+        Contracts::None
+    }
+}
+
 impl Contracts {
-    fn of(contracts: impl ExactSizeIterator<Item = u32> + Clone) -> Contracts {
-        let narrow = contracts
-            .clone()
-            .all(|c| c == NO_CONTRACT || c < u32::from(u16::MAX));
-        if narrow {
-            Contracts::Narrow(
-                contracts
-                    .map(|c| if c == NO_CONTRACT { u16::MAX } else { c as u16 })
+    /// Adds the contract of exchange `at` (`NO_CONTRACT` for none), room made for `rows`.
+    fn push(&mut self, contract: u32, at: usize, rows: usize) {
+        if contract == NO_CONTRACT && matches!(self, Contracts::None) {
+            return;
+        }
+        if matches!(self, Contracts::None) {
+            let mut list = Vec::with_capacity(rows.max(at + 1));
+            list.resize(at, u16::MAX);
+            *self = Contracts::Narrow(list);
+        }
+        if let Contracts::Narrow(list) = self
+            && contract != NO_CONTRACT
+            && contract >= u32::from(u16::MAX)
+        {
+            let wide = list
+                .iter()
+                .map(|&c| {
+                    if c == u16::MAX {
+                        NO_CONTRACT
+                    } else {
+                        u32::from(c)
+                    }
+                })
+                .collect();
+            *self = Contracts::Wide(wide);
+        }
+        match self {
+            Contracts::None => {}
+            Contracts::Narrow(list) => list.push(if contract == NO_CONTRACT {
+                u16::MAX
+            } else {
+                contract as u16
+            }),
+            Contracts::Wide(list) => list.push(contract),
+        }
+    }
+
+    /// The same contracts in the order of `order` (positions into this list).
+    fn permuted(&self, order: &[u32]) -> Contracts {
+        let at = |i: u32| i as usize;
+        match self {
+            Contracts::None => Contracts::None,
+            Contracts::Narrow(list) => Contracts::Narrow(
+                order
+                    .iter()
+                    .map(|&i| list.get(at(i)).copied().unwrap_or(u16::MAX))
                     .collect(),
-            )
-        } else {
-            Contracts::Wide(contracts.collect())
+            ),
+            Contracts::Wide(list) => Contracts::Wide(
+                order
+                    .iter()
+                    .map(|&i| list.get(at(i)).copied().unwrap_or(NO_CONTRACT))
+                    .collect(),
+            ),
         }
     }
 
@@ -416,6 +459,23 @@ mod tests {
         assert_eq!(at_path, (0..PATH_CANDIDATES).collect::<Vec<_>>());
         let other: Vec<usize> = index.at_path(6).map(|s| index.first(s)).collect();
         assert_eq!(other, [PATH_CANDIDATES + 10]);
+    }
+
+    #[test]
+    fn contracts_are_kept_narrow_until_one_does_not_fit() {
+        let mut contracts = Contracts::default();
+        contracts.push(NO_CONTRACT, 0, 4);
+        assert!(matches!(contracts, Contracts::None));
+        contracts.push(3, 1, 4);
+        contracts.push(NO_CONTRACT, 2, 4);
+        assert!(matches!(contracts, Contracts::Narrow(_)));
+        contracts.push(70_000, 3, 4);
+        assert!(matches!(contracts, Contracts::Wide(_)));
+        let got: Vec<Option<usize>> = (0..4).map(|p| contracts.get(p)).collect();
+        assert_eq!(got, [None, Some(3), None, Some(70_000)]);
+        let permuted = contracts.permuted(&[3, 1, 0]);
+        let got: Vec<Option<usize>> = (0..3).map(|p| permuted.get(p)).collect();
+        assert_eq!(got, [Some(70_000), Some(3), None]);
     }
 
     #[test]
