@@ -166,17 +166,12 @@ impl Builder {
 
 /// The contract of each exchange: none until one is covered, then as 16-bit numbers while
 /// they fit, else 32-bit.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 enum Contracts {
+    #[default]
     None,
     Narrow(Vec<u16>),
     Wide(Vec<u32>),
-}
-
-impl Default for Contracts {
-    fn default() -> Contracts {
-        Contracts::None
-    }
 }
 
 impl Contracts {
