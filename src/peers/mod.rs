@@ -42,6 +42,7 @@ mod key;
 mod matcher;
 mod recorded;
 mod routes;
+mod spots;
 mod validate;
 mod wire;
 

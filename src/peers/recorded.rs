@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use super::spots::Spots;
 use crate::error::{Error, InputError};
 use crate::recording::stream::{self, Place};
 use crate::recording::{Exchange, Request};
@@ -42,32 +43,6 @@ impl From<PathBuf> for Recorded {
     }
 }
 
-/// Where one exchange sits in its file: 16 bytes per exchange.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Spot {
-    offset: u64,
-    len: u32,
-    line: u32,
-}
-
-impl Spot {
-    pub(crate) fn of(place: Place) -> Spot {
-        Spot {
-            offset: place.offset,
-            len: place.len,
-            line: u32::try_from(place.line).unwrap_or(u32::MAX),
-        }
-    }
-
-    fn place(self) -> Place {
-        Place {
-            line: self.line as usize,
-            offset: self.offset,
-            len: self.len,
-        }
-    }
-}
-
 /// The recorded exchanges as a peer keeps them.
 #[derive(Debug)]
 pub(crate) enum Store {
@@ -80,7 +55,7 @@ pub(crate) enum Store {
     File {
         path: PathBuf,
         file: File,
-        spots: Vec<Spot>,
+        spots: Spots,
         requests: BTreeMap<usize, Request>,
     },
 }
@@ -101,7 +76,7 @@ impl Store {
                 lines: Some(lines), ..
             } => lines.get(index).copied().unwrap_or(0),
             Store::Memory { lines: None, .. } => index + 1,
-            Store::File { spots, .. } => spots.get(index).map_or(0, |s| s.line as usize),
+            Store::File { spots, .. } => spots.get(index).map_or(0, |s| s.line),
         }
     }
 
@@ -121,7 +96,7 @@ impl Store {
                 let spot = spots.get(index).ok_or_else(|| {
                     InputError::in_file(path, format!("no recorded exchange #{}", index + 1))
                 })?;
-                let mut exchange = stream::read_at(path, file, spot.place())?;
+                let mut exchange = stream::read_at(path, file, spot)?;
                 if let Some(request) = requests.get(&index) {
                     exchange.request = request.clone();
                 }
@@ -165,6 +140,29 @@ pub(crate) fn cached(path: &Path) -> Result<bool, Error> {
     let meta = std::fs::metadata(path)
         .map_err(|err| InputError::in_file(path, format!("cannot read recording: {err}")))?;
     Ok(meta.len() <= CACHE_BYTES)
+}
+
+/// How many lines a file has, counting a last line without a line break: enough room for
+/// its exchanges.
+pub(crate) fn lines(path: &Path) -> Result<usize, Error> {
+    let cannot =
+        |err: std::io::Error| InputError::in_file(path, format!("cannot read recording: {err}"));
+    let mut file = File::open(path).map_err(cannot)?;
+    let mut buffer = vec![0u8; 256 * 1024];
+    let (mut lines, mut last) = (0, b'\n');
+    loop {
+        let read = match std::io::Read::read(&mut file, &mut buffer) {
+            Ok(read) => read,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(cannot(err).into()),
+        };
+        let Some(&end) = buffer[..read].last() else {
+            break;
+        };
+        lines += buffer[..read].iter().filter(|&&b| b == b'\n').count();
+        last = end;
+    }
+    Ok(lines + usize::from(last != b'\n'))
 }
 
 /// Opens a recording file for positioned reads.

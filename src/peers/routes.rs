@@ -22,7 +22,8 @@ use super::Playback;
 use super::index::{self, Index, Lookup, Loose, Row};
 use super::key::{self, Keys, Parts};
 use super::matcher::{LiveRequest, Matcher, Mismatch, Part, RequestMatcher};
-use super::recorded::{self, Recorded, Spot, Store};
+use super::recorded::{self, Recorded, Store};
+use super::spots::Spots;
 use crate::contract::{Contract, ContractSet};
 use crate::error::{Error, InputError};
 use crate::recording::{Body, Exchange, Request, Response};
@@ -125,7 +126,7 @@ pub(crate) struct Closest {
 }
 
 /// How many recorded requests of a large recording are read to explain one unmatched request.
-const CLOSEST_READS: usize = 64;
+const CLOSEST_READS: usize = index::PATH_CANDIDATES;
 
 /// Every stub of a peer, and where its recorded exchanges are.
 #[derive(Debug)]
@@ -210,8 +211,10 @@ impl Routes {
                 (Table::Cached(cached), store, errors)
             }
             Recorded::Edited(path, requests) => {
-                let mut builder = index::Builder::new(loose);
-                let mut spots = Vec::new();
+                // Sized once from the file's lines: the index never grows by copying.
+                let rows = recorded::lines(&path)?;
+                let mut builder = index::Builder::new(loose, rows);
+                let mut spots = Spots::with_capacity(rows);
                 let mut errors: HashMap<usize, usize> = HashMap::new();
                 recorded::each(&path, &requests, |place, exchange| {
                     let request = &exchange.request;
@@ -226,7 +229,7 @@ impl Routes {
                         path: key::path_hash(request.path()),
                         contract,
                     });
-                    spots.push(Spot::of(place));
+                    spots.push(place);
                 })?;
                 spots.shrink_to_fit();
                 let file = recorded::open(&path)?;

@@ -185,13 +185,19 @@ pub fn read_at(path: &Path, file: &File, place: Place) -> Result<Exchange, Input
     }
 }
 
+/// Reads `buf.len()` bytes at `offset`, whatever the file's cursor.
 #[cfg(unix)]
-fn positioned_read(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+pub(crate) fn positioned_read(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
     std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
 }
 
+/// Reads `buf.len()` bytes at `offset`.
 #[cfg(windows)]
-fn positioned_read(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+pub(crate) fn positioned_read(
+    file: &File,
+    mut buf: &mut [u8],
+    mut offset: u64,
+) -> std::io::Result<()> {
     use std::os::windows::fs::FileExt;
     while !buf.is_empty() {
         match file.seek_read(buf, offset)? {
