@@ -216,7 +216,6 @@ async fn run_scenario(
                 scenario,
                 exchange: replayed.expected.as_ref().unwrap_or(recorded),
                 result: &replayed.result,
-                live: replayed.live.as_ref(),
                 contract: replayed.contract,
                 ignore: &replayed.ignore,
                 snapshot: replayed.snapshot,
