@@ -26,6 +26,9 @@ use interlock::reconcile::compare::normalise_key;
 use interlock::reconcile::spec::{self, Reconciliation, Source};
 use serde_json::Value;
 
+#[path = "common/peak.rs"]
+mod peak;
+
 /// Rows a side, unless `INTERLOCK_BENCH_ROWS` says otherwise.
 const ROWS: u64 = 1_000_000;
 
@@ -134,22 +137,7 @@ fn measure(mut command: Command) -> Measured {
         .stdout(out.reopen().expect("the output file"))
         .spawn()
         .expect("start the process");
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0u64;
-    let status = loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file)
-            && let Some(kb) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        {
-            peak_kb = peak_kb.max(kb);
-        }
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let (status, peak_kb) = peak::wait_with_peak(&mut child, Duration::from_millis(20));
     let elapsed = started.elapsed();
     assert!(
         status.code().is_some_and(|c| c <= 1),

@@ -41,6 +41,9 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use interlock::recording::{Body, Exchange};
 
+#[path = "common/peak.rs"]
+mod peak;
+
 /// The small bundled scenarios copied into the project (`erp-outage` expects a live ERP outage).
 const SMALL: [&str; 3] = [
     "customer-onboarding",
@@ -206,22 +209,7 @@ fn measure(name: &str, dir: &Path, args: &[&str], exchanges: usize) -> Row {
         .stderr(Stdio::null());
     let started = Instant::now();
     let mut child = command.spawn().expect("start interlock");
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut polled = 0u64;
-    let status = loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file)
-            && let Some(kb) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        {
-            polled = polled.max(kb);
-        }
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let (status, polled) = peak::wait_with_peak(&mut child, Duration::from_millis(5));
     let seconds = started.elapsed().as_secs_f64();
     let timed = std::fs::read_to_string(&report)
         .ok()

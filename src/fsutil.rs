@@ -3,10 +3,11 @@
 //! whole documents with a size cap, a stripped byte-order mark and positioned UTF-8 errors.
 //!
 //! Outputs follow the habits of Unix tools: a device or FIFO is written through (never
-//! replaced by a regular file), a symlink is followed and its target replaced, `-` is
-//! standard output, and a new file gets `0666` less the umask.
+//! replaced by a regular file) as the bytes come, a symlink is followed and its target
+//! replaced, `-` is standard output (also written as the bytes come), and a new file gets
+//! `0666` less the umask.
 
-use std::io::{Read, Write};
+use std::io::{BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -40,16 +41,19 @@ pub fn max_document_bytes() -> u64 {
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let mut file = AtomicFile::create(path)?;
     file.write_all(bytes)
-        .map_err(|err| Error::io("write", path, &err))?;
+        .map_err(|err| file.write_error(&err))?;
     file.commit()
 }
 
 /// An output written whole or not at all, committed by [`AtomicFile::commit`].
 ///
-/// `-` is standard output; an existing device or FIFO is written through (never replaced by a
-/// regular file); a symlink is followed and the file it points to replaced. A replaced file
-/// keeps its mode, a new one gets `0666` less the umask. Folders created for the file are
-/// removed again when it is dropped without a commit.
+/// A regular file is written to a temporary file beside it and renamed over it on commit. `-`
+/// (standard output) and an existing device or FIFO cannot be replaced: they are written
+/// through a buffer as the bytes come, so a large document never sits whole in memory, and a
+/// reader sees it grow (when the writer fails part-way it holds what was written before the
+/// failure; the command's exit code says so). A symlink is followed and the file it points to
+/// replaced. A replaced file keeps its mode, a new one gets `0666` less the umask. Folders
+/// created for the file are removed again when it is dropped without a commit.
 pub(crate) struct AtomicFile {
     path: PathBuf,
     target: PathBuf,
@@ -57,28 +61,40 @@ pub(crate) struct AtomicFile {
     created_dirs: Vec<PathBuf>,
 }
 
+/// What [`AtomicFile`] buffers before a write reaches the file or stream: 64 KiB.
+const WRITE_BUFFER: usize = 64 * 1024;
+
 enum Sink {
     /// A temporary file beside the target, renamed over it on commit.
-    Temp(tempfile::NamedTempFile),
-    /// Bytes for standard output, a device or a FIFO, written on commit.
-    Buffer(Vec<u8>),
+    Temp(BufWriter<tempfile::NamedTempFile>),
+    /// Standard output, a device or a FIFO, written through as the bytes come.
+    Through(BufWriter<Box<dyn Write + Send>>),
+    /// Standard output, a device or a FIFO, written on commit from an unnamed temporary file
+    /// ([`AtomicFile::create_held`]).
+    Held {
+        spool: BufWriter<std::fs::File>,
+        out: Box<dyn Write + Send>,
+    },
     Committed,
 }
 
 impl AtomicFile {
+    /// An output at `path`; to standard output, a device or a FIFO the bytes go as they come.
     pub(crate) fn create(path: &Path) -> Result<AtomicFile, Error> {
         let mut file = AtomicFile {
             path: path.to_path_buf(),
             target: path.to_path_buf(),
-            sink: Sink::Buffer(Vec::new()),
+            sink: Sink::Committed,
             created_dirs: Vec::new(),
         };
         if is_stdio(path) {
+            file.sink = through(Box::new(stdout()));
             return Ok(file);
         }
-        file.target = follow_symlinks(path);
-        let existing = std::fs::metadata(&file.target).ok();
-        if let Some(meta) = &existing {
+        // What the path ends at, as the system follows it: this also reads the links of
+        // `/proc/self/fd` (`/dev/stdout`, a process substitution's `/dev/fd/63`), whose text
+        // names a pipe rather than a file.
+        if let Ok(meta) = std::fs::metadata(path) {
             if meta.is_dir() {
                 return Err(Error::environment(format!(
                     "cannot write {}: it is a directory",
@@ -86,9 +102,20 @@ impl AtomicFile {
                 )));
             }
             if !meta.is_file() {
+                // A device, FIFO or pipe: opened now (a FIFO waits here for its reader),
+                // written through.
+                let device = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(|err| Error::io("write", path, &err))?;
+                file.sink = through(Box::new(device));
                 return Ok(file);
             }
         }
+        file.target = follow_symlinks(path);
+        let existing = std::fs::metadata(&file.target)
+            .ok()
+            .filter(std::fs::Metadata::is_file);
         let dir = match file.target.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -101,64 +128,118 @@ impl AtomicFile {
             std::fs::set_permissions(tmp.path(), meta.permissions())
                 .map_err(|err| Error::io("write", tmp.path(), &err))?;
         }
-        file.sink = Sink::Temp(tmp);
+        file.sink = Sink::Temp(BufWriter::with_capacity(WRITE_BUFFER, tmp));
         Ok(file)
     }
 
-    /// Puts the written bytes in place.
+    /// As [`AtomicFile::create`], for an output written while its input is still being read
+    /// (an importer's): standard output, a device or a FIFO get nothing until the commit, the
+    /// bytes waiting in an unnamed temporary file (not in memory), so bad input found part-way
+    /// leaves nothing half-written there either.
+    pub(crate) fn create_held(path: &Path) -> Result<AtomicFile, Error> {
+        let mut file = AtomicFile::create(path)?;
+        file.sink = match std::mem::replace(&mut file.sink, Sink::Committed) {
+            Sink::Through(through) => {
+                let (out, _) = through.into_parts();
+                let spool = tempfile::tempfile().map_err(|err| {
+                    Error::io("create a temporary file in", &std::env::temp_dir(), &err)
+                })?;
+                Sink::Held {
+                    spool: BufWriter::with_capacity(WRITE_BUFFER, spool),
+                    out,
+                }
+            }
+            other => other,
+        };
+        Ok(file)
+    }
+
+    /// Puts the written bytes in place: renames the temporary file over the target, or writes
+    /// out what is still buffered for standard output, a device or a FIFO.
     pub(crate) fn commit(mut self) -> Result<(), Error> {
         match std::mem::replace(&mut self.sink, Sink::Committed) {
             Sink::Temp(tmp) => {
+                let tmp = tmp
+                    .into_inner()
+                    .map_err(|err| Error::io("write", &self.path, err.error()))?;
                 tmp.as_file()
                     .sync_all()
                     .map_err(|err| Error::io("write", &self.path, &err))?;
                 tmp.persist(&self.target)
                     .map_err(|err| Error::io("write", &self.path, &err.error))?;
             }
-            Sink::Buffer(bytes) if is_stdio(&self.path) => {
-                let mut out = stdout();
-                out.write_all(&bytes)
-                    .and_then(|()| out.flush())
-                    .map_err(|err| {
-                        Error::environment(format!("cannot write to standard output: {err}"))
-                    })?;
+            Sink::Through(mut through) => through.flush().map_err(|err| self.write_error(&err))?,
+            Sink::Held { spool, out } => {
+                let mut spool = spool
+                    .into_inner()
+                    .map_err(|err| self.write_error(err.error()))?;
+                let mut out = BufWriter::with_capacity(WRITE_BUFFER, out);
+                spool
+                    .rewind()
+                    .and_then(|()| std::io::copy(&mut spool, &mut out))
+                    .and_then(|_| out.flush())
+                    .map_err(|err| self.write_error(&err))?;
             }
-            Sink::Buffer(bytes) => std::fs::OpenOptions::new()
-                .write(true)
-                .open(&self.target)
-                .and_then(|mut f| f.write_all(&bytes))
-                .map_err(|err| Error::io("write", &self.path, &err))?,
             Sink::Committed => {}
         }
         self.created_dirs.clear();
         Ok(())
     }
+
+    /// The error of a failed write, naming the output.
+    pub(crate) fn write_error(&self, err: &std::io::Error) -> Error {
+        if is_stdio(&self.path) {
+            Error::environment(format!("cannot write to standard output: {err}"))
+        } else {
+            Error::io("write", &self.path, err)
+        }
+    }
+}
+
+/// A sink writing through to `out`, buffered.
+fn through(out: Box<dyn Write + Send>) -> Sink {
+    Sink::Through(BufWriter::with_capacity(WRITE_BUFFER, out))
 }
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match &mut self.sink {
             Sink::Temp(tmp) => tmp.write(buf),
-            Sink::Buffer(bytes) => {
-                bytes.extend_from_slice(buf);
-                Ok(buf.len())
-            }
+            Sink::Through(through) => through.write(buf),
+            Sink::Held { spool, .. } => spool.write(buf),
             Sink::Committed => Ok(0),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        match &mut self.sink {
+            Sink::Temp(tmp) => tmp.write_all(buf),
+            Sink::Through(through) => through.write_all(buf),
+            Sink::Held { spool, .. } => spool.write_all(buf),
+            Sink::Committed => Ok(()),
         }
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         match &mut self.sink {
             Sink::Temp(tmp) => tmp.flush(),
-            _ => Ok(()),
+            Sink::Through(through) => through.flush(),
+            Sink::Held { spool, .. } => spool.flush(),
+            Sink::Committed => Ok(()),
         }
     }
 }
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        // The temporary file removes itself; folders made for it go too (innermost first).
-        self.sink = Sink::Committed;
+        // Not committed: what is still buffered for a stream is dropped, not written (its
+        // reader already has the part written before the failure); the temporary file removes
+        // itself; folders made for it go too (innermost first).
+        match std::mem::replace(&mut self.sink, Sink::Committed) {
+            Sink::Through(through) => drop(through.into_parts()),
+            Sink::Held { spool, .. } => drop(spool.into_parts()),
+            _ => {}
+        }
         for dir in self.created_dirs.iter().rev() {
             let _ = std::fs::remove_dir(dir);
         }

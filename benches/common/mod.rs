@@ -1,5 +1,6 @@
 //! The 1 KB recorded customer the mocked-peer benchmarks (`peers`, `mock`) serve, and the raw
-//! hyper server they compare the mock with.
+//! hyper server they compare the mock with. (`peak.rs`, a process's peak memory, is included
+//! on its own by the benches that run a process.)
 
 use std::convert::Infallible;
 use std::sync::Arc;

@@ -40,8 +40,9 @@ pub(crate) fn run(args: &DomainsArgs, global: &GlobalArgs) -> Result<u8, Error> 
         .map_err(|err| Error::environment(format!("cannot write the domains as YAML: {err}")))?;
     crate::fsutil::write_atomic(&out, yaml.as_bytes())?;
     let fields = count_fields(&learned.domains);
-    super::inform(
+    super::inform_after(
         global,
+        &out,
         format_args!(
             "learned {fields} {} of {} {} from {} response bodies{} into {}{}",
             if fields == 1 { "field" } else { "fields" },

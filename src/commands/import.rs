@@ -20,8 +20,9 @@ fn har(args: &HarArgs, global: &GlobalArgs) -> Result<u8, Error> {
     let summary = har::import(&args.file, &args.out, &options, &mut |exchange| {
         redactor.redact_exchange(exchange);
     })?;
-    super::inform(
+    super::inform_after(
         global,
+        &args.out,
         format_args!("{}", har::describe(&summary, &args.file, &args.out)),
     );
     Ok(crate::exit_code::OK)

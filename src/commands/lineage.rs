@@ -34,8 +34,9 @@ pub(crate) fn run(args: &LineageArgs, global: &GlobalArgs) -> Result<u8, Error> 
         .map_err(|err| Error::environment(format!("cannot write the lineage as YAML: {err}")))?;
     crate::fsutil::write_atomic(&out, yaml.as_bytes())?;
     let n = learned.lineage.mappings.len();
-    super::inform(
+    super::inform_after(
         global,
+        &out,
         format_args!(
             "learned {n} {} ({} always held) from {} peer calls into {}",
             if n == 1 { "mapping" } else { "mappings" },

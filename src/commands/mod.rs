@@ -105,3 +105,15 @@ fn inform(global: &GlobalArgs, line: std::fmt::Arguments<'_>) {
         crate::fsutil::print_out(format_args!("{line}\n"));
     }
 }
+
+/// As [`inform`], after writing the output `out`: when that is `-`, the line goes to standard
+/// error, so that standard output holds the document alone.
+fn inform_after(global: &GlobalArgs, out: &std::path::Path, line: std::fmt::Arguments<'_>) {
+    if crate::fsutil::is_stdio(out) {
+        if !global.verbosity().is_quiet() {
+            eprintln!("{line}");
+        }
+    } else {
+        inform(global, line);
+    }
+}

@@ -254,19 +254,7 @@ async fn check_system(
     if let Some(dir) = &request.migrations_dir {
         target.push_str(&format!(" + migrations {} (rolled back)", dir.display()));
     }
-    let mut scenario = ScenarioResult {
-        name: format!("db {}", system.system),
-        target,
-        exchanges: Vec::new(),
-        unlisted: Default::default(),
-        findings: Vec::new(),
-        error: None,
-        environment: Default::default(),
-        latency: Vec::new(),
-        bindings: Vec::new(),
-        reconciliation: None,
-        duration: std::time::Duration::ZERO,
-    };
+    let mut scenario = ScenarioResult::new(format!("db {}", system.system), target);
     let live = match Live::open(&system.url, request.timeout, &request.migrations).await {
         Ok(live) => live,
         Err(Error::Environment(message)) => {

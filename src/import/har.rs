@@ -117,7 +117,7 @@ pub(crate) fn import(
                 .map_err(|err| InputError::in_file(har, format!("cannot read HAR file: {err}")))?,
         )
     };
-    let mut file = crate::fsutil::AtomicFile::create(out)?;
+    let mut file = crate::fsutil::AtomicFile::create_held(out)?;
     let summary = {
         let mut writer = BufWriter::with_capacity(1 << 16, &mut file);
         let mut write = |exchange: &Exchange| -> std::io::Result<()> {

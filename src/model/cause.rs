@@ -861,17 +861,9 @@ mod tests {
     fn run(exchanges: Vec<ExchangeResult>, findings: Vec<Finding>) -> RunResult {
         RunResult {
             scenarios: vec![ScenarioResult {
-                name: "s".into(),
-                target: "https://crm.example.com".into(),
                 exchanges,
-                unlisted: Default::default(),
                 findings,
-                error: None,
-                environment: Default::default(),
-                latency: Vec::new(),
-                bindings: Vec::new(),
-                reconciliation: None,
-                duration: Duration::ZERO,
+                ..ScenarioResult::new("s", "https://crm.example.com")
             }],
             duration: Duration::ZERO,
             shard: None,

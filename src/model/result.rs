@@ -198,6 +198,25 @@ pub struct ScenarioResult {
 }
 
 impl ScenarioResult {
+    /// A scenario `name` run against `target` with nothing in it yet: no exchanges, findings,
+    /// error, environment, latency, bindings or reconciliation, and no duration. Callers fill in
+    /// what they have, with struct update (`..ScenarioResult::new(name, target)`) or by field.
+    pub fn new(name: impl Into<String>, target: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            target: target.into(),
+            exchanges: Vec::new(),
+            unlisted: Unlisted::default(),
+            findings: Vec::new(),
+            error: None,
+            environment: super::Environment::default(),
+            latency: Vec::new(),
+            bindings: Vec::new(),
+            reconciliation: None,
+            duration: Duration::ZERO,
+        }
+    }
+
     /// How many exchanges the scenario had, kept or only counted.
     pub fn exchange_count(&self) -> usize {
         self.exchanges.len() + self.unlisted.passed + self.unlisted.skipped
@@ -363,17 +382,8 @@ mod tests {
     fn run(exchanges: Vec<ExchangeResult>) -> RunResult {
         RunResult {
             scenarios: vec![ScenarioResult {
-                name: "s".into(),
-                target: "recorded".into(),
                 exchanges,
-                unlisted: Default::default(),
-                findings: Vec::new(),
-                error: None,
-                environment: Default::default(),
-                latency: Vec::new(),
-                bindings: Vec::new(),
-                reconciliation: None,
-                duration: Duration::ZERO,
+                ..ScenarioResult::new("s", "recorded")
             }],
             duration: Duration::ZERO,
             shard: None,

@@ -62,17 +62,12 @@ pub fn scenario(outcome: Outcome) -> ScenarioResult {
     let counts = &outcome.counts;
     let sides = [counts.sides[0].name.clone(), counts.sides[1].name.clone()];
     let mut scenario = ScenarioResult {
-        name: format!("reconcile {}", outcome.name),
-        target: format!("{} ↔ {}", sides[0], sides[1]),
-        exchanges: Vec::new(),
-        findings: Vec::new(),
         error: outcome.error.clone(),
-        environment: Default::default(),
-        latency: Vec::new(),
-        bindings: Vec::new(),
-        reconciliation: None,
-        unlisted: Default::default(),
         duration: outcome.duration,
+        ..ScenarioResult::new(
+            format!("reconcile {}", outcome.name),
+            format!("{} ↔ {}", sides[0], sides[1]),
+        )
     };
     if outcome.error.is_none() {
         for (index, field) in counts.fields.iter().enumerate() {

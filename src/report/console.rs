@@ -735,10 +735,7 @@ pub(crate) mod sample {
         order.error = Some("no response within 5 s (connection timed out)".to_owned());
 
         let customer_sync = ScenarioResult {
-            name: "customer-sync".to_owned(),
-            target: "https://crm.staging.example.com".to_owned(),
             exchanges: vec![get, create, health, order],
-            unlisted: Default::default(),
             findings: vec![Finding {
                 affected: vec!["erp".into(), "crm".into()],
                 ..Finding::new(
@@ -748,17 +745,14 @@ pub(crate) mod sample {
                     "erp GET /api/credit/{customer_id} was recorded but the target never called it",
                 )
             }],
-            error: None,
-            environment: Default::default(),
             latency: vec![
                 Latency::of("crm.customers.get", vec![12.0]),
                 Latency::of("crm.customers.create", vec![48.0]),
                 Latency::of("GET /health", vec![3.0]),
                 Latency::of("erp POST /api/customers", vec![4.2, 5.1, 7.9]),
             ],
-            bindings: Vec::new(),
-            reconciliation: None,
             duration: Duration::from_millis(5063),
+            ..ScenarioResult::new("customer-sync", "https://crm.staging.example.com")
         };
 
         let mut invoice = exchange(0, "POST /orders/{id}/invoice #0", 201, 31);
@@ -766,20 +760,13 @@ pub(crate) mod sample {
         let mut read = exchange(1, "GET /invoices/{id} #1", 200, 9);
         read.interface = Some("crm.invoices.get".to_owned());
         let order_to_invoice = ScenarioResult {
-            name: "order-to-invoice".to_owned(),
-            target: "recorded".to_owned(),
             exchanges: vec![invoice, read],
-            unlisted: Default::default(),
-            findings: Vec::new(),
-            error: None,
-            environment: Default::default(),
             latency: vec![
                 Latency::of("crm.invoices.create", vec![31.0]),
                 Latency::of("crm.invoices.get", vec![9.0]),
             ],
-            bindings: Vec::new(),
-            reconciliation: None,
             duration: Duration::from_millis(40),
+            ..ScenarioResult::new("order-to-invoice", "recorded")
         };
 
         RunResult {
@@ -928,17 +915,8 @@ mod tests {
     fn scenario_that_could_not_start_is_an_error() {
         let run = RunResult {
             scenarios: vec![ScenarioResult {
-                name: "billing".into(),
-                target: "recorded".into(),
-                exchanges: Vec::new(),
-                unlisted: Default::default(),
-                findings: Vec::new(),
                 error: Some("cannot bind peer erp to 127.0.0.1:9001: address in use".into()),
-                environment: Default::default(),
-                latency: Vec::new(),
-                bindings: Vec::new(),
-                reconciliation: None,
-                duration: Duration::ZERO,
+                ..ScenarioResult::new("billing", "recorded")
             }],
             duration: Duration::from_millis(10),
             shard: None,

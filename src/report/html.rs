@@ -26,7 +26,7 @@ use super::console::{plural, shown, skipped};
 use super::listing::{LISTED_PER_SCENARIO, Listing};
 use super::{Event, Reporter};
 use crate::error::Error;
-use crate::fsutil::write_atomic;
+use crate::fsutil::AtomicFile;
 use crate::model::{
     ExchangeResult, Finding, FindingKind, Latency, Location, Outcome, RunResult, ScenarioResult,
 };
@@ -65,7 +65,9 @@ impl Reporter for HtmlReporter {
             }
             Event::RunFinished { result } => {
                 let listed = self.listing.relisted(result);
-                write_atomic(&self.path, render(&listed).as_bytes())
+                let mut file = AtomicFile::create(&self.path)?;
+                write_html(&listed, &mut file).map_err(|err| file.write_error(&err))?;
+                file.commit()
             }
             _ => Ok(()),
         }
@@ -73,8 +75,54 @@ impl Reporter for HtmlReporter {
 }
 
 /// The HTML report of a finished run: one complete document.
+#[cfg(test)]
 pub(crate) fn render(result: &RunResult) -> String {
-    let mut out = String::with_capacity(16 * 1024);
+    let mut out = Vec::new();
+    write_html(result, &mut out).expect("in memory");
+    String::from_utf8(out).expect("UTF-8")
+}
+
+/// How much of the page is built before it is handed on to the output: the page of a large run
+/// goes out a section or an exchange at a time, never held whole.
+const SPILL: usize = 64 * 1024;
+
+/// Hands `page` on to `out` once it holds [`SPILL`] bytes or more.
+fn spill(page: &mut String, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    if page.len() >= SPILL {
+        out.write_all(page.as_bytes())?;
+        page.clear();
+    }
+    Ok(())
+}
+
+/// Writes the HTML report of a finished run to `out`, built a piece at a time.
+pub(crate) fn write_html(result: &RunResult, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut page = String::with_capacity(SPILL + 16 * 1024);
+    head(&mut page, result);
+    spill(&mut page, out)?;
+    page.push_str("<main id=\"scenarios\">\n");
+    for (si, scenario) in result.scenarios.iter().enumerate() {
+        scenario_start(&mut page, si, scenario);
+        for (ei, exchange) in scenario.exchanges.iter().enumerate() {
+            exchange_block(
+                &mut page,
+                si,
+                ei,
+                exchange,
+                scenario.reconciliation.is_some(),
+            );
+            spill(&mut page, out)?;
+        }
+        scenario_end(&mut page, scenario);
+        spill(&mut page, out)?;
+    }
+    page.push_str("</main>\n");
+    let _ = writeln!(page, "<script>\n{SCRIPT}</script>\n</body>\n</html>");
+    out.write_all(page.as_bytes())
+}
+
+/// The page up to the scenarios: the head, the verdict and counts, the causes and the findings.
+fn head(out: &mut String, result: &RunResult) {
     let verdict = result.verdict();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str(
@@ -85,17 +133,10 @@ pub(crate) fn render(result: &RunResult) -> String {
     let _ = writeln!(out, "<title>Interlock report: {verdict}</title>");
     let _ = writeln!(out, "<style>\n{STYLE}</style>\n</head>");
     let _ = writeln!(out, "<body data-verdict=\"{verdict}\">");
-    header(&mut out, result);
-    toolbar(&mut out);
-    causes::causes_section(&mut out, result, &crate::model::cause::causes(result));
-    findings_overview(&mut out, result);
-    out.push_str("<main id=\"scenarios\">\n");
-    for (si, scenario) in result.scenarios.iter().enumerate() {
-        scenario_section(&mut out, si, scenario);
-    }
-    out.push_str("</main>\n");
-    let _ = writeln!(out, "<script>\n{SCRIPT}</script>\n</body>\n</html>");
-    out
+    header(out, result);
+    toolbar(out);
+    causes::causes_section(out, result, &crate::model::cause::causes(result));
+    findings_overview(out, result);
 }
 
 fn header(out: &mut String, result: &RunResult) {
@@ -211,7 +252,9 @@ fn finding_row(out: &mut String, finding: &Finding, class: &str, lead: &str) {
     );
 }
 
-fn scenario_section(out: &mut String, si: usize, scenario: &ScenarioResult) {
+/// A scenario's section up to its exchanges: the summary line, why it could not run, its
+/// reconciliation.
+fn scenario_start(out: &mut String, si: usize, scenario: &ScenarioResult) {
     let outcome = outcome_id(scenario.outcome());
     let counts = scenario.outcomes();
     let tally = |o: Outcome| match o {
@@ -246,9 +289,10 @@ fn scenario_section(out: &mut String, si: usize, scenario: &ScenarioResult) {
     {
         reconciliation::reconciliation_block(out, r);
     }
-    for (ei, exchange) in scenario.exchanges.iter().enumerate() {
-        exchange_block(out, si, ei, exchange, reconciled.is_some());
-    }
+}
+
+/// A scenario's section after its exchanges: how many it left out, its own findings, latency.
+fn scenario_end(out: &mut String, scenario: &ScenarioResult) {
     let left_out = scenario.unlisted.passed + scenario.unlisted.skipped;
     if left_out > 0 {
         let _ = writeln!(

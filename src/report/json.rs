@@ -1,6 +1,7 @@
 //! The JSON report: the whole run as one machine-readable document.
 //!
-//! Written once, atomically, when the run finishes. The document is versioned by its first key,
+//! Written once, when the run finishes: atomically to a file, as it is assembled to `-`, a
+//! device or a FIFO ([`crate::fsutil::AtomicFile`]). The document is versioned by its first key,
 //! `"interlock_report": 2`, and carries the verdict and exit code the gate used, the counts, the
 //! ranked causes (each finding names its cause by id), and every scenario with its exchanges, findings and latency — the result model's own
 //! serialization, with each scenario and exchange's outcome added. The format is specified in
@@ -105,6 +106,11 @@ fn listed_exchange(exchange: &ExchangeResult) -> String {
 /// rendered from `result`, with their causes). Pretty-printed JSON never holds a raw newline
 /// inside a string, so an exchange printed alone and indented reads exactly as the whole
 /// document would print it.
+///
+/// What is held in memory is the document without its spooled exchanges (what the run keeps
+/// anyway: counts, causes, the exchanges with a finding or an error); the spooled ones go from
+/// the spool to `out` one at a time. A result with nothing spooled (one read back from reports)
+/// is serialized straight to `out`.
 fn write_json(
     result: &RunResult,
     spool: &mut Spool,
@@ -112,10 +118,17 @@ fn write_json(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let marker = format!("interlock-spooled-exchanges-{:016x}", fastrand::u64(..));
     let mut report = Report::of(result);
+    let mut spooled = false;
     for (i, scenario) in report.scenarios.iter_mut().enumerate() {
         if spool.has(scenario.name) {
             scenario.exchanges = Exchanges::Spooled(format!("{marker}-{i}"));
+            spooled = true;
         }
+    }
+    if !spooled {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        out.write_all(b"\n")?;
+        return Ok(());
     }
     let text = serde_json::to_string_pretty(&report)?;
     let mut rest = text.as_str();

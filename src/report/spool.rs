@@ -33,9 +33,11 @@ pub(crate) struct Spool {
 }
 
 impl Spool {
-    /// Spools for the report written to `output`.
+    /// Spools for the report written to `output`: beside it, in the system's temporary folder
+    /// for `-`.
     pub(crate) fn beside(output: &Path) -> Spool {
         let dir = match output.parent() {
+            _ if crate::fsutil::is_stdio(output) => std::env::temp_dir(),
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };

@@ -206,17 +206,9 @@ mod tests {
 
     fn result(exchanges: Vec<ExchangeResult>, findings: Vec<Finding>) -> ScenarioResult {
         ScenarioResult {
-            name: "s".into(),
-            target: "http://127.0.0.1:1".into(),
             exchanges,
-            unlisted: Default::default(),
             findings,
-            error: None,
-            environment: Default::default(),
-            latency: Vec::new(),
-            bindings: Vec::new(),
-            reconciliation: None,
-            duration: Duration::ZERO,
+            ..ScenarioResult::new("s", "http://127.0.0.1:1")
         }
     }
 

@@ -148,17 +148,9 @@ async fn run_scenario(
         Ok(stage) => stage,
         Err(Error::Environment(message)) => {
             let result = ScenarioResult {
-                name: scenario.name.clone(),
-                target: target_label,
-                exchanges: Vec::new(),
-                unlisted: Default::default(),
-                findings: Vec::new(),
                 error: Some(message),
-                environment: Default::default(),
-                latency: Vec::new(),
-                bindings: Vec::new(),
-                reconciliation: None,
                 duration: started.elapsed(),
+                ..ScenarioResult::new(&scenario.name, target_label)
             };
             emit(reporters, &Event::ScenarioFinished { result: &result })?;
             return Ok(result);
@@ -249,17 +241,13 @@ async fn run_scenario(
     let (latency, over_budget) = timings.latency(scenario.latency);
     findings.extend(over_budget);
     let mut result = ScenarioResult {
-        name: scenario.name.clone(),
-        target: target_label,
         exchanges: exchanges.exchanges,
         unlisted: exchanges.unlisted,
         findings,
-        error: None,
-        environment: Default::default(),
         latency,
         bindings,
-        reconciliation: None,
         duration: started.elapsed(),
+        ..ScenarioResult::new(&scenario.name, target_label)
     };
     if live {
         // An ad-hoc replay reads no profile.

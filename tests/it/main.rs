@@ -33,6 +33,7 @@ mod record;
 mod redact;
 mod regression;
 mod report_schemas;
+mod report_streaming;
 mod review;
 mod run_input;
 mod run_story;

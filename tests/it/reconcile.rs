@@ -104,6 +104,38 @@ fn assert_ledger_counts(report: &Value) {
     assert!((r["missing_rate"].as_f64().expect("a rate") - 100.0 / 10_030.0).abs() < 1e-12);
 }
 
+/// Asserts that `stream` (a run's stdout or stderr) contains `text`, showing the stream when
+/// it does not.
+#[track_caller]
+fn assert_says(stream: &str, text: &str) {
+    assert!(stream.contains(text), "expected {text:?} in\n{stream}");
+}
+
+/// `reconcile` writing the JSON report and JUnit: every file a credential could leak into.
+const WITH_REPORTS: [&str; 5] = [
+    "reconcile",
+    "--report-json",
+    "report.json",
+    "--junit",
+    "r.xml",
+];
+
+/// A project configured by `config` whose one reconciliation, `amounts`, compares the `amount`
+/// of the `/customers` rows of target `crm` with those of `erp_target`, none may differ.
+fn amounts_project(config: &str, erp_target: &str) -> Project {
+    let project = Project::empty();
+    project.write("interlock.toml", config);
+    project.write(
+        "reconcile/amounts.yaml",
+        &format!(
+            "sides:\n  crm:\n    http: {{target: crm, path: /customers}}\n    key: /id\n  erp:\n    \
+             http: {{target: {erp_target}, path: /customers}}\n    key: /id\nfields:\n  \
+             amount: {{compare: decimal}}\nthreshold:\n  max_mismatch_rate: 0%\n"
+        ),
+    );
+    project
+}
+
 fn project_with_targets(crm: &str, erp: &str) -> Project {
     let project = Project::empty();
     project.write(
@@ -136,15 +168,8 @@ async fn two_paged_services_of_ten_thousand_customers_reconcile_to_exact_counts(
     let report = project.json("out/report.json");
     assert_ledger_counts(&report);
     assert_eq!(report["verdict"], "passed");
-    assert!(
-        out.stdout.contains("297 mismatches (2.99%)"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout
-            .contains("missing in crm: 50, missing in erp: 50")
-    );
+    assert_says(&out.stdout, "297 mismatches (2.99%)");
+    assert_says(&out.stdout, "missing in crm: 50, missing in erp: 50");
 
     // JUnit: one testcase per field, and one for the missing and duplicate keys.
     let junit = project.read("out/junit.xml");
@@ -171,11 +196,9 @@ async fn two_paged_services_of_ten_thousand_customers_reconcile_to_exact_counts(
     );
     let out = project.run(&["reconcile", "customers", "--junit", "out/junit.xml"]);
     out.assert_code(1);
-    assert!(
-        out.stdout
-            .contains("threshold max_mismatch_rate exceeded: 2.99% > 1.00%"),
-        "{}",
-        out.stdout
+    assert_says(
+        &out.stdout,
+        "threshold max_mismatch_rate exceeded: 2.99% > 1.00%",
     );
     // The field's testcase fails, and the scenario's for the threshold it names.
     let junit = project.read("out/junit.xml");
@@ -254,12 +277,9 @@ fn the_bundled_example_catches_story_6() {
     let project = Project::bundled();
     let out = project.run(&["reconcile", "receivables", "--report-json", "report.json"]);
     out.assert_code(1);
-    assert!(
-        out.stdout.contains(
-            r#"crm "INV-2026-000351" = {"amount":"1200.00","currency":"CNY"}  ↔  erp "erp-inv-2026-000351" = {"amount":1250.0,"currency":"CNY"}  (differ by 50.00)"#
-        ),
-        "{}",
-        out.stdout
+    assert_says(
+        &out.stdout,
+        r#"crm "INV-2026-000351" = {"amount":"1200.00","currency":"CNY"}  ↔  erp "erp-inv-2026-000351" = {"amount":1250.0,"currency":"CNY"}  (differ by 50.00)"#,
     );
     let r = &project.json("report.json")["scenarios"][0]["reconciliation"];
     assert_eq!(r["matched"], 5);
@@ -276,16 +296,18 @@ fn the_bundled_example_catches_story_6() {
         "{}",
         quiet.stdout
     );
-    assert!(quiet.stdout.contains("1. FAIL  `amount` differs between crm and erp  (1 finding in 1 exchange)  affects: crm, erp"), "{}", quiet.stdout);
+    assert_says(
+        &quiet.stdout,
+        "1. FAIL  `amount` differs between crm and erp  (1 finding in 1 exchange)  affects: crm, erp",
+    );
     assert!(!quiet.stdout.contains("matched "), "{}", quiet.stdout);
-    assert!(quiet.stdout.contains("interlock: failed — 1 scenario, 4 exchanges: 3 passed, 1 failed, 0 errors; 2 causes (2 findings)"), "{}", quiet.stdout);
+    assert_says(
+        &quiet.stdout,
+        "interlock: failed — 1 scenario, 4 exchanges: 3 passed, 1 failed, 0 errors; 2 causes (2 findings)",
+    );
     assert!(!out.stdout.contains('\x1b'), "no colour off a terminal");
     let colored = project.run(&["reconcile", "--color", "always"]);
-    assert!(
-        colored.stdout.contains("\x1b[1;31mFAIL \x1b[0m amount"),
-        "{}",
-        colored.stdout
-    );
+    assert_says(&colored.stdout, "\x1b[1;31mFAIL \x1b[0m amount");
     // `run` does not reconcile: the release gate's first command still passes.
     project.run(&["check"]).assert_code(0);
 }
@@ -388,11 +410,9 @@ async fn a_source_that_does_not_answer_in_time_is_exit_3() {
     );
     let out = project.run(&["reconcile", "--timeout", "0.5", "--junit", "junit.xml"]);
     out.assert_code(3);
-    assert!(
-        out.stdout
-            .contains("/erp/v2/receivables: no response within 0.5 s (timeout)"),
-        "{}",
-        out.stdout
+    assert_says(
+        &out.stdout,
+        "/erp/v2/receivables: no response within 0.5 s (timeout)",
     );
     assert!(out.elapsed < Duration::from_secs(20), "{:?}", out.elapsed);
     assert!(project.read("junit.xml").contains("<error"));
@@ -457,10 +477,9 @@ fn bad_files_are_exit_2_with_line_and_a_fix_from_reconcile_and_from_check() {
     );
     let out = project.run(&["reconcile"]);
     out.assert_code(2);
-    assert!(
-        out.stderr.contains("reconcile/bad.yaml:13: `tolerence` is neither a side (crm, erp) nor an option of a field (at /fields/amount/tolerence) (did you mean `tolerance`?)"),
-        "{}",
-        out.stderr
+    assert_says(
+        &out.stderr,
+        "reconcile/bad.yaml:13: `tolerence` is neither a side (crm, erp) nor an option of a field (at /fields/amount/tolerence) (did you mean `tolerance`?)",
     );
 }
 
@@ -469,16 +488,8 @@ fn an_unknown_reconciliation_name_is_exit_2_with_a_did_you_mean() {
     let project = Project::bundled();
     let out = project.run(&["reconcile", "receivable"]);
     out.assert_code(2);
-    assert!(
-        out.stderr.contains("no reconciliation `receivable`"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("did you mean `receivables`?"),
-        "{}",
-        out.stderr
-    );
+    assert_says(&out.stderr, "no reconciliation `receivable`");
+    assert_says(&out.stderr, "did you mean `receivables`?");
 }
 
 /// 25 contacts; the CRM pages by offset (10 a page), the ERP by `Link` headers (relative
@@ -615,9 +626,7 @@ async fn http_sources_send_the_profiles_credentials_and_never_show_them() {
             .await;
         servers.push(server);
     }
-    let project = Project::empty();
-    project.write(
-        "interlock.toml",
+    let project = amounts_project(
         &format!(
             "[profiles.local.targets]\ncrm = \"{}\"\nerp = \"{}\"\n\
              [profiles.local.headers.crm]\nAuthorization = \"Bearer ${{RCN_TOKEN}}\"\n\
@@ -627,22 +636,10 @@ async fn http_sources_send_the_profiles_credentials_and_never_show_them() {
             servers[0].uri(),
             servers[1].uri()
         ),
-    );
-    project.write(
-        "reconcile/amounts.yaml",
-        "sides:\n  crm:\n    http: {target: crm, path: /customers}\n    key: /id\n  erp:\n    http: {target: erp, path: /customers}\n    key: /id\nfields:\n  amount: {compare: decimal}\nthreshold:\n  max_mismatch_rate: 0%\n",
+        "erp",
     );
     let out = tokio::task::spawn_blocking(move || {
-        let out = project.run_with_env(
-            &[
-                "reconcile",
-                "--report-json",
-                "report.json",
-                "--junit",
-                "r.xml",
-            ],
-            &[("RCN_TOKEN", TOKEN)],
-        );
+        let out = project.run_with_env(&WITH_REPORTS, &[("RCN_TOKEN", TOKEN)]);
         let written: Vec<String> = crate::harness::files_under(project.path())
             .iter()
             .map(|f| String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()).into_owned())
@@ -657,46 +654,27 @@ async fn http_sources_send_the_profiles_credentials_and_never_show_them() {
         assert!(!text.contains(TOKEN), "the token leaked: {text}");
     }
     // Without the variable, the profile's credentials are an input error naming it.
-    let project = Project::empty();
-    project.write(
-        "interlock.toml",
+    let project = amounts_project(
         "[profiles.local.targets]\ncrm = \"http://127.0.0.1:9\"\n[profiles.local.headers.crm]\nAuthorization = \"Bearer ${RCN_TOKEN}\"\n",
-    );
-    project.write(
-        "reconcile/amounts.yaml",
-        "sides:\n  crm:\n    http: {target: crm, path: /customers}\n    key: /id\n  erp:\n    http: {target: crm, path: /customers}\n    key: /id\nfields:\n  amount: {compare: decimal}\n",
+        "crm",
     );
     let out = project.run(&["reconcile"]);
     out.assert_code(2);
-    assert!(out.stderr.contains("RCN_TOKEN"), "{}", out.stderr);
+    assert_says(&out.stderr, "RCN_TOKEN");
 }
 
 #[test]
 fn a_source_that_cannot_be_reached_never_shows_the_profiles_query_credential() {
     const TOKEN: &str = "rcn-query-key-61d0e8";
     let port = crate::support::crm::free_port();
-    let project = Project::empty();
-    project.write(
-        "interlock.toml",
+    let project = amounts_project(
         &format!(
             "[profiles.local.targets]\ncrm = \"http://127.0.0.1:{port}\"\n\
              [profiles.local.query.crm]\napi_key = \"${{RCN_TOKEN}}\"\n"
         ),
+        "crm",
     );
-    project.write(
-        "reconcile/amounts.yaml",
-        "sides:\n  crm:\n    http: {target: crm, path: /customers}\n    key: /id\n  erp:\n    http: {target: crm, path: /customers}\n    key: /id\nfields:\n  amount: {compare: decimal}\n",
-    );
-    let out = project.run_with_env(
-        &[
-            "reconcile",
-            "--report-json",
-            "report.json",
-            "--junit",
-            "r.xml",
-        ],
-        &[("RCN_TOKEN", TOKEN)],
-    );
+    let out = project.run_with_env(&WITH_REPORTS, &[("RCN_TOKEN", TOKEN)]);
     out.assert_code(3);
     assert!(
         out.stdout.contains("api_key=[redacted]") || out.stderr.contains("api_key=[redacted]"),
@@ -729,11 +707,9 @@ async fn a_missing_rate_per_side_fails_on_the_side_that_lacks_the_keys() {
     );
     let out = project.run(&["reconcile", "--report-json", "report.json"]);
     out.assert_code(1);
-    assert!(
-        out.stdout
-            .contains("threshold max_missing_in_crm exceeded: 0.50% > 0.40%"),
-        "{}",
-        out.stdout
+    assert_says(
+        &out.stdout,
+        "threshold max_missing_in_crm exceeded: 0.50% > 0.40%",
     );
     assert!(!out.stdout.contains("max_missing_in_erp exceeded"));
     let report = project.json("report.json");
@@ -784,10 +760,9 @@ async fn a_missing_rate_per_side_fails_on_the_side_that_lacks_the_keys() {
     );
     let out = project.run(&["reconcile"]);
     out.assert_code(2);
-    assert!(
-        out.stderr.contains("reconcile/customers.yaml:39: unknown threshold `max_missing_in_ERP`; one of max_mismatch_rate, max_missing_rate, max_missing_in_crm, max_missing_in_erp (at /threshold/max_missing_in_ERP) (did you mean `max_missing_in_erp`?)"),
-        "{}",
-        out.stderr
+    assert_says(
+        &out.stderr,
+        "reconcile/customers.yaml:39: unknown threshold `max_missing_in_ERP`; one of max_mismatch_rate, max_missing_rate, max_missing_in_crm, max_missing_in_erp (at /threshold/max_missing_in_ERP) (did you mean `max_missing_in_erp`?)",
     );
 }
 
@@ -840,17 +815,13 @@ fn a_query_the_database_rejects_is_a_bad_file_at_the_query_exit_2_on_sqlite() {
         let project = sqlite_project(query);
         let out = project.run(&["reconcile", "--report-json", "report.json"]);
         out.assert_code(2);
-        assert!(
-            out.stderr
-                .contains(&format!("reconcile/customers.yaml:10:14: {says}")),
-            "{}",
-            out.stderr
+        assert_says(
+            &out.stderr,
+            &format!("reconcile/customers.yaml:10:14: {says}"),
         );
-        assert!(
-            out.stderr
-                .contains("(fix the query of side `erp` (sqlite://erp.sqlite))"),
-            "{}",
-            out.stderr
+        assert_says(
+            &out.stderr,
+            "(fix the query of side `erp` (sqlite://erp.sqlite))",
         );
         assert!(
             !project.file("report.json").exists(),
@@ -909,11 +880,9 @@ fields:
         project.write("reconcile/customers.yaml", &file(query));
         let out = project.run(&["reconcile"]);
         out.assert_code(2);
-        assert!(
-            out.stderr
-                .contains(&format!("reconcile/customers.yaml:9:9: {says}")),
-            "{}",
-            out.stderr
+        assert_says(
+            &out.stderr,
+            &format!("reconcile/customers.yaml:9:9: {says}"),
         );
     }
     // A good query on a server that is not there stays an environment problem.
@@ -930,11 +899,7 @@ fields:
     );
     let out = project.run(&["reconcile", "--timeout", "2"]);
     out.assert_code(3);
-    assert!(
-        out.stdout.contains(&format!("127.0.0.1:{port}")),
-        "{}",
-        out.stdout
-    );
+    assert_says(&out.stdout, &format!("127.0.0.1:{port}"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1018,14 +983,12 @@ threshold:
     );
     let out = project.run(&["reconcile"]);
     out.assert_code(2);
-    assert!(
-        out.stderr.contains("reconcile/search.yaml:3: a GET request has no body (at /sides/crm/http/body) (write `method: POST` for a search endpoint that takes one)"),
-        "{}",
-        out.stderr
+    assert_says(
+        &out.stderr,
+        "reconcile/search.yaml:3: a GET request has no body (at /sides/crm/http/body) (write `method: POST` for a search endpoint that takes one)",
     );
-    assert!(
-        out.stderr.contains("`PUT` cannot list records: an HTTP source reads with GET, or POST for a search endpoint (at /sides/erp/http/method)"),
-        "{}",
-        out.stderr
+    assert_says(
+        &out.stderr,
+        "`PUT` cannot list records: an HTTP source reads with GET, or POST for a search endpoint (at /sides/erp/http/method)",
     );
 }

@@ -42,7 +42,8 @@ fn recording(n: usize) -> String {
     out
 }
 
-fn project(n: usize) -> Project {
+/// A project of one scenario, `reads`, replaying `n` customer reads against target `crm`.
+pub(crate) fn project(n: usize) -> Project {
     let project = Project::empty();
     crate::harness::copy_dir(
         &crate::harness::repo_root().join("contracts"),
@@ -62,15 +63,15 @@ fn project(n: usize) -> Project {
 }
 
 /// A live target answering each request with the next recorded response of `recording`.
-struct Target {
-    url: String,
+pub(crate) struct Target {
+    pub(crate) url: String,
     _stop: tokio::sync::oneshot::Sender<()>,
     _runtime: tokio::runtime::Runtime,
 }
 
 type Lines = Mutex<std::io::Lines<BufReader<std::fs::File>>>;
 
-fn serve(recording: &Path) -> Target {
+pub(crate) fn serve(recording: &Path) -> Target {
     let lines: Arc<Lines> = Arc::new(Mutex::new(
         BufReader::new(std::fs::File::open(recording).expect("recording")).lines(),
     ));
@@ -116,29 +117,50 @@ fn next(lines: &Lines) -> Response<Full<Bytes>> {
 
 /// Replays the project into a live target; the run's peak RSS in KiB.
 fn peak_kib(project: &Project) -> u64 {
+    measured_run(project, &[]).0
+}
+
+/// Replays the project into a live target with `args` added to `run`; the run's peak RSS in
+/// KiB and its output. Needs `/usr/bin/time`; the run must pass.
+pub(crate) fn measured_run(project: &Project, args: &[&str]) -> (u64, std::process::Output) {
+    let mut command = std::process::Command::new("/usr/bin/time");
+    command
+        .args(["-f", "%M", "-o"])
+        .arg(project.file("peak"))
+        .arg(env!("CARGO_BIN_EXE_interlock"));
+    let out = replay(project, command, args);
+    let text = project.read("peak");
+    let peak = text
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak in {text:?}"));
+    (peak, out)
+}
+
+/// Replays the project into a live target with `args` added to `run`, started by `command`
+/// (the binary, or a program that runs it); the run must pass.
+pub(crate) fn replay(
+    project: &Project,
+    mut command: std::process::Command,
+    args: &[&str],
+) -> std::process::Output {
     let target = serve(&project.file("scenarios/reads/crm.jsonl"));
     let out = crate::harness::output_within(
-        std::process::Command::new("/usr/bin/time")
-            .args(["-f", "%M", "-o"])
-            .arg(project.file("peak"))
-            .arg(env!("CARGO_BIN_EXE_interlock"))
+        command
             .args(["-q", "run", "--snapshots", "no", "--target"])
             .arg(format!("crm={}", target.url))
+            .args(args)
             .current_dir(project.path()),
         crate::harness::RUN_LIMIT,
     );
     assert_eq!(
         out.status.code(),
         Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
+        "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = project.read("peak");
-    text.lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no peak in {text:?}"))
+    out
 }
 
 #[test]
@@ -155,16 +177,27 @@ fn a_replay_peak_memory_grows_much_less_than_its_recording() {
             / 1024
     };
     let grown_recording = size(&large) - size(&small);
-    let (small_peak, large_peak) = (peak_kib(&small), peak_kib(&large));
-    let grown_peak = large_peak.saturating_sub(small_peak);
-    eprintln!(
-        "peak {small_peak} → {large_peak} KiB while the recording grew by {grown_recording} KiB"
-    );
     // Holding the recording costs about 26 times its size; streaming keeps nothing per passing
-    // exchange, so what grows is allocator noise: a quarter of the recording's growth, plus
-    // 1 MiB.
+    // exchange.
+    assert_peak_grew_little(
+        (peak_kib(&small), peak_kib(&large)),
+        grown_recording,
+        "the recording",
+    );
+}
+
+/// Asserts that the peak RSS of two runs (KiB) grew by less than a quarter of `grown`, what
+/// `what` grew by between them (KiB), plus 1 MiB: allocator noise, nothing held per exchange.
+#[track_caller]
+pub(crate) fn assert_peak_grew_little(
+    (small_peak, large_peak): (u64, u64),
+    grown: u64,
+    what: &str,
+) {
+    let grown_peak = large_peak.saturating_sub(small_peak);
+    eprintln!("peak {small_peak} → {large_peak} KiB while {what} grew by {grown} KiB");
     assert!(
-        grown_peak < grown_recording / 4 + 1024,
-        "peak RSS grew by {grown_peak} KiB ({small_peak} → {large_peak} KiB) while the recording grew by {grown_recording} KiB"
+        grown_peak < grown / 4 + 1024,
+        "peak RSS grew by {grown_peak} KiB ({small_peak} → {large_peak} KiB) while {what} grew by {grown} KiB"
     );
 }

@@ -199,9 +199,6 @@ mod tests {
             })
             .collect();
         ScenarioResult {
-            name: format!("reconcile {name}"),
-            target: "crm ↔ erp".to_owned(),
-            exchanges: Vec::new(),
             findings: vec![Finding {
                 severity: Severity::Failure,
                 affected: vec!["crm".into(), "erp".into()],
@@ -213,10 +210,6 @@ mod tests {
                 )
             }],
             error: error.map(str::to_owned),
-            environment: Default::default(),
-            latency: Vec::new(),
-            bindings: Vec::new(),
-            unlisted: Default::default(),
             reconciliation: Some(Box::new(Reconciliation {
                 file: format!("reconcile/{name}.yaml"),
                 description: None,
@@ -251,7 +244,7 @@ mod tests {
                     exceeded: true,
                 }],
             })),
-            duration: Duration::ZERO,
+            ..ScenarioResult::new(format!("reconcile {name}"), "crm ↔ erp")
         }
     }
 
