@@ -217,10 +217,12 @@ mod tests {
             r#"Request { method: "POST", url: "/a", headers: {"x": One("1")}, body: Text("hi") } Response { status: 201, headers: {}, body: Json(Object {"id": Number(1)}) }"#
         );
         // A null body is no body.
-        assert!(message(
-            r#"{"request":{"method":"GET","url":"/a","body":null},"response":{"status":204}}"#
-        )
-        .contains("body: Empty } Response"));
+        assert!(
+            message(
+                r#"{"request":{"method":"GET","url":"/a","body":null},"response":{"status":204}}"#
+            )
+            .contains("body: Empty } Response")
+        );
     }
 
     #[test]

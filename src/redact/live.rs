@@ -488,7 +488,10 @@ mod tests {
                 assert!(!shown.contains("anna@kunde"), "{shown}");
                 assert!(!shown.contains("138 1234"), "{shown}");
                 assert!(!shown.contains("abcdef123456"), "{shown}");
-                assert_eq!(findings[0].new, Some(Value::String("[pseudonymised:email]".into())));
+                assert_eq!(
+                    findings[0].new,
+                    Some(Value::String("[pseudonymised:email]".into()))
+                );
                 masked.push((live, findings));
             }
             assert_eq!(masked[0], masked[1], "keyed: {keyed}");
