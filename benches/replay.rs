@@ -1,14 +1,17 @@
-//! The replay-and-check loop against a local mock, beside a baseline of plain reqwest GETs to a
-//! raw hyper server, in the same run and at the same concurrency.
+//! The replay-and-check loop beside a baseline of plain reqwest GETs, in the same run, at the
+//! same concurrency, against the same raw hyper server answering each path with its recorded
+//! body. (What a mocked peer costs on top of raw hyper is the `peers` bench.)
 //!
 //! `cargo bench --bench replay`. Each iteration is 1,000 exchanges; criterion reports the time
 //! per iteration and the throughput in exchanges per second. The loop under test does
 //! everything `interlock run` does per exchange: send, read, match the contract, validate the
 //! body (formats on), diff against the recording, collect peer journals, and emit events.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -17,9 +20,8 @@ use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use interlock::contract;
-use interlock::peers::{PeerOptions, PeerServer};
 use interlock::run::{self, RunPlan};
-use interlock::scenario::{IgnoreRules, Scenario};
+use interlock::scenario::Scenario;
 use interlock::snapshot::Mode;
 
 const EXCHANGES: usize = 1_000;
@@ -82,8 +84,9 @@ fn write_fixture(dir: &Path) {
     std::fs::write(dir.join("crm.jsonl"), lines).expect("recording");
 }
 
-/// A raw hyper server answering every request with the same bytes.
-async fn raw_hyper(body: Bytes) -> SocketAddr {
+/// A raw hyper server answering each path with its recorded body: the target of both loops,
+/// so that they differ only in the client.
+async fn raw_hyper(bodies: Arc<HashMap<String, Bytes>>) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -93,17 +96,20 @@ async fn raw_hyper(body: Bytes) -> SocketAddr {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
-            let body = body.clone();
+            let bodies = Arc::clone(&bodies);
             tokio::spawn(async move {
-                let service = service_fn(move |_req| {
-                    let body = body.clone();
+                let service = service_fn(move |request: hyper::Request<_>| {
+                    let body = bodies.get(request.uri().path()).cloned();
                     async move {
-                        Ok::<_, Infallible>(
-                            hyper::Response::builder()
+                        let response = match body {
+                            Some(body) => hyper::Response::builder()
                                 .header("content-type", "application/json")
-                                .body(Full::new(body))
-                                .expect("response"),
-                        )
+                                .body(Full::new(body)),
+                            None => hyper::Response::builder()
+                                .status(404)
+                                .body(Full::new(Bytes::new())),
+                        };
+                        Ok::<_, Infallible>(response.expect("response"))
                     }
                 });
                 let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
@@ -125,21 +131,21 @@ fn bench(c: &mut Criterion) {
     let contracts = contract::load_dir(&dir.path().join("contracts")).expect("contracts load");
     let scenario = Scenario::ad_hoc(dir.path().join("crm.jsonl"), Vec::new()).expect("scenario");
     let recorded = interlock::recording::read(&scenario.replay_file).expect("recording");
-    // The local mock: our peer server serving the recording, started once, outside the loop.
-    let mock = runtime
-        .block_on(PeerServer::start(PeerOptions {
-            name: "crm".to_string(),
-            recording: recorded.iter().cloned().collect::<Vec<_>>().into(),
-            contracts: Vec::new(),
-            ignore: IgnoreRules::default(),
-            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-            validate_requests: false,
-            behaviour: Default::default(),
-            admin: Default::default(),
-            journal_bytes: PeerOptions::JOURNAL_BYTES,
-        }))
-        .expect("mock starts");
-    let targets = std::collections::BTreeMap::from([(scenario.target.clone(), mock.url())]);
+    let bodies: HashMap<String, Bytes> = recorded
+        .iter()
+        .map(|exchange| {
+            let body = exchange
+                .response
+                .body
+                .json()
+                .expect("JSON body")
+                .to_string();
+            (exchange.request.url.clone(), Bytes::from(body))
+        })
+        .collect();
+    let addr = runtime.block_on(raw_hyper(Arc::new(bodies)));
+    let targets =
+        std::collections::BTreeMap::from([(scenario.target.clone(), format!("http://{addr}"))]);
 
     let mut group = c.benchmark_group("replay-1000");
     group.throughput(Throughput::Elements(EXCHANGES as u64));
@@ -163,7 +169,7 @@ fn bench(c: &mut Criterion) {
             interlock::scenario::prepare::prepare(&mut s).expect("prepared");
             scenarios.push(s);
         }
-        let plan = std::sync::Arc::new(RunPlan {
+        let plan = Arc::new(RunPlan {
             scenarios,
             contracts: contracts.clone(),
             targets: targets.clone(),
@@ -181,9 +187,7 @@ fn bench(c: &mut Criterion) {
         });
         group.bench_function(format!("interlock-replay-and-check/c{concurrency}"), |b| {
             b.to_async(&runtime).iter(|| async {
-                let result = run::run(std::sync::Arc::clone(&plan), Vec::new())
-                    .await
-                    .expect("run");
+                let result = run::run(Arc::clone(&plan), Vec::new()).await.expect("run");
                 assert_eq!(
                     result.exit_code(),
                     0,
@@ -192,8 +196,6 @@ fn bench(c: &mut Criterion) {
             });
         });
 
-        let body = Bytes::from(customer(1).to_string());
-        let addr = runtime.block_on(raw_hyper(body));
         let client = reqwest::Client::new();
         group.bench_function(format!("baseline-reqwest-raw-hyper/c{concurrency}"), |b| {
             b.to_async(&runtime).iter(|| async {

@@ -62,7 +62,8 @@ const REQUEST_HEADERS_SKIPPED: &[&str] = &[
 /// Response headers that carry values the server made.
 const RESPONSE_HEADERS_READ: &[&str] = &["location", "content-location", "etag"];
 
-/// Every scalar of a request with its place, in a fixed order: path, query, headers, body.
+/// Every scalar of a request with its place, in a fixed order: path, query, headers, body (its
+/// linkable ones).
 pub fn request_values(request: &Request) -> Vec<(Site, Value)> {
     let mut out = Vec::new();
     for (i, segment) in path_segments(request.path()).into_iter().enumerate() {
@@ -89,7 +90,8 @@ pub fn request_values(request: &Request) -> Vec<(Site, Value)> {
     out
 }
 
-/// Every scalar of a response with its place: the value-carrying headers, then the body.
+/// Every scalar of a response with its place: the value-carrying headers, then the body's
+/// linkable ones.
 pub fn response_values(response: &Response) -> Vec<(Site, Value)> {
     let mut out = Vec::new();
     header_values(&response.headers, &mut out);
@@ -121,10 +123,14 @@ fn header_values(headers: &Headers, out: &mut Vec<(Site, Value)>) {
     }
 }
 
+/// The body's scalars that may be linked ([`super::value::linkable`]): every caller looks at
+/// those only, so the others are not copied.
 fn body_values(body: &Body, out: &mut Vec<(Site, Value)>) {
     if let Some(json) = body.json() {
         crate::json::for_each_leaf(json, &mut |pointer, value| {
-            out.push((Site::Body(pointer.to_string()), value.clone()));
+            if super::value::is_linkable(value) {
+                out.push((Site::Body(pointer.to_string()), value.clone()));
+            }
         });
     }
 }

@@ -32,6 +32,15 @@ pub fn linkable(value: &Value) -> Option<String> {
     }
 }
 
+/// Whether [`linkable`] would give the value's text (without copying it).
+pub fn is_linkable(value: &Value) -> bool {
+    match value {
+        Value::String(text) => linkable_text(text),
+        Value::Number(_) => linkable(value).is_some(),
+        _ => false,
+    }
+}
+
 /// Whether a piece of text (a path segment, a query or header value, a JSON string) may be
 /// linked.
 pub fn linkable_text(text: &str) -> bool {

@@ -5,6 +5,7 @@
 //! `body_text`, binary as `body_base64`. The format is specified in `docs/recordings.md`.
 
 pub(crate) mod encoding;
+mod message;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -58,8 +59,8 @@ pub struct Pseudonymised {
 }
 
 /// A recorded request. `url` is the path and query only, so it replays against any host.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// (Read by [`message`]: its members and its body's, in one pass.)
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Request {
     pub method: String,
     pub url: String,
@@ -69,9 +70,8 @@ pub struct Request {
     pub body: Body,
 }
 
-/// A recorded response.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A recorded response. (Read by [`message`].)
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Response {
     pub status: u16,
     #[serde(default, skip_serializing_if = "Headers::is_empty")]
@@ -140,7 +140,7 @@ pub enum Body {
 }
 
 /// The stored members of a body, as they appear in a recording line.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 struct StoredBody {
     #[serde(default)]
     body: Option<Value>,
@@ -148,20 +148,6 @@ struct StoredBody {
     body_text: Option<String>,
     #[serde(default)]
     body_base64: Option<String>,
-}
-
-impl TryFrom<StoredBody> for Body {
-    type Error = &'static str;
-
-    fn try_from(stored: StoredBody) -> Result<Body, Self::Error> {
-        match (stored.body, stored.body_text, stored.body_base64) {
-            (None, None, None) => Ok(Body::Empty),
-            (Some(value), None, None) => Ok(Body::Json(value)),
-            (None, Some(text), None) => Ok(Body::Text(text)),
-            (None, None, Some(b64)) => Ok(Body::Base64(b64)),
-            _ => Err("a message has one of `body`, `body_text` and `body_base64`, not several"),
-        }
-    }
 }
 
 impl Serialize for Body {

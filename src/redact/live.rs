@@ -21,7 +21,7 @@ use super::{KEY_VARIABLE, MIN_KEY_LEN, Redactor, placeholder};
 use crate::error::Error;
 use crate::json::unescape_pointer_token;
 use crate::model::Finding;
-use crate::recording::{Body, Exchange, HeaderValue, Pseudonymised, Response};
+use crate::recording::{Body, Exchange, HeaderValue, Headers, Pseudonymised, Response};
 
 /// The project's redaction, for live responses.
 #[derive(Debug, Clone)]
@@ -33,6 +33,10 @@ pub struct LivePrivacy {
 /// The places of one live response that show as placeholders, found by [`LivePrivacy::align`].
 pub(crate) struct Aligned {
     places: Vec<Pseudonymised>,
+    /// The live response's own headers, kept while its body (equal to the recording's) has not
+    /// been searched for personal data: searched by [`Aligned::mask`], when something of the
+    /// response is about to be shown.
+    unsearched: Option<Headers>,
 }
 
 impl Default for LivePrivacy {
@@ -101,7 +105,21 @@ impl LivePrivacy {
     }
 
     /// Redacts a live response for comparison with `recorded` (see the module docs).
-    pub(crate) fn align(&self, recorded: &Exchange, live: &mut Response) -> Aligned {
+    ///
+    /// A live body equal to the recorded one is compared as it is (redaction would give the
+    /// recorded body back), and its personal data is searched for only when [`Aligned::mask`]
+    /// is called; its headers are redacted on their own. With `headers_compared` (the contract
+    /// declares response headers) the whole response is redacted at once, because values found
+    /// in the body are also replaced where they recur in a header.
+    pub(crate) fn align(
+        &self,
+        recorded: &Exchange,
+        live: &mut Response,
+        headers_compared: bool,
+    ) -> Aligned {
+        if !headers_compared && live.body == recorded.response.body {
+            return self.align_headers(recorded, live);
+        }
         let original = live.clone();
         let mut exchange = Exchange {
             response: std::mem::take(live),
@@ -118,11 +136,7 @@ impl LivePrivacy {
         if original.body == recorded.response.body {
             redacted.body = recorded.response.body.clone();
         }
-        for (name, value) in &original.headers {
-            if recorded.response.headers.get(name) == Some(value) {
-                redacted.headers.insert(name.clone(), value.clone());
-            }
-        }
+        keep_recorded_headers(&original.headers, &recorded.response, &mut redacted);
         let recorded_places = response_places(&recorded.pseudonymised);
         if !self.keyed {
             for place in &recorded_places {
@@ -130,18 +144,62 @@ impl LivePrivacy {
             }
         }
         *live = redacted;
-        let mut places = recorded_places;
-        places.extend(response_places(&exchange.pseudonymised));
-        places.sort();
-        places.dedup_by(|a, b| a.at == b.at);
-        Aligned { places }
+        let mut aligned = Aligned {
+            places: recorded_places,
+            unsearched: None,
+        };
+        aligned.add(&exchange.pseudonymised);
+        aligned
+    }
+
+    /// [`LivePrivacy::align`] of a response whose body equals the recorded one: only the
+    /// headers are redacted now; the body is left to [`Aligned::mask`].
+    fn align_headers(&self, recorded: &Exchange, live: &mut Response) -> Aligned {
+        let original = live.headers.clone();
+        let mut exchange = Exchange {
+            response: Response {
+                status: live.status,
+                headers: std::mem::take(&mut live.headers),
+                body: Body::Empty,
+            },
+            ..Exchange::default()
+        };
+        self.redactor.redact_exchange(&mut exchange);
+        live.headers = exchange.response.headers;
+        keep_recorded_headers(&original, &recorded.response, live);
+        let mut aligned = Aligned {
+            places: response_places(&recorded.pseudonymised),
+            unsearched: Some(original),
+        };
+        aligned.add(&exchange.pseudonymised);
+        aligned
     }
 }
 
 impl Aligned {
     /// Every pseudonymised place as a typed placeholder: in the live response, and in the
     /// old and new values of the findings at those places.
-    pub(crate) fn mask(&self, live: &mut Response, findings: &mut [Finding]) {
+    ///
+    /// A body left unsearched by [`LivePrivacy::align`] is searched first, with the response's
+    /// own headers, exactly as `align` would have.
+    pub(crate) fn mask(
+        &mut self,
+        privacy: &LivePrivacy,
+        live: &mut Response,
+        findings: &mut [Finding],
+    ) {
+        if let Some(headers) = self.unsearched.take() {
+            let mut exchange = Exchange {
+                response: Response {
+                    status: live.status,
+                    headers,
+                    body: live.body.clone(),
+                },
+                ..Exchange::default()
+            };
+            privacy.redactor.redact_exchange(&mut exchange);
+            self.add(&exchange.pseudonymised);
+        }
         mask_response(&self.places, live);
         for finding in findings {
             let Some(place) = self.places.iter().find(|p| finding_at(finding, p)) else {
@@ -161,7 +219,15 @@ impl Aligned {
         }
     }
 
-    /// A recorded body with its pseudonymised places as placeholders.
+    /// The response places among an exchange's pseudonymised places, shown from now on.
+    fn add(&mut self, exchange_places: &[Pseudonymised]) {
+        self.places.extend(response_places(exchange_places));
+        self.places.sort();
+        self.places.dedup_by(|a, b| a.at == b.at);
+    }
+
+    /// A recorded body with its pseudonymised places as placeholders (after
+    /// [`Aligned::mask`]).
     pub(crate) fn masked_body(&self, body: &Body) -> Option<Value> {
         let mut response = Response {
             body: body.clone(),
@@ -218,6 +284,16 @@ fn mask_response(places: &[Pseudonymised], response: &mut Response) {
                 Body::Text(text) if pointer.is_empty() => *text = shown,
                 _ => {}
             }
+        }
+    }
+}
+
+/// A live header equal to the recorded one is kept as recorded (an echoed pseudonym stays
+/// itself).
+fn keep_recorded_headers(original: &Headers, recorded: &Response, live: &mut Response) {
+    for (name, value) in original {
+        if recorded.headers.get(name) == Some(value) {
+            live.headers.insert(name.clone(), value.clone());
         }
     }
 }
@@ -330,14 +406,14 @@ mod tests {
             r#"{"request":{"method":"GET","url":"/c/1"},"response":{"status":200,"body":{"id":"C-1","email":"anna@kunde.example","echo":"x","phone":"+86 138 1234 5678"}}}"#,
         )
         .response;
-        let aligned = privacy.align(&recorded, &mut live);
+        let mut aligned = privacy.align(&recorded, &mut live, false);
         assert_eq!(live.body, recorded.response.body);
         // The target echoes the recorded pseudonym: kept, not pseudonymised again.
         let mut echoed = recorded.response.clone();
-        privacy.align(&recorded, &mut echoed);
+        privacy.align(&recorded, &mut echoed, false);
         assert_eq!(echoed.body, recorded.response.body);
         let mut findings = Vec::new();
-        aligned.mask(&mut live, &mut findings);
+        aligned.mask(&privacy, &mut live, &mut findings);
         assert_eq!(live.body.json().unwrap()["email"], "[pseudonymised:email]");
         assert_eq!(live.body.json().unwrap()["id"], "C-1");
     }
@@ -352,7 +428,7 @@ mod tests {
             r#"{"request":{"method":"GET","url":"/c/1"},"response":{"status":200,"body":{"id":"C-1","email":"other@kunde.example","echo":"x","phone":5}}}"#,
         )
         .response;
-        privacy.align(&recorded, &mut live);
+        privacy.align(&recorded, &mut live, false);
         let body = live.body.json().unwrap();
         assert_eq!(
             body["email"],
@@ -370,5 +446,55 @@ mod tests {
                 .to_string()
                 .contains("other@kunde")
         );
+    }
+
+    /// A live response equal to a recording made without the recorder (clear personal data):
+    /// compared as it is, and masked exactly as a full redaction would mask it.
+    #[test]
+    fn a_live_body_equal_to_the_recording_is_searched_only_when_masked_and_masked_the_same() {
+        let line = r#"{"request":{"method":"GET","url":"/c/1"},"response":{"status":200,"headers":{"content-type":"application/json","x-owner":"anna@kunde.example","set-cookie":"session=abcdef123456"},"body":{"id":"C-1","email":"anna@kunde.example","note":"call anna@kunde.example","phone":"+86 138 1234 5678"}}}"#;
+        let recorded = exchange(line);
+        for keyed in [false, true] {
+            let privacy = LivePrivacy::with_key(
+                &RedactConfig::default(),
+                Path::new("i.toml"),
+                keyed.then(|| KEY.to_string()),
+            )
+            .unwrap();
+            let mut masked = Vec::new();
+            for headers_compared in [false, true] {
+                let mut live = recorded.response.clone();
+                let mut aligned = privacy.align(&recorded, &mut live, headers_compared);
+                if !headers_compared {
+                    // Compared as recorded: the body is untouched until something is shown.
+                    assert_eq!(live.body, recorded.response.body);
+                    assert!(aligned.unsearched.is_some());
+                }
+                let mut findings = vec![
+                    Finding::new(
+                        crate::model::FindingKind::ValueChanged,
+                        crate::model::Location::Response,
+                        "/email",
+                        "value anna@kunde.example changed",
+                    )
+                    .with_values(
+                        Some(Value::String("anna@kunde.example".into())),
+                        Some(Value::String("anna@kunde.example".into())),
+                    ),
+                ];
+                aligned.mask(&privacy, &mut live, &mut findings);
+                let shown = serde_json::to_string(&live).unwrap()
+                    + &serde_json::to_string(&findings).unwrap();
+                assert!(!shown.contains("anna@kunde"), "{shown}");
+                assert!(!shown.contains("138 1234"), "{shown}");
+                assert!(!shown.contains("abcdef123456"), "{shown}");
+                assert_eq!(
+                    findings[0].new,
+                    Some(Value::String("[pseudonymised:email]".into()))
+                );
+                masked.push((live, findings));
+            }
+            assert_eq!(masked[0], masked[1], "keyed: {keyed}");
+        }
     }
 }

@@ -835,7 +835,6 @@ mod tests {
                     scenario: &loaded,
                     exchange: &recorded,
                     result: exchange,
-                    live: None,
                     contract: None,
                     ignore: &ignore,
                     snapshot: None,

@@ -18,7 +18,6 @@ use crate::contract::Contract;
 use crate::error::Error;
 use crate::model::{ExchangeResult, RunResult, ScenarioResult};
 use crate::recording::Exchange;
-use crate::replay::LiveResponse;
 use crate::scenario::{IgnoreRules, Scenario};
 use crate::snapshot;
 
@@ -41,8 +40,6 @@ pub enum Event<'a> {
         /// The recorded exchange that was replayed.
         exchange: &'a Exchange,
         result: &'a ExchangeResult,
-        /// The target's response, when one came back.
-        live: Option<&'a LiveResponse>,
         /// The contract the exchange was checked against, if one covers it.
         contract: Option<&'a Contract>,
         /// The ignore rules that applied (the scenario's merged with the exchange's).

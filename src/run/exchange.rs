@@ -21,7 +21,6 @@ pub(super) struct Replayed<'p> {
     /// The recorded exchange with bound values replaced by their live values, when that
     /// changed it: what the live response was compared with.
     pub expected: Option<Exchange>,
-    pub live: Option<LiveResponse>,
     /// The contract the exchange was checked against.
     pub contract: Option<&'p Contract>,
     /// The scenario's ignore rules merged with the exchange's own.
@@ -71,13 +70,14 @@ pub(super) async fn replay<'p>(
         return Ok(Some(Replayed {
             result,
             expected: None,
-            live: None,
             contract,
             ignore,
             snapshot: None,
         }));
     }
     let mut live_response = None;
+    // Placeholders not yet put in: nothing of the live response has been shown.
+    let mut unmasked = None;
     let mut expected = None;
     let request = super::chaining::request_to_send(scenario, index, exchange, &stage.chain);
     result.url = request.url.clone();
@@ -103,8 +103,11 @@ pub(super) async fn replay<'p>(
             result.duration = live.duration;
             let key = interface.unwrap_or_else(|| format!("{} {route}", exchange.request.method));
             timings.target(key, exchange.duration_ms, live.duration);
-            // Compared in the pseudonym domain; shown with placeholders from here on.
-            let aligned = stage.privacy.align(exchange, &mut live.response);
+            // Compared in the pseudonym domain; shown only with placeholders.
+            let headers_compared = !declared_headers(contract, live.response.status).is_empty();
+            let mut aligned = stage
+                .privacy
+                .align(exchange, &mut live.response, headers_compared);
             result.findings = check_exchange(exchange, &live, contract, &expectation, &ignore);
             if let Some(c) = contract
                 && !expectation.contract_only
@@ -121,11 +124,15 @@ pub(super) async fn replay<'p>(
             if let Some(c) = contract {
                 super::usage::weigh(&mut result.findings, contracts, c);
             }
-            aligned.mask(&mut live.response, &mut result.findings);
-            // Both bodies are kept only where a report will show them side by side.
-            if result.findings.iter().any(Finding::is_failure) {
-                result.recorded_body = aligned.masked_body(&exchange.response.body);
-                result.live_body = live.response.body.json().cloned();
+            if result.findings.is_empty() {
+                unmasked = Some(aligned);
+            } else {
+                aligned.mask(&stage.privacy, &mut live.response, &mut result.findings);
+                // Both bodies are kept only where a report will show them side by side.
+                if result.findings.iter().any(Finding::is_failure) {
+                    result.recorded_body = aligned.masked_body(&exchange.response.body);
+                    result.live_body = live.response.body.json().cloned();
+                }
             }
             live_response = Some(live);
         }
@@ -146,16 +153,21 @@ pub(super) async fn replay<'p>(
         note_faults(&mut result, &faults);
     }
     // Snapshots keep the recorded values, so a new id on every run leaves them unchanged.
-    let snapshot = match &live_response {
+    let snapshot = match live_response.as_mut() {
         // A success refused by the staging's login or its gateway is no answer to keep.
         Some(live) if super::environment::refused(exchange.response.status, live) => None,
         Some(live) => take_snapshot(
             scenario,
             &route,
             &result,
-            &|| LiveResponse {
-                response: stage.chain.response_to_recorded(&live.response),
-                duration: live.duration,
+            &mut || {
+                if let Some(mut aligned) = unmasked.take() {
+                    aligned.mask(&stage.privacy, &mut live.response, &mut []);
+                }
+                LiveResponse {
+                    response: stage.chain.response_to_recorded(&live.response),
+                    duration: live.duration,
+                }
             },
             contract,
             &ignore,
@@ -166,21 +178,21 @@ pub(super) async fn replay<'p>(
     Ok(Some(Replayed {
         result,
         expected,
-        live: live_response,
         contract,
         ignore,
         snapshot,
     }))
 }
 
-/// Writes (or compares) the snapshot of a live response, given as its recorded values by
-/// `live` (called only when a snapshot is taken). Only scenarios loaded from a
-/// `scenario.yaml` keep snapshots: an ad-hoc `--replay` has no folder to keep them in.
+/// Writes (or compares) the snapshot of a live response, given with placeholders and as its
+/// recorded values by `live` (called only when there is a snapshot to write or compare). Only
+/// scenarios loaded from a `scenario.yaml` keep snapshots: an ad-hoc `--replay` has no folder
+/// to keep them in.
 fn take_snapshot(
     scenario: &Scenario,
     route: &str,
     result: &ExchangeResult,
-    live: &dyn Fn() -> LiveResponse,
+    live: &mut dyn FnMut() -> LiveResponse,
     contract: Option<&Contract>,
     ignore: &IgnoreRules,
     mode: Mode,
@@ -191,11 +203,13 @@ fn take_snapshot(
     let Some(folder) = scenario.file.parent() else {
         return Ok(None);
     };
-    let live = live();
-    let declared = declared_headers(contract, live.response.status);
-    let snap = snapshot::of_response(&scenario.file, result, &live, &declared, ignore);
     let name = snapshot::file_name(&scenario.name, result.index, &result.method, route);
-    snapshot::record(&folder.join(SNAPSHOT_DIR).join(name), &snap, mode).map(Some)
+    let snap = || {
+        let live = live();
+        let declared = declared_headers(contract, live.response.status);
+        snapshot::of_response(&scenario.file, result, &live, &declared, ignore)
+    };
+    snapshot::record(&folder.join(SNAPSHOT_DIR).join(name), snap, mode).map(Some)
 }
 
 /// The response headers the contract declares for a status: the only headers compared.

@@ -184,7 +184,7 @@ async fn run_scenario(
         let Some(entry) = recorded_exchanges.as_mut() else {
             break;
         };
-        let Some(entry) = entry.recv().await else {
+        let Some(entry) = entry.next().await else {
             break;
         };
         let recorded = &scenario.recorded(index, entry.map_err(|err| Error::Input(vec![err]))?);
@@ -208,7 +208,6 @@ async fn run_scenario(
                 scenario,
                 exchange: replayed.expected.as_ref().unwrap_or(recorded),
                 result: &replayed.result,
-                live: replayed.live.as_ref(),
                 contract: replayed.contract,
                 ignore: &replayed.ignore,
                 snapshot: replayed.snapshot,
