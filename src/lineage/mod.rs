@@ -52,13 +52,11 @@ pub fn learn(scenarios: &std::path::Path, contracts: &ContractSet) -> Result<Lea
             .iter()
             .map(|p| (p.name.as_str(), p.recording_file.as_path()))
             .collect();
-        let mut placement =
-            crate::link::placement::place(&scenario.replay_file, &peers).map_err(input)?;
-        let mut calls =
-            crate::link::placement::Calls::open(&mut placement, &peers).map_err(input)?;
+        let mut placement = crate::link::placement::place(&scenario.replay_file, &peers)?;
+        let mut calls = crate::link::placement::Calls::open(&mut placement, &peers)?;
         let replay = crate::recording::stream::open(&scenario.replay_file).map_err(input)?;
         for (step, entry) in replay.enumerate() {
-            let step_calls = calls.up_to(step).map_err(input)?;
+            let step_calls = calls.up_to(step)?;
             let recorded = scenario.recorded(step, entry.map_err(input)?.exchange);
             let Some(target) = contract_of(contracts, Some(&scenario.target), &recorded) else {
                 continue;

@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 
 use super::site::{request_values, response_values};
 use super::value::linkable;
-use crate::error::InputError;
+use crate::error::{Error, InputError};
 use crate::recording::stream::{self, Place};
 use crate::recording::{Exchange, Request};
 
@@ -128,7 +128,7 @@ const READ_AHEAD: u64 = 4096;
 impl Calls {
     /// Takes the placed calls out of `placement`; `peers` are the names and files given to
     /// [`place`].
-    pub fn open(placement: &mut Placement, peers: &[(&str, &Path)]) -> Result<Calls, InputError> {
+    pub fn open(placement: &mut Placement, peers: &[(&str, &Path)]) -> Result<Calls, Error> {
         let mut files = Vec::new();
         for (name, path) in peers {
             let file = File::open(path).map_err(|err| {
@@ -145,7 +145,7 @@ impl Calls {
     }
 
     /// The calls placed at steps up to `step` not read yet, in order.
-    pub fn up_to(&mut self, step: usize) -> Result<Vec<ReadCall>, InputError> {
+    pub fn up_to(&mut self, step: usize) -> Result<Vec<ReadCall>, Error> {
         let mut read = Vec::new();
         let Some(spill) = &self.spill else {
             return Ok(read);
@@ -192,7 +192,7 @@ impl Calls {
 
 impl Spill {
     /// Creates the temporary file.
-    fn create() -> Result<Spill, InputError> {
+    fn create() -> Result<Spill, Error> {
         Ok(Spill {
             file: tempfile::tempfile().map_err(spill_error)?,
             per_peer: Vec::new(),
@@ -217,12 +217,13 @@ fn u32_at(bytes: &[u8]) -> u32 {
     u32::from_le_bytes(bytes.try_into().unwrap_or_default())
 }
 
-fn spill_error(err: std::io::Error) -> InputError {
-    InputError::in_file(
-        std::env::temp_dir(),
-        format!("cannot keep the recorded peer calls in a temporary file: {err}"),
-    )
-    .with_hint("set TMPDIR to a writable folder with room")
+/// The temporary folder is full or not writable: a problem of the machine, not of the input.
+fn spill_error(err: std::io::Error) -> Error {
+    Error::environment(format!(
+        "cannot keep the recorded peer calls in a temporary file in {}: {err}; set TMPDIR to a \
+         writable folder with room",
+        std::env::temp_dir().display()
+    ))
 }
 
 /// The 64-bit hash values are compared by (the same in every run).
@@ -234,7 +235,7 @@ pub fn value_hash(text: &str) -> u64 {
 
 /// Reads the replay recording and each peer's recording once or twice, one exchange at a time
 /// (without peers, nothing is read).
-pub fn place(target: &Path, peers: &[(&str, &Path)]) -> Result<Placement, InputError> {
+pub fn place(target: &Path, peers: &[(&str, &Path)]) -> Result<Placement, Error> {
     let mut placement = Placement::default();
     if peers.is_empty() {
         // Nothing to place and nothing sent to a peer: the target's recording is not read

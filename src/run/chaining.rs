@@ -20,9 +20,8 @@ pub(super) fn chain_for(scenario: &Scenario) -> Result<(Arc<Chain>, Calls), Erro
         .iter()
         .map(|p| (p.name.as_str(), p.recording_file.as_path()))
         .collect();
-    let input = |err| Error::Input(vec![err]);
-    let mut placement = link::placement::place(&scenario.replay_file, &peers).map_err(input)?;
-    let calls = Calls::open(&mut placement, &peers).map_err(input)?;
+    let mut placement = link::placement::place(&scenario.replay_file, &peers)?;
+    let calls = Calls::open(&mut placement, &peers)?;
     Ok((Arc::new(Chain::new(placement)), calls))
 }
 
@@ -34,7 +33,7 @@ pub(super) fn begin_step(
     index: usize,
     exchange: &Exchange,
 ) -> Result<(), Error> {
-    let read = calls.up_to(index).map_err(|err| Error::Input(vec![err]))?;
+    let read = calls.up_to(index)?;
     let step_calls: Vec<StepCall<'_>> = read
         .iter()
         .map(|(peer, index, exchange)| StepCall {

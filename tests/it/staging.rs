@@ -309,6 +309,23 @@ fn a_gateway_answering_503_to_everything_is_an_environment_error_with_the_gatewa
 }
 
 #[test]
+fn a_temporary_folder_that_cannot_be_written_is_an_environment_error_naming_tmpdir() {
+    let project = Project::bundled();
+    let out = project.run_with_env(
+        &["run", "customer-onboarding"],
+        &[("TMPDIR", "/nonexistent-interlock-tmp")],
+    );
+    out.assert_code(3);
+    let said = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        said.contains(
+            "cannot keep the recorded peer calls in a temporary file in /nonexistent-interlock-tmp"
+        ) && said.contains("set TMPDIR to a writable folder"),
+        "{said}"
+    );
+}
+
+#[test]
 fn a_503_on_one_exchange_with_a_schema_break_elsewhere_is_a_contract_failure() {
     // The upgraded CRM renames tax_id; the gate fails only the reads by id.
     let s = staging(
