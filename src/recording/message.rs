@@ -21,14 +21,7 @@ const RESPONSE_MEMBERS: &[&str] = &["status", "headers", "body", "body_text", "b
 
 impl<'de> Deserialize<'de> for Request {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let members = deserializer.deserialize_struct(
-            "Request",
-            REQUEST_MEMBERS,
-            MessageVisitor {
-                members: REQUEST_MEMBERS,
-                name: "struct Request",
-            },
-        )?;
+        let members = read_members(deserializer, "Request", REQUEST_MEMBERS)?;
         Ok(Request {
             method: members
                 .method
@@ -42,14 +35,7 @@ impl<'de> Deserialize<'de> for Request {
 
 impl<'de> Deserialize<'de> for Response {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let members = deserializer.deserialize_struct(
-            "Response",
-            RESPONSE_MEMBERS,
-            MessageVisitor {
-                members: RESPONSE_MEMBERS,
-                name: "struct Response",
-            },
-        )?;
+        let members = read_members(deserializer, "Response", RESPONSE_MEMBERS)?;
         Ok(Response {
             status: members
                 .status
@@ -58,6 +44,15 @@ impl<'de> Deserialize<'de> for Response {
             body: members.body.try_into().map_err(de::Error::custom)?,
         })
     }
+}
+
+/// The members of one message object named `name`, among `members`.
+fn read_members<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    name: &'static str,
+    members: &'static [&'static str],
+) -> Result<Members, D::Error> {
+    deserializer.deserialize_struct(name, members, MessageVisitor { members, name })
 }
 
 /// What one message object held.
@@ -73,6 +68,7 @@ struct Members {
 struct MessageVisitor {
     /// The members this kind of message may have.
     members: &'static [&'static str],
+    /// `Request` or `Response`.
     name: &'static str,
 }
 
@@ -80,7 +76,7 @@ impl<'de> Visitor<'de> for MessageVisitor {
     type Value = Members;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(self.name)
+        write!(f, "struct {}", self.name)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
