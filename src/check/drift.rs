@@ -21,7 +21,7 @@ pub(crate) fn compare_bodies(recorded: &Body, live: &Body, ignore: &IgnoreRules)
     let mut findings = Vec::new();
     match (recorded, live) {
         // A body equal to the recording has nothing to report: no walk.
-        (Body::Json(old), Body::Json(new)) if old == new => {}
+        (Body::Json(old), Body::Json(new)) if crate::json::equal(old, new) => {}
         (Body::Json(old), Body::Json(new)) => {
             compare_values(old, new, &mut String::new(), ignore, &mut findings)
         }

@@ -5,6 +5,7 @@ pub(crate) mod document;
 pub(crate) mod format;
 mod locate;
 pub(crate) mod pointer;
+mod same;
 
 pub use document::{
     DocumentStore, Resolved, collect_refs, file_uri, parse_json, parse_value, parse_yaml,
@@ -15,6 +16,7 @@ pub use locate::yaml_position;
 pub(crate) use pointer::{
     display_pointer, escape_pointer_token, for_each_leaf, unescape_pointer_token, wildcard_indices,
 };
+pub(crate) use same::{equal, parses_to};
 
 /// A JSON value's type name as people say it.
 /// `a text`, `an empty`: the word with its indefinite article.

@@ -1,6 +1,8 @@
 //! JSON pointers (RFC 6901): escaping tokens, showing pointers to people, folding array
 //! positions into wildcards, walking the leaves of a value.
 
+use std::fmt::Write as _;
+
 use serde_json::Value;
 
 /// Escapes one JSON pointer token (`~` → `~0`, `/` → `~1`); borrows when nothing to escape.
@@ -55,8 +57,7 @@ pub(crate) fn for_each_leaf(value: &Value, f: &mut impl FnMut(&str, &Value)) {
             Value::Array(items) => {
                 for (index, item) in items.iter().enumerate() {
                     let len = pointer.len();
-                    pointer.push('/');
-                    pointer.push_str(&index.to_string());
+                    let _ = write!(pointer, "/{index}");
                     walk(item, pointer, f);
                     pointer.truncate(len);
                 }

@@ -44,6 +44,14 @@ pub fn is_linkable(value: &Value) -> bool {
 /// Whether a piece of text (a path segment, a query or header value, a JSON string) may be
 /// linked.
 pub fn linkable_text(text: &str) -> bool {
+    // Cheap refusals first, by bytes (a character takes one to four): most text is words.
+    if !(MIN_LENGTH..=MAX_LENGTH * 4).contains(&text.len()) {
+        return false;
+    }
+    let digit = text.bytes().any(|b| b.is_ascii_digit());
+    if !digit && text.len() < MIN_TOKEN_LENGTH {
+        return false;
+    }
     let length = text.chars().count();
     if !(MIN_LENGTH..=MAX_LENGTH).contains(&length) {
         return false;
@@ -51,7 +59,7 @@ pub fn linkable_text(text: &str) -> bool {
     if text.chars().any(char::is_whitespace) || looks_like_date(text) {
         return false;
     }
-    if text.chars().any(|c| c.is_ascii_digit()) {
+    if digit {
         return true;
     }
     length >= MIN_TOKEN_LENGTH

@@ -128,7 +128,7 @@ pub fn add_header(headers: &mut Headers, name: &str, value: String) {
 /// A message body as stored: nothing, JSON, text, or bytes (base64). On the wire of a recording
 /// line it is one of the members `body`, `body_text`, `body_base64` (or none), beside the
 /// message's other members.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(try_from = "StoredBody")]
 pub enum Body {
     #[default]
@@ -137,6 +137,17 @@ pub enum Body {
     Text(String),
     /// Bytes that are not UTF-8, base64-encoded as stored.
     Base64(String),
+}
+
+impl PartialEq for Body {
+    fn eq(&self, other: &Body) -> bool {
+        match (self, other) {
+            (Body::Empty, Body::Empty) => true,
+            (Body::Json(a), Body::Json(b)) => crate::json::equal(a, b),
+            (Body::Text(a), Body::Text(b)) | (Body::Base64(a), Body::Base64(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 /// The stored members of a body, as they appear in a recording line.
@@ -207,6 +218,25 @@ impl Body {
             Ok(text) => Body::Text(text.to_string()),
             Err(_) => Body::Base64(base64::engine::general_purpose::STANDARD.encode(bytes)),
         }
+    }
+
+    /// Classifies wire bytes as [`Body::from_bytes`] does; bytes that hold exactly the JSON of
+    /// `recorded` (a live body repeating its recording: byte for byte its compact
+    /// `recorded_text` when given, or written otherwise) give a copy of it, without parsing
+    /// them into a new value.
+    pub(crate) fn from_bytes_as(
+        content_type: Option<&str>,
+        bytes: &[u8],
+        recorded: &Body,
+        recorded_text: Option<&[u8]>,
+    ) -> Self {
+        if let Body::Json(value) = recorded
+            && content_type.is_none_or(|ct| ct.contains("json"))
+            && (recorded_text == Some(bytes) || crate::json::parses_to(bytes, value))
+        {
+            return Body::Json(value.clone());
+        }
+        Body::from_bytes(content_type, bytes)
     }
 
     /// The bytes to send on the wire.
@@ -416,6 +446,34 @@ mod tests {
     use super::*;
 
     const LINE: &str = r#"{"interface":"crm.customer.get","request":{"method":"GET","url":"/api/v1/customers/C-1?expand=owner","headers":{"accept":"application/json"}},"response":{"status":200,"headers":{"content-type":"application/json"},"body":{"id":"C-1"}},"duration_ms":12.5}"#;
+
+    #[test]
+    fn a_live_body_repeating_its_recording_is_the_recorded_value_however_it_is_written() {
+        let recorded = Body::Json(serde_json::json!({"id": "C-1", "limit": 500000.0}));
+        let text = br#"{"id":"C-1","limit":500000.0}"#;
+        for bytes in [&text[..], b"{ \"id\": \"C-1\",\n  \"limit\": 5e5 }"] {
+            let body = Body::from_bytes_as(Some("application/json"), bytes, &recorded, Some(text));
+            assert_eq!(body, recorded, "{}", String::from_utf8_lossy(bytes));
+        }
+        // Anything else is read as it came: another value, or text the content type says is
+        // not JSON.
+        let other = Body::from_bytes_as(
+            None,
+            br#"{"id":"C-2","limit":500000.0}"#,
+            &recorded,
+            Some(text),
+        );
+        assert_eq!(other.json().unwrap()["id"], "C-2");
+        let plain = Body::from_bytes_as(Some("text/plain"), text, &recorded, Some(text));
+        assert_eq!(
+            plain,
+            Body::Text(String::from_utf8_lossy(text).into_owned())
+        );
+        assert_eq!(
+            Body::from_bytes_as(None, b"", &recorded, Some(text)),
+            Body::Empty
+        );
+    }
 
     #[test]
     fn round_trips_with_stable_key_order() {

@@ -188,7 +188,7 @@ impl Redactor {
 
     fn redact_headers(&self, headers: &mut Headers, side: &str, found: &mut Found) {
         for (name, value) in headers.iter_mut() {
-            let at = format!("{side}/headers/{}", escape_pointer_token(name));
+            let at = || format!("{side}/headers/{}", escape_pointer_token(name));
             if !self.rules.is_secret_header(name) {
                 if DESCRIPTIVE_HEADERS.contains(&name.as_str()) {
                     continue;
@@ -205,7 +205,7 @@ impl Redactor {
                     HeaderValue::Many(vs) => vs.iter_mut().for_each(scan),
                 }
                 if let Some(kind) = kind {
-                    found.place(at, kind);
+                    found.place(at(), kind);
                 }
                 continue;
             }
@@ -220,7 +220,7 @@ impl Redactor {
                 HeaderValue::One(v) => HeaderValue::One(redact(v)),
                 HeaderValue::Many(vs) => HeaderValue::Many(vs.iter().map(|v| redact(v)).collect()),
             };
-            found.place(at, Kind::Secret.name());
+            found.place(at(), Kind::Secret.name());
         }
     }
 

@@ -350,10 +350,13 @@ impl Rules {
 
     /// Whether a header's value is a credential.
     pub(crate) fn is_secret_header(&self, name: &str) -> bool {
-        let name = name.to_ascii_lowercase();
-        SECRET_HEADERS.contains(&name.as_str())
+        let name = match name.bytes().any(|b| b.is_ascii_uppercase()) {
+            true => std::borrow::Cow::Owned(name.to_ascii_lowercase()),
+            false => std::borrow::Cow::Borrowed(name),
+        };
+        SECRET_HEADERS.contains(&&*name)
             || SECRET_HEADER_PARTS.iter().any(|part| name.contains(part))
-            || self.headers.contains(&name)
+            || self.headers.iter().any(|h| *h == name)
     }
 
     /// What happens to a query or form parameter's value.

@@ -151,7 +151,8 @@ impl Replayer {
             retries: 0,
             credentials: self.credentials.clone(),
         };
-        match tokio::time::timeout(timeout, limited.send_once(&request)).await {
+        match tokio::time::timeout(timeout, limited.send_once(&request, (&Body::Empty, None))).await
+        {
             Ok(result) => result,
             Err(_) => Err(TransportError {
                 message: secrets::scrub(&format!(
@@ -164,14 +165,18 @@ impl Replayer {
         }
     }
 
-    /// Sends one recorded request; retries only requests that got no response.
+    /// Sends one recorded request; retries only requests that got no response. A live body
+    /// that repeats `recorded` (the recorded response's body, with its JSON as compact
+    /// `recorded_text` when known) is copied from it, not parsed.
     pub(crate) async fn send(
         &self,
         request: &recording::Request,
+        recorded: &Body,
+        recorded_text: Option<&[u8]>,
     ) -> Result<LiveResponse, TransportError> {
         let mut attempt = 0;
         loop {
-            match self.send_once(request).await {
+            match self.send_once(request, (recorded, recorded_text)).await {
                 Err(_) if attempt < self.retries => {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
@@ -184,6 +189,7 @@ impl Replayer {
     async fn send_once(
         &self,
         request: &recording::Request,
+        (recorded, recorded_text): (&Body, Option<&[u8]>),
     ) -> Result<LiveResponse, TransportError> {
         let started = Instant::now();
         let url = self.url_for(&request.url);
@@ -235,7 +241,7 @@ impl Replayer {
         let content_type = headers.get("content-type").map(|v| v.first().to_string());
         let mut response = Response {
             status,
-            body: Body::from_bytes(content_type.as_deref(), &bytes),
+            body: Body::from_bytes_as(content_type.as_deref(), &bytes, recorded, recorded_text),
             headers,
         };
         // A target that echoes a credential (an error page quoting the token) never shows it.

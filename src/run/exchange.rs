@@ -28,12 +28,13 @@ pub(super) struct Replayed<'p> {
     pub snapshot: Option<snapshot::Outcome>,
 }
 
-/// Replays the exchange at `index` of the scenario's recording; one the scenario skips is
-/// reported as skipped, not replayed.
+/// Replays the exchange at `index` of the scenario's recording (given with its response's
+/// JSON body as compact text, when it has one); one the scenario skips is reported as
+/// skipped, not replayed.
 pub(super) async fn replay<'p>(
     scenario: &Scenario,
     index: usize,
-    exchange: &Exchange,
+    (exchange, body_text): (&Exchange, Option<&[u8]>),
     contracts: &'p ContractSet,
     stage: &mut Stage,
     timings: &mut Timings,
@@ -81,7 +82,10 @@ pub(super) async fn replay<'p>(
     let mut expected = None;
     let request = super::chaining::request_to_send(scenario, index, exchange, &stage.chain);
     result.url = request.url.clone();
-    match stage.replayer.send(&request).await {
+    match (stage.replayer)
+        .send(&request, &exchange.response.body, body_text)
+        .await
+    {
         Ok(mut live) => {
             super::chaining::bind_response(
                 scenario,

@@ -1,6 +1,8 @@
 //! The replay recording read one exchange at a time, a little ahead of the replay: a blocking
-//! thread reads and parses the next few exchanges while the current one is sent and checked.
-//! Memory stays at the read-ahead's few exchanges whatever the recording's size.
+//! thread reads and parses the next few exchanges while the current one is sent and checked,
+//! and writes each recorded JSON response body out compactly, so that a live body repeating
+//! it byte for byte is known without being parsed. Memory stays at the read-ahead's few
+//! exchanges whatever the recording's size.
 
 use std::path::Path;
 
@@ -16,16 +18,36 @@ const BATCH: usize = 16;
 /// How many batches wait for the replay at most.
 const BATCHES_AHEAD: usize = 2;
 
+/// A recorded exchange as the replay takes it.
+#[derive(Debug)]
+pub(super) struct Recorded {
+    pub exchange: Exchange,
+    /// The response's JSON body as compact text, as a server writing it compactly sends it.
+    pub body_text: Option<Vec<u8>>,
+}
+
+impl Recorded {
+    fn new(exchange: Exchange) -> Recorded {
+        let body_text = (exchange.response.body.json()).and_then(|b| serde_json::to_vec(b).ok());
+        Recorded {
+            exchange,
+            body_text,
+        }
+    }
+}
+
+type Entry = Result<Recorded, InputError>;
+
 /// The exchanges of a recording in order, read ahead by a blocking thread.
 pub(super) struct ReadAhead {
-    batches: mpsc::Receiver<Vec<Result<Exchange, InputError>>>,
-    current: std::vec::IntoIter<Result<Exchange, InputError>>,
+    batches: mpsc::Receiver<Vec<Entry>>,
+    current: std::vec::IntoIter<Entry>,
 }
 
 impl ReadAhead {
     /// The next exchange; a bad line (the file changed since it was validated) is an error in
     /// its place, and ends the stream.
-    pub(super) async fn next(&mut self) -> Option<Result<Exchange, InputError>> {
+    pub(super) async fn next(&mut self) -> Option<Entry> {
         loop {
             if let Some(entry) = self.current.next() {
                 return Some(entry);
@@ -49,7 +71,7 @@ pub(super) fn read_ahead(path: &Path) -> ReadAhead {
         let mut batch = Vec::with_capacity(BATCH);
         for entry in lines {
             let failed = entry.is_err();
-            batch.push(entry.map(|e| e.exchange));
+            batch.push(entry.map(|e| Recorded::new(e.exchange)));
             if (batch.len() == BATCH || failed)
                 && tx
                     .blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
@@ -76,6 +98,28 @@ mod tests {
     use super::*;
 
     #[tokio::test]
+    async fn a_json_body_comes_with_its_compact_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("r.jsonl");
+        std::fs::write(
+            &file,
+            concat!(
+                "{\"request\":{\"method\":\"GET\",\"url\":\"/c/1\"},\"response\":{\"status\":200,\"body\": { \"id\" : \"C-1\", \"n\": [1, 2.5] }}}\n",
+                "{\"request\":{\"method\":\"GET\",\"url\":\"/c/2\"},\"response\":{\"status\":200,\"body_text\":\"ok\"}}\n",
+            ),
+        )
+        .unwrap();
+        let mut ahead = read_ahead(&file);
+        let json = ahead.next().await.unwrap().unwrap();
+        assert_eq!(
+            json.body_text.as_deref(),
+            Some(&br#"{"id":"C-1","n":[1,2.5]}"#[..])
+        );
+        let text = ahead.next().await.unwrap().unwrap();
+        assert_eq!(text.body_text, None);
+    }
+
+    #[tokio::test]
     async fn every_exchange_comes_in_order_and_a_bad_line_ends_the_stream() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("r.jsonl");
@@ -92,8 +136,8 @@ mod tests {
         std::fs::write(&file, lines).unwrap();
         let mut ahead = read_ahead(&file);
         for i in 0..(BATCH * 2 + 3) {
-            let exchange = ahead.next().await.unwrap().unwrap();
-            assert_eq!(exchange.request.url, format!("/c/{i}"));
+            let recorded = ahead.next().await.unwrap().unwrap();
+            assert_eq!(recorded.exchange.request.url, format!("/c/{i}"));
         }
         let bad = ahead.next().await.unwrap().unwrap_err();
         assert!(

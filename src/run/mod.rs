@@ -187,12 +187,13 @@ async fn run_scenario(
         let Some(entry) = entry.next().await else {
             break;
         };
-        let recorded = &scenario.recorded(index, entry.map_err(|err| Error::Input(vec![err]))?);
+        let entry = entry.map_err(|err| Error::Input(vec![err]))?;
+        let recorded = &scenario.recorded(index, entry.exchange);
         chaining::begin_step(&stage.chain, &mut stage.recorded_calls, index, recorded)?;
         let Some(replayed) = exchange::replay(
             scenario,
             index,
-            recorded,
+            (recorded, entry.body_text.as_deref()),
             &plan.contracts,
             &mut stage,
             &mut timings,
