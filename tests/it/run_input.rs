@@ -370,3 +370,51 @@ async fn ad_hoc_mode_replays_a_capture_with_contracts() {
     out.assert_code(0);
     assert!(junit.contains("GET /api/v1/customers/{id} #1"), "{junit}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_live_body_repeating_its_recording_passes_however_written_and_a_changed_value_is_named() {
+    let staging = MockServer::start().await;
+    for (id, body) in [
+        ("C-1001", r#"{"id":"C-1001","credit_limit":500000}"#),
+        (
+            "C-1002",
+            "{\n  \"id\": \"C-1002\",\n  \"credit_limit\": 500000\n}\n",
+        ),
+        ("C-1003", r#"{"credit_limit":500000,"id":"C-1003"}"#),
+        ("C-1004", r#"{"id":"C-1004","credit_limit":500001}"#),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(format!("/api/v1/customers/{id}")))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
+            .mount(&staging)
+            .await;
+    }
+    let project = small_project();
+    let recording: String = (1001..=1004)
+        .map(|n| RECORDING.replace("C-1001", &format!("C-{n}")))
+        .collect();
+    project.write("scenarios/lookup/crm.jsonl", &recording);
+    let target = format!("crm={}", staging.uri());
+    let (out, report) = tokio::task::spawn_blocking(move || {
+        let out = project.run(&["run", "--target", &target, "--report-json", "report.json"]);
+        (out, project.read("report.json"))
+    })
+    .await
+    .expect("join");
+    let report: serde_json::Value = serde_json::from_str(&report).expect("report is JSON");
+    let exchanges = report
+        .pointer("/scenarios/0/exchanges")
+        .and_then(|e| e.as_array())
+        .expect("exchanges");
+    let found: Vec<(u64, Vec<&str>)> = exchanges
+        .iter()
+        .map(|e| {
+            let paths = (e["findings"].as_array().into_iter().flatten())
+                .map(|f| f["path"].as_str().unwrap_or(""))
+                .collect();
+            (e["index"].as_u64().unwrap_or(99), paths)
+        })
+        .filter(|(_, paths): &(u64, Vec<&str>)| !paths.is_empty())
+        .collect();
+    assert_eq!(found, vec![(3, vec!["/credit_limit"])], "{}", out.stdout);
+}
