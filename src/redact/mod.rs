@@ -25,6 +25,7 @@ use serde_json::Value;
 
 pub(crate) use audit::Audit;
 pub(crate) use command::redact_file;
+pub(crate) use live::Aligned;
 pub use live::LivePrivacy;
 pub(crate) use pseudonym::{Kind, Pseudonymizer, REDACTED};
 pub(crate) use rules::{RedactConfig, Rules};

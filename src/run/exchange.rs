@@ -150,7 +150,15 @@ pub(super) async fn replay<'p>(
     if !expectation.contract_only {
         add_peer_request_drift(&mut result.findings, contracts, stage);
     }
-    if let (Some(c), Some(live)) = (contract, &live_response) {
+    if let (Some(c), Some(live)) = (contract, live_response.as_mut())
+        && contracts
+            .lineage()
+            .from_interface(&c.interface)
+            .next()
+            .is_some()
+    {
+        // The response's values a broken lineage shows are shown with placeholders.
+        put_placeholders(&mut unmasked, &stage.privacy, &mut live.response);
         add_lineage_breaks(&mut result.findings, contracts, c, &request, live, stage);
     }
     if !faults.is_empty() {
@@ -165,9 +173,7 @@ pub(super) async fn replay<'p>(
             &route,
             &result,
             &mut || {
-                if let Some(mut aligned) = unmasked.take() {
-                    aligned.mask(&stage.privacy, &mut live.response, &mut []);
-                }
+                put_placeholders(&mut unmasked, &stage.privacy, &mut live.response);
                 LiveResponse {
                     response: stage.chain.response_to_recorded(&live.response),
                     duration: live.duration,
@@ -186,6 +192,18 @@ pub(super) async fn replay<'p>(
         ignore,
         snapshot,
     }))
+}
+
+/// Puts the placeholders into a live response whose placeholders are not in yet (`unmasked`
+/// holds its alignment until then), once.
+fn put_placeholders(
+    unmasked: &mut Option<crate::redact::Aligned>,
+    privacy: &crate::redact::LivePrivacy,
+    live: &mut crate::recording::Response,
+) {
+    if let Some(mut aligned) = unmasked.take() {
+        aligned.mask(privacy, live, &mut []);
+    }
 }
 
 /// Writes (or compares) the snapshot of a live response, given with placeholders and as its
@@ -255,7 +273,7 @@ fn find_contract<'a>(
 }
 
 /// The values the recordings always passed on to a peer that the live peer requests of this
-/// exchange no longer carry.
+/// exchange (of an interface lineage maps from) no longer carry.
 fn add_lineage_breaks(
     findings: &mut Vec<Finding>,
     contracts: &ContractSet,
@@ -265,9 +283,6 @@ fn add_lineage_breaks(
     stage: &Stage,
 ) {
     let lineage = contracts.lineage();
-    if lineage.from_interface(&contract.interface).next().is_none() {
-        return;
-    }
     let bodies: Vec<(&str, Option<&str>, serde_json::Value)> = stage
         .last_calls
         .iter()
