@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, Write};
 use std::path::Path;
 
 use base64::Engine as _;
@@ -117,19 +117,13 @@ pub(crate) fn import(
                 .map_err(|err| InputError::in_file(har, format!("cannot read HAR file: {err}")))?,
         )
     };
+    // Buffered by the file itself.
     let mut file = crate::fsutil::AtomicFile::create_held(out)?;
-    let summary = {
-        let mut writer = BufWriter::with_capacity(1 << 16, &mut file);
-        let mut write = |exchange: &Exchange| -> std::io::Result<()> {
-            writer.write_all(recording::to_line(exchange).as_bytes())?;
-            writer.write_all(b"\n")
-        };
-        let summary = stream(har, BufReader::new(input), options, redact, &mut write)?;
-        writer
-            .flush()
-            .map_err(|err| Error::io("write", out, &err))?;
-        summary
+    let mut write = |exchange: &Exchange| -> std::io::Result<()> {
+        file.write_all(recording::to_line(exchange).as_bytes())?;
+        file.write_all(b"\n")
     };
+    let summary = stream(har, BufReader::new(input), options, redact, &mut write)?;
     file.commit()?;
     Ok(summary)
 }

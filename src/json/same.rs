@@ -20,11 +20,19 @@ pub(crate) fn parses_to(bytes: &[u8], value: &Value) -> bool {
 pub(crate) fn equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|((k, v), (l, w))| k == l && equal(v, w))
-                || a == b
+            if x.len() != y.len() {
+                return false;
+            }
+            for ((k, v), (l, w)) in x.iter().zip(y) {
+                if k != l {
+                    // Another order: the members are matched by name.
+                    return a == b;
+                }
+                if !equal(v, w) {
+                    return false;
+                }
+            }
+            true
         }
         (Value::Array(x), Value::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(v, w)| equal(v, w))
