@@ -52,7 +52,8 @@ pub async fn run(
 
     let permits = Arc::new(tokio::sync::Semaphore::new(plan.jobs.max(1)));
     let ports = Arc::new(PortLocks::for_scenarios(&plan.scenarios));
-    let client = Replayer::client(plan.timeout)?;
+    let client =
+        Replayer::client_for_targets(plan.timeout, plan.targets.values().map(String::as_str))?;
     let mut tasks = tokio::task::JoinSet::new();
     for index in 0..plan.scenarios.len() {
         let (plan, permits, reporters) = (

@@ -325,6 +325,37 @@ fn a_temporary_folder_that_cannot_be_written_is_an_environment_error_naming_tmpd
     );
 }
 
+/// A slim container without CA certificates still replays against plain-HTTP targets and
+/// mocked peers; only an https target needs the certificates, and is told where they go.
+#[test]
+fn a_machine_without_ca_certificates_runs_plain_http_and_names_the_certificates_for_https() {
+    let project = Project::bundled().on_free_ports();
+    let no_roots = [
+        ("SSL_CERT_FILE", "/nonexistent-interlock-certs/ca.pem"),
+        ("SSL_CERT_DIR", "/nonexistent-interlock-certs"),
+    ];
+    let out = project.run_with_env(&["run", "customer-onboarding"], &no_roots);
+    out.assert_code(0);
+
+    let out = project.run_with_env(
+        &[
+            "run",
+            "customer-onboarding",
+            "--target",
+            "crm=https://127.0.0.1:9",
+        ],
+        &no_roots,
+    );
+    out.assert_code(3);
+    let said = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        said.contains("cannot set up HTTPS for the HTTP client")
+            && said.contains("No CA certificates were loaded from the system")
+            && said.contains("point SSL_CERT_FILE or SSL_CERT_DIR at them"),
+        "{said}"
+    );
+}
+
 #[test]
 fn a_503_on_one_exchange_with_a_schema_break_elsewhere_is_a_contract_failure() {
     // The upgraded CRM renames tax_id; the gate fails only the reads by id.
