@@ -460,7 +460,7 @@ fn next_response(lines: &Lines) -> hyper::Response<Full<Bytes>> {
     };
     let recorded = exchange.response;
     let bytes = match &recorded.body {
-        Body::Json(value) => serde_json::to_vec(value).unwrap_or_default(),
+        Body::Json(value) => serde_json::to_vec(&**value).unwrap_or_default(),
         Body::Text(text) => text.clone().into_bytes(),
         Body::Base64(b64) => {
             use base64::Engine;

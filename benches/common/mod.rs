@@ -49,7 +49,7 @@ pub fn exchange(body: &Value) -> Exchange {
         response: Recorded {
             status: 200,
             headers,
-            body: Body::Json(body.clone()),
+            body: Body::from_json(body.clone()),
         },
         duration_ms: None,
         recorded_at: None,

@@ -520,7 +520,7 @@ fn translate_headers(headers: &Headers, pairs: &Translation) -> Headers {
 
 fn translate_body(body: &Body, pairs: &Translation) -> Body {
     match body {
-        Body::Json(value) => Body::Json(translate_json(value, pairs)),
+        Body::Json(value) => Body::from_json(translate_json(value, pairs)),
         Body::Text(text) => Body::Text(replace_tokens(text, pairs).into_owned()),
         other => other.clone(),
     }
@@ -664,7 +664,7 @@ mod tests {
         assert_eq!(calls.iter().map(Vec::len).collect::<Vec<_>>(), [1, 0, 0]);
         begin(&chain, 0, &calls[0]);
         let mut live = exchange(ERP).request;
-        live.body = Body::Json(serde_json::json!({
+        live.body = Body::from_json(serde_json::json!({
             "crm_customer_id": "C-20555", "tax_id": "91440300MA5G7W2K82"
         }));
         live.headers.insert(
@@ -685,7 +685,7 @@ mod tests {
         );
         let recorded = exchange(CRM[0]).response;
         let mut response = recorded.clone();
-        response.body = Body::Json(serde_json::json!({
+        response.body = Body::from_json(serde_json::json!({
             "id": "C-20555", "tax_id": "91440300MA5G7W2K82", "trace": "T-55501"
         }));
         chain.bind_response(0, &recorded, Some(&response));
@@ -708,7 +708,7 @@ mod tests {
         begin(&chain, 0, &calls[0]);
         let recorded = exchange(CRM[0]).response;
         let mut live = recorded.clone();
-        live.body = Body::Json(serde_json::json!({
+        live.body = Body::from_json(serde_json::json!({
             "id": "C-10023", "tax_id": "91440300MA5G7W2K82", "trace": "T-60000"
         }));
         chain.bind_response(0, &recorded, Some(&live));

@@ -92,7 +92,7 @@ fn as_recorded(live: &LiveRequest) -> recording::Request {
         );
     }
     let body = match &live.json {
-        Some(json) => Body::Json(json.clone()),
+        Some(json) => Body::from_json(json.clone()),
         None => {
             let content_type = live
                 .headers

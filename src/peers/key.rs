@@ -265,7 +265,7 @@ mod tests {
         let rec = recorded(
             "post",
             "/c?b=2&a=1",
-            Body::Json(json!({"name": "ACME", "limit": 5, "tags": ["x"]})),
+            Body::from_json(json!({"name": "ACME", "limit": 5, "tags": ["x"]})),
         );
         let key = Parts::recorded(&rec, &[], &none).keys().exact;
         let same = live(
@@ -316,7 +316,7 @@ mod tests {
         let rec = recorded(
             "POST",
             "/c",
-            Body::Json(json!({"items": [{"id": 1, "at": "x"}]})),
+            Body::from_json(json!({"items": [{"id": 1, "at": "x"}]})),
         );
         let key = Parts::recorded(&rec, &[], &ignore).keys().exact;
         let later = live("POST", "/c", r#"{"items":[{"id":1,"at":"y"}]}"#);

@@ -184,7 +184,7 @@ impl TryFrom<StoredBody> for Body {
     fn try_from(stored: StoredBody) -> Result<Body, Self::Error> {
         match (stored.body, stored.body_text, stored.body_base64) {
             (None, None, None) => Ok(Body::Empty),
-            (Some(value), None, None) => Ok(Body::Json(value)),
+            (Some(value), None, None) => Ok(Body::from_json(value)),
             (None, Some(text), None) => Ok(Body::Text(text)),
             (None, None, Some(b64)) => Ok(Body::Base64(b64)),
             _ => Err("a message has one of `body`, `body_text` and `body_base64`, not several"),

@@ -9,6 +9,7 @@ mod message;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -133,7 +134,8 @@ pub fn add_header(headers: &mut Headers, name: &str, value: String) {
 pub enum Body {
     #[default]
     Empty,
-    Json(Value),
+    /// Shared: a live body repeating its recording is the recorded value, not a copy of it.
+    Json(Arc<Value>),
     Text(String),
     /// Bytes that are not UTF-8, base64-encoded as stored.
     Base64(String),
@@ -143,7 +145,7 @@ impl PartialEq for Body {
     fn eq(&self, other: &Body) -> bool {
         match (self, other) {
             (Body::Empty, Body::Empty) => true,
-            (Body::Json(a), Body::Json(b)) => crate::json::equal(a, b),
+            (Body::Json(a), Body::Json(b)) => Arc::ptr_eq(a, b) || crate::json::equal(a, b),
             (Body::Text(a), Body::Text(b)) | (Body::Base64(a), Body::Base64(b)) => a == b,
             _ => false,
         }
@@ -167,7 +169,7 @@ impl Serialize for Body {
         let mut map = serializer.serialize_map(None)?;
         match self {
             Body::Empty => {}
-            Body::Json(value) => map.serialize_entry("body", value)?,
+            Body::Json(value) => map.serialize_entry("body", &**value)?,
             Body::Text(text) => map.serialize_entry("body_text", text)?,
             Body::Base64(b64) => map.serialize_entry("body_base64", b64)?,
         }
@@ -180,10 +182,23 @@ impl Body {
         matches!(self, Body::Empty)
     }
 
+    /// A JSON body.
+    pub fn from_json(value: Value) -> Self {
+        Body::Json(Arc::new(value))
+    }
+
     /// The JSON value, when the body is JSON.
     pub fn json(&self) -> Option<&Value> {
         match self {
             Body::Json(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// The JSON value to change, when the body is JSON (copied first when it is shared).
+    pub fn json_mut(&mut self) -> Option<&mut Value> {
+        match self {
+            Body::Json(value) => Some(Arc::make_mut(value)),
             _ => None,
         }
     }
@@ -212,7 +227,7 @@ impl Body {
         }
         let says_json = content_type.is_none_or(|ct| ct.contains("json"));
         if says_json && let Ok(value) = serde_json::from_slice::<Value>(bytes) {
-            return Body::Json(value);
+            return Body::from_json(value);
         }
         match std::str::from_utf8(bytes) {
             Ok(text) => Body::Text(text.to_string()),
@@ -222,8 +237,8 @@ impl Body {
 
     /// Classifies wire bytes as [`Body::from_bytes`] does; bytes that hold exactly the JSON of
     /// `recorded` (a live body repeating its recording: byte for byte its compact
-    /// `recorded_text` when given, or written otherwise) give a copy of it, without parsing
-    /// them into a new value.
+    /// `recorded_text` when given, or written otherwise) give the recorded value itself, shared,
+    /// without parsing them into a new value.
     pub(crate) fn from_bytes_as(
         content_type: Option<&str>,
         bytes: &[u8],
@@ -234,7 +249,7 @@ impl Body {
             && content_type.is_none_or(|ct| ct.contains("json"))
             && (recorded_text == Some(bytes) || crate::json::parses_to(bytes, value))
         {
-            return Body::Json(value.clone());
+            return Body::Json(Arc::clone(value));
         }
         Body::from_bytes(content_type, bytes)
     }
@@ -243,7 +258,7 @@ impl Body {
     pub(crate) fn to_bytes(&self) -> Vec<u8> {
         match self {
             Body::Empty => Vec::new(),
-            Body::Json(value) => serde_json::to_vec(value).unwrap_or_default(),
+            Body::Json(value) => serde_json::to_vec(&**value).unwrap_or_default(),
             Body::Text(text) => text.clone().into_bytes(),
             Body::Base64(b64) => base64::engine::general_purpose::STANDARD
                 .decode(b64)
@@ -448,12 +463,29 @@ mod tests {
     const LINE: &str = r#"{"interface":"crm.customer.get","request":{"method":"GET","url":"/api/v1/customers/C-1?expand=owner","headers":{"accept":"application/json"}},"response":{"status":200,"headers":{"content-type":"application/json"},"body":{"id":"C-1"}},"duration_ms":12.5}"#;
 
     #[test]
+    fn changing_a_live_body_that_repeats_its_recording_leaves_the_recording_as_it_was() {
+        let recorded = Body::from_json(serde_json::json!({"email": "li.wei@example.cn"}));
+        let mut live =
+            Body::from_bytes_as(None, br#"{"email":"li.wei@example.cn"}"#, &recorded, None);
+        live.json_mut().expect("JSON")["email"] = "[email]".into();
+        assert_eq!(recorded.json().unwrap()["email"], "li.wei@example.cn");
+        assert_eq!(live.json().unwrap()["email"], "[email]");
+    }
+
+    #[test]
     fn a_live_body_repeating_its_recording_is_the_recorded_value_however_it_is_written() {
-        let recorded = Body::Json(serde_json::json!({"id": "C-1", "limit": 500000.0}));
+        let recorded = Body::from_json(serde_json::json!({"id": "C-1", "limit": 500000.0}));
         let text = br#"{"id":"C-1","limit":500000.0}"#;
         for bytes in [&text[..], b"{ \"id\": \"C-1\",\n  \"limit\": 5e5 }"] {
             let body = Body::from_bytes_as(Some("application/json"), bytes, &recorded, Some(text));
-            assert_eq!(body, recorded, "{}", String::from_utf8_lossy(bytes));
+            let (Body::Json(live), Body::Json(shared)) = (&body, &recorded) else {
+                panic!("{body:?}");
+            };
+            assert!(
+                Arc::ptr_eq(live, shared),
+                "{}",
+                String::from_utf8_lossy(bytes)
+            );
         }
         // Anything else is read as it came: another value, or text the content type says is
         // not JSON.

@@ -13,6 +13,7 @@
 //! so snapshots do not depend on who ran them.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -91,14 +92,14 @@ impl LivePrivacy {
         for value in [&mut finding.old, &mut finding.new].into_iter().flatten() {
             let mut exchange = Exchange {
                 response: Response {
-                    body: Body::Json(value.clone()),
+                    body: Body::from_json(value.clone()),
                     ..Response::default()
                 },
                 ..Exchange::default()
             };
             self.redactor.redact_exchange(&mut exchange);
             if let Body::Json(redacted) = exchange.response.body {
-                *value = redacted;
+                *value = Arc::unwrap_or_clone(redacted);
             }
         }
         finding
@@ -131,7 +132,7 @@ impl LivePrivacy {
         if let (Body::Json(new), Body::Json(old), Body::Json(rec)) =
             (&mut redacted.body, &original.body, &recorded.response.body)
         {
-            keep_equal(new, old, rec);
+            keep_equal(Arc::make_mut(new), old, rec);
         }
         if original.body == recorded.response.body {
             redacted.body = recorded.response.body.clone();
@@ -275,7 +276,7 @@ fn mask_response(places: &[Pseudonymised], response: &mut Response) {
         } else if let Some(pointer) = place.at.strip_prefix("/body") {
             match &mut response.body {
                 Body::Json(json) if !pointer.is_empty() => {
-                    if let Some(value) = json.pointer_mut(pointer)
+                    if let Some(value) = Arc::make_mut(json).pointer_mut(pointer)
                         && !value.is_null()
                     {
                         *value = Value::String(shown);
@@ -341,7 +342,7 @@ fn take_recorded_shape(
     // The shape is the live value's own, before redaction (a number under `phone` becomes a
     // placeholder string).
     let (Some(new), Some(before)) = (
-        json.pointer_mut(pointer),
+        Arc::make_mut(json).pointer_mut(pointer),
         original.body.json().and_then(|b| b.pointer(pointer)),
     ) else {
         return false;

@@ -31,6 +31,7 @@ pub(crate) use pseudonym::{Kind, Pseudonymizer, REDACTED};
 pub(crate) use rules::{RedactConfig, Rules};
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::error::{Error, InputError};
 use crate::json::escape_pointer_token;
@@ -235,7 +236,7 @@ impl Redactor {
     ) {
         match body {
             Body::Json(value) => {
-                self.redact_json(value, &mut Vec::new(), at, found);
+                self.redact_json(Arc::make_mut(value), &mut Vec::new(), at, found);
             }
             Body::Text(text) => match sniff::text(content_type, text) {
                 sniff::Text::Json(mut value) => {
@@ -591,9 +592,12 @@ impl Found {
                 ("/response/body", &mut exchange.response.body),
             ] {
                 match body {
-                    Body::Json(json) => {
-                        sweep_json(json, &mut side.to_string(), &replace, &mut self.places)
-                    }
+                    Body::Json(json) => sweep_json(
+                        Arc::make_mut(json),
+                        &mut side.to_string(),
+                        &replace,
+                        &mut self.places,
+                    ),
                     Body::Text(text) => {
                         if replace(text) {
                             self.place(side.to_string(), "text");

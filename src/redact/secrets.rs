@@ -89,7 +89,7 @@ pub(crate) fn scrub_body(body: &mut Body) {
         return;
     }
     match body {
-        Body::Json(value) => scrub_json(value),
+        Body::Json(value) => scrub_json(std::sync::Arc::make_mut(value)),
         Body::Text(text) => scrub_in_place(text),
         Body::Base64(encoded) => {
             use base64::Engine as _;

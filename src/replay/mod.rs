@@ -171,7 +171,7 @@ impl Replayer {
                     )
                 })
                 .collect(),
-            body: body.cloned().map_or(Body::Empty, Body::Json),
+            body: body.cloned().map_or(Body::Empty, Body::from_json),
         };
         let limited = Replayer {
             client: self.client.clone(),

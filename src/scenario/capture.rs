@@ -257,7 +257,7 @@ pub(crate) fn interpolate(request: &Request, value: &dyn Fn(&str) -> Option<Valu
             HeaderValue::Many(vs) => HeaderValue::Many(vs.iter().map(|v| text(v)).collect()),
         };
     }
-    if let crate::recording::Body::Json(json) = &mut out.body {
+    if let Some(json) = out.body.json_mut() {
         interpolate_json(json, &text, value);
     }
     out

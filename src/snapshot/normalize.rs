@@ -183,7 +183,7 @@ mod tests {
             ("x-request-id".into(), HeaderValue::One("abc".into())),
             ("etag".into(), HeaderValue::One("\"v1\"".into())),
         ]);
-        let body = Body::Json(json!({
+        let body = Body::from_json(json!({
             "z": 1,
             "id": "3f2b8c1e-1d2a-4c3b-9e8f-1a2b3c4d5e6f",
             "updated_at": "2026-03-02T09:15:00+08:00",

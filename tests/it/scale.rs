@@ -101,7 +101,7 @@ fn next(lines: &Lines) -> Response<Full<Bytes>> {
     let line = lines.lock().ok().and_then(|mut l| l.next()?.ok());
     let exchange: Exchange = serde_json::from_str(&line.unwrap_or_default()).expect("exchange");
     let body = match &exchange.response.body {
-        Body::Json(value) => serde_json::to_vec(value).expect("JSON"),
+        Body::Json(value) => serde_json::to_vec(&**value).expect("JSON"),
         _ => Vec::new(),
     };
     let mut response = Response::new(Full::new(Bytes::from(body)));
