@@ -1,7 +1,8 @@
 //! The replay recording read one exchange at a time, a little ahead of the replay: a blocking
 //! thread reads and parses the next few exchanges while the current one is sent and checked,
 //! and writes each recorded JSON response body out compactly, so that a live body repeating
-//! it byte for byte is known without being parsed. Memory stays at the read-ahead's few
+//! it byte for byte is known without being parsed. The replay hands each exchange back when
+//! it is done with it, and the same thread frees it. Memory stays at the read-ahead's few
 //! exchanges whatever the recording's size.
 
 use std::path::Path;
@@ -42,6 +43,10 @@ type Entry = Result<Recorded, InputError>;
 pub(super) struct ReadAhead {
     batches: mpsc::Receiver<Vec<Entry>>,
     current: std::vec::IntoIter<Entry>,
+    /// Exchanges the replay is done with, handed back a batch at a time to be freed by the
+    /// reading thread (which allocated them), off the replay's path.
+    spent: Vec<Recorded>,
+    give_back: std::sync::mpsc::Sender<Vec<Recorded>>,
 }
 
 impl ReadAhead {
@@ -55,10 +60,21 @@ impl ReadAhead {
             self.current = self.batches.recv().await?.into_iter();
         }
     }
+
+    /// Takes back an exchange the replay is done with.
+    pub(super) fn done_with(&mut self, recorded: Recorded) {
+        self.spent.push(recorded);
+        if self.spent.len() == BATCH {
+            let spent = std::mem::replace(&mut self.spent, Vec::with_capacity(BATCH));
+            // A reading thread that has finished frees nothing more: the batch is freed here.
+            let _ = self.give_back.send(spent);
+        }
+    }
 }
 
 pub(super) fn read_ahead(path: &Path) -> ReadAhead {
     let (tx, rx) = mpsc::channel(BATCHES_AHEAD);
+    let (give_back, spent) = std::sync::mpsc::channel::<Vec<Recorded>>();
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || {
         let lines = match stream::open(&path) {
@@ -70,6 +86,7 @@ pub(super) fn read_ahead(path: &Path) -> ReadAhead {
         };
         let mut batch = Vec::with_capacity(BATCH);
         for entry in lines {
+            spent.try_iter().for_each(drop);
             let failed = entry.is_err();
             batch.push(entry.map(|e| Recorded::new(e.exchange)));
             if (batch.len() == BATCH || failed)
@@ -90,6 +107,8 @@ pub(super) fn read_ahead(path: &Path) -> ReadAhead {
     ReadAhead {
         batches: rx,
         current: Vec::new().into_iter(),
+        spent: Vec::with_capacity(BATCH),
+        give_back,
     }
 }
 
@@ -117,6 +136,25 @@ mod tests {
         );
         let text = ahead.next().await.unwrap().unwrap();
         assert_eq!(text.body_text, None);
+    }
+
+    #[tokio::test]
+    async fn exchanges_handed_back_after_the_reading_thread_ended_are_freed_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("r.jsonl");
+        let line =
+            "{\"request\":{\"method\":\"GET\",\"url\":\"/c\"},\"response\":{\"status\":200}}\n";
+        std::fs::write(&file, line.repeat(BATCH * 3)).unwrap();
+        let mut ahead = read_ahead(&file);
+        let mut taken = Vec::new();
+        while let Some(entry) = ahead.next().await {
+            taken.push(entry.unwrap());
+        }
+        assert_eq!(taken.len(), BATCH * 3);
+        for recorded in taken {
+            ahead.done_with(recorded);
+        }
+        assert!(ahead.spent.len() < BATCH);
     }
 
     #[tokio::test]
