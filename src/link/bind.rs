@@ -28,7 +28,7 @@ use serde_json::Value;
 
 use super::chain::{Message, Occurrence};
 use super::placement::Placement;
-use super::site::{request_values, response_values};
+use super::site::{Site, request_values, response_values};
 use super::value::{linkable, shape};
 use crate::model::Binding;
 use crate::recording::{Body, Exchange, HeaderValue, Headers, Request, Response};
@@ -213,13 +213,14 @@ impl Chain {
     }
 
     /// Binds every unbound generated value the target revealed in its response to step
-    /// `step` (`live` is `None` when no response came: what the recorded one reveals is then
-    /// only noted).
-    pub fn bind_response(&self, step: usize, recorded: &Response, live: Option<&Response>) {
+    /// `step`: `revealed` holds the recorded response's values with their places
+    /// ([`response_values`]); `live` is `None` when no response came, and what the recorded
+    /// one reveals is then only noted.
+    pub fn bind_response(&self, step: usize, revealed: &[(Site, Value)], live: Option<&Response>) {
         let mut state = self.state();
         let mut tried: Vec<String> = Vec::new();
-        for (site, value) in response_values(recorded) {
-            let Some(text) = linkable(&value) else {
+        for (site, value) in revealed {
+            let Some(text) = linkable(value) else {
                 continue;
             };
             if tried.contains(&text) || state.by_recorded.contains_key(&text) {
@@ -229,7 +230,7 @@ impl Chain {
                 if state.seen.contains(&text) {
                     continue;
                 }
-                state.add_pending(text.clone(), value, Vec::new());
+                state.add_pending(text.clone(), value.clone(), Vec::new());
             }
             let Some(live) = live.and_then(|live| site.in_response(live)) else {
                 continue;
@@ -238,7 +239,7 @@ impl Chain {
             let at = Occurrence {
                 step,
                 message: Message::TargetResponse,
-                site,
+                site: site.clone(),
             };
             state.bind(&text, &at, &live);
         }
@@ -688,7 +689,7 @@ mod tests {
         response.body = Body::from_json(serde_json::json!({
             "id": "C-20555", "tax_id": "91440300MA5G7W2K82", "trace": "T-55501"
         }));
-        chain.bind_response(0, &recorded, Some(&response));
+        chain.bind_response(0, &response_values(&recorded), Some(&response));
         assert_eq!(chain.bindings().len(), 1);
         begin(&chain, 1, &calls[1]);
         assert_eq!(
@@ -711,7 +712,7 @@ mod tests {
         live.body = Body::from_json(serde_json::json!({
             "id": "C-10023", "tax_id": "91440300MA5G7W2K82", "trace": "T-60000"
         }));
-        chain.bind_response(0, &recorded, Some(&live));
+        chain.bind_response(0, &response_values(&recorded), Some(&live));
         let bindings = chain.bindings();
         assert_eq!(bindings.len(), 1, "{bindings:?}");
         assert_eq!(

@@ -11,6 +11,8 @@ use crate::link::placement::Calls;
 use crate::link::{self, Chain, StepCall};
 use crate::recording::{Exchange, Request, Response};
 use crate::scenario::Scenario;
+
+use super::input::Recorded;
 use crate::scenario::capture::interpolate;
 
 /// The chain of a scenario and its recorded peer calls in replay order.
@@ -70,11 +72,12 @@ pub(super) fn request_to_send(
 pub(super) fn bind_response(
     scenario: &Scenario,
     index: usize,
-    exchange: &Exchange,
+    recorded: &Recorded,
     live: Option<&Response>,
     chain: &Chain,
 ) {
-    chain.bind_response(index, &exchange.response, live);
+    let exchange = &recorded.exchange;
+    chain.bind_response(index, &recorded.revealed, live);
     let Some(live) = live else {
         return;
     };

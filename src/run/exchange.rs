@@ -13,6 +13,7 @@ use crate::replay::LiveResponse;
 use crate::scenario::{Expectation, IgnoreRules, SCENARIO_FILE, Scenario};
 use crate::snapshot::{self, Mode, SNAPSHOT_DIR};
 
+use super::input::Recorded;
 use super::stage::{Stage, Timings};
 
 /// What one exchange left behind.
@@ -28,18 +29,18 @@ pub(super) struct Replayed<'p> {
     pub snapshot: Option<snapshot::Outcome>,
 }
 
-/// Replays the exchange at `index` of the scenario's recording (given with its response's
-/// JSON body as compact text, when it has one); one the scenario skips is reported as
-/// skipped, not replayed.
+/// Replays the exchange at `index` of the scenario's recording (as the reading thread made it
+/// ready); one the scenario skips is reported as skipped, not replayed.
 pub(super) async fn replay<'p>(
     scenario: &Scenario,
     index: usize,
-    (exchange, body_text): (&Exchange, Option<&[u8]>),
+    recorded: &Recorded,
     contracts: &'p ContractSet,
     stage: &mut Stage,
     timings: &mut Timings,
     snapshots: Mode,
 ) -> Result<Option<Replayed<'p>>, Error> {
+    let exchange = &recorded.exchange;
     let contract = find_contract(contracts, &scenario.target, exchange);
     let interface = contract
         .map(|c| c.interface.clone())
@@ -67,7 +68,7 @@ pub(super) async fn replay<'p>(
     };
     let ignore = scenario.ignore.with(&expectation.ignore);
     if expectation.skip {
-        super::chaining::bind_response(scenario, index, exchange, None, &stage.chain);
+        super::chaining::bind_response(scenario, index, recorded, None, &stage.chain);
         return Ok(Some(Replayed {
             result,
             expected: None,
@@ -83,14 +84,18 @@ pub(super) async fn replay<'p>(
     let request = super::chaining::request_to_send(scenario, index, exchange, &stage.chain);
     result.url = request.url.clone();
     match (stage.replayer)
-        .send(&request, &exchange.response.body, body_text)
+        .send(
+            &request,
+            &exchange.response.body,
+            recorded.body_text.as_deref(),
+        )
         .await
     {
         Ok(mut live) => {
             super::chaining::bind_response(
                 scenario,
                 index,
-                exchange,
+                recorded,
                 Some(&live.response),
                 &stage.chain,
             );
@@ -141,7 +146,7 @@ pub(super) async fn replay<'p>(
             live_response = Some(live);
         }
         Err(err) => {
-            super::chaining::bind_response(scenario, index, exchange, None, &stage.chain);
+            super::chaining::bind_response(scenario, index, recorded, None, &stage.chain);
             result.duration = err.duration;
             result.error = Some(err.message);
         }

@@ -1,7 +1,8 @@
 //! The replay recording read one exchange at a time, a little ahead of the replay: a blocking
 //! thread reads and parses the next few exchanges while the current one is sent and checked,
 //! and writes each recorded JSON response body out compactly, so that a live body repeating
-//! it byte for byte is known without being parsed. The replay hands each exchange back when
+//! it byte for byte is known without being parsed, and the values request chaining may bind
+//! in each recorded response are gathered there too. The replay hands each exchange back when
 //! it is done with it, and the same thread frees it. Memory stays at the read-ahead's few
 //! exchanges whatever the recording's size.
 
@@ -9,7 +10,10 @@ use std::path::Path;
 
 use tokio::sync::mpsc;
 
+use serde_json::Value;
+
 use crate::error::InputError;
+use crate::link::Site;
 use crate::recording::{Exchange, stream};
 
 /// How many parsed exchanges the reading thread hands over at once: one wake-up of the replay
@@ -25,14 +29,19 @@ pub(super) struct Recorded {
     pub exchange: Exchange,
     /// The response's JSON body as compact text, as a server writing it compactly sends it.
     pub body_text: Option<Vec<u8>>,
+    /// The values the recorded response reveals, with their places, for request chaining
+    /// ([`crate::link::site::response_values`]).
+    pub revealed: Vec<(Site, Value)>,
 }
 
 impl Recorded {
     fn new(exchange: Exchange) -> Recorded {
         let body_text = (exchange.response.body.json()).and_then(|b| serde_json::to_vec(b).ok());
+        let revealed = crate::link::site::response_values(&exchange.response);
         Recorded {
             exchange,
             body_text,
+            revealed,
         }
     }
 }

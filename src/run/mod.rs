@@ -188,13 +188,14 @@ async fn run_scenario(
         let Some(entry) = entry.next().await else {
             break;
         };
-        let entry = entry.map_err(|err| Error::Input(vec![err]))?;
-        let recorded = scenario.recorded(index, entry.exchange);
-        chaining::begin_step(&stage.chain, &mut stage.recorded_calls, index, &recorded)?;
+        let mut entry = entry.map_err(|err| Error::Input(vec![err]))?;
+        entry.exchange = scenario.recorded(index, entry.exchange);
+        let recorded = &entry.exchange;
+        chaining::begin_step(&stage.chain, &mut stage.recorded_calls, index, recorded)?;
         let Some(replayed) = exchange::replay(
             scenario,
             index,
-            (&recorded, entry.body_text.as_deref()),
+            &entry,
             &plan.contracts,
             &mut stage,
             &mut timings,
@@ -208,7 +209,7 @@ async fn run_scenario(
             reporters,
             &Event::ExchangeFinished {
                 scenario,
-                exchange: replayed.expected.as_ref().unwrap_or(&recorded),
+                exchange: replayed.expected.as_ref().unwrap_or(recorded),
                 result: &replayed.result,
                 contract: replayed.contract,
                 ignore: &replayed.ignore,
@@ -217,10 +218,7 @@ async fn run_scenario(
         )?;
         exchanges.add(replayed.result);
         if let Some(ahead) = recorded_exchanges.as_mut() {
-            ahead.done_with(input::Recorded {
-                exchange: recorded,
-                body_text: entry.body_text,
-            });
+            ahead.done_with(entry);
         }
     }
 
