@@ -48,7 +48,9 @@ pub fn open(path: &Path) -> Result<Lines, InputError> {
         .map_err(|err| InputError::in_file(path, format!("cannot read recording: {err}")))?;
     Ok(Lines {
         path: path.to_path_buf(),
-        reader: BufReader::with_capacity(256 * 1024, file),
+        // Large enough that a read is rarely a syscall per line, small enough that a scenario
+        // of a few exchanges does not pay for a quarter-megabyte buffer.
+        reader: BufReader::with_capacity(64 * 1024, file),
         line: 0,
         offset: 0,
         buf: Vec::new(),

@@ -75,9 +75,15 @@ impl ReadAhead {
         self.spent.push(recorded);
         if self.spent.len() == BATCH {
             let spent = std::mem::replace(&mut self.spent, Vec::with_capacity(BATCH));
-            // A reading thread that has finished frees nothing more: the batch is freed here.
+            // A reading thread that stopped early frees nothing more: the batch is freed here.
             let _ = self.give_back.send(spent);
         }
+    }
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        let _ = self.give_back.send(std::mem::take(&mut self.spent));
     }
 }
 
@@ -109,9 +115,13 @@ pub(super) fn read_ahead(path: &Path) -> ReadAhead {
                 return;
             }
         }
-        if !batch.is_empty() {
-            let _ = tx.blocking_send(batch);
+        if !batch.is_empty() && tx.blocking_send(batch).is_err() {
+            return;
         }
+        // The end of the recording, said; the replay's last exchanges are freed here too, as
+        // it finishes with them.
+        drop(tx);
+        spent.iter().for_each(drop);
     });
     ReadAhead {
         batches: rx,
@@ -148,7 +158,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn exchanges_handed_back_after_the_reading_thread_ended_are_freed_in_place() {
+    async fn exchanges_handed_back_after_the_last_was_read_are_taken_without_blocking() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("r.jsonl");
         let line =
