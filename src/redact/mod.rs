@@ -191,10 +191,13 @@ impl Redactor {
     fn redact_headers(&self, headers: &mut Headers, side: &str, found: &mut Found) {
         for (name, value) in headers.iter_mut() {
             let at = || format!("{side}/headers/{}", escape_pointer_token(name));
+            // A descriptive header is a credential only when the configuration says so: no
+            // built-in name or part is descriptive.
+            let descriptive = DESCRIPTIVE_HEADERS.contains(&name.as_str());
+            if descriptive && !self.rules.lists_header(name) {
+                continue;
+            }
             if !self.rules.is_secret_header(name) {
-                if DESCRIPTIVE_HEADERS.contains(&name.as_str()) {
-                    continue;
-                }
                 let mut kind = None;
                 let mut scan = |v: &mut String| {
                     if let Some((replaced, k)) = self.free_text(v, found) {
@@ -431,6 +434,9 @@ impl Redactor {
     /// detector's kind when the value is the whole text, `text` when it sits inside it.
     /// `None` when nothing was found.
     fn free_text(&self, text: &str, found: &mut Found) -> Option<(String, &'static str)> {
+        if text.is_empty() {
+            return None;
+        }
         let mut hits: Vec<(std::ops::Range<usize>, Kind, bool)> = self
             .rules
             .detectors
@@ -677,6 +683,27 @@ mod tests {
         let (rec, errors) = recording::parse(Path::new("r.jsonl"), line);
         assert!(errors.is_empty(), "{errors:?}");
         rec.exchanges[0].1.clone()
+    }
+
+    #[test]
+    fn a_descriptive_header_is_a_credential_only_when_the_configuration_lists_it() {
+        for name in DESCRIPTIVE_HEADERS {
+            assert!(
+                !rules::SECRET_HEADERS.contains(name)
+                    && !rules::SECRET_HEADER_PARTS.iter().any(|p| name.contains(p)),
+                "{name}"
+            );
+        }
+        let line = r#"{"request":{"method":"GET","url":"/c","headers":{"user-agent":"erp-sync/1.2 build 7"}},"response":{"status":200}}"#;
+        let mut kept = exchange(line);
+        redactor("").redact_exchange(&mut kept);
+        assert_eq!(
+            kept.request.headers["user-agent"].first(),
+            "erp-sync/1.2 build 7"
+        );
+        let mut listed = exchange(line);
+        redactor("[redact]\nheaders = [\"User-Agent\"]\n").redact_exchange(&mut listed);
+        assert_eq!(listed.request.headers["user-agent"].first(), REDACTED);
     }
 
     #[test]

@@ -356,7 +356,12 @@ impl Rules {
         };
         SECRET_HEADERS.contains(&&*name)
             || SECRET_HEADER_PARTS.iter().any(|part| name.contains(part))
-            || self.headers.iter().any(|h| *h == name)
+            || self.lists_header(&name)
+    }
+
+    /// Whether the configuration lists a header (lower-case) as a credential.
+    pub(crate) fn lists_header(&self, name: &str) -> bool {
+        self.headers.iter().any(|h| h == name)
     }
 
     /// What happens to a query or form parameter's value.
