@@ -11,9 +11,9 @@ use crate::link::placement::Calls;
 use crate::link::{self, Chain, StepCall};
 use crate::recording::{Exchange, Request, Response};
 use crate::scenario::Scenario;
+use crate::scenario::capture::interpolate;
 
 use super::input::Recorded;
-use crate::scenario::capture::interpolate;
 
 /// The chain of a scenario and its recorded peer calls in replay order.
 pub(super) fn chain_for(scenario: &Scenario) -> Result<(Arc<Chain>, Calls), Error> {
