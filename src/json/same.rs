@@ -1,5 +1,5 @@
 //! Whether JSON text parses to a value already at hand, decided as the text is read, without
-//! building the value: a live body that repeats its recording is copied from the recording
+//! building the value: a live body that repeats its recording is the recorded value, shared,
 //! instead of parsed. The answer is exactly `serde_json::from_slice(bytes) == Ok(value)` with
 //! members in the same order; anything else (another order, a duplicate member, a number
 //! written another way that parses the same) is "no", and the caller parses as usual.

@@ -196,7 +196,7 @@ impl Replayer {
 
     /// Sends one recorded request; retries only requests that got no response. A live body
     /// that repeats `recorded` (the recorded response's body, with its JSON as compact
-    /// `recorded_text` when known) is copied from it, not parsed.
+    /// `recorded_text` when known) is that value, shared, not parsed.
     pub(crate) async fn send(
         &self,
         request: &recording::Request,
